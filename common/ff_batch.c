@@ -1,0 +1,185 @@
+#include "ff_batch.h"
+
+#include "ff_frame.h"
+#include "flowfleet.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool ff_agent_id_valid(const char *id)
+{
+	size_t n = 0;
+	for (const char *p = id; *p != '\0'; p++, n++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-';
+		if (!ok || n >= FF_AGENT_ID_MAX)
+			return false;
+	}
+	return n > 0;
+}
+
+const char *ff_batch_strerror(int err)
+{
+	switch (err) {
+	case FF_BATCH_EPROTO:
+		return "invalid protobuf";
+	case FF_BATCH_EAGENT:
+		return "invalid agent id";
+	case FF_BATCH_ERECORD:
+		return "malformed record";
+	case FF_BATCH_ENOMEM:
+		return "out of memory";
+	default:
+		return ff_frame_strerror(err);
+	}
+}
+
+static void ff_batch_record_to_pb(const ff_flow *f, Flowfleet__FlowRecord *r)
+{
+	flowfleet__flow_record__init(r);
+	r->first_ms = f->first_ms;
+	r->last_ms = f->last_ms;
+	/* protobuf-c only reads through these pointers while packing. */
+	r->src_addr.data = (uint8_t *)f->src_addr;
+	r->src_addr.len = FF_ADDR_LEN;
+	r->dst_addr.data = (uint8_t *)f->dst_addr;
+	r->dst_addr.len = FF_ADDR_LEN;
+	r->exporter.data = (uint8_t *)f->exporter;
+	r->exporter.len = FF_ADDR_LEN;
+	r->src_port = f->src_port;
+	r->dst_port = f->dst_port;
+	r->proto = f->proto;
+	r->tcp_flags = f->tcp_flags;
+	r->tos = f->tos;
+	r->in_if = f->in_if;
+	r->out_if = f->out_if;
+	r->src_as = f->src_as;
+	r->dst_as = f->dst_as;
+	r->bytes = f->bytes;
+	r->packets = f->packets;
+	r->flows = f->flows;
+	r->sampling_rate = f->sampling_rate;
+	r->wildcards = f->wildcards;
+}
+
+int ff_batch_encode(const ff_batch *b, uint8_t **frame, size_t *frame_len)
+{
+	int rc = FF_BATCH_ENOMEM;
+	Flowfleet__FlowRecord *recs = NULL;
+	Flowfleet__FlowRecord **ptrs = NULL;
+	uint8_t *packed = NULL;
+
+	size_t n = b->n_records;
+	recs = calloc(n ? n : 1, sizeof *recs);
+	ptrs = calloc(n ? n : 1, sizeof *ptrs);
+	if (recs == NULL || ptrs == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		ff_batch_record_to_pb(&b->records[i], &recs[i]);
+		ptrs[i] = &recs[i];
+	}
+	Flowfleet__FlowBatch msg = FLOWFLEET__FLOW_BATCH__INIT;
+	msg.agent_id = (char *)b->agent_id;
+	msg.epoch = b->epoch;
+	msg.sequence = b->sequence;
+	msg.interval_start_ms = b->interval_start_ms;
+	msg.interval_len_ms = b->interval_len_ms;
+	msg.policy_version = b->policy_version;
+	msg.n_records = n;
+	msg.records = ptrs;
+	size_t len = flowfleet__flow_batch__get_packed_size(&msg);
+	packed = malloc(len ? len : 1);
+	if (packed == NULL)
+		goto out;
+	flowfleet__flow_batch__pack(&msg, packed);
+	rc = ff_frame_encode(FF_MSG_BATCH, packed, len, frame, frame_len);
+out:
+	free(packed);
+	free(ptrs);
+	free(recs);
+	return rc;
+}
+
+static int ff_batch_copy_addr(uint8_t dst[FF_ADDR_LEN], const ProtobufCBinaryData *src)
+{
+	/* An absent address (wildcarded away) travels as zero bytes. */
+	if (src->len == 0) {
+		memset(dst, 0, FF_ADDR_LEN);
+		return 0;
+	}
+	if (src->len != FF_ADDR_LEN)
+		return -1;
+	memcpy(dst, src->data, FF_ADDR_LEN);
+	return 0;
+}
+
+static int ff_batch_record_from_pb(const Flowfleet__FlowRecord *r, ff_flow *f)
+{
+	memset(f, 0, sizeof *f);
+	if (r->src_port > 0xffff || r->dst_port > 0xffff || r->proto > 0xff ||
+	    r->tcp_flags > 0xff || r->tos > 0xff)
+		return -1;
+	if (ff_batch_copy_addr(f->src_addr, &r->src_addr) != 0 ||
+	    ff_batch_copy_addr(f->dst_addr, &r->dst_addr) != 0 ||
+	    ff_batch_copy_addr(f->exporter, &r->exporter) != 0)
+		return -1;
+	f->first_ms = r->first_ms;
+	f->last_ms = r->last_ms;
+	f->src_port = (uint16_t)r->src_port;
+	f->dst_port = (uint16_t)r->dst_port;
+	f->proto = (uint8_t)r->proto;
+	f->tcp_flags = (uint8_t)r->tcp_flags;
+	f->tos = (uint8_t)r->tos;
+	f->in_if = r->in_if;
+	f->out_if = r->out_if;
+	f->src_as = r->src_as;
+	f->dst_as = r->dst_as;
+	f->bytes = r->bytes;
+	f->packets = r->packets;
+	f->flows = r->flows;
+	f->sampling_rate = r->sampling_rate;
+	f->wildcards = r->wildcards;
+	return 0;
+}
+
+int ff_batch_decode(const uint8_t *payload, size_t len, ff_batch *out)
+{
+	Flowfleet__FlowBatch *msg = flowfleet__flow_batch__unpack(NULL, len, payload);
+	if (msg == NULL)
+		return FF_BATCH_EPROTO;
+	int rc = FF_BATCH_EAGENT;
+	if (msg->agent_id == NULL || !ff_agent_id_valid(msg->agent_id))
+		goto out;
+	rc = FF_BATCH_ENOMEM;
+	ff_flow *recs = calloc(msg->n_records ? msg->n_records : 1, sizeof *recs);
+	if (recs == NULL)
+		goto out;
+	for (size_t i = 0; i < msg->n_records; i++) {
+		if (ff_batch_record_from_pb(msg->records[i], &recs[i]) != 0) {
+			free(recs);
+			rc = FF_BATCH_ERECORD;
+			goto out;
+		}
+	}
+	memset(out, 0, sizeof *out);
+	strcpy(out->agent_id, msg->agent_id);
+	out->epoch = msg->epoch;
+	out->sequence = msg->sequence;
+	out->interval_start_ms = msg->interval_start_ms;
+	out->interval_len_ms = msg->interval_len_ms;
+	out->policy_version = msg->policy_version;
+	out->records = recs;
+	out->n_records = msg->n_records;
+	rc = 0;
+out:
+	flowfleet__flow_batch__free_unpacked(msg, NULL);
+	return rc;
+}
+
+void ff_batch_release(ff_batch *b)
+{
+	free(b->records);
+	b->records = NULL;
+	b->n_records = 0;
+}

@@ -1,0 +1,84 @@
+#ifndef FF_FRAME_H
+#define FF_FRAME_H
+
+/*
+ * Wire framing of every ZeroMQ message between agent and aggregator: a
+ * 12-byte header followed by a protobuf payload, lz4-compressed when it pays.
+ * The byte layout is specified in docs/protocol.md:
+ *
+ *   0  2  magic "FF" (0x46 0x46)
+ *   2  1  framing version (FF_FRAME_VERSION)
+ *   3  1  message type (enum ff_msg_type)
+ *   4  1  compression (enum ff_frame_compression)
+ *   5  3  reserved, zero
+ *   8  4  payload length after decompression, little-endian
+ *  12  .. payload (the rest of the ZeroMQ frame)
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF_FRAME_MAGIC0 0x46
+#define FF_FRAME_MAGIC1 0x46
+#define FF_FRAME_VERSION 1
+#define FF_FRAME_HEADER_LEN 12
+/* Protocol version carried in Hello; bumped when older peers cannot cope. */
+#define FF_PROTOCOL_VERSION 1
+/* Bound on a decompressed payload: a corrupt header cannot make us allocate more. */
+#define FF_FRAME_MAX_PAYLOAD (256u * 1024 * 1024)
+
+enum ff_msg_type {
+	FF_MSG_HELLO = 1,
+	FF_MSG_BATCH = 2,
+	FF_MSG_ACK = 3,
+	FF_MSG_POLICY = 4,     /* reserved for central policy */
+	FF_MSG_POLICY_ACK = 5, /* reserved for central policy */
+};
+
+enum ff_frame_compression {
+	FF_COMP_NONE = 0,
+	FF_COMP_LZ4 = 1, /* LZ4 block format, LZ4_compress_default */
+};
+
+/* Errors returned as negative values. */
+enum ff_frame_error {
+	FF_FRAME_ESHORT = -1,	/* shorter than the header */
+	FF_FRAME_EMAGIC = -2,	/* not "FF" */
+	FF_FRAME_EVERSION = -3, /* framing version we do not speak */
+	FF_FRAME_ECOMP = -4,	/* unknown compression */
+	FF_FRAME_ETOOBIG = -5,	/* declared length above FF_FRAME_MAX_PAYLOAD */
+	FF_FRAME_ECORRUPT = -6, /* payload does not decompress to the declared length */
+	FF_FRAME_ENOMEM = -7,
+};
+
+typedef struct ff_frame_header {
+	uint8_t version;
+	uint8_t type;
+	uint8_t compression;
+	uint32_t raw_len;
+} ff_frame_header;
+
+/* A short word for an ff_frame_error, for logs and counters. */
+const char *ff_frame_strerror(int err);
+
+/*
+ * Frames `payload` (the packed protobuf message) as message `type`. Payloads
+ * of 256 bytes or more are lz4-compressed unless compression does not shrink
+ * them. On success *out is a malloc'd buffer the caller frees with free().
+ * Returns 0 or an ff_frame_error.
+ */
+int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
+		    size_t *out_len);
+
+/* Parses and checks the header of a received frame. Returns 0 or an ff_frame_error. */
+int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h);
+
+/*
+ * Checks the header and yields the decompressed payload. *payload is malloc'd
+ * (caller frees with free()); it may be empty (len 0, pointer non-NULL).
+ * Returns 0 or an ff_frame_error; nothing is allocated on error.
+ */
+int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
+		    size_t *payload_len);
+
+#endif

@@ -1,0 +1,12 @@
+set(FF_UNIT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+
+ff_unit_test(NAME frame SOURCES ${FF_UNIT_DIR}/test_frame.c LIBS ff_common
+  CASES roundtrip_small roundtrip_compressed bad_magic bad_version short_frame
+        corrupt_lz4 length_mismatch batch_roundtrip batch_bad_agent batch_bad_record)
+ff_unit_test(NAME hmap SOURCES ${FF_UNIT_DIR}/test_hmap.c LIBS ff_common
+  CASES insert_find grow_keeps_entries clear_reuses iterate_all)
+ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common
+  CASES defaults file_then_flags unknown_key_names_line bad_value_names_key
+        durations_and_sizes list_flag_replaces_file missing_file)
+ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
+  CASES parse_stat_default_order parse_stat_unknown_element parse_stat_unknown_order)
