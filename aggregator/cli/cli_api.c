@@ -1,0 +1,86 @@
+#include "cli_api.h"
+
+#include <stdio.h>
+
+#include "cli_http.h"
+
+/* Prints the server's own words for a failed request when it sent some. */
+static void ff_cli_api_report(const struct ff_cli_ctx *ctx, const char *path_query,
+			      const struct ff_cli_http_response *resp)
+{
+	json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+	const char *msg = ff_cli_json_str(doc, "error", NULL);
+
+	if (msg != NULL)
+		fprintf(stderr, "flowfleet: server refused %s (HTTP %d): %s\n", path_query,
+			resp->status, msg);
+	else
+		fprintf(stderr, "flowfleet: server %s answered HTTP %d to %s\n", ctx->server,
+			resp->status, path_query);
+	json_decref(doc);
+}
+
+int ff_cli_api_get(const struct ff_cli_ctx *ctx, const char *path_query, json_t **doc)
+{
+	struct ff_cli_http_response resp;
+	json_error_t jerr;
+	char err[512];
+	int rc = FF_CLI_ESERVER;
+
+	*doc = NULL;
+	if (ff_cli_http_get(ctx->server, path_query, ctx->timeout_s, &resp, err, sizeof err) != 0) {
+		fprintf(stderr, "flowfleet: %s\n", err);
+		return FF_CLI_ESERVER;
+	}
+	if (resp.status != 200) {
+		ff_cli_api_report(ctx, path_query, &resp);
+		rc = resp.status == 400 ? FF_CLI_EUSAGE : FF_CLI_ESERVER;
+		goto out;
+	}
+	*doc = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	if (*doc == NULL) {
+		fprintf(stderr,
+			"flowfleet: server %s sent an answer to %s that is not JSON "
+			"(line %d: %s)\n",
+			ctx->server, path_query, jerr.line, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(*doc)) {
+		fprintf(stderr,
+			"flowfleet: server %s sent an answer to %s that is not a JSON "
+			"object\n",
+			ctx->server, path_query);
+		json_decref(*doc);
+		*doc = NULL;
+		goto out;
+	}
+	rc = FF_CLI_OK;
+out:
+	ff_cli_http_response_free(&resp);
+	return rc;
+}
+
+uint64_t ff_cli_json_u64(const json_t *obj, const char *name)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		return (uint64_t)json_integer_value(v);
+	if (json_is_real(v) && json_real_value(v) > 0)
+		return (uint64_t)json_real_value(v);
+	return 0;
+}
+
+const char *ff_cli_json_str(const json_t *obj, const char *name, const char *fallback)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+int ff_cli_json_print(const json_t *doc)
+{
+	if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0)
+		return -1;
+	return fputc('\n', stdout) == EOF ? -1 : 0;
+}

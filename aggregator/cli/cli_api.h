@@ -1,0 +1,34 @@
+#ifndef FF_CLI_API_H
+#define FF_CLI_API_H
+
+/*
+ * The aggregator's HTTP API (docs/api.md) as the CLI's commands see it:
+ * fetch one JSON document, turn HTTP and JSON failures into a message on
+ * stderr and an exit code, and read its numbers safely.
+ */
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+/*
+ * GETs `path_query` from the server in `ctx` and parses the answer.
+ * Returns FF_CLI_OK with `*doc` set (caller releases with json_decref()), or
+ * prints why it failed to stderr and returns FF_CLI_ESERVER, or
+ * FF_CLI_EUSAGE when the server refused the request as bad (HTTP 400),
+ * quoting the server's {"error": ...} message.
+ */
+int ff_cli_api_get(const struct ff_cli_ctx *ctx, const char *path_query, json_t **doc);
+
+/* An unsigned counter member of `obj`; 0 when absent, negative or not a number. */
+uint64_t ff_cli_json_u64(const json_t *obj, const char *name);
+
+/* A string member of `obj`, or `fallback` when absent or not a string. */
+const char *ff_cli_json_str(const json_t *obj, const char *name, const char *fallback);
+
+/* Prints `doc` to stdout as indented JSON with a final newline. */
+int ff_cli_json_print(const json_t *doc);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * `flowfleet`: the command-line client of flowfleet-aggregator's HTTP API.
+ * This file owns the global options and hands the rest of the command line
+ * to one subcommand.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ff_config.h"
+
+#define FF_CLI_DEFAULT_SERVER	 "http://127.0.0.1:7480"
+#define FF_CLI_DEFAULT_TIMEOUT_S 10
+
+struct ff_cli_command {
+	const char *name;
+	int (*run)(const struct ff_cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct ff_cli_command ff_cli_commands[] = {
+    {"top", ff_cli_top, "top-N statistic over all stored flows, as nfdump -s"},
+    {"agents", ff_cli_agents, "the agents the aggregator knows and their counters"},
+};
+
+/* Commands of the design that later issues bring; named so users get a clear answer. */
+static const char *const ff_cli_later[] = {"flows", "policy"};
+
+static void ff_cli_usage(FILE *out)
+{
+	fprintf(out, "Usage: flowfleet [--server URL] [--timeout SECONDS] COMMAND [ARGS]\n"
+		     "\n"
+		     "Query a flowfleet-aggregator: fleet-wide flow statistics in nfdump's terms.\n"
+		     "\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof ff_cli_commands / sizeof ff_cli_commands[0]; i++)
+		fprintf(out, "  %-8s %s\n", ff_cli_commands[i].name, ff_cli_commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  -S, --server URL       aggregator HTTP API (default: $FLOWFLEET_SERVER,\n"
+		"                         then " FF_CLI_DEFAULT_SERVER ")\n"
+		"      --timeout SECONDS  per request (default %d)\n"
+		"  -h, --help             this help; 'flowfleet COMMAND --help' for a command\n"
+		"  -V, --version          print the version\n"
+		"\n"
+		"Exit status: 0 ok, 1 server or network error, 2 usage error.\n",
+		FF_CLI_DEFAULT_TIMEOUT_S);
+}
+
+static int ff_cli_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "flowfleet: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'flowfleet --help'.\n");
+	return FF_CLI_EUSAGE;
+}
+
+static int ff_cli_set_timeout(struct ff_cli_ctx *ctx, const char *text)
+{
+	uint64_t v;
+
+	/* An hour is far beyond any answer; the bound keeps the value an int. */
+	if (ff_parse_uint(text, &v) != 0 || v == 0 || v > 3600)
+		return ff_cli_usage_error("--timeout wants seconds between 1 and 3600, not '%s'",
+					  text);
+	ctx->timeout_s = (int)v;
+	return FF_CLI_OK;
+}
+
+enum { FF_CLI_OPT_TIMEOUT = 256 };
+
+static const struct option ff_cli_longopts[] = {
+    {"server", required_argument, NULL, 'S'},
+    {"timeout", required_argument, NULL, FF_CLI_OPT_TIMEOUT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * Parses the options before the command. Returns FF_CLI_OK with `*done`
+ * false to go on with argv[optind], or an exit code with `*done` true.
+ */
+static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx, int *done)
+{
+	int opt;
+
+	*done = 1;
+	opterr = 0;
+	/* "+" stops at the command word: what follows belongs to the command. */
+	while ((opt = getopt_long(argc, argv, "+:S:hV", ff_cli_longopts, NULL)) != -1) {
+		if (opt == 'S')
+			ctx->server = optarg;
+		else if (opt == FF_CLI_OPT_TIMEOUT && ff_cli_set_timeout(ctx, optarg) != FF_CLI_OK)
+			return FF_CLI_EUSAGE;
+		else if (opt == 'h') {
+			ff_cli_usage(stdout);
+			return FF_CLI_OK;
+		} else if (opt == 'V') {
+			printf("flowfleet " FF_VERSION "\n");
+			return FF_CLI_OK;
+		} else if (opt == ':')
+			return ff_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+		else if (opt == '?')
+			return ff_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return ff_cli_usage_error("%s", "no command given (top, agents)");
+	*done = 0;
+	return FF_CLI_OK;
+}
+
+static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof ff_cli_commands / sizeof ff_cli_commands[0]; i++) {
+		if (strcmp(argv[0], ff_cli_commands[i].name) == 0)
+			return ff_cli_commands[i].run(ctx, argc, argv);
+	}
+	for (size_t i = 0; i < sizeof ff_cli_later / sizeof ff_cli_later[0]; i++) {
+		if (strcmp(argv[0], ff_cli_later[i]) == 0) {
+			fprintf(stderr, "flowfleet: command '%s' is not supported yet\n", argv[0]);
+			return FF_CLI_EUSAGE;
+		}
+	}
+	return ff_cli_usage_error("unknown command '%s'; valid commands: top, agents", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct ff_cli_ctx ctx = {.timeout_s = FF_CLI_DEFAULT_TIMEOUT_S};
+	const char *env = getenv("FLOWFLEET_SERVER");
+	int done, rc;
+
+	ctx.server = env != NULL && env[0] != '\0' ? env : FF_CLI_DEFAULT_SERVER;
+	rc = ff_cli_parse_global(argc, argv, &ctx, &done);
+	if (done)
+		return rc;
+	rc = ff_cli_dispatch(&ctx, argc - optind, argv + optind);
+	if (fflush(stdout) != 0 && rc == FF_CLI_OK) {
+		perror("flowfleet: writing the answer");
+		rc = FF_CLI_ESERVER;
+	}
+	return rc;
+}

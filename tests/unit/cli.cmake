@@ -1,0 +1,6 @@
+# Unit tests of the flowfleet CLI's output formatting (nfdump's layout).
+ff_unit_test(NAME cli_format SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_format.c
+  LIBS ff_cli_format
+  CASES number_scaling percent duration time_utc proto_names condense_v6 rates
+        table_header table_row table_row_proto table_row_long_v6 table_summary
+        csv_row csv_row_quotes_key age)
