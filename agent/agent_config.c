@@ -1,0 +1,160 @@
+#include "agent_config.h"
+
+#include "ff_batch.h"
+#include "ff_log.h"
+#include "udp_listener.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define FF_LABEL_KEY_MAX   64
+#define FF_LABEL_VALUE_MAX 256
+
+/* Used when no --listen-udp is given: NetFlow v5/v9, IPFIX, sFlow (DESIGN.md). */
+static const char *const ff_agent_default_listen[] = {"0.0.0.0:2055", "0.0.0.0:4739",
+						      "0.0.0.0:6343"};
+
+static int ff_agent_id_validate(const char *value, char *err, size_t err_len)
+{
+	if (ff_agent_id_valid(value))
+		return 0;
+	snprintf(err, err_len,
+		 "'%s' is not a valid agent id (1-%d characters of A-Z a-z 0-9 . _ -)", value,
+		 FF_AGENT_ID_MAX);
+	return -1;
+}
+
+static int ff_agent_listen_validate(const char *value, char *err, size_t err_len)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	if (ff_udp_parse_addr(value, &ss, &len) == 0)
+		return 0;
+	snprintf(err, err_len, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:2055 or [::]:2055)", value);
+	return -1;
+}
+
+static int ff_agent_level_validate(const char *value, char *err, size_t err_len)
+{
+	enum ff_log_level l;
+	if (ff_log_level_parse(value, &l) == 0)
+		return 0;
+	snprintf(err, err_len, "'%s' is not one of error, warn, info, debug", value);
+	return -1;
+}
+
+static bool ff_label_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+int ff_agent_label_validate(const char *value, char *err, size_t err_len)
+{
+	const char *eq = strchr(value, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - value) : 0;
+	bool ok = eq != NULL && klen > 0 && klen <= FF_LABEL_KEY_MAX &&
+		  strlen(eq + 1) <= FF_LABEL_VALUE_MAX;
+	for (size_t i = 0; ok && i < klen; i++)
+		ok = ff_label_key_char(value[i]);
+	for (const char *p = eq ? eq + 1 : ""; ok && *p != '\0'; p++)
+		ok = (unsigned char)*p >= 0x20 && *p != 0x7f;
+	if (ok)
+		return 0;
+	snprintf(err, err_len,
+		 "'%s' is not KEY=VALUE (key: 1-%d of A-Z a-z 0-9 . _ -; value: up to %d "
+		 "printable characters)",
+		 value, FF_LABEL_KEY_MAX, FF_LABEL_VALUE_MAX);
+	return -1;
+}
+
+#define FF_OFF(f) offsetof(ff_agent_config, f)
+
+static const ff_option ff_agent_options[] = {
+    {"id", 0, FF_OPT_STRING, FF_OFF(id), NULL, 0, 0, ff_agent_id_validate, "ID",
+     "agent id sent with every batch (default: the hostname)"},
+    {"aggregator", 0, FF_OPT_STRING, FF_OFF(aggregator), FF_AGENT_DEFAULT_AGGREGATOR, 0, 0, NULL,
+     "ENDPOINT", "ZeroMQ endpoint of flowfleet-aggregator"},
+    {"listen-udp", 0, FF_OPT_LIST, FF_OFF(listen_udp), NULL, 0, 0, ff_agent_listen_validate,
+     "ADDR:PORT", "receive flow exports here (default: 0.0.0.0:2055, 0.0.0.0:4739, 0.0.0.0:6343)"},
+    {"state-dir", 0, FF_OPT_STRING, FF_OFF(state_dir), NULL, 0, 0, NULL, "DIR",
+     "keep epoch, sequence and the spool of unacked batches here"},
+    {"interval", 0, FF_OPT_DURATION, FF_OFF(interval_ms), "10s", 1000, 0, NULL, "SECONDS",
+     "summarize over this interval, then send one batch"},
+    {"label", 0, FF_OPT_LIST, FF_OFF(labels), NULL, 0, 0, ff_agent_label_validate, "KEY=VALUE",
+     "label sent in Hello"},
+    {"heartbeat", 0, FF_OPT_DURATION, FF_OFF(heartbeat_ms), "5s", 100, 0, NULL, "DURATION",
+     "send Hello (with counters) this often"},
+    {"retry", 0, FF_OPT_DURATION, FF_OFF(retry_ms), "2s", 100, 0, NULL, "DURATION",
+     "resend a batch not acknowledged within this time"},
+    {"shutdown-wait", 0, FF_OPT_DURATION, FF_OFF(shutdown_wait_ms), "5s", 0, 0, NULL, "DURATION",
+     "on SIGTERM/SIGINT, wait this long for the last acks"},
+    {"spool-max", 0, FF_OPT_SIZE, FF_OFF(spool_max), "256M", 4096, 0, NULL, "SIZE",
+     "bound on unacked batches kept (oldest dropped beyond it)"},
+    {"rcvbuf", 0, FF_OPT_SIZE, FF_OFF(rcvbuf), "8M", 4096, 1ull << 30, NULL, "SIZE",
+     "UDP socket receive buffer to ask for"},
+    {"log-level", 0, FF_OPT_STRING, FF_OFF(log_level), "info", 0, 0, ff_agent_level_validate,
+     "LEVEL", "error, warn, info or debug"},
+    {"hostname", 0, FF_OPT_STRING, FF_OFF(hostname), NULL, 0, 0, NULL, "NAME",
+     "hostname sent in Hello (default: this machine's)"},
+};
+
+static const ff_config_table ff_agent_table = {
+    .program = "flowfleet-agent",
+    .opts = ff_agent_options,
+    .n_opts = sizeof ff_agent_options / sizeof ff_agent_options[0],
+    .synopsis = "[-c FILE] [--id ID] [--aggregator ENDPOINT] [--listen-udp ADDR:PORT]... "
+		"[--state-dir DIR] [--interval SECONDS] [--label KEY=VALUE]...",
+    .description = "Receives NetFlow/IPFIX/sFlow exports on this host, summarizes them per "
+		   "interval and delivers the batches to flowfleet-aggregator.",
+};
+
+static int ff_agent_config_derive(ff_agent_config *cfg, char *err, size_t err_len)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) != 0)
+		strcpy(host, "localhost");
+	if (cfg->hostname == NULL && (cfg->hostname = strdup(host)) == NULL)
+		goto nomem;
+	if (cfg->id == NULL) {
+		if (!ff_agent_id_valid(host)) {
+			snprintf(err, err_len,
+				 "hostname '%s' is not a valid agent id: give one with --id", host);
+			return FF_CONFIG_ERROR;
+		}
+		if ((cfg->id = strdup(host)) == NULL)
+			goto nomem;
+	}
+	/* A list default cannot live in the table: a file's entries would add to it. */
+	if (cfg->listen_udp.n == 0) {
+		for (size_t i = 0; i < 3; i++)
+			if (ff_strlist_add(&cfg->listen_udp, ff_agent_default_listen[i]) != 0)
+				goto nomem;
+	}
+	return FF_CONFIG_OK;
+nomem:
+	snprintf(err, err_len, "out of memory");
+	return FF_CONFIG_ERROR;
+}
+
+int ff_agent_config_load(ff_agent_config *cfg, int argc, char **argv, char *err, size_t err_len)
+{
+	memset(cfg, 0, sizeof *cfg);
+	int first_arg = 0;
+	int rc = ff_config_load(&ff_agent_table, cfg, argc, argv, &first_arg, err, err_len);
+	if (rc != FF_CONFIG_OK)
+		return rc;
+	if (first_arg < argc) {
+		snprintf(err, err_len, "unexpected argument '%s'", argv[first_arg]);
+		return FF_CONFIG_ERROR;
+	}
+	return ff_agent_config_derive(cfg, err, err_len);
+}
+
+void ff_agent_config_free(ff_agent_config *cfg)
+{
+	ff_config_free(&ff_agent_table, cfg);
+}

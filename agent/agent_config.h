@@ -1,0 +1,46 @@
+#ifndef FF_AGENT_CONFIG_H
+#define FF_AGENT_CONFIG_H
+
+/*
+ * flowfleet-agent's settings: one ff_option table gives the -c file keys,
+ * the long options and --help. Strings and lists are owned by the struct
+ * and freed by ff_agent_config_free().
+ */
+
+#include "ff_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF_AGENT_DEFAULT_AGGREGATOR "tcp://127.0.0.1:7470"
+
+typedef struct ff_agent_config {
+	char *id;	  /* defaults to the hostname when that is a valid id */
+	char *aggregator; /* ZeroMQ endpoint */
+	ff_strlist listen_udp;
+	char *state_dir; /* NULL: random epoch per start, no spool */
+	uint64_t interval_ms;
+	ff_strlist labels; /* KEY=VALUE */
+	uint64_t heartbeat_ms;
+	uint64_t retry_ms;
+	uint64_t shutdown_wait_ms;
+	uint64_t spool_max;
+	uint64_t rcvbuf;
+	char *log_level;
+	char *hostname; /* sent in Hello; defaults to gethostname() */
+} ff_agent_config;
+
+/*
+ * Loads defaults, the -c file and the flags, then fills the derived
+ * defaults (id, hostname, listen addresses). Returns FF_CONFIG_OK,
+ * FF_CONFIG_EXIT (--help/--version printed) or FF_CONFIG_ERROR with a
+ * message in `err`.
+ */
+int ff_agent_config_load(ff_agent_config *cfg, int argc, char **argv, char *err, size_t err_len);
+
+void ff_agent_config_free(ff_agent_config *cfg);
+
+/* Checks a label "KEY=VALUE": key of [A-Za-z0-9._-], value printable. Returns 0 or -1. */
+int ff_agent_label_validate(const char *value, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,40 @@
+#ifndef FF_AGENT_COUNTERS_H
+#define FF_AGENT_COUNTERS_H
+
+/*
+ * The agent's own counters, totals since start. One struct owned by the
+ * agent's context; modules that count borrow a pointer to it. The names
+ * (ff_agent_counters_list) are what Hello.counters and the exit log carry.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ff_agent_counters {
+	uint64_t udp_datagrams;
+	uint64_t udp_bytes;
+	uint64_t udp_drops;  /* dropped by the kernel, from SO_RXQ_OVFL */
+	uint64_t udp_errors; /* receive errors and datagrams truncated by the slab */
+	uint64_t records_decoded;
+	uint64_t batches_flushed;
+	uint64_t batches_sent;
+	uint64_t batches_acked;
+	uint64_t batches_resent;
+	uint64_t batches_dropped;  /* oldest batches dropped by the spool bound */
+	uint64_t batches_rejected; /* REJECTED acks: kept and retried */
+	uint64_t batches_pending;  /* current, not a total: kept until acked */
+	uint64_t records_sent;
+	uint64_t frames_bad; /* malformed or unknown frames from the aggregator */
+} ff_agent_counters;
+
+typedef struct ff_counter_ref {
+	const char *name;
+	uint64_t value;
+} ff_counter_ref;
+
+#define FF_AGENT_N_COUNTERS 14
+
+/* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
+void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);
+
+#endif

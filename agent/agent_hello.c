@@ -1,0 +1,151 @@
+#include "agent_hello.h"
+
+#include "ff_frame.h"
+#include "flowfleet.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything a Hello points into while it is packed; freed in one place. */
+struct ff_hello_buf {
+	Flowfleet__Label *labels;
+	Flowfleet__Label **label_ptrs;
+	char **label_text; /* writable copies split at '=' */
+	Flowfleet__Counter counters[FF_AGENT_N_COUNTERS];
+	Flowfleet__Counter *counter_ptrs[FF_AGENT_N_COUNTERS];
+	Flowfleet__ExporterStats *exps;
+	Flowfleet__ExporterStats **exp_ptrs;
+	Flowfleet__Counter *exp_counters; /* 2 + FF_MAL_N per exporter */
+	Flowfleet__Counter **exp_counter_ptrs;
+	size_t n_labels, n_exps;
+};
+
+static void ff_hello_buf_free(struct ff_hello_buf *b)
+{
+	for (size_t i = 0; b->label_text != NULL && i < b->n_labels; i++)
+		free(b->label_text[i]);
+	free(b->label_text);
+	free(b->labels);
+	free(b->label_ptrs);
+	free(b->exps);
+	free(b->exp_ptrs);
+	free(b->exp_counters);
+	free(b->exp_counter_ptrs);
+}
+
+static int ff_hello_labels(const ff_strlist *l, struct ff_hello_buf *b)
+{
+	size_t n = l != NULL ? l->n : 0;
+	b->labels = calloc(n + 1, sizeof *b->labels);
+	b->label_ptrs = calloc(n + 1, sizeof *b->label_ptrs);
+	b->label_text = calloc(n + 1, sizeof *b->label_text);
+	if (b->labels == NULL || b->label_ptrs == NULL || b->label_text == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *t = strdup(l->v[i]);
+		if (t == NULL)
+			return -1;
+		b->label_text[b->n_labels++] = t;
+		char *eq = strchr(t, '=');
+		flowfleet__label__init(&b->labels[i]);
+		if (eq != NULL)
+			*eq = '\0';
+		b->labels[i].key = t;
+		b->labels[i].value = eq != NULL ? eq + 1 : (char *)"";
+		b->label_ptrs[i] = &b->labels[i];
+	}
+	return 0;
+}
+
+static void ff_hello_counter(Flowfleet__Counter *c, const char *name, uint64_t v)
+{
+	flowfleet__counter__init(c);
+	c->name = (char *)name;
+	c->value = v;
+}
+
+/* Adds one exporter's non-zero counters (packets and records always). */
+static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__ExporterStats *x,
+			      Flowfleet__Counter *c, Flowfleet__Counter **cp)
+{
+	flowfleet__exporter_stats__init(x);
+	x->address.data = (uint8_t *)e->addr;
+	x->address.len = FF_ADDR_LEN;
+	size_t n = 0;
+	ff_hello_counter(&c[n++], "packets", e->packets);
+	ff_hello_counter(&c[n++], "records", e->records);
+	for (int r = 0; r < FF_MAL_N; r++)
+		if (e->malformed[r] != 0)
+			ff_hello_counter(&c[n++], ff_malformed_name((enum ff_malformed_reason)r),
+					 e->malformed[r]);
+	for (size_t i = 0; i < n; i++)
+		cp[i] = &c[i];
+	x->counters = cp;
+	x->n_counters = n;
+}
+
+static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b)
+{
+	size_t n = s != NULL ? ff_exporter_stats_count_exporters(s) : 0;
+	size_t per = 2 + FF_MAL_N;
+	b->exps = calloc(n + 1, sizeof *b->exps);
+	b->exp_ptrs = calloc(n + 1, sizeof *b->exp_ptrs);
+	b->exp_counters = calloc(n * per + 1, sizeof *b->exp_counters);
+	b->exp_counter_ptrs = calloc(n * per + 1, sizeof *b->exp_counter_ptrs);
+	if (b->exps == NULL || b->exp_ptrs == NULL || b->exp_counters == NULL ||
+	    b->exp_counter_ptrs == NULL)
+		return -1;
+	size_t cursor = 0;
+	const ff_exporter_counters *e;
+	while (b->n_exps < n && (e = ff_exporter_stats_next(s, &cursor)) != NULL) {
+		size_t i = b->n_exps++;
+		ff_hello_exporter(e, &b->exps[i], &b->exp_counters[i * per],
+				  &b->exp_counter_ptrs[i * per]);
+		b->exp_ptrs[i] = &b->exps[i];
+	}
+	return 0;
+}
+
+static int ff_hello_pack(const Flowfleet__Hello *msg, uint8_t **frame, size_t *len)
+{
+	size_t plen = flowfleet__hello__get_packed_size(msg);
+	uint8_t *packed = malloc(plen ? plen : 1);
+	if (packed == NULL)
+		return FF_FRAME_ENOMEM;
+	flowfleet__hello__pack(msg, packed);
+	int rc = ff_frame_encode(FF_MSG_HELLO, packed, plen, frame, len);
+	free(packed);
+	return rc;
+}
+
+int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
+{
+	struct ff_hello_buf b;
+	memset(&b, 0, sizeof b);
+	int rc = FF_FRAME_ENOMEM;
+	if (ff_hello_labels(h->labels, &b) != 0 || ff_hello_exporters(h->exporters, &b) != 0)
+		goto out;
+	ff_counter_ref refs[FF_AGENT_N_COUNTERS];
+	ff_agent_counters_list(h->counters, refs);
+	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++) {
+		ff_hello_counter(&b.counters[i], refs[i].name, refs[i].value);
+		b.counter_ptrs[i] = &b.counters[i];
+	}
+	Flowfleet__Hello msg = FLOWFLEET__HELLO__INIT;
+	msg.protocol_version = FF_PROTOCOL_VERSION;
+	msg.agent_id = (char *)h->agent_id;
+	msg.hostname = (char *)(h->hostname ? h->hostname : "");
+	msg.labels = b.label_ptrs;
+	msg.n_labels = b.n_labels;
+	msg.epoch = h->epoch;
+	msg.software_version = (char *)FF_VERSION;
+	msg.started_ms = h->started_ms;
+	msg.counters = b.counter_ptrs;
+	msg.n_counters = FF_AGENT_N_COUNTERS;
+	msg.exporters = b.exp_ptrs;
+	msg.n_exporters = b.n_exps;
+	rc = ff_hello_pack(&msg, frame, len);
+out:
+	ff_hello_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,34 @@
+#ifndef FF_AGENT_HELLO_H
+#define FF_AGENT_HELLO_H
+
+/*
+ * Builds the agent's Hello (proto/flowfleet.proto): who it is and what it
+ * has counted, sent at start and every heartbeat so a restarted aggregator
+ * learns about it without waiting for a batch.
+ */
+
+#include "agent_counters.h"
+#include "exporter_stats.h"
+#include "ff_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ff_agent_hello {
+	const char *agent_id;
+	const char *hostname;
+	const ff_strlist *labels; /* "key=value" entries, already validated */
+	uint64_t epoch;
+	uint64_t started_ms;
+	const ff_agent_counters *counters;
+	const ff_exporter_stats *exporters; /* may be NULL */
+} ff_agent_hello;
+
+/*
+ * Encodes `h` (borrowed) as a framed FF_MSG_HELLO. On success *frame is
+ * malloc'd and the caller frees it with free(). Returns 0 or a negative
+ * ff_frame_error.
+ */
+int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len);
+
+#endif

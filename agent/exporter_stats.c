@@ -1,0 +1,136 @@
+#include "exporter_stats.h"
+
+#include "decoder.h"
+#include "ff_hmap.h"
+#include "ff_log.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ff_exporter_stats {
+	ff_hmap *map; /* address -> ff_exporter_counters */
+	size_t max;
+	bool overflow_warned;
+};
+
+static const char *const ff_malformed_names[FF_MAL_N] = {
+    [FF_MAL_SHORT_HEADER] = "malformed.short_header",
+    [FF_MAL_BAD_COUNT] = "malformed.bad_count",
+    [FF_MAL_TRUNCATED] = "malformed.truncated",
+    [FF_MAL_UNSUPPORTED_VERSION] = "malformed.unsupported_version",
+};
+
+const char *ff_malformed_name(enum ff_malformed_reason r)
+{
+	return (unsigned)r < FF_MAL_N ? ff_malformed_names[r] : "malformed.unknown";
+}
+
+ff_exporter_stats *ff_exporter_stats_new(size_t max_exporters)
+{
+	ff_exporter_stats *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->max = max_exporters ? max_exporters : 1;
+	s->map = ff_hmap_new(FF_ADDR_LEN, sizeof(ff_exporter_counters), 16);
+	if (s->map == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void ff_exporter_stats_free(ff_exporter_stats *s)
+{
+	if (s == NULL)
+		return;
+	ff_hmap_free(s->map);
+	free(s);
+}
+
+/* The entry of `addr`, or the shared overflow entry once the table is full. */
+static ff_exporter_counters *ff_exporter_entry(ff_exporter_stats *s,
+					       const uint8_t addr[FF_ADDR_LEN])
+{
+	static const uint8_t overflow[FF_ADDR_LEN];
+	ff_exporter_counters *e = ff_hmap_find(s->map, addr);
+	if (e != NULL)
+		return e;
+	const uint8_t *key = addr;
+	if (ff_hmap_count(s->map) >= s->max) {
+		if (!s->overflow_warned) {
+			ff_log_warn("exporter table full (%zu addresses): further exporters are "
+				    "counted together under ::",
+				    s->max);
+			s->overflow_warned = true;
+		}
+		key = overflow;
+		if ((e = ff_hmap_find(s->map, key)) != NULL)
+			return e;
+	}
+	int created = 0;
+	e = ff_hmap_upsert(s->map, key, &created);
+	if (e != NULL && created)
+		memcpy(e->addr, key, FF_ADDR_LEN);
+	return e;
+}
+
+static int ff_malformed_reason_of(int decode_rc)
+{
+	switch (decode_rc) {
+	case FF_DECODE_ESHORT:
+		return FF_MAL_SHORT_HEADER;
+	case FF_DECODE_EBADCOUNT:
+		return FF_MAL_BAD_COUNT;
+	case FF_DECODE_ETRUNC:
+		return FF_MAL_TRUNCATED;
+	default:
+		return FF_MAL_UNSUPPORTED_VERSION;
+	}
+}
+
+static void ff_exporter_log_malformed(ff_exporter_counters *e, int reason, uint64_t now_ms)
+{
+	if (e->last_log_ms != 0 && now_ms - e->last_log_ms < FF_EXPORTER_LOG_MS) {
+		e->suppressed++;
+		return;
+	}
+	char a[FF_ADDR_STRLEN];
+	ff_log_warn("malformed datagram from %s (%s), skipped; %" PRIu64
+		    " similar complaints suppressed since the last line",
+		    ff_addr_format(e->addr, a), ff_malformed_name((enum ff_malformed_reason)reason),
+		    e->suppressed);
+	e->last_log_ms = now_ms;
+	e->suppressed = 0;
+}
+
+void ff_exporter_stats_count(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN], int decode_rc,
+			     uint64_t now_ms)
+{
+	ff_exporter_counters *e = ff_exporter_entry(s, addr);
+	if (e == NULL)
+		return; /* out of memory: statistics are best effort, the flows are not */
+	e->packets++;
+	if (decode_rc >= 0) {
+		e->records += (uint64_t)decode_rc;
+		return;
+	}
+	int reason = ff_malformed_reason_of(decode_rc);
+	e->malformed[reason]++;
+	ff_exporter_log_malformed(e, reason, now_ms);
+}
+
+const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor)
+{
+	const void *key;
+	void *val;
+	if (!ff_hmap_next(s->map, cursor, &key, &val))
+		return NULL;
+	return val;
+}
+
+size_t ff_exporter_stats_count_exporters(const ff_exporter_stats *s)
+{
+	return ff_hmap_count(s->map);
+}

@@ -1,0 +1,60 @@
+#ifndef FF_SENDER_H
+#define FF_SENDER_H
+
+/*
+ * Delivers batches to the aggregator over a ZeroMQ DEALER socket, driven by
+ * the agent's libevent loop. Batches live in an ff_send_queue until the
+ * aggregator acknowledges them (Ack OK or DUPLICATE); a batch not acked
+ * within the retry interval is sent again, and every unacked batch is sent
+ * again as soon as a (re)connection completes. ZMQ_IMMEDIATE keeps zmq from
+ * queueing to a peer that is not there, so "not connected" shows up as
+ * EAGAIN and the batch simply waits in our queue.
+ *
+ * A Hello is sent first and then every heartbeat. Frames from the
+ * aggregator that are malformed or of an unexpected type are counted
+ * (frames_bad) and ignored: they never stop the agent.
+ */
+
+#include "agent_counters.h"
+#include "send_queue.h"
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Builds a framed Hello on demand (*frame malloc'd, freed by the sender). Returns 0 or < 0. */
+typedef int (*ff_sender_hello_fn)(void *arg, uint8_t **frame, size_t *len);
+
+typedef struct ff_sender_opts {
+	const char *endpoint; /* e.g. tcp://127.0.0.1:7470; copied */
+	uint64_t retry_ms;
+	uint64_t heartbeat_ms;
+	ff_sender_hello_fn hello;
+	void *hello_arg;
+} ff_sender_opts;
+
+typedef struct ff_sender ff_sender;
+
+/*
+ * Creates the socket, connects (in the background) and registers with
+ * `base`. Borrows `q` and `counters`, which must outlive the sender.
+ * Returns NULL with a message in `err` on failure.
+ */
+ff_sender *ff_sender_new(struct event_base *base, const ff_sender_opts *o, ff_send_queue *q,
+			 ff_agent_counters *counters, char *err, size_t err_len);
+
+/*
+ * Queues a framed batch (ownership of `frame` passes to the queue, see
+ * ff_send_queue_push) and tries to send it at once. Returns what
+ * ff_send_queue_push returned.
+ */
+int ff_sender_submit(ff_sender *s, uint64_t epoch, uint64_t seq, uint64_t n_records, uint8_t *frame,
+		     size_t len);
+
+/* Batches still waiting for an ack. */
+size_t ff_sender_pending(const ff_sender *s);
+
+/* Closes the socket without lingering (unacked batches stay in the queue/spool) and frees. */
+void ff_sender_free(ff_sender *s);
+
+#endif

@@ -1,0 +1,37 @@
+#ifndef FF_SUMMARIZER_H
+#define FF_SUMMARIZER_H
+
+/*
+ * The summarizer merges decoded records that share a key over one interval,
+ * so an agent sends one record per conversation per interval however many
+ * times the exporter reported it. The default key is the full 5-tuple plus
+ * ToS, interfaces, AS numbers and the exporter; fields outside the key
+ * (counters, times, TCP flags) are merged with ff_flow_merge().
+ *
+ * Not thread-safe; owned by the agent's context.
+ */
+
+#include "ff_flow.h"
+
+#include <stddef.h>
+
+typedef struct ff_summarizer ff_summarizer;
+
+/* An empty summarizer sized for about `expected` keys; NULL when out of memory. */
+ff_summarizer *ff_summarizer_new(size_t expected);
+void ff_summarizer_free(ff_summarizer *s);
+
+/* Merges `f` (borrowed) into its key's record. Returns 0, or -1 when out of memory. */
+int ff_summarizer_add(ff_summarizer *s, const ff_flow *f);
+
+/* Distinct keys held now. */
+size_t ff_summarizer_count(const ff_summarizer *s);
+
+/*
+ * Moves every merged record into a new array (*records, malloc'd, the caller
+ * frees it with free(); NULL when *n is 0) and empties the table. Returns 0,
+ * or -1 when out of memory (the table is then left untouched).
+ */
+int ff_summarizer_flush(ff_summarizer *s, ff_flow **records, size_t *n);
+
+#endif

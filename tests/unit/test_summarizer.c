@@ -1,0 +1,149 @@
+#include "ff_test.h"
+
+#include "summarizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static ff_flow flow(uint32_t src, uint16_t sport, uint64_t first, uint64_t last, uint64_t bytes,
+		    uint8_t flags)
+{
+	ff_flow f;
+	memset(&f, 0, sizeof f);
+	ff_addr_from_v4(f.src_addr, src);
+	ff_addr_from_v4(f.dst_addr, 0xc0a80001);
+	ff_addr_from_v4(f.exporter, 0x7f000001);
+	f.src_port = sport;
+	f.dst_port = 53;
+	f.proto = 17;
+	f.first_ms = first;
+	f.last_ms = last;
+	f.bytes = bytes;
+	f.packets = bytes / 100;
+	f.flows = 1;
+	f.tcp_flags = flags;
+	return f;
+}
+
+static void same_key_merges(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_non_null(s);
+	ff_flow a = flow(0x0a000001, 1000, 5000, 6000, 300, 0x02);
+	ff_flow b = flow(0x0a000001, 1000, 4000, 5500, 700, 0x10);
+	ff_flow c = flow(0x0a000001, 1000, 5200, 9000, 1000, 0x01);
+	assert_int_equal(ff_summarizer_add(s, &a), 0);
+	assert_int_equal(ff_summarizer_add(s, &b), 0);
+	assert_int_equal(ff_summarizer_add(s, &c), 0);
+	assert_int_equal(ff_summarizer_count(s), 1);
+	ff_flow *out;
+	size_t n;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].bytes, 2000);
+	assert_int_equal(out[0].packets, 20);
+	assert_int_equal(out[0].flows, 3);
+	assert_int_equal(out[0].first_ms, 4000);
+	assert_int_equal(out[0].last_ms, 9000);
+	assert_int_equal(out[0].tcp_flags, 0x13);
+	assert_memory_equal(out[0].src_addr, a.src_addr, FF_ADDR_LEN);
+	assert_int_equal(out[0].src_port, 1000);
+	free(out);
+	ff_summarizer_free(s);
+}
+
+static void different_keys_stay_apart(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_non_null(s);
+	ff_flow base = flow(0x0a000001, 1000, 1, 2, 100, 0);
+	ff_flow v[8];
+	for (int i = 0; i < 8; i++)
+		v[i] = base;
+	ff_addr_from_v4(v[1].src_addr, 0x0a000002);
+	ff_addr_from_v4(v[2].dst_addr, 0x0a000003);
+	v[3].src_port = 1001;
+	v[4].proto = 6;
+	v[5].tos = 4;
+	v[6].in_if = 7;
+	ff_addr_from_v4(v[7].exporter, 0x7f000002);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(ff_summarizer_add(s, &v[i]), 0);
+	assert_int_equal(ff_summarizer_count(s), 8);
+	/* Adding the base again merges into its own key only. */
+	assert_int_equal(ff_summarizer_add(s, &base), 0);
+	assert_int_equal(ff_summarizer_count(s), 8);
+	ff_flow *out;
+	size_t n;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 8);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += out[i].bytes;
+	assert_int_equal(total, 900);
+	free(out);
+	ff_summarizer_free(s);
+}
+
+static void flush_returns_all_and_empties(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_non_null(s);
+	/* More keys than the initial size: the table grows. */
+	for (uint32_t i = 0; i < 1000; i++) {
+		ff_flow f = flow(0x0a000000 + i, (uint16_t)(i % 7), 1, 2, 100, 0);
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+	}
+	assert_int_equal(ff_summarizer_count(s), 1000);
+	ff_flow *out;
+	size_t n;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 1000);
+	uint8_t *seen = calloc(1000, 1);
+	assert_non_null(seen);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t idx = ff_addr_v4(out[i].src_addr) - 0x0a000000;
+		assert_true(idx < 1000);
+		assert_int_equal(seen[idx], 0);
+		seen[idx] = 1;
+		assert_int_equal(out[i].bytes, 200);
+		assert_int_equal(out[i].flows, 2);
+	}
+	free(seen);
+	free(out);
+	assert_int_equal(ff_summarizer_count(s), 0);
+	/* The next interval starts from nothing. */
+	ff_flow f = flow(0x0a000000, 0, 1, 2, 100, 0);
+	assert_int_equal(ff_summarizer_add(s, &f), 0);
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].bytes, 100);
+	free(out);
+	ff_summarizer_free(s);
+}
+
+static void flush_empty_returns_nothing(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(0);
+	assert_non_null(s);
+	ff_flow *out = (ff_flow *)&out;
+	size_t n = 99;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(out);
+	ff_summarizer_free(s);
+}
+
+static const struct CMUnitTest summarizer_tests[] = {
+    cmocka_unit_test(same_key_merges),
+    cmocka_unit_test(different_keys_stay_apart),
+    cmocka_unit_test(flush_returns_all_and_empties),
+    cmocka_unit_test(flush_empty_returns_nothing),
+};
+
+FF_TEST_MAIN(summarizer_tests)
