@@ -1,0 +1,91 @@
+#include "agg_config.h"
+
+#include "ff_log.h"
+#include "http_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int ff_agg_check_level(const char *v, char *err, size_t err_len)
+{
+	enum ff_log_level l;
+	if (ff_log_level_parse(v, &l) == 0)
+		return 0;
+	snprintf(err, err_len, "'%s' is not a log level (error, warn, info, debug)", v);
+	return -1;
+}
+
+static int ff_agg_check_http(const char *v, char *err, size_t err_len)
+{
+	char addr[256];
+	uint16_t port;
+	if (ff_http_parse_listen(v, addr, sizeof addr, &port) == 0)
+		return 0;
+	snprintf(err, err_len, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:7480 or [::1]:7480)", v);
+	return -1;
+}
+
+static int ff_agg_check_endpoint(const char *v, char *err, size_t err_len)
+{
+	if (strstr(v, "://") != NULL)
+		return 0;
+	snprintf(err, err_len, "'%s' is not a ZeroMQ endpoint (e.g. tcp://*:7470)", v);
+	return -1;
+}
+
+static const ff_option ff_agg_options[] = {
+    {.name = "data-dir",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, data_dir),
+     .defval = "/var/lib/flowfleet",
+     .metavar = "DIR",
+     .help = "directory of the store (created if missing)"},
+    {.name = "listen",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, listen),
+     .defval = "tcp://*:7470",
+     .validate = ff_agg_check_endpoint,
+     .metavar = "ENDPOINT",
+     .help = "ZeroMQ endpoint agents connect to"},
+    {.name = "http",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, http),
+     .defval = "127.0.0.1:7480",
+     .validate = ff_agg_check_http,
+     .metavar = "ADDR:PORT",
+     .help = "address of the HTTP API"},
+    {.name = "log-level",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, log_level),
+     .defval = "info",
+     .validate = ff_agg_check_level,
+     .metavar = "LEVEL",
+     .help = "error, warn, info or debug"},
+};
+
+static const ff_config_table ff_agg_table = {
+    .opts = ff_agg_options,
+    .n_opts = sizeof ff_agg_options / sizeof ff_agg_options[0],
+    .program = "flowfleet-aggregator",
+    .synopsis = "[-c FILE] [--data-dir DIR] [--listen ENDPOINT] [--http ADDR:PORT]",
+    .description = "The central flowfleet daemon: takes flow batches from agents over "
+		   "ZeroMQ, stores them\nand answers fleet-wide queries over HTTP "
+		   "(see docs/api.md).",
+};
+
+int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_t err_len)
+{
+	int first_arg = argc;
+	memset(c, 0, sizeof *c);
+	int rc = ff_config_load(&ff_agg_table, c, argc, argv, &first_arg, err, err_len);
+	if (rc == FF_CONFIG_OK && first_arg < argc) {
+		snprintf(err, err_len, "unexpected argument '%s'", argv[first_arg]);
+		rc = FF_CONFIG_ERROR;
+	}
+	return rc;
+}
+
+void ff_agg_config_free(ff_agg_config *c)
+{
+	ff_config_free(&ff_agg_table, c);
+}

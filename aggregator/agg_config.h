@@ -1,0 +1,31 @@
+#ifndef FF_AGG_CONFIG_H
+#define FF_AGG_CONFIG_H
+
+/*
+ * The settings of flowfleet-aggregator, described once as an ff_option
+ * table (common/ff_config.h) that yields the config file keys, the long
+ * options and --help. A flag overrides the file.
+ */
+
+#include "ff_config.h"
+
+#include <stddef.h>
+
+typedef struct ff_agg_config {
+	char *data_dir;	 /* where the store lives */
+	char *listen;	 /* ZeroMQ endpoint agents connect to */
+	char *http;	 /* ADDR:PORT of the HTTP API */
+	char *log_level; /* error, warn, info or debug */
+} ff_agg_config;
+
+/*
+ * Fills *c from defaults, the -c file and the flags. Returns FF_CONFIG_OK,
+ * FF_CONFIG_EXIT (--help or --version printed) or FF_CONFIG_ERROR with the
+ * message (naming file, line and key, or the flag) in `err`.
+ * The strings in *c are freed by ff_agg_config_free().
+ */
+int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_t err_len);
+
+void ff_agg_config_free(ff_agg_config *c);
+
+#endif

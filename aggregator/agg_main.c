@@ -1,0 +1,186 @@
+/*
+ * flowfleet-aggregator: the central daemon. The main thread runs libevent
+ * (HTTP API and signals); the ingest thread runs the ZeroMQ ROUTER socket.
+ * They share the store and the agent sessions, which lock for themselves.
+ */
+#include "agg_config.h"
+#include "dedup.h"
+#include "ff_log.h"
+#include "http_api.h"
+#include "ingest.h"
+#include "session.h"
+#include "store.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zmq.h>
+
+/* Everything the daemon runs, passed explicitly: there is no global state. */
+typedef struct ff_agg {
+	ff_agg_config cfg;
+	struct event_base *base;
+	struct event *sig_term;
+	struct event *sig_int;
+	ff_store *store;
+	ff_dedup *dedup;
+	ff_sessions *sessions;
+	void *zmq;
+	ff_ingest *ingest;
+	ff_http *http;
+	uint64_t replayed_batches;
+} ff_agg;
+
+/* The store hands back every stored batch at open: rebuild what derives from it. */
+static void ff_agg_replay(void *arg, const ff_batch *b)
+{
+	ff_agg *a = arg;
+	if (ff_dedup_mark(a->dedup, b->agent_id, b->epoch, b->sequence) != 0 ||
+	    ff_sessions_replay(a->sessions, b) != 0)
+		ff_log_error("replay: out of memory at batch %s/%" PRIu64, b->agent_id,
+			     b->sequence);
+	a->replayed_batches++;
+}
+
+static void ff_agg_on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	ff_agg *a = arg;
+	ff_log_info("%s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(a->base);
+}
+
+static int ff_agg_open_store(ff_agg *a)
+{
+	a->dedup = ff_dedup_new();
+	a->sessions = ff_sessions_new();
+	if (a->dedup == NULL || a->sessions == NULL) {
+		ff_log_error("out of memory");
+		return -1;
+	}
+	int rc = ff_store_log_ops.open(a->cfg.data_dir, ff_agg_replay, a, &a->store);
+	if (rc != 0) {
+		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
+			     ff_store_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Signal handlers are installed first; SIGTERM and SIGINT are then blocked
+ * while the ZeroMQ and ingest threads are created (they inherit the mask),
+ * so a signal always reaches the main thread and its event loop.
+ */
+static int ff_agg_start_threads(ff_agg *a)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int rc = -1;
+	a->zmq = zmq_ctx_new();
+	ff_ingest_deps deps = {.store = a->store, .dedup = a->dedup, .sessions = a->sessions};
+	if (a->zmq == NULL)
+		ff_log_error("zmq_ctx_new failed: %s", zmq_strerror(zmq_errno()));
+	else if ((a->ingest = ff_ingest_new(&deps)) == NULL)
+		ff_log_error("out of memory");
+	else
+		rc = ff_ingest_start(a->ingest, a->zmq, a->cfg.listen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int ff_agg_start(ff_agg *a)
+{
+	signal(SIGPIPE, SIG_IGN);
+	a->base = event_base_new();
+	if (a->base == NULL) {
+		ff_log_error("event_base_new failed");
+		return -1;
+	}
+	a->sig_term = evsignal_new(a->base, SIGTERM, ff_agg_on_signal, a);
+	a->sig_int = evsignal_new(a->base, SIGINT, ff_agg_on_signal, a);
+	if (a->sig_term == NULL || a->sig_int == NULL || evsignal_add(a->sig_term, NULL) != 0 ||
+	    evsignal_add(a->sig_int, NULL) != 0) {
+		ff_log_error("cannot install signal handlers");
+		return -1;
+	}
+	if (ff_agg_open_store(a) != 0 || ff_agg_start_threads(a) != 0)
+		return -1;
+	ff_http_deps hd = {.store = a->store, .sessions = a->sessions, .ingest = a->ingest};
+	a->http = ff_http_start(a->base, a->cfg.http, &hd);
+	return a->http != NULL ? 0 : -1;
+}
+
+static void ff_agg_log_started(ff_agg *a)
+{
+	ff_store_stats st;
+	ff_store_get_stats(a->store, &st);
+	ff_log_info("started %s: data dir %s (replayed %" PRIu64 " batches, %" PRIu64
+		    " records, %zu agents; %" PRIu64 " torn tail(s) cut, %" PRIu64
+		    " damaged entries skipped), agents on %s, HTTP on %s",
+		    FF_VERSION, a->cfg.data_dir, a->replayed_batches, st.records,
+		    ff_sessions_count(a->sessions), st.torn_tails, st.corrupt, a->cfg.listen,
+		    a->cfg.http);
+}
+
+static void ff_agg_log_stopped(ff_agg *a)
+{
+	ff_ingest_stats s;
+	ff_ingest_get_stats(a->ingest, &s);
+	ff_log_info("stopped: this run stored %" PRIu64 " batches, acknowledged %" PRIu64
+		    " duplicates, rejected %" PRIu64 ", dropped %" PRIu64 " bad frames and %" PRIu64
+		    " bad hellos; %" PRIu64 " acks not deliverable",
+		    s.batches_stored, s.batches_duplicate, s.batches_rejected, s.bad_frame,
+		    s.bad_hello, s.send_errors);
+}
+
+/* Stops in dependency order: no new queries, no new batches, then the store. */
+static void ff_agg_shutdown(ff_agg *a)
+{
+	ff_http_free(a->http);
+	ff_ingest_stop(a->ingest);
+	if (a->ingest != NULL && a->store != NULL)
+		ff_agg_log_stopped(a);
+	ff_ingest_free(a->ingest);
+	if (a->zmq != NULL)
+		zmq_ctx_term(a->zmq);
+	ff_store_close(a->store);
+	ff_sessions_free(a->sessions);
+	ff_dedup_free(a->dedup);
+	if (a->sig_term != NULL)
+		event_free(a->sig_term);
+	if (a->sig_int != NULL)
+		event_free(a->sig_int);
+	if (a->base != NULL)
+		event_base_free(a->base);
+	ff_agg_config_free(&a->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	ff_agg a = {0};
+	char err[1024];
+	ff_log_init("flowfleet-aggregator", FF_LOG_INFO);
+	int rc = ff_agg_config_load(&a.cfg, argc, argv, err, sizeof err);
+	if (rc != FF_CONFIG_OK) {
+		if (rc == FF_CONFIG_ERROR)
+			fprintf(stderr, "flowfleet-aggregator: %s\n", err);
+		ff_agg_config_free(&a.cfg);
+		return rc == FF_CONFIG_EXIT ? 0 : 2;
+	}
+	enum ff_log_level level = FF_LOG_INFO;
+	ff_log_level_parse(a.cfg.log_level, &level);
+	ff_log_init("flowfleet-aggregator", level);
+	int status = 1;
+	if (ff_agg_start(&a) == 0) {
+		ff_agg_log_started(&a);
+		event_base_dispatch(a.base);
+		status = 0;
+	}
+	ff_agg_shutdown(&a);
+	return status;
+}

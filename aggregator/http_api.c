@@ -1,0 +1,279 @@
+#include "http_api.h"
+
+#include "ff_config.h"
+#include "ff_element.h"
+#include "ff_log.h"
+#include "query_topn.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+/* Requests are small GETs; anything larger is not for us. */
+#define FF_HTTP_MAX_BODY     65536
+#define FF_HTTP_MAX_HEADERS  16384
+#define FF_HTTP_TIMEOUT_S    30
+#define FF_HTTP_DEFAULT_STAT "srcip/flows"
+#define FF_HTTP_DEFAULT_N    10
+
+struct ff_http {
+	struct evhttp *http;
+	ff_http_deps deps;
+};
+
+int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *port)
+{
+	const char *colon = strrchr(text, ':');
+	if (colon == NULL || colon == text)
+		return -1;
+	const char *a = text;
+	size_t n = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (colon[-1] != ']' || n < 3)
+			return -1;
+		a++;
+		n -= 2;
+	}
+	uint64_t p;
+	if (n >= addr_len || ff_parse_uint(colon + 1, &p) != 0 || p == 0 || p > 65535)
+		return -1;
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static uint64_t ff_http_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- answers --------------------------------------------------------------- */
+
+/* Sends `doc` as JSON with `code`; takes the reference to `doc`. */
+static void ff_http_send_json(struct evhttp_request *req, int code, const char *reason, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (text == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	struct evbuffer *body = evbuffer_new();
+	if (body == NULL) {
+		free(text);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(body, "%s\n", text);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	evhttp_send_reply(req, code, reason, body);
+	evbuffer_free(body);
+}
+
+static void ff_http_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+	ff_http_send_json(req, code, reason, json_pack("{s:s}", "error", msg));
+}
+
+static void ff_http_send_text(struct evhttp_request *req, int code, const char *reason,
+			      const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+	if (body == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add(body, text, strlen(text));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
+	evhttp_send_reply(req, code, reason, body);
+	evbuffer_free(body);
+}
+
+/* --- GET /api/v1/top ------------------------------------------------------- */
+
+/* Reads the query parameters into *q; on error writes the message for a 400. */
+static int ff_http_top_params(const struct evkeyvalq *params, ff_topn_query *q, char *err,
+			      size_t err_len)
+{
+	const char *stat = evhttp_find_header(params, "stat");
+	const char *n = evhttp_find_header(params, "n");
+	const char *agent = evhttp_find_header(params, "agent");
+	if (ff_element_parse_stat(stat ? stat : FF_HTTP_DEFAULT_STAT, &q->element, &q->order, err,
+				  err_len) != 0)
+		return -1;
+	uint64_t nv = FF_HTTP_DEFAULT_N;
+	if (n != NULL && (ff_parse_uint(n, &nv) != 0 || nv > SIZE_MAX)) {
+		snprintf(err, err_len,
+			 "n must be a non-negative integer (0 for every row), not '%s'", n);
+		return -1;
+	}
+	q->n = (size_t)nv;
+	if (agent != NULL && !ff_agent_id_valid(agent)) {
+		snprintf(err, err_len,
+			 "agent must be an agent id (1-%d characters of A-Z a-z 0-9 . _ -)",
+			 FF_AGENT_ID_MAX);
+		return -1;
+	}
+	q->agent = agent;
+	return 0;
+}
+
+static json_t *ff_http_row_json(const ff_topn_row *r)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "key", r->key, "flows",
+			 (json_int_t)r->flows, "packets", (json_int_t)r->packets, "bytes",
+			 (json_int_t)r->bytes, "first_ms", (json_int_t)r->first_ms, "last_ms",
+			 (json_int_t)r->last_ms, "pps", (json_int_t)r->pps, "bps",
+			 (json_int_t)r->bps, "bpp", (json_int_t)r->bpp);
+}
+
+static json_t *ff_http_top_json(const ff_topn_query *q, const ff_topn_result *res)
+{
+	char stat[64];
+	snprintf(stat, sizeof stat, "%s/%s", ff_element_name(q->element), ff_order_name(q->order));
+	json_t *rows = json_array();
+	for (size_t i = 0; rows != NULL && i < res->n_rows; i++)
+		json_array_append_new(rows, ff_http_row_json(&res->rows[i]));
+	const ff_topn_total *t = &res->total;
+	return json_pack(
+	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "stat", stat, "element",
+	    ff_element_name(q->element), "order", ff_order_name(q->order), "n", (json_int_t)q->n,
+	    "agent", q->agent ? json_string(q->agent) : json_null(), "rows", rows, "total", "rows",
+	    (json_int_t)t->rows, "flows", (json_int_t)t->flows, "packets", (json_int_t)t->packets,
+	    "bytes", (json_int_t)t->bytes, "records", (json_int_t)t->records);
+}
+
+static void ff_http_top(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
+{
+	ff_topn_query q = {0};
+	char err[512];
+	if (ff_http_top_params(params, &q, err, sizeof err) != 0) {
+		ff_http_error(req, 400, "Bad Request", err);
+		return;
+	}
+	ff_topn_result res;
+	if (ff_topn_run(h->deps.store, &q, &res) != 0) {
+		ff_log_error("http: top %s/%s: out of memory", ff_element_name(q.element),
+			     ff_order_name(q.order));
+		ff_http_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	ff_http_send_json(req, 200, "OK", ff_http_top_json(&q, &res));
+	ff_topn_result_free(&res);
+}
+
+/* --- GET /api/v1/agents, /healthz ------------------------------------------ */
+
+static void ff_http_agents(ff_http *h, struct evhttp_request *req)
+{
+	json_t *agents = ff_sessions_to_json(h->deps.sessions);
+	json_t *doc = agents != NULL ? json_pack("{s:I, s:o}", "now_ms",
+						 (json_int_t)ff_http_now_ms(), "agents", agents)
+				     : NULL;
+	ff_http_send_json(req, 200, "OK", doc);
+}
+
+static void ff_http_healthz(ff_http *h, struct evhttp_request *req)
+{
+	if (h->deps.ingest == NULL || ff_ingest_store_ok(h->deps.ingest))
+		ff_http_send_text(req, 200, "OK", "ok\n");
+	else
+		ff_http_send_text(req, 503, "Service Unavailable",
+				  "store not writable: the last append failed\n");
+}
+
+/* --- routing ----------------------------------------------------------------- */
+
+static void ff_http_dispatch(ff_http *h, struct evhttp_request *req, const char *path,
+			     const char *query)
+{
+	struct evkeyvalq params;
+	TAILQ_INIT(&params);
+	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
+		ff_http_error(req, 400, "Bad Request", "malformed query string");
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		ff_http_healthz(h, req);
+	} else if (strcmp(path, "/api/v1/top") == 0) {
+		ff_http_top(h, req, &params);
+	} else if (strcmp(path, "/api/v1/agents") == 0) {
+		ff_http_agents(h, req);
+	} else {
+		char msg[256];
+		snprintf(msg, sizeof msg,
+			 "unknown path '%.128s'; paths: /healthz, /api/v1/top, /api/v1/agents",
+			 path);
+		ff_http_error(req, 404, "Not Found", msg);
+	}
+	evhttp_clear_headers(&params);
+}
+
+static void ff_http_route(struct evhttp_request *req, void *arg)
+{
+	ff_http *h = arg;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		ff_http_error(req, 405, "Method Not Allowed", "only GET is supported");
+		return;
+	}
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL || path[0] == '\0') {
+		ff_http_error(req, 400, "Bad Request", "malformed request URI");
+		return;
+	}
+	ff_http_dispatch(h, req, path, evhttp_uri_get_query(uri));
+}
+
+ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_http_deps *deps)
+{
+	char addr[256];
+	uint16_t port;
+	if (ff_http_parse_listen(listen, addr, sizeof addr, &port) != 0) {
+		ff_log_error("http: listen address '%s' is not ADDR:PORT", listen);
+		return NULL;
+	}
+	ff_http *h = calloc(1, sizeof *h);
+	if (h == NULL || (h->http = evhttp_new(base)) == NULL) {
+		ff_log_error("http: out of memory");
+		free(h);
+		return NULL;
+	}
+	h->deps = *deps;
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_max_body_size(h->http, FF_HTTP_MAX_BODY);
+	evhttp_set_max_headers_size(h->http, FF_HTTP_MAX_HEADERS);
+	evhttp_set_timeout(h->http, FF_HTTP_TIMEOUT_S);
+	evhttp_set_gencb(h->http, ff_http_route, h);
+	if (evhttp_bind_socket(h->http, addr, port) != 0) {
+		ff_log_errno(FF_LOG_ERROR, errno, "http: bind to %s failed", listen);
+		ff_http_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void ff_http_free(ff_http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	free(h);
+}

@@ -1,0 +1,42 @@
+#ifndef FF_HTTP_API_H
+#define FF_HTTP_API_H
+
+/*
+ * The aggregator's HTTP API on libevent's evhttp, exactly as docs/api.md
+ * specifies it (that document is the contract the CLI is written against):
+ * GET /healthz, GET /api/v1/top, GET /api/v1/agents. Answers are JSON
+ * (jansson); a bad parameter gets 400 with {"error": ...} naming the valid
+ * words. Handlers run on the thread that runs the event base.
+ */
+
+#include "ingest.h"
+#include "session.h"
+#include "store.h"
+
+#include <event2/event.h>
+
+typedef struct ff_http ff_http;
+
+/* What the handlers read; every pointer is borrowed and must outlive the ff_http. */
+typedef struct ff_http_deps {
+	ff_store *store;
+	ff_sessions *sessions;
+	const ff_ingest *ingest; /* for the store health of /healthz */
+} ff_http_deps;
+
+/*
+ * Splits "ADDR:PORT" ("[v6]:PORT" for IPv6) into its parts. `addr` holds
+ * `addr_len` bytes. Returns 0, or -1 when the text is not of that form.
+ */
+int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *port);
+
+/*
+ * Serves the API on `listen` ("ADDR:PORT") from `base`. Returns the server,
+ * or NULL with the reason logged (bad address, port in use).
+ */
+ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_http_deps *deps);
+
+/* Stops serving and frees; open connections are closed. NULL is accepted. */
+void ff_http_free(ff_http *h);
+
+#endif

@@ -1,0 +1,454 @@
+#include "ingest.h"
+
+#include "ff_frame.h"
+#include "ff_log.h"
+#include "flowfleet.pb-c.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+/* The message property naming the peer (a stable property; its macro is draft API). */
+#define FF_INGEST_PEER_ADDRESS "Peer-Address"
+/* How long the thread waits for a message before it looks at the stop flag. */
+#define FF_INGEST_POLL_MS 100
+/* Messages handled per wakeup before the stop flag is looked at again. */
+#define FF_INGEST_BURST 64
+/* At most one warning per reason in this many milliseconds. */
+#define FF_INGEST_WARN_EVERY_MS 10000
+/* A frame is at most a header plus an lz4 block of the largest payload. */
+#define FF_INGEST_MAX_MSG ((int64_t)FF_FRAME_MAX_PAYLOAD + (FF_FRAME_MAX_PAYLOAD / 255) + 64)
+
+/* The reasons a message is refused, each warned about at its own rate. */
+enum ff_ingest_reason {
+	FF_INGEST_R_FRAME,
+	FF_INGEST_R_ENVELOPE,
+	FF_INGEST_R_HELLO,
+	FF_INGEST_R_BATCH,
+	FF_INGEST_R_STORE,
+	FF_INGEST_R_TYPE,
+	FF_INGEST_R_COUNT
+};
+
+typedef struct ff_ingest_warn {
+	uint64_t last_ms;
+	uint64_t suppressed;
+} ff_ingest_warn;
+
+/* Counters written by the ingest thread and read by the HTTP thread. */
+typedef struct ff_ingest_counters {
+	_Atomic uint64_t messages, hellos, batches_stored, batches_duplicate, batches_rejected;
+	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
+} ff_ingest_counters;
+
+struct ff_ingest {
+	ff_ingest_deps deps;
+	void *sock;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	atomic_bool store_ok;
+	ff_ingest_counters n;
+	ff_ingest_warn warn[FF_INGEST_R_COUNT]; /* ingest thread only */
+};
+
+static uint64_t ff_ingest_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void ff_ingest_bump(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static void ff_ingest_warn_about(ff_ingest *ing, enum ff_ingest_reason r, const char *fmt, ...)
+    FF_PRINTF(3, 4);
+
+/* Logs a refusal unless one for the same reason was logged recently. */
+static void ff_ingest_warn_about(ff_ingest *ing, enum ff_ingest_reason r, const char *fmt, ...)
+{
+	ff_ingest_warn *w = &ing->warn[r];
+	uint64_t now = ff_ingest_now_ms();
+	if (w->last_ms != 0 && now - w->last_ms < FF_INGEST_WARN_EVERY_MS) {
+		w->suppressed++;
+		return;
+	}
+	if (w->suppressed > 0)
+		ff_log_warn("ingest: %" PRIu64 " similar refusals not logged", w->suppressed);
+	w->last_ms = now;
+	w->suppressed = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	ff_log_v(FF_LOG_WARN, 0, fmt, ap);
+	va_end(ap);
+}
+
+ff_ingest *ff_ingest_new(const ff_ingest_deps *deps)
+{
+	ff_ingest *ing = calloc(1, sizeof *ing);
+	if (ing == NULL)
+		return NULL;
+	ing->deps = *deps;
+	atomic_init(&ing->stop, false);
+	atomic_init(&ing->store_ok, true);
+	return ing;
+}
+
+/* --- answers --------------------------------------------------------------- */
+
+static void ff_ingest_ack_init(Flowfleet__Ack *ack, const char *agent_id, uint64_t epoch,
+			       uint64_t seq, Flowfleet__Ack__Status status, const char *reason)
+{
+	flowfleet__ack__init(ack);
+	ack->agent_id = (char *)agent_id;
+	ack->epoch = epoch;
+	ack->sequence = seq;
+	ack->status = status;
+	ack->reason = (char *)(reason != NULL ? reason : "");
+}
+
+static void ff_ingest_ack_encode(const Flowfleet__Ack *ack, uint8_t **reply, size_t *reply_len)
+{
+	uint8_t buf[512];
+	size_t len = flowfleet__ack__get_packed_size(ack);
+	if (len > sizeof buf)
+		return; /* an agent id and a short reason always fit */
+	flowfleet__ack__pack(ack, buf);
+	if (ff_frame_encode(FF_MSG_ACK, buf, len, reply, reply_len) != 0)
+		*reply = NULL;
+}
+
+/* --- Hello ------------------------------------------------------------------ */
+
+static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer)
+{
+	Flowfleet__Hello *h = flowfleet__hello__unpack(NULL, len, p);
+	if (h == NULL || h->agent_id == NULL || !ff_agent_id_valid(h->agent_id)) {
+		ff_ingest_bump(&ing->n.bad_hello);
+		ff_ingest_warn_about(ing, FF_INGEST_R_HELLO, "ingest: Hello from %s refused: %s",
+				     peer ? peer : "?",
+				     h == NULL ? "invalid protobuf" : "invalid agent id");
+		flowfleet__hello__free_unpacked(h, NULL);
+		return;
+	}
+	if (h->protocol_version != FF_PROTOCOL_VERSION)
+		ff_ingest_warn_about(ing, FF_INGEST_R_HELLO,
+				     "ingest: agent %s speaks protocol %" PRIu32 ", we speak %d; "
+				     "accepted, newer fields are ignored",
+				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION);
+	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_ingest_now_ms()) < 0)
+		ff_log_error("ingest: out of memory recording the Hello of %s", h->agent_id);
+	ff_ingest_bump(&ing->n.hellos);
+	flowfleet__hello__free_unpacked(h, NULL);
+}
+
+/* --- FlowBatch -------------------------------------------------------------- */
+
+/*
+ * A batch that did not decode is answered REJECTED if its agent id and
+ * sequence can still be read (e.g. one record is malformed), so the agent
+ * learns why; otherwise there is nobody to answer and it is only counted.
+ */
+static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
+				   int err, uint8_t **reply, size_t *reply_len)
+{
+	ff_ingest_bump(&ing->n.bad_batch);
+	Flowfleet__FlowBatch *m = flowfleet__flow_batch__unpack(NULL, len, p);
+	bool answerable = m != NULL && m->agent_id != NULL && ff_agent_id_valid(m->agent_id);
+	ff_ingest_warn_about(ing, FF_INGEST_R_BATCH,
+			     "ingest: batch from %s (agent %s) refused: %s%s", peer ? peer : "?",
+			     answerable ? m->agent_id : "?", ff_batch_strerror(err),
+			     answerable ? ", answered REJECTED" : ", dropped");
+	if (answerable) {
+		Flowfleet__Ack ack;
+		ff_ingest_ack_init(&ack, m->agent_id, m->epoch, m->sequence,
+				   FLOWFLEET__ACK__STATUS__REJECTED, ff_batch_strerror(err));
+		ff_ingest_ack_encode(&ack, reply, reply_len);
+		ff_ingest_bump(&ing->n.batches_rejected);
+	}
+	flowfleet__flow_batch__free_unpacked(m, NULL);
+}
+
+/* Stores a decoded batch unless it is a duplicate; returns the ack status. */
+static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b, const char *peer,
+					      const char **reason)
+{
+	uint64_t now = ff_ingest_now_ms();
+	if (ff_dedup_seen(ing->deps.dedup, b->agent_id, b->epoch, b->sequence)) {
+		ff_sessions_batch(ing->deps.sessions, b, true, peer, now);
+		ff_ingest_bump(&ing->n.batches_duplicate);
+		return FLOWFLEET__ACK__STATUS__DUPLICATE;
+	}
+	int rc = ff_store_append(ing->deps.store, b);
+	if (rc != 0) {
+		atomic_store(&ing->store_ok, false);
+		ff_ingest_bump(&ing->n.store_errors);
+		ff_ingest_bump(&ing->n.batches_rejected);
+		ff_ingest_warn_about(ing, FF_INGEST_R_STORE,
+				     "ingest: batch %s/%016" PRIx64 "/%" PRIu64
+				     " not stored (%s), answered REJECTED",
+				     b->agent_id, b->epoch, b->sequence, ff_store_strerror(rc));
+		*reason = ff_store_strerror(rc);
+		return FLOWFLEET__ACK__STATUS__REJECTED;
+	}
+	atomic_store(&ing->store_ok, true);
+	/* The batch is durable; failing to remember it only risks storing a resend twice. */
+	if (ff_dedup_mark(ing->deps.dedup, b->agent_id, b->epoch, b->sequence) != 0)
+		ff_log_error("ingest: out of memory marking batch %s/%" PRIu64 " stored",
+			     b->agent_id, b->sequence);
+	ff_sessions_batch(ing->deps.sessions, b, false, peer, now);
+	ff_ingest_bump(&ing->n.batches_stored);
+	return FLOWFLEET__ACK__STATUS__OK;
+}
+
+static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
+			       uint8_t **reply, size_t *reply_len)
+{
+	ff_batch b;
+	int rc = ff_batch_decode(p, len, &b);
+	if (rc != 0) {
+		ff_ingest_refuse_batch(ing, p, len, peer, rc, reply, reply_len);
+		return;
+	}
+	const char *reason = NULL;
+	Flowfleet__Ack__Status status = ff_ingest_store(ing, &b, peer, &reason);
+	Flowfleet__Ack ack;
+	ff_ingest_ack_init(&ack, b.agent_id, b.epoch, b.sequence, status, reason);
+	ff_ingest_ack_encode(&ack, reply, reply_len);
+	ff_batch_release(&b);
+}
+
+void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const char *peer,
+		      uint8_t **reply, size_t *reply_len)
+{
+	*reply = NULL;
+	*reply_len = 0;
+	ff_ingest_bump(&ing->n.messages);
+	ff_frame_header h;
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	int rc = ff_frame_decode(frame, len, &h, &payload, &plen);
+	if (rc != 0) {
+		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_warn_about(ing, FF_INGEST_R_FRAME,
+				     "ingest: %zu-byte message from %s dropped: %s", len,
+				     peer ? peer : "?", ff_frame_strerror(rc));
+		return;
+	}
+	if (h.type == FF_MSG_HELLO) {
+		ff_ingest_on_hello(ing, payload, plen, peer);
+	} else if (h.type == FF_MSG_BATCH) {
+		ff_ingest_on_batch(ing, payload, plen, peer, reply, reply_len);
+	} else {
+		/* Newer peers may add types; ignoring them keeps the link up. */
+		ff_ingest_bump(&ing->n.unknown_type);
+		ff_ingest_warn_about(ing, FF_INGEST_R_TYPE,
+				     "ingest: message type %u from %s ignored", h.type,
+				     peer ? peer : "?");
+	}
+	free(payload);
+}
+
+/* --- the socket and its thread ------------------------------------------- */
+
+static void ff_ingest_free_frame(void *data, void *hint)
+{
+	free(data);
+}
+
+/* Sends [identity][delimiter?][reply]; takes ownership of `reply`. */
+static void ff_ingest_send(ff_ingest *ing, zmq_msg_t *identity, bool delimiter, uint8_t *reply,
+			   size_t len)
+{
+	zmq_msg_t body;
+	if (zmq_msg_init_data(&body, reply, len, ff_ingest_free_frame, NULL) != 0) {
+		free(reply);
+		ff_ingest_bump(&ing->n.send_errors);
+		return;
+	}
+	int rc = zmq_msg_send(identity, ing->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	if (rc >= 0 && delimiter)
+		rc = zmq_send(ing->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	if (rc >= 0)
+		rc = zmq_msg_send(&body, ing->sock, ZMQ_DONTWAIT);
+	if (rc < 0) {
+		/* The agent went away; it resends the batch after reconnecting. */
+		ff_ingest_bump(&ing->n.send_errors);
+		zmq_msg_close(&body);
+	}
+}
+
+/*
+ * Receives every frame of one message: [identity][payload], or
+ * [identity][empty delimiter][payload] from REQ-style peers. Returns the
+ * number of frames kept in parts[] (at most 3), 0 when nothing was waiting,
+ * or -1 for a message of another shape (its frames are discarded).
+ */
+static int ff_ingest_recv_parts(ff_ingest *ing, zmq_msg_t parts[3])
+{
+	int n = 0, total = 0;
+	for (;;) {
+		zmq_msg_t extra;
+		zmq_msg_t *m = n < 3 ? &parts[n] : &extra;
+		zmq_msg_init(m);
+		if (zmq_msg_recv(m, ing->sock, total == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+			zmq_msg_close(m);
+			break;
+		}
+		total++;
+		bool more = zmq_msg_more(m);
+		if (m == &extra)
+			zmq_msg_close(m);
+		else
+			n++;
+		if (!more)
+			break;
+	}
+	bool ok = total == n && (n == 2 || (n == 3 && zmq_msg_size(&parts[1]) == 0));
+	if (total == 0 || ok)
+		return n;
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&parts[i]);
+	return -1;
+}
+
+/* Handles one waiting message; returns 0, or 1 when none was waiting. */
+static int ff_ingest_recv_one(ff_ingest *ing)
+{
+	zmq_msg_t parts[3];
+	int n = ff_ingest_recv_parts(ing, parts);
+	if (n == 0)
+		return 1;
+	if (n < 0) {
+		ff_ingest_bump(&ing->n.messages);
+		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_warn_about(ing, FF_INGEST_R_ENVELOPE,
+				     "ingest: message with an unexpected frame layout dropped");
+		return 0;
+	}
+	zmq_msg_t *body = &parts[n - 1];
+	const char *peer = zmq_msg_gets(body, FF_INGEST_PEER_ADDRESS);
+	uint8_t *reply = NULL;
+	size_t reply_len = 0;
+	ff_ingest_handle(ing, zmq_msg_data(body), zmq_msg_size(body), peer, &reply, &reply_len);
+	if (reply != NULL)
+		ff_ingest_send(ing, &parts[0], n == 3, reply, reply_len);
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&parts[i]);
+	return 0;
+}
+
+static void *ff_ingest_main(void *arg)
+{
+	ff_ingest *ing = arg;
+	while (!atomic_load(&ing->stop)) {
+		zmq_pollitem_t it = {.socket = ing->sock, .events = ZMQ_POLLIN};
+		int rc = zmq_poll(&it, 1, FF_INGEST_POLL_MS);
+		if (rc < 0 && zmq_errno() == ETERM)
+			break;
+		if (rc <= 0)
+			continue;
+		for (int i = 0; i < FF_INGEST_BURST && !atomic_load(&ing->stop); i++) {
+			if (ff_ingest_recv_one(ing) != 0)
+				break;
+		}
+	}
+	return NULL;
+}
+
+static int ff_ingest_socket(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
+{
+	int zero = 0, one = 1;
+	int64_t max_msg = FF_INGEST_MAX_MSG;
+	ing->sock = zmq_socket(zmq_ctx, ZMQ_ROUTER);
+	if (ing->sock == NULL) {
+		ff_log_error("ingest: zmq_socket(ROUTER) failed: %s", zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	/* Unsent acks are worthless after close: the agent resends their batches. */
+	zmq_setsockopt(ing->sock, ZMQ_LINGER, &zero, sizeof zero);
+	/* Report an ack to a vanished agent as an error instead of dropping it silently. */
+	zmq_setsockopt(ing->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+	/* A peer cannot make us buffer a message larger than any valid frame. */
+	zmq_setsockopt(ing->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+	if (zmq_bind(ing->sock, endpoint) != 0) {
+		ff_log_error("ingest: zmq_bind(%s) failed: %s", endpoint,
+			     zmq_strerror(zmq_errno()));
+		zmq_close(ing->sock);
+		ing->sock = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int ff_ingest_start(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
+{
+	if (ff_ingest_socket(ing, zmq_ctx, endpoint) != 0)
+		return -1;
+	int rc = pthread_create(&ing->thread, NULL, ff_ingest_main, ing);
+	if (rc != 0) {
+		ff_log_errno(FF_LOG_ERROR, rc, "ingest: pthread_create failed");
+		zmq_close(ing->sock);
+		ing->sock = NULL;
+		return -1;
+	}
+	ing->running = true;
+	return 0;
+}
+
+void ff_ingest_stop(ff_ingest *ing)
+{
+	if (ing == NULL)
+		return;
+	atomic_store(&ing->stop, true);
+	if (ing->running) {
+		pthread_join(ing->thread, NULL);
+		ing->running = false;
+	}
+	if (ing->sock != NULL) {
+		zmq_close(ing->sock);
+		ing->sock = NULL;
+	}
+}
+
+void ff_ingest_free(ff_ingest *ing)
+{
+	if (ing == NULL)
+		return;
+	ff_ingest_stop(ing);
+	free(ing);
+}
+
+bool ff_ingest_store_ok(const ff_ingest *ing)
+{
+	return atomic_load(&ing->store_ok);
+}
+
+static uint64_t ff_ingest_read(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
+{
+	const ff_ingest_counters *n = &ing->n;
+	out->messages = ff_ingest_read(&n->messages);
+	out->hellos = ff_ingest_read(&n->hellos);
+	out->batches_stored = ff_ingest_read(&n->batches_stored);
+	out->batches_duplicate = ff_ingest_read(&n->batches_duplicate);
+	out->batches_rejected = ff_ingest_read(&n->batches_rejected);
+	out->bad_frame = ff_ingest_read(&n->bad_frame);
+	out->bad_hello = ff_ingest_read(&n->bad_hello);
+	out->bad_batch = ff_ingest_read(&n->bad_batch);
+	out->store_errors = ff_ingest_read(&n->store_errors);
+	out->unknown_type = ff_ingest_read(&n->unknown_type);
+	out->send_errors = ff_ingest_read(&n->send_errors);
+}

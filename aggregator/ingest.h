@@ -1,0 +1,82 @@
+#ifndef FF_INGEST_H
+#define FF_INGEST_H
+
+/*
+ * The aggregator's receiving side: a ZeroMQ ROUTER socket served by its own
+ * thread. Each message is one flowfleet frame (docs/protocol.md):
+ * - Hello: the agent's session is updated (ff_sessions);
+ * - FlowBatch: decoded, checked against ff_dedup, appended to the store
+ *   (durable before it returns), marked stored, then acknowledged OK; a batch
+ *   already stored is acknowledged DUPLICATE without storing it again; one
+ *   that cannot be decoded or stored is acknowledged REJECTED when its agent
+ *   id and sequence can be read, else dropped. Every refusal is counted by
+ *   reason, and no sequence of bytes can make the thread stop or crash.
+ *
+ * The thread owns the socket and the de-duplication state; the store and
+ * the sessions are shared with the HTTP side, which they allow.
+ */
+
+#include "dedup.h"
+#include "session.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ff_ingest ff_ingest;
+
+typedef struct ff_ingest_stats {
+	uint64_t messages;	    /* ZeroMQ messages received */
+	uint64_t hellos;	    /* valid Hellos */
+	uint64_t batches_stored;    /* acknowledged OK */
+	uint64_t batches_duplicate; /* acknowledged DUPLICATE */
+	uint64_t batches_rejected;  /* acknowledged REJECTED */
+	uint64_t bad_frame;	    /* framing refused; dropped */
+	uint64_t bad_hello;	    /* Hello not decodable or bad agent id; dropped */
+	uint64_t bad_batch;	    /* batch not decodable (REJECTED or dropped) */
+	uint64_t store_errors;	    /* append failed; REJECTED */
+	uint64_t unknown_type;	    /* message types we do not handle; ignored */
+	uint64_t send_errors;	    /* an ack could not be sent */
+} ff_ingest_stats;
+
+/* What the ingest works on; every pointer is borrowed and must outlive it. */
+typedef struct ff_ingest_deps {
+	ff_store *store;
+	ff_dedup *dedup;
+	ff_sessions *sessions;
+} ff_ingest_deps;
+
+/* An ingest without a socket, for ff_ingest_handle() (tests). NULL when out of memory. */
+ff_ingest *ff_ingest_new(const ff_ingest_deps *deps);
+
+/*
+ * Binds a ROUTER socket of `zmq_ctx` to `endpoint` and starts the thread.
+ * Returns 0, or -1 with the reason logged (e.g. the address is in use).
+ */
+int ff_ingest_start(ff_ingest *ing, void *zmq_ctx, const char *endpoint);
+
+/*
+ * Asks the thread to stop after the message in hand (its ack is sent),
+ * joins it and closes the socket. Safe on an ingest never started.
+ */
+void ff_ingest_stop(ff_ingest *ing);
+
+/* Frees an ingest (stopping it first). NULL is accepted. */
+void ff_ingest_free(ff_ingest *ing);
+
+/*
+ * Handles one received frame from `peer` (may be NULL). When an answer is
+ * due, *reply is a malloc'd frame the caller sends and frees; else NULL.
+ * Called by the thread; exposed so tests can drive it without sockets.
+ */
+void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const char *peer,
+		      uint8_t **reply, size_t *reply_len);
+
+/* False after the last append failed, until one succeeds (for /healthz). */
+bool ff_ingest_store_ok(const ff_ingest *ing);
+
+/* A snapshot of the counters; callable from any thread. */
+void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out);
+
+#endif

@@ -1,0 +1,72 @@
+#ifndef FF_SESSION_H
+#define FF_SESSION_H
+
+/*
+ * The registry of agents the aggregator has heard from: who they are (from
+ * their Hello), where they connect from, and what we stored for them.
+ * `batches`, `duplicates` and `records` are the aggregator's own counts and
+ * are rebuilt from the store at start; the agent's counters and exporters
+ * are whatever its last Hello (heartbeat) said.
+ *
+ * Thread-safe: the ingest thread updates it while HTTP handlers read it.
+ * Every string from the wire is bounded and made printable before it is
+ * kept, so a hostile Hello costs bounded memory and yields valid JSON.
+ */
+
+#include "ff_batch.h"
+#include "flowfleet.pb-c.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounds on what one Hello may make us keep. */
+#define FF_SESSION_MAX_TEXT	 255
+#define FF_SESSION_MAX_LABELS	 64
+#define FF_SESSION_MAX_COUNTERS	 256
+#define FF_SESSION_MAX_EXPORTERS 1024
+
+typedef struct ff_sessions ff_sessions;
+
+/* What an update did, so the caller can log it. */
+enum ff_session_change {
+	FF_SESSION_SAME = 0,
+	FF_SESSION_NEW = 1,   /* first time we hear from this agent id */
+	FF_SESSION_EPOCH = 2, /* the agent restarted without its state */
+};
+
+/* A new, empty registry (NULL when out of memory). Free with ff_sessions_free(). */
+ff_sessions *ff_sessions_new(void);
+void ff_sessions_free(ff_sessions *r);
+
+/*
+ * Records a Hello from `peer` (the address ZeroMQ reports, may be NULL).
+ * The agent id must already be valid (ff_agent_id_valid). Returns an
+ * ff_session_change, or -1 when out of memory.
+ */
+int ff_sessions_hello(ff_sessions *r, const Flowfleet__Hello *h, const char *peer, uint64_t now_ms);
+
+/*
+ * Records a batch that was stored (duplicate false) or acknowledged as a
+ * duplicate. An agent heard from for the first time through a batch is
+ * registered with what the batch tells. Returns an ff_session_change or -1.
+ */
+int ff_sessions_batch(ff_sessions *r, const ff_batch *b, bool duplicate, const char *peer,
+		      uint64_t now_ms);
+
+/*
+ * Counts a batch found in the store at start. first/last seen are set from
+ * the batch's interval, the best evidence of when the agent was alive.
+ */
+int ff_sessions_replay(ff_sessions *r, const ff_batch *b);
+
+size_t ff_sessions_count(ff_sessions *r);
+
+/*
+ * The "agents" array of GET /api/v1/agents (docs/api.md), sorted by id.
+ * Returns a new reference the caller json_decref()s, or NULL when out of memory.
+ */
+json_t *ff_sessions_to_json(ff_sessions *r);
+
+#endif

@@ -1,0 +1,315 @@
+#include "ff_test.h"
+
+#include "query_topn.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * A store held in memory: enough of the ff_store interface for queries, and
+ * proof that the query engine needs nothing but that interface.
+ */
+#define MEM_MAX_BATCHES 8
+#define MEM_MAX_RECS	64
+
+typedef struct mem_store {
+	ff_store base;
+	ff_batch batches[MEM_MAX_BATCHES];
+	ff_flow recs[MEM_MAX_BATCHES][MEM_MAX_RECS];
+	size_t n_batches;
+} mem_store;
+
+static int mem_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	mem_store *m = (mem_store *)s;
+	for (size_t i = 0; i < m->n_batches; i++) {
+		int rc = cb(arg, &m->batches[i]);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static const ff_store_ops mem_ops = {.name = "mem", .scan = mem_scan};
+
+static mem_store *mem_new(void)
+{
+	mem_store *m = calloc(1, sizeof *m);
+	assert_non_null(m);
+	m->base.ops = &mem_ops;
+	return m;
+}
+
+/* Adds a batch for `agent` and returns it, for records to be added to. */
+static ff_batch *mem_batch(mem_store *m, const char *agent)
+{
+	assert_true(m->n_batches < MEM_MAX_BATCHES);
+	ff_batch *b = &m->batches[m->n_batches];
+	strcpy(b->agent_id, agent);
+	b->records = m->recs[m->n_batches];
+	m->n_batches++;
+	return b;
+}
+
+static ff_flow *mem_rec(ff_batch *b, uint32_t src, uint32_t dst, uint64_t bytes, uint64_t packets)
+{
+	assert_true(b->n_records < MEM_MAX_RECS);
+	ff_flow *f = &b->records[b->n_records++];
+	memset(f, 0, sizeof *f);
+	ff_addr_from_v4(f->src_addr, src);
+	ff_addr_from_v4(f->dst_addr, dst);
+	f->bytes = bytes;
+	f->packets = packets;
+	f->flows = 1;
+	f->first_ms = 1000;
+	f->last_ms = 2000;
+	return f;
+}
+
+static void run(mem_store *m, enum ff_element el, enum ff_order order, size_t n, const char *agent,
+		ff_topn_result *res)
+{
+	ff_topn_query q = {.element = el, .order = order, .n = n, .agent = agent};
+	assert_int_equal(ff_topn_run(&m->base, &q, res), 0);
+}
+
+static void srcip_bytes_order_and_ties(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	mem_rec(b, 0x0a000003, 0x0a0000ff, 500, 5);
+	mem_rec(b, 0x0a000001, 0x0a0000ff, 300, 3);
+	mem_rec(b, 0x0a000002, 0x0a0000ff, 300, 3); /* ties 10.0.0.1: key ascending */
+	mem_rec(b, 0x0a000001, 0x0a0000ff, 100, 1); /* merged into 10.0.0.1 */
+	mem_rec(b, 0x0b000000, 0x0a0000ff, 400, 4);
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 3, NULL, &res);
+	assert_int_equal(res.n_rows, 3);
+	assert_string_equal(res.rows[0].key, "10.0.0.3");
+	assert_int_equal(res.rows[0].bytes, 500);
+	assert_string_equal(res.rows[1].key, "10.0.0.1");
+	assert_int_equal(res.rows[1].bytes, 400);
+	assert_int_equal(res.rows[1].flows, 2);
+	assert_string_equal(res.rows[2].key, "11.0.0.0"); /* 400 bytes, after 10.0.0.1 */
+	assert_int_equal(res.total.rows, 4);
+	assert_int_equal(res.total.records, 5);
+	assert_int_equal(res.total.bytes, 1600);
+	ff_topn_result_free(&res);
+	/* By flows: 10.0.0.1 first (2), then the 1-flow rows by address. */
+	run(m, FF_EL_SRCIP, FF_ORDER_FLOWS, 10, NULL, &res);
+	assert_int_equal(res.n_rows, 4);
+	assert_string_equal(res.rows[0].key, "10.0.0.1");
+	assert_string_equal(res.rows[1].key, "10.0.0.2");
+	assert_string_equal(res.rows[2].key, "10.0.0.3");
+	assert_string_equal(res.rows[3].key, "11.0.0.0");
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void ip_counts_both_sides(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	mem_rec(b, 0x0a000001, 0x0a000002, 100, 1);
+	mem_rec(b, 0x0a000002, 0x0a000003, 10, 1);
+	mem_rec(b, 0x0a000004, 0x0a000004, 1, 1); /* equal ends count twice, as in nfdump */
+	ff_topn_result res;
+	run(m, FF_EL_IP, FF_ORDER_BYTES, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 4);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	assert_int_equal(res.rows[0].bytes, 110);
+	assert_int_equal(res.rows[0].flows, 2);
+	assert_string_equal(res.rows[1].key, "10.0.0.1");
+	assert_int_equal(res.rows[1].bytes, 100);
+	assert_string_equal(res.rows[2].key, "10.0.0.3");
+	assert_string_equal(res.rows[3].key, "10.0.0.4");
+	assert_int_equal(res.rows[3].flows, 2);
+	assert_int_equal(res.rows[3].bytes, 2);
+	/* Totals count each record once. */
+	assert_int_equal(res.total.flows, 3);
+	assert_int_equal(res.total.bytes, 111);
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void port_counts_both_sides(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 1, 2, 100, 1);
+	f->src_port = 40000;
+	f->dst_port = 443;
+	f = mem_rec(b, 1, 2, 50, 1);
+	f->src_port = 443;
+	f->dst_port = 40001;
+	ff_topn_result res;
+	run(m, FF_EL_PORT, FF_ORDER_BYTES, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 3);
+	assert_string_equal(res.rows[0].key, "443");
+	assert_int_equal(res.rows[0].bytes, 150);
+	assert_string_equal(res.rows[1].key, "40000");
+	assert_string_equal(res.rows[2].key, "40001");
+	ff_topn_result_free(&res);
+	run(m, FF_EL_DSTPORT, FF_ORDER_FLOWS, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "443"); /* tie on flows: 443 < 40001 */
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void n_zero_all_rows(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	for (uint32_t i = 0; i < 40; i++)
+		mem_rec(b, 0x0a000000 + i, 1, 100 + i, 1);
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 40);
+	assert_string_equal(res.rows[0].key, "10.0.0.39");
+	assert_string_equal(res.rows[39].key, "10.0.0.0");
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 10, NULL, &res);
+	assert_int_equal(res.n_rows, 10);
+	assert_int_equal(res.total.rows, 40);
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void agent_filter(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	mem_rec(mem_batch(m, "node-a"), 0x0a000001, 1, 100, 1);
+	mem_rec(mem_batch(m, "node-b"), 0x0a000001, 1, 10, 1);
+	mem_rec(mem_batch(m, "node-b"), 0x0a000002, 1, 20, 1);
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 10, "node-b", &res);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	assert_int_equal(res.rows[1].bytes, 10);
+	assert_int_equal(res.total.records, 2);
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 10, "node-c", &res);
+	assert_int_equal(res.n_rows, 0);
+	assert_int_equal(res.total.records, 0);
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 10, NULL, &res);
+	assert_int_equal(res.rows[0].bytes, 110);
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void rates_pps_bps_bpp(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 0x0a000001, 1, 10000, 100); /* 2 s: 50 pps, 40000 bps, bpp 100 */
+	f->first_ms = 1000;
+	f->last_ms = 3000;
+	f = mem_rec(b, 0x0a000002, 1, 3000, 10); /* 0.5 s: 20 pps, 48000 bps, bpp 300 */
+	f->first_ms = 1000;
+	f->last_ms = 1500;
+	f = mem_rec(b, 0x0a000003, 1, 7, 3); /* zero duration: rates 0, bpp 2 */
+	f->first_ms = f->last_ms = 5000;
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_PPS, 0, NULL, &res);
+	assert_string_equal(res.rows[0].key, "10.0.0.1");
+	assert_int_equal(res.rows[0].pps, 50);
+	assert_int_equal(res.rows[0].bps, 40000);
+	assert_int_equal(res.rows[0].bpp, 100);
+	assert_int_equal(res.rows[1].pps, 20);
+	assert_int_equal(res.rows[2].pps, 0);
+	assert_int_equal(res.rows[2].bpp, 2);
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCIP, FF_ORDER_BPS, 0, NULL, &res);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	assert_int_equal(res.rows[0].bps, 48000);
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCIP, FF_ORDER_BPP, 0, NULL, &res);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	assert_string_equal(res.rows[1].key, "10.0.0.1");
+	assert_string_equal(res.rows[2].key, "10.0.0.3");
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void wildcard_key(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 0, 0x0a000009, 100, 1);
+	f->wildcards = FF_FIELD_SRC_ADDR | FF_FIELD_SRC_PORT;
+	f = mem_rec(b, 0, 0x0a000009, 100, 1);
+	f->wildcards = FF_FIELD_SRC_ADDR | FF_FIELD_SRC_PORT;
+	mem_rec(b, 0x00000000, 0x0a000009, 200, 1); /* a real 0.0.0.0, not a wildcard */
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "0.0.0.0");
+	assert_string_equal(res.rows[1].key, "*"); /* a tie sorts the wildcard last */
+	assert_int_equal(res.rows[1].flows, 2);
+	ff_topn_result_free(&res);
+	run(m, FF_EL_SRCPORT, FF_ORDER_FLOWS, 0, NULL, &res);
+	assert_string_equal(res.rows[0].key, "*");
+	assert_string_equal(res.rows[1].key, "0");
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void agent_element(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	mem_rec(mem_batch(m, "node-b"), 1, 2, 10, 1);
+	mem_rec(mem_batch(m, "node-a"), 1, 2, 10, 1);
+	mem_rec(mem_batch(m, "node-c"), 1, 2, 30, 1);
+	ff_topn_result res;
+	run(m, FF_EL_AGENT, FF_ORDER_BYTES, 0, NULL, &res);
+	assert_int_equal(res.n_rows, 3);
+	assert_string_equal(res.rows[0].key, "node-c");
+	assert_string_equal(res.rows[1].key, "node-a");
+	assert_string_equal(res.rows[2].key, "node-b");
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static void first_last_widen(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 1, 2, 10, 1);
+	f->first_ms = 5000;
+	f->last_ms = 6000;
+	f = mem_rec(b, 1, 3, 10, 1);
+	f->first_ms = 2000;
+	f->last_ms = 4000;
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_FLOWS, 0, NULL, &res);
+	assert_int_equal(res.rows[0].first_ms, 2000);
+	assert_int_equal(res.rows[0].last_ms, 6000);
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(srcip_bytes_order_and_ties),
+    cmocka_unit_test(ip_counts_both_sides),
+    cmocka_unit_test(port_counts_both_sides),
+    cmocka_unit_test(n_zero_all_rows),
+    cmocka_unit_test(agent_filter),
+    cmocka_unit_test(rates_pps_bps_bpp),
+    cmocka_unit_test(wildcard_key),
+    cmocka_unit_test(agent_element),
+    cmocka_unit_test(first_last_widen),
+};
+
+FF_TEST_MAIN(tests)
