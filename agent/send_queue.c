@@ -199,7 +199,13 @@ static int ff_spool_parse(const uint8_t *frame, size_t len, ff_send_item *it)
 static void ff_spool_quarantine(const char *path, const char *why)
 {
 	char bad[PATH_MAX];
-	snprintf(bad, sizeof bad, "%s.corrupt", path);
+	int n = snprintf(bad, sizeof bad, "%s.corrupt", path);
+	if (n < 0 || (size_t)n >= sizeof bad) {
+		ff_log_warn("spool file %s is not a valid batch (%s): path too long to rename, "
+			    "left in place",
+			    path, why);
+		return;
+	}
 	ff_log_warn("spool file %s is not a valid batch (%s): renamed to %s and skipped", path, why,
 		    bad);
 	rename(path, bad);

@@ -149,11 +149,12 @@ static json_t *ff_http_top_json(const ff_topn_query *q, const ff_topn_result *re
 		json_array_append_new(rows, ff_http_row_json(&res->rows[i]));
 	const ff_topn_total *t = &res->total;
 	return json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "stat", stat, "element",
+	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "stat", stat, "element",
 	    ff_element_name(q->element), "order", ff_order_name(q->order), "n", (json_int_t)q->n,
 	    "agent", q->agent ? json_string(q->agent) : json_null(), "rows", rows, "total", "rows",
 	    (json_int_t)t->rows, "flows", (json_int_t)t->flows, "packets", (json_int_t)t->packets,
-	    "bytes", (json_int_t)t->bytes, "records", (json_int_t)t->records);
+	    "bytes", (json_int_t)t->bytes, "records", (json_int_t)t->records, "first_ms",
+	    (json_int_t)t->first_ms, "last_ms", (json_int_t)t->last_ms);
 }
 
 static void ff_http_top(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)

@@ -173,6 +173,10 @@ static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
 	x->total.packets += f->packets;
 	x->total.bytes += f->bytes;
 	x->total.records++;
+	if (x->total.first_ms == 0 || f->first_ms < x->total.first_ms)
+		x->total.first_ms = f->first_ms;
+	if (f->last_ms > x->total.last_ms)
+		x->total.last_ms = f->last_ms;
 	return 0;
 }
 

@@ -47,6 +47,8 @@ typedef struct ff_topn_total {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t records; /* stored records the query covered */
+	uint64_t first_ms; /* earliest first_ms of the covered records; 0 if none */
+	uint64_t last_ms;  /* latest last_ms of the covered records */
 } ff_topn_total;
 
 typedef struct ff_topn_result {

@@ -129,7 +129,7 @@ static uint32_t ff_slog_intern(ff_slog *s, const char *agent_id)
 {
 	ff_slog_agent_key key;
 	memset(&key, 0, sizeof key);
-	strncpy(key.id, agent_id, FF_AGENT_ID_MAX);
+	memcpy(key.id, agent_id, strnlen(agent_id, FF_AGENT_ID_MAX));
 	uint32_t *ref = ff_hmap_find(s->agent_refs, &key);
 	if (ref != NULL)
 		return *ref;

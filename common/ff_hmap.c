@@ -6,12 +6,14 @@
 #include <xxhash.h>
 
 /*
- * Layout: one slab of slots; a slot is [hash:8][key][value], rounded up to 8
- * bytes. A stored hash of 0 marks an empty slot (real hashes are forced
- * non-zero), so no separate occupancy array is needed.
+ * Layout: one slab of slots; a slot is [hash:8][key][value], key and value
+ * each padded to 8 bytes so that values holding 64-bit counters are aligned.
+ * A stored hash of 0 marks an empty slot (real hashes are forced non-zero),
+ * so no separate occupancy array is needed.
  */
 struct ff_hmap {
 	size_t key_len;
+	size_t val_off; /* of the value within a slot */
 	size_t val_len;
 	size_t slot_len;
 	size_t cap; /* power of two */
@@ -59,7 +61,8 @@ ff_hmap *ff_hmap_new(size_t key_len, size_t val_len, size_t expected)
 		return NULL;
 	h->key_len = key_len;
 	h->val_len = val_len;
-	h->slot_len = ff_hmap_round8(8 + key_len + val_len);
+	h->val_off = 8 + ff_hmap_round8(key_len);
+	h->slot_len = h->val_off + ff_hmap_round8(val_len);
 	size_t cap = 16;
 	while (cap < expected * 2)
 		cap <<= 1;
@@ -128,17 +131,17 @@ void *ff_hmap_upsert(ff_hmap *h, const void *key, int *created)
 	if (!found) {
 		memcpy(s, &hash, sizeof hash);
 		memcpy(s + 8, key, h->key_len);
-		memset(s + 8 + h->key_len, 0, h->val_len);
+		memset(s + h->val_off, 0, h->val_len);
 		h->count++;
 	}
-	return s + 8 + h->key_len;
+	return s + h->val_off;
 }
 
 void *ff_hmap_find(const ff_hmap *h, const void *key)
 {
 	bool found;
 	uint8_t *s = ff_hmap_probe(h, key, ff_hmap_hash(h, key), &found);
-	return found ? s + 8 + h->key_len : NULL;
+	return found ? s + h->val_off : NULL;
 }
 
 size_t ff_hmap_count(const ff_hmap *h)
@@ -160,7 +163,7 @@ int ff_hmap_next(const ff_hmap *h, size_t *cursor, const void **key, void **val)
 			continue;
 		*cursor = i + 1;
 		*key = s + 8;
-		*val = s + 8 + h->key_len;
+		*val = s + h->val_off;
 		return 1;
 	}
 	*cursor = h->cap;

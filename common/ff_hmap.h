@@ -8,7 +8,7 @@
  * top-N (element value -> counters). Keys are compared bytewise, so callers
  * zero any padding in their key structs.
  *
- * Values live inside the table: a pointer returned by ff_hmap_upsert() or
+ * Values are 8-byte aligned and live inside the table: a pointer returned by ff_hmap_upsert() or
  * ff_hmap_find() is valid until the next upsert (which may grow the table),
  * ff_hmap_clear() or ff_hmap_free(). Not thread-safe.
  */
