@@ -2,6 +2,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
+MAKEFLAGS  += --no-print-directory
 CTEST      := ctest --output-on-failure --no-tests=error
 
 .PHONY: all deps build asan run test test-fast clean

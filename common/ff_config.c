@@ -227,16 +227,32 @@ static int ff_config_defaults(const ff_config_table *t, void *target, char *err,
 struct ff_config_file_ctx {
 	const ff_config_table *t;
 	void *target;
-	bool failed;
+	FILE *f;
+	int line;      /* lines read so far: the handler's current line */
+	int fail_line; /* line of the first refused key, 0 if none */
 	char msg[512];
 };
+
+/*
+ * libinih's line reader, counting lines so that a refused key is reported on
+ * its own line even when a syntax error came earlier (ini_parse only returns
+ * the first error's line).
+ */
+static char *ff_config_ini_reader(char *str, int num, void *stream)
+{
+	struct ff_config_file_ctx *c = stream;
+	char *r = fgets(str, num, c->f);
+	if (r != NULL)
+		c->line++;
+	return r;
+}
 
 /* libinih callback: returning 0 makes ini_parse() report this line. */
 static int ff_config_ini_handler(void *user, const char *section, const char *name,
 				 const char *value)
 {
 	struct ff_config_file_ctx *c = user;
-	if (c->failed)
+	if (c->fail_line != 0)
 		return 1; /* keep the first error only */
 	const ff_option *o = ff_config_find(c->t, name);
 	char why[256];
@@ -250,7 +266,7 @@ static int ff_config_ini_handler(void *user, const char *section, const char *na
 	} else {
 		return 1;
 	}
-	c->failed = true;
+	c->fail_line = c->line;
 	return 0;
 }
 
@@ -258,17 +274,19 @@ static int ff_config_file(const ff_config_table *t, void *target, const char *pa
 			  size_t err_len)
 {
 	struct ff_config_file_ctx c = {.t = t, .target = target};
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
+	c.f = fopen(path, "r");
+	if (c.f == NULL)
 		return ff_config_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-	int rc = ini_parse_file(f, ff_config_ini_handler, &c);
-	fclose(f);
+	int rc = ini_parse_stream(ff_config_ini_reader, &c, ff_config_ini_handler, &c);
+	fclose(c.f);
 	if (rc == 0)
 		return FF_CONFIG_OK;
 	if (rc < 0)
 		return ff_config_fail(err, err_len, "%s: out of memory while reading", path);
-	if (!c.failed)
-		snprintf(c.msg, sizeof c.msg, "syntax error: expected 'key = value'");
+	/* rc is the first bad line: a syntax error unless our handler refused it. */
+	if (c.fail_line != rc)
+		return ff_config_fail(err, err_len, "%s:%d: syntax error: expected 'key = value'",
+				      path, rc);
 	return ff_config_fail(err, err_len, "%s:%d: %s", path, rc, c.msg);
 }
 

@@ -117,6 +117,22 @@ static void bad_value_names_key(void **state)
 	free(path);
 }
 
+static void syntax_error_then_bad_key(void **state)
+{
+	(void)state;
+	char *path = write_tmp("name = x\nthis line is wrong\ncount = 99\n");
+	struct demo_cfg c;
+	char err[512];
+	char *argv[] = {"demo", "-c", path, NULL};
+	assert_int_equal(load(&c, 3, argv, err), FF_CONFIG_ERROR);
+	char want[600];
+	snprintf(want, sizeof want, "%s:2: syntax error: expected 'key = value'", path);
+	assert_string_equal(err, want);
+	ff_config_free(&demo_table, &c);
+	unlink(path);
+	free(path);
+}
+
 static void durations_and_sizes(void **state)
 {
 	(void)state;
@@ -170,7 +186,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(defaults),	      cmocka_unit_test(file_then_flags),
 	cmocka_unit_test(unknown_key_names_line), cmocka_unit_test(bad_value_names_key),
 	cmocka_unit_test(durations_and_sizes),    cmocka_unit_test(list_flag_replaces_file),
-	cmocka_unit_test(missing_file),
+	cmocka_unit_test(missing_file),	      cmocka_unit_test(syntax_error_then_bad_key),
 };
 
 FF_TEST_MAIN(tests)

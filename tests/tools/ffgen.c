@@ -1,0 +1,462 @@
+/*
+ * ffgen: a deterministic NetFlow v5 generator for tests and benchmarks.
+ *
+ * A seed fixes everything that matters to a comparison: the table of
+ * distinct keys, the order in which records pick them and their counters.
+ * Only the header and record timestamps follow the wall clock, so two runs
+ * with one seed send the same flows in the same order. The ground truth of
+ * what was actually handed to the kernel is written per key as CSV, which
+ * is what the integration tests compare the whole pipeline against.
+ *
+ * Traffic only ever goes to 127.0.0.0/8: the tool refuses anything else.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ffgen_rng.h"
+#include "ffgen_v5.h"
+
+#define FFGEN_MAX_DEST 4
+
+struct ffgen_opts {
+	uint64_t seed;
+	uint64_t flows;
+	uint64_t rate;
+	uint32_t keys;
+	double zipf;
+	uint32_t uptime_ms;
+	uint32_t max_packets;
+	uint8_t engine_type;
+	uint8_t engine_id;
+	const char *truth;
+	const char *malformed;
+	struct sockaddr_in dest[FFGEN_MAX_DEST];
+	size_t n_dest;
+	bool quiet;
+};
+
+/* Per-key totals of what was sent: the ground truth. */
+struct ffgen_tally {
+	uint64_t flows;
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+static void ffgen_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ffgen [options] --dest 127.0.0.1:PORT\n"
+		"Sends a deterministic stream of NetFlow v5 datagrams to loopback.\n\n"
+		"  --dest ADDR:PORT       destination, 127.x only; repeat (up to %d) to send\n"
+		"                         every datagram to each destination\n"
+		"  --seed N               PRNG seed (default 1)\n"
+		"  --flows N              v5 records to send (default 10000)\n"
+		"  --rate N               records per second, 0 = as fast as possible (default 0)\n"
+		"  --keys N               distinct keys (5-tuple + ToS) to draw from (default 1000)\n"
+		"  --zipf S               popularity skew of keys, addresses and ports (default 1.1)\n"
+		"  --max-packets N        packets per record are 1..N (default 1000)\n"
+		"  --truth FILE           write the ground truth per key as CSV\n"
+		"  --exporter-uptime MS   sys_uptime of the first datagram (default 3600000)\n"
+		"  --engine-id N          engine_id in every header (default 0)\n"
+		"  --malformed KIND       send one bad datagram and exit; KIND is random, short,\n"
+		"                         lying-count, bad-count or bad-version\n"
+		"  --quiet                no summary on stderr\n"
+		"  --help                 this text\n",
+		FFGEN_MAX_DEST);
+}
+
+/* Parses "127.x.y.z:PORT"; any other address is refused on purpose. */
+static int ffgen_parse_dest(const char *arg, struct sockaddr_in *out)
+{
+	char host[64];
+	const char *colon = strrchr(arg, ':');
+	if (!colon || (size_t)(colon - arg) >= sizeof(host))
+		return -1;
+	memcpy(host, arg, (size_t)(colon - arg));
+	host[colon - arg] = '\0';
+	char *end = NULL;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
+		return -1;
+	if ((ntohl(out->sin_addr.s_addr) >> 24) != 127)
+		return -2;
+	return 0;
+}
+
+static int ffgen_parse_u64(const char *name, const char *arg, uint64_t max, uint64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end != '\0' || arg[0] == '-' || v > max) {
+		fprintf(stderr, "ffgen: --%s: bad number '%s' (0..%llu)\n", name, arg,
+			(unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_DEST = 256,
+	OPT_SEED,
+	OPT_FLOWS,
+	OPT_RATE,
+	OPT_KEYS,
+	OPT_ZIPF,
+	OPT_MAX_PACKETS,
+	OPT_TRUTH,
+	OPT_UPTIME,
+	OPT_ENGINE,
+	OPT_MALFORMED,
+	OPT_QUIET,
+	OPT_HELP,
+};
+
+static const struct option ffgen_long_opts[] = {
+	{"dest", required_argument, NULL, OPT_DEST},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"flows", required_argument, NULL, OPT_FLOWS},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"keys", required_argument, NULL, OPT_KEYS},
+	{"zipf", required_argument, NULL, OPT_ZIPF},
+	{"max-packets", required_argument, NULL, OPT_MAX_PACKETS},
+	{"truth", required_argument, NULL, OPT_TRUTH},
+	{"exporter-uptime", required_argument, NULL, OPT_UPTIME},
+	{"engine-id", required_argument, NULL, OPT_ENGINE},
+	{"malformed", required_argument, NULL, OPT_MALFORMED},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static int ffgen_add_dest(struct ffgen_opts *o, const char *arg)
+{
+	if (o->n_dest == FFGEN_MAX_DEST) {
+		fprintf(stderr, "ffgen: at most %d --dest\n", FFGEN_MAX_DEST);
+		return -1;
+	}
+	int rc = ffgen_parse_dest(arg, &o->dest[o->n_dest]);
+	if (rc == -2) {
+		fprintf(stderr, "ffgen: --dest %s: only 127.0.0.0/8 is allowed\n", arg);
+		return -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "ffgen: --dest %s: expected 127.x.y.z:PORT\n", arg);
+		return -1;
+	}
+	o->n_dest++;
+	return 0;
+}
+
+static int ffgen_set_opt(struct ffgen_opts *o, int c, const char *arg)
+{
+	uint64_t v = 0;
+	switch (c) {
+	case OPT_DEST:
+		return ffgen_add_dest(o, arg);
+	case OPT_SEED:
+		return ffgen_parse_u64("seed", arg, UINT64_MAX, &o->seed);
+	case OPT_FLOWS:
+		return ffgen_parse_u64("flows", arg, UINT64_MAX / 2, &o->flows);
+	case OPT_RATE:
+		return ffgen_parse_u64("rate", arg, 1000000000, &o->rate);
+	case OPT_KEYS:
+		if (ffgen_parse_u64("keys", arg, 1u << 24, &v) < 0 || v == 0)
+			return -1;
+		o->keys = (uint32_t)v;
+		return 0;
+	case OPT_ZIPF: {
+		char *end = NULL;
+		o->zipf = strtod(arg, &end);
+		if (*end != '\0' || !(o->zipf >= 0.0 && o->zipf <= 5.0)) {
+			fprintf(stderr, "ffgen: --zipf: expected 0..5, got '%s'\n", arg);
+			return -1;
+		}
+		return 0;
+	}
+	case OPT_MAX_PACKETS:
+		/* Bounded so that packets * 1500 still fits v5's 32-bit dOctets. */
+		if (ffgen_parse_u64("max-packets", arg, 1000000, &v) < 0 || v == 0)
+			return -1;
+		o->max_packets = (uint32_t)v;
+		return 0;
+	case OPT_TRUTH:
+		o->truth = arg;
+		return 0;
+	case OPT_UPTIME:
+		if (ffgen_parse_u64("exporter-uptime", arg, UINT32_MAX / 2, &v) < 0)
+			return -1;
+		o->uptime_ms = (uint32_t)v;
+		return 0;
+	case OPT_ENGINE:
+		if (ffgen_parse_u64("engine-id", arg, 255, &v) < 0)
+			return -1;
+		o->engine_id = (uint8_t)v;
+		return 0;
+	case OPT_MALFORMED:
+		o->malformed = arg;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Returns 0 to run, 1 after --help, -1 on a bad command line. */
+static int ffgen_parse_args(struct ffgen_opts *o, int argc, char **argv)
+{
+	*o = (struct ffgen_opts){
+		.seed = 1, .flows = 10000, .keys = 1000, .zipf = 1.1, .uptime_ms = 3600000,
+		.max_packets = 1000,
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", ffgen_long_opts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			ffgen_usage(stdout);
+			return 1;
+		}
+		if (c == '?' || ffgen_set_opt(o, c, optarg) < 0) {
+			fprintf(stderr, "ffgen: try --help\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ffgen: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->n_dest == 0) {
+		fprintf(stderr, "ffgen: --dest 127.0.0.1:PORT is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+static double ffgen_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Sends one datagram to every destination. A full socket buffer (EAGAIN,
+ * ENOBUFS) is retried after a short pause so the truth never counts a
+ * datagram the kernel refused. Returns 0 or -1 on a hard error.
+ */
+static int ffgen_send(int fd, const struct ffgen_opts *o, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < o->n_dest; i++) {
+		for (int tries = 0;; tries++) {
+			ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)&o->dest[i],
+					   sizeof(o->dest[i]));
+			if (n == (ssize_t)len)
+				break;
+			if (n < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) &&
+			    tries < 1000) {
+				struct timespec pause = {0, 1000000};
+				nanosleep(&pause, NULL);
+				continue;
+			}
+			perror("ffgen: sendto");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sleeps until `records` records are due at the target rate. */
+static void ffgen_pace(const struct ffgen_opts *o, double start, uint64_t records)
+{
+	if (o->rate == 0)
+		return;
+	double due = start + (double)records / (double)o->rate;
+	double now = ffgen_now();
+	if (due <= now)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double wait = due - now;
+	ts.tv_sec += (time_t)wait;
+	ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int ffgen_write_truth(const char *path, const struct ffgen_keytab *kt,
+			     const struct ffgen_tally *tally)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "ffgen: cannot write truth %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "src,dst,sport,dport,proto,tos,flows,packets,bytes\n");
+	for (uint32_t i = 0; i < kt->n; i++) {
+		if (tally[i].flows == 0)
+			continue;
+		const struct ffgen_key *k = &kt->keys[i];
+		fprintf(f, "%u.%u.%u.%u,%u.%u.%u.%u,%u,%u,%u,%u,%llu,%llu,%llu\n",
+			k->src >> 24, (k->src >> 16) & 255, (k->src >> 8) & 255, k->src & 255,
+			k->dst >> 24, (k->dst >> 16) & 255, (k->dst >> 8) & 255, k->dst & 255,
+			k->sport, k->dport, k->proto, k->tos,
+			(unsigned long long)tally[i].flows, (unsigned long long)tally[i].packets,
+			(unsigned long long)tally[i].bytes);
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, "ffgen: writing truth %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct ffgen_stats {
+	uint64_t records, packets, bytes, datagrams;
+};
+
+/* Builds one datagram of up to FFGEN_V5_MAX_RECORDS records; returns its length. */
+static size_t ffgen_fill(struct ffgen_v5_writer *w, struct ffgen_rng *rng,
+			 const struct ffgen_keytab *kt, const struct ffgen_zipf *kz, uint64_t count,
+			 uint32_t uptime, uint32_t max_packets)
+{
+	ffgen_v5_begin(w, uptime);
+	for (uint64_t r = 0; r < count; r++) {
+		uint32_t ki = ffgen_zipf_draw(kz, rng);
+		uint32_t packets = 1 + (uint32_t)ffgen_rng_below(rng, max_packets);
+		uint32_t bytes = packets * (40 + (uint32_t)ffgen_rng_below(rng, 1461));
+		uint32_t age = (uint32_t)ffgen_rng_below(rng, 2000);
+		uint32_t dur = (uint32_t)ffgen_rng_below(rng, 5000);
+		uint8_t flags = ffgen_v5_tcp_flags(rng, kt->keys[ki].proto);
+		ffgen_v5_add(w, ki, &kt->keys[ki], packets, bytes, age, dur, flags);
+	}
+	return ffgen_v5_finish(w);
+}
+
+/* Counts a datagram's records into the truth once the kernel has taken it. */
+static void ffgen_commit(const struct ffgen_v5_writer *w, struct ffgen_tally *tally,
+			 struct ffgen_stats *st)
+{
+	for (size_t r = 0; r < w->count; r++) {
+		struct ffgen_tally *t = &tally[w->key_index[r]];
+		t->flows++;
+		t->packets += w->packets[r];
+		t->bytes += w->bytes[r];
+		st->packets += w->packets[r];
+		st->bytes += w->bytes[r];
+	}
+	st->records += w->count;
+	st->datagrams++;
+}
+
+static int ffgen_stream(int fd, const struct ffgen_opts *o)
+{
+	int rc = -1;
+	struct ffgen_rng rng;
+	struct ffgen_keytab kt = {0};
+	struct ffgen_zipf kz = {0};
+	struct ffgen_tally *tally = NULL;
+	struct ffgen_stats st = {0};
+	struct ffgen_v5_writer w;
+
+	ffgen_rng_seed(&rng, o->seed);
+	if (ffgen_keytab_build(&kt, &rng, o->keys, o->zipf) < 0 ||
+	    ffgen_zipf_init(&kz, kt.n, o->zipf) < 0) {
+		fprintf(stderr, "ffgen: out of memory building %u keys\n", o->keys);
+		goto out;
+	}
+	tally = calloc(kt.n, sizeof(*tally));
+	if (!tally)
+		goto out;
+	ffgen_v5_init(&w, o->engine_type, o->engine_id);
+
+	double start = ffgen_now();
+	while (st.records < o->flows) {
+		uint64_t count = o->flows - st.records;
+		if (count > FFGEN_V5_MAX_RECORDS)
+			count = FFGEN_V5_MAX_RECORDS;
+		ffgen_pace(o, start, st.records);
+		uint32_t uptime = o->uptime_ms + (uint32_t)((ffgen_now() - start) * 1000.0);
+		size_t len = ffgen_fill(&w, &rng, &kt, &kz, count, uptime, o->max_packets);
+		if (ffgen_send(fd, o, w.buf, len) < 0)
+			break;
+		ffgen_commit(&w, tally, &st);
+	}
+	double secs = ffgen_now() - start;
+	if (!o->quiet)
+		fprintf(stderr,
+			"ffgen: seed %llu: %llu records, %llu packets, %llu bytes, %llu datagrams "
+			"in %.3f s (%.0f records/s)\n",
+			(unsigned long long)o->seed, (unsigned long long)st.records,
+			(unsigned long long)st.packets, (unsigned long long)st.bytes,
+			(unsigned long long)st.datagrams, secs,
+			secs > 0 ? (double)st.records / secs : 0.0);
+	rc = st.records == o->flows ? 0 : -1;
+	if (o->truth && ffgen_write_truth(o->truth, &kt, tally) < 0)
+		rc = -1;
+out:
+	free(tally);
+	ffgen_zipf_free(&kz);
+	ffgen_keytab_free(&kt);
+	return rc;
+}
+
+static int ffgen_malformed(int fd, const struct ffgen_opts *o)
+{
+	uint8_t buf[FFGEN_V5_MAX_LEN];
+	struct ffgen_rng rng;
+	ffgen_rng_seed(&rng, o->seed);
+	size_t len = ffgen_v5_malformed(o->malformed, &rng, o->uptime_ms, buf, sizeof(buf));
+	if (len == 0) {
+		fprintf(stderr,
+			"ffgen: --malformed %s: unknown kind (random, short, lying-count, "
+			"bad-count, bad-version)\n",
+			o->malformed);
+		return -1;
+	}
+	if (ffgen_send(fd, o, buf, len) < 0)
+		return -1;
+	if (!o->quiet)
+		fprintf(stderr, "ffgen: sent one %s datagram of %zu bytes\n", o->malformed, len);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ffgen_opts o;
+	int rc = ffgen_parse_args(&o, argc, argv);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("ffgen: socket");
+		return 1;
+	}
+	/* A deep send buffer absorbs bursts when pacing is off. */
+	int sndbuf = 4 << 20;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	rc = o.malformed ? ffgen_malformed(fd, &o) : ffgen_stream(fd, &o);
+	close(fd);
+	return rc == 0 ? 0 : 1;
+}
