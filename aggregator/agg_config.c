@@ -33,6 +33,14 @@ static int ff_agg_check_endpoint(const char *v, char *err, size_t err_len)
 	return -1;
 }
 
+static int ff_agg_check_store(const char *v, char *err, size_t err_len)
+{
+	if (strcmp(v, "columnar") == 0 || strcmp(v, "log") == 0)
+		return 0;
+	snprintf(err, err_len, "'%s' is not a store (columnar, log)", v);
+	return -1;
+}
+
 static const ff_option ff_agg_options[] = {
     {.name = "data-dir",
      .type = FF_OPT_STRING,
@@ -61,6 +69,33 @@ static const ff_option ff_agg_options[] = {
      .validate = ff_agg_check_level,
      .metavar = "LEVEL",
      .help = "error, warn, info or debug"},
+    {.name = "store",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, store),
+     .defval = "columnar",
+     .validate = ff_agg_check_store,
+     .metavar = "KIND",
+     .help = "columnar (segments, time windows, retention) or log (the first batch log)"},
+    {.name = "segment-window",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, segment_window_ms),
+     .defval = "5m",
+     .min = 1000,
+     .max = 24ull * 3600 * 1000,
+     .metavar = "DURATION",
+     .help = "time covered by one segment, like nfcapd's rotation (1s..24h)"},
+    {.name = "retain",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, retain_ms),
+     .defval = "0",
+     .metavar = "DURATION",
+     .help = "remove segments whose newest flow is older, e.g. 7d; 0 keeps all"},
+    {.name = "max-disk",
+     .type = FF_OPT_SIZE,
+     .offset = offsetof(ff_agg_config, max_disk),
+     .defval = "0",
+     .metavar = "SIZE",
+     .help = "remove the oldest segments above this size, e.g. 50G; 0 for no bound"},
 };
 
 static const ff_config_table ff_agg_table = {

@@ -10,12 +10,14 @@
 #include "ingest.h"
 #include "session.h"
 #include "store.h"
+#include "store_columnar.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 /* Everything the daemon runs, passed explicitly: there is no global state. */
@@ -59,7 +61,16 @@ static int ff_agg_open_store(ff_agg *a)
 		ff_log_error("out of memory");
 		return -1;
 	}
-	int rc = ff_store_log_ops.open(a->cfg.data_dir, ff_agg_replay, a, &a->store);
+	int rc;
+	if (strcmp(a->cfg.store, "log") == 0) {
+		rc = ff_store_log_ops.open(a->cfg.data_dir, ff_agg_replay, a, &a->store);
+	} else {
+		ff_store_columnar_config sc = {.data_dir = a->cfg.data_dir,
+					       .window_ms = a->cfg.segment_window_ms,
+					       .retain_ms = a->cfg.retain_ms,
+					       .max_bytes = a->cfg.max_disk};
+		rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
+	}
 	if (rc != 0) {
 		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
 			     ff_store_strerror(rc));
@@ -119,12 +130,12 @@ static void ff_agg_log_started(ff_agg *a)
 {
 	ff_store_stats st;
 	ff_store_get_stats(a->store, &st);
-	ff_log_info("started %s: data dir %s (replayed %" PRIu64 " batches, %" PRIu64
-		    " records, %zu agents; %" PRIu64 " torn tail(s) cut, %" PRIu64
-		    " damaged entries skipped), agents on %s, HTTP on %s",
-		    FF_VERSION, a->cfg.data_dir, a->replayed_batches, st.records,
-		    ff_sessions_count(a->sessions), st.torn_tails, st.corrupt, a->cfg.listen,
-		    a->cfg.http);
+	ff_log_info("started %s: %s store in %s (replayed %" PRIu64 " batches, %" PRIu64
+		    " records, %" PRIu64 " segments, %zu agents; %" PRIu64 " torn tail(s) cut, %" PRIu64
+		    " damaged entries skipped, %" PRIu64 " files quarantined), agents on %s, HTTP on %s",
+		    FF_VERSION, a->store->ops->name, a->cfg.data_dir, a->replayed_batches, st.records,
+		    st.segments, ff_sessions_count(a->sessions), st.torn_tails, st.corrupt,
+		    st.quarantined, a->cfg.listen, a->cfg.http);
 }
 
 static void ff_agg_log_stopped(ff_agg *a)

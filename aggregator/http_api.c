@@ -6,6 +6,7 @@
 #include "query_topn.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -104,6 +105,49 @@ static void ff_http_send_text(struct evhttp_request *req, int code, const char *
 
 /* --- GET /api/v1/top ------------------------------------------------------- */
 
+/*
+ * A time bound: unix milliseconds (digits only), or a duration with a unit
+ * ("90s", "1h", "7d") meaning that long before now.
+ */
+static int ff_http_time_param(const char *name, const char *v, uint64_t *out, char *err,
+			      size_t err_len)
+{
+	uint64_t x;
+	if (v == NULL)
+		return 0;
+	size_t digits = strspn(v, "0123456789");
+	if (digits > 0 && v[digits] == '\0' && ff_parse_uint(v, &x) == 0) {
+		*out = x;
+		return 0;
+	}
+	uint64_t now = ff_http_now_ms();
+	if (digits > 0 && ff_parse_duration_ms(v, &x) == 0 && x <= now) {
+		*out = now - x;
+		return 0;
+	}
+	snprintf(err, err_len,
+		 "%s must be unix milliseconds or a duration before now such as 90s, 1h, 7d, "
+		 "not '%.64s'",
+		 name, v);
+	return -1;
+}
+
+static int ff_http_window_params(const struct evkeyvalq *params, ff_topn_query *q, char *err,
+				 size_t err_len)
+{
+	if (ff_http_time_param("since", evhttp_find_header(params, "since"), &q->since_ms, err,
+			       err_len) != 0 ||
+	    ff_http_time_param("until", evhttp_find_header(params, "until"), &q->until_ms, err,
+			       err_len) != 0)
+		return -1;
+	if (q->until_ms != 0 && q->until_ms < q->since_ms) {
+		snprintf(err, err_len, "until (%" PRIu64 ") is before since (%" PRIu64 ")",
+			 q->until_ms, q->since_ms);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the query parameters into *q; on error writes the message for a 400. */
 static int ff_http_top_params(const struct evkeyvalq *params, ff_topn_query *q, char *err,
 			      size_t err_len)
@@ -128,7 +172,7 @@ static int ff_http_top_params(const struct evkeyvalq *params, ff_topn_query *q, 
 		return -1;
 	}
 	q->agent = agent;
-	return 0;
+	return ff_http_window_params(params, q, err, err_len);
 }
 
 static json_t *ff_http_row_json(const ff_topn_row *r)
@@ -149,9 +193,12 @@ static json_t *ff_http_top_json(const ff_topn_query *q, const ff_topn_result *re
 		json_array_append_new(rows, ff_http_row_json(&res->rows[i]));
 	const ff_topn_total *t = &res->total;
 	return json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "stat", stat, "element",
-	    ff_element_name(q->element), "order", ff_order_name(q->order), "n", (json_int_t)q->n,
-	    "agent", q->agent ? json_string(q->agent) : json_null(), "rows", rows, "total", "rows",
+	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "stat", stat, "element", ff_element_name(q->element), "order", ff_order_name(q->order),
+	    "n", (json_int_t)q->n, "agent", q->agent ? json_string(q->agent) : json_null(),
+	    "since_ms", q->since_ms ? json_integer((json_int_t)q->since_ms) : json_null(),
+	    "until_ms", q->until_ms ? json_integer((json_int_t)q->until_ms) : json_null(), "rows",
+	    rows, "total", "rows",
 	    (json_int_t)t->rows, "flows", (json_int_t)t->flows, "packets", (json_int_t)t->packets,
 	    "bytes", (json_int_t)t->bytes, "records", (json_int_t)t->records, "first_ms",
 	    (json_int_t)t->first_ms, "last_ms", (json_int_t)t->last_ms);

@@ -180,12 +180,19 @@ static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
 	return 0;
 }
 
+static bool ff_topn_in_window(const ff_topn_query *q, const ff_flow *f)
+{
+	return f->first_ms >= q->since_ms && (q->until_ms == 0 || f->last_ms <= q->until_ms);
+}
+
 static int ff_topn_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_topn_ctx *x = arg;
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
+		if (!ff_topn_in_window(x->q, &b->records[i]))
+			continue;
 		if (ff_topn_add(x, &b->records[i], b->agent_id) != 0) {
 			x->failed = true;
 			return 1;
@@ -297,7 +304,10 @@ int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out)
 	x.groups = ff_hmap_new(sizeof(ff_topn_key), sizeof(ff_topn_counts), 1024);
 	if (x.groups == NULL)
 		return -1;
-	ff_store_scan(store, ff_topn_scan_batch, &x);
+	ff_store_range range = {.since_ms = q->since_ms,
+				.until_ms = q->until_ms ? q->until_ms : UINT64_MAX,
+				.agent = q->agent};
+	ff_store_scan_range(store, &range, ff_topn_scan_batch, &x);
 	int rc = x.failed ? -1 : ff_topn_rank(&x, out);
 	if (rc == 0) {
 		out->total = x.total;

@@ -11,6 +11,10 @@
  *
  * A record whose element field is a wildcard (aggregated away by the agent)
  * groups under the key "*", which sorts after every value on ties.
+ *
+ * A time window selects records as nfdump's -t does (checked against
+ * nfdump 1.7.1): a record counts when it lies wholly inside the window,
+ * since_ms <= first_ms and last_ms <= until_ms, both ends inclusive.
  */
 
 #include "ff_element.h"
@@ -27,6 +31,8 @@ typedef struct ff_topn_query {
 	enum ff_order order;
 	size_t n;	   /* rows to return; 0 for every row */
 	const char *agent; /* only this agent's records; NULL for all (borrowed) */
+	uint64_t since_ms; /* window start, unix ms; 0 for no lower bound */
+	uint64_t until_ms; /* window end, unix ms, inclusive; 0 for no upper bound */
 } ff_topn_query;
 
 typedef struct ff_topn_row {

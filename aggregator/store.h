@@ -4,8 +4,9 @@
 /*
  * The storage interface of the aggregator: a role (this header) and
  * implementations behind a struct of function pointers, so the embedded
- * append-only log of today (store_log.c) can be replaced by the columnar
- * store or ClickHouse without touching ingest or queries.
+ * columnar store (store_columnar.c, the default), the first append-only
+ * log (store_log.c) or ClickHouse can serve it without touching ingest or
+ * queries.
  *
  * Contract every implementation keeps:
  * - append_batch() returns only once the batch is durable (it survives
@@ -13,9 +14,9 @@
  * - append_batch() is called by one thread at a time (the ingest thread);
  *   scan() and stats() may run concurrently from other threads and see
  *   either all of a batch or none of it.
- * - open() hands every stored batch to the replay callback, in storage
- *   order, before it returns, so the caller can rebuild what it derives
- *   from the store (de-duplication state, per-agent counters).
+ * - open() hands every stored batch's identity to the replay callback
+ *   before it returns, so the caller can rebuild what it derives from the
+ *   store (de-duplication state, per-agent counters).
  */
 
 #include "ff_batch.h"
@@ -26,8 +27,13 @@
 typedef struct ff_store ff_store;
 
 /*
- * Called once per stored batch. `b` and its records are borrowed for the
- * duration of the call. A scan callback returns 0 to go on, non-zero to stop.
+ * A replay callback is called once per stored batch; `b` is borrowed for
+ * the call and its `records` may be NULL (a sealed batch of the columnar
+ * store: only its identity and n_records are kept apart from the columns).
+ * A scan callback is called with groups of stored records of one agent:
+ * whole batches (the log store, the columnar store's open window) or runs
+ * of a segment's rows (then epoch and sequence are 0). It returns 0 to go
+ * on, non-zero to stop.
  */
 typedef void (*ff_store_replay_fn)(void *arg, const ff_batch *b);
 typedef int (*ff_store_scan_fn)(void *arg, const ff_batch *b);
@@ -39,7 +45,24 @@ typedef struct ff_store_stats {
 	uint64_t torn_tails; /* torn last entries cut off at open */
 	uint64_t corrupt;    /* damaged entries skipped at open */
 	uint64_t append_errors;
+	uint64_t segments;    /* sealed segments (columnar store) */
+	uint64_t seals;	      /* windows sealed into segments since open */
+	uint64_t seal_errors; /* seals that failed (the window stays in the journal) */
+	uint64_t quarantined; /* damaged segments or journals moved aside */
+	uint64_t expired;     /* segments removed by retention since open */
 } ff_store_stats;
+
+/*
+ * What a scan needs, so a store can skip what cannot match without reading
+ * it. A store may still hand out records outside the range: callers check
+ * each record themselves. The time test is nfdump's -t: a record matches
+ * when since_ms <= first_ms and last_ms <= until_ms.
+ */
+typedef struct ff_store_range {
+	uint64_t since_ms;  /* 0: no lower bound */
+	uint64_t until_ms;  /* UINT64_MAX: no upper bound */
+	const char *agent;  /* only this agent's records; NULL for all (borrowed) */
+} ff_store_range;
 
 enum ff_store_error {
 	FF_STORE_EIO = -40, /* a read, write or sync failed (errno is logged) */
@@ -56,6 +79,8 @@ typedef struct ff_store_ops {
 	int (*append_batch)(ff_store *s, const ff_batch *b);
 	/* Calls `cb` for every stored batch; returns 0 or the callback's non-zero. */
 	int (*scan)(ff_store *s, ff_store_scan_fn cb, void *arg);
+	/* Optional: as scan, skipping what cannot match `r` (borrowed). */
+	int (*scan_range)(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb, void *arg);
 	void (*stats)(ff_store *s, ff_store_stats *out);
 	void (*close)(ff_store *s);
 } ff_store_ops;
@@ -68,6 +93,9 @@ struct ff_store {
 /* The append-only batch log in DATA_DIR/batches.log (store_log.c). */
 extern const ff_store_ops ff_store_log_ops;
 
+/* The columnar store with its defaults (store_columnar.h for its settings). */
+extern const ff_store_ops ff_store_columnar_ops;
+
 /* A short word for an ff_store_error. */
 const char *ff_store_strerror(int err);
 
@@ -78,6 +106,15 @@ static inline int ff_store_append(ff_store *s, const ff_batch *b)
 
 static inline int ff_store_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
 {
+	return s->ops->scan(s, cb, arg);
+}
+
+/* A scan limited to `r`; stores without scan_range scan everything. */
+static inline int ff_store_scan_range(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
+				      void *arg)
+{
+	if (s->ops->scan_range != NULL)
+		return s->ops->scan_range(s, r, cb, arg);
 	return s->ops->scan(s, cb, arg);
 }
 

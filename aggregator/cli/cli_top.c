@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/http.h>
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "cli_api.h"
 #include "cli_format.h"
+#include "cli_time.h"
 #include "ff_config.h"
 #include "ff_element.h"
 
@@ -28,6 +30,8 @@ struct ff_cli_top_opts {
 	enum ff_order order;
 	uint64_t n;
 	const char *agent; /* NULL: the whole fleet */
+	uint64_t since_ms; /* 0: no lower bound */
+	uint64_t until_ms; /* 0: no upper bound */
 	enum ff_cli_top_output output;
 	bool plain;	    /* nfdump -N */
 	bool quiet;	    /* nfdump -q */
@@ -46,15 +50,21 @@ static void ff_cli_top_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: flowfleet [--server URL] top [-s ELEMENT[/ORDER]] [-n N] [--agent ID]\n"
+		"                 [--since WHEN] [--until WHEN] [-t WINDOW]\n"
 		"                 [-o table|json|csv] [-N] [-q] [-6]\n"
 		"\n"
-		"Top-N statistic over every flow the aggregator stored, as nfdump -s prints it.\n"
+		"Top-N statistic over the flows the aggregator stored, as nfdump -s prints it.\n"
 		"\n"
 		"  -s, --stat ELEMENT[/ORDER]  statistic (default srcip/flows)\n"
 		"                              elements: %s\n"
 		"                              orders: %s\n"
 		"  -n, --count N               rows to show, 0 for all (default 10)\n"
 		"      --agent ID              only flows collected by this agent\n"
+		"      --since WHEN            only flows that start at or after WHEN: a duration\n"
+		"                              before now (90s, 1h, 7d), 2026-11-23T10:00[:SS] or\n"
+		"                              2026/11/23.10:00:00 (local time; append Z for UTC)\n"
+		"      --until WHEN            only flows that end at or before WHEN\n"
+		"  -t WINDOW                   nfdump's yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]\n"
 		"  -o, --output FORMAT         table (default), json or csv\n"
 		"  -N, --plain                 print plain numbers, not 1.2 M (as nfdump -N)\n"
 		"  -q, --quiet                 table without title, header and summary\n"
@@ -62,8 +72,9 @@ static void ff_cli_top_usage(FILE *out)
 		"      --server URL            aggregator HTTP API, as the global option\n"
 		"  -h, --help                  this help\n"
 		"\n"
-		"Filter expressions (-f or trailing words) and time windows (-t, --since,\n"
-		"--until) are not supported yet: top covers everything stored.\n"
+		"Without a time window top covers everything stored. A flow is in a window\n"
+		"when it starts and ends inside it, as with nfdump -t. Filter expressions\n"
+		"(-f or trailing words) are not supported yet.\n"
 		"Exit status: 0 ok, 1 server or network error, 2 usage error.\n",
 		ff_element_list(), ff_order_list());
 }
@@ -138,6 +149,34 @@ static const struct option ff_cli_top_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+static uint64_t ff_cli_top_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int ff_cli_top_set_time(struct ff_cli_top_opts *o, int opt, const char *text)
+{
+	int rc;
+	if (opt == 't')
+		rc = ff_cli_time_window(text, &o->since_ms, &o->until_ms);
+	else
+		rc = ff_cli_time_parse(text, ff_cli_top_now_ms(),
+				       opt == FF_CLI_TOP_OPT_SINCE ? &o->since_ms : &o->until_ms);
+	if (rc == 0)
+		return FF_CLI_OK;
+	if (opt == 't')
+		fprintf(stderr, "flowfleet top: -t wants yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss] "
+				"(later parts may be left out), not '%s'\n",
+			text);
+	else
+		fprintf(stderr, "flowfleet top: --%s wants a duration before now (90s, 1h, 7d), "
+				"now, or a time such as 2026-11-23T10:00, not '%s'\n",
+			opt == FF_CLI_TOP_OPT_SINCE ? "since" : "until", text);
+	return FF_CLI_EUSAGE;
+}
+
 /* One option; returns FF_CLI_OK to go on, or the exit code to stop with. */
 static int ff_cli_top_option(struct ff_cli_top_opts *o, int opt, char **argv, bool *help)
 {
@@ -166,7 +205,7 @@ static int ff_cli_top_option(struct ff_cli_top_opts *o, int opt, char **argv, bo
 	case 't':
 	case FF_CLI_TOP_OPT_SINCE:
 	case FF_CLI_TOP_OPT_UNTIL:
-		return ff_cli_top_unsupported("time windows (-t, --since, --until) are");
+		return ff_cli_top_set_time(o, opt, optarg);
 	case FF_CLI_TOP_OPT_SERVER:
 		o->server = optarg;
 		return FF_CLI_OK;
@@ -204,10 +243,14 @@ static int ff_cli_top_parse(int argc, char **argv, struct ff_cli_top_opts *o, bo
 		fprintf(stderr, "flowfleet top: -s %s: %s\n", o->stat, err);
 		return FF_CLI_EUSAGE;
 	}
+	if (o->until_ms != 0 && o->until_ms < o->since_ms) {
+		fprintf(stderr, "flowfleet top: the window ends before it starts\n");
+		return FF_CLI_EUSAGE;
+	}
 	return FF_CLI_OK;
 }
 
-/* "/api/v1/top?stat=E%2FO&n=N[&agent=ID]"; caller frees. */
+/* "/api/v1/top?stat=E%2FO&n=N[&agent=ID][&since=MS][&until=MS]"; caller frees. */
 static char *ff_cli_top_path(const struct ff_cli_top_opts *o)
 {
 	char stat[64];
@@ -221,11 +264,16 @@ static char *ff_cli_top_path(const struct ff_cli_top_opts *o)
 		agent_enc = evhttp_encode_uri(o->agent);
 	if (stat_enc == NULL || (o->agent != NULL && agent_enc == NULL))
 		goto out;
-	len = strlen(stat_enc) + (agent_enc ? strlen(agent_enc) : 0) + 64;
+	len = strlen(stat_enc) + (agent_enc ? strlen(agent_enc) : 0) + 128;
 	path = malloc(len);
-	if (path != NULL)
-		snprintf(path, len, "/api/v1/top?stat=%s&n=%" PRIu64 "%s%s", stat_enc, o->n,
-			 agent_enc ? "&agent=" : "", agent_enc ? agent_enc : "");
+	if (path != NULL) {
+		int k = snprintf(path, len, "/api/v1/top?stat=%s&n=%" PRIu64 "%s%s", stat_enc,
+				 o->n, agent_enc ? "&agent=" : "", agent_enc ? agent_enc : "");
+		if (o->since_ms != 0)
+			k += snprintf(path + k, len - (size_t)k, "&since=%" PRIu64, o->since_ms);
+		if (o->until_ms != 0)
+			snprintf(path + k, len - (size_t)k, "&until=%" PRIu64, o->until_ms);
+	}
 out:
 	free(stat_enc);
 	free(agent_enc);

@@ -4,3 +4,6 @@ ff_unit_test(NAME cli_format SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_format.c
   CASES number_scaling percent duration time_utc proto_names condense_v6 rates
         table_header table_row table_row_proto table_row_long_v6 table_summary
         csv_row csv_row_quotes_key age)
+ff_unit_test(NAME cli_time SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_time.c
+  LIBS ff_cli_format
+  CASES durations_before_now dates nfdump_windows)

@@ -1,0 +1,36 @@
+#ifndef FF_RETENTION_H
+#define FF_RETENTION_H
+
+/*
+ * Retention of sealed segments, by age (--retain) and by disk size
+ * (--max-disk), oldest first. A pure decision over a list the store hands
+ * in, so the policy is tested without files; the store deletes what it
+ * says.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ff_retention_policy {
+	uint64_t retain_ms; /* drop segments whose newest record is older; 0: keep forever */
+	uint64_t max_bytes; /* keep the store's bytes at or below this; 0: no bound */
+} ff_retention_policy;
+
+typedef struct ff_retention_item {
+	uint64_t newest_ms; /* the latest last_ms of the segment's records */
+	uint64_t bytes;	    /* the segment file's size */
+} ff_retention_item;
+
+/*
+ * Decides which of `items` (sorted oldest first) go: drop[i] is set for
+ * each. `other_bytes` is what the store holds beside these segments (the
+ * journal), counted against max_bytes but never dropped here. Age first:
+ * every segment whose newest record is older than now - retain_ms; then,
+ * while the total is above max_bytes, the oldest remaining ones.
+ * Returns how many were marked.
+ */
+size_t ff_retention_select(const ff_retention_policy *p, const ff_retention_item *items, size_t n,
+			   uint64_t other_bytes, uint64_t now_ms, bool *drop);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * Reading a segment. The file is mapped once; open checks everything but
+ * the column blocks (header and directory CRCs, that every block lies in
+ * the file and that row groups are whole), so a damaged file is refused
+ * before anything reads it, with an error saying which kind of damage.
+ * Column blocks are checked by ff_segment_verify() once, before the first
+ * query decodes them, so a query never counts half a corrupt segment.
+ */
+#include "segment.h"
+#include "segment_format.h"
+
+#include "ff_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lz4.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Sections first, then FF__COL_COUNT blocks per row group. */
+#define FF__SEG_SECTIONS 3
+
+struct ff_segment {
+	ff_segment_meta meta;
+	const uint8_t *map;
+	size_t size;
+	ff__seg_entry *dir;
+	size_t n_dir;
+	char (*agents)[FF_AGENT_ID_MAX + 1];
+	uint8_t *exporters; /* 16 bytes per dictionary entry */
+	/* 0 not yet verified, 1 verified good, else the negative error. */
+	atomic_int verified;
+};
+
+const char *ff_segment_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "ok";
+	case FF_SEG_EIO:
+		return "i/o error";
+	case FF_SEG_EMAGIC:
+		return "not a segment file (bad magic)";
+	case FF_SEG_EVERSION:
+		return "unsupported segment version";
+	case FF_SEG_EHEADER:
+		return "header or directory checksum mismatch";
+	case FF_SEG_ETRUNC:
+		return "truncated segment file";
+	case FF_SEG_EBLOCK:
+		return "block checksum mismatch or undecodable block";
+	case FF_SEG_EFORMAT:
+		return "inconsistent segment directory";
+	case FF_SEG_ENOMEM:
+		return "out of memory";
+	default:
+		return "unknown segment error";
+	}
+}
+
+int ff_segment_path(const char *dir, uint64_t id, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/seg-%016" PRIx64 ".ffs", dir, id);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int ff_segment_parse_name(const char *name, uint64_t *id)
+{
+	if (strlen(name) != 24 || strncmp(name, "seg-", 4) != 0 || strcmp(name + 20, ".ffs") != 0)
+		return -1;
+	uint64_t v = 0;
+	for (int i = 4; i < 20; i++) {
+		char c = name[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	*id = v;
+	return 0;
+}
+
+/* --- blocks ------------------------------------------------------------------- */
+
+static int ff__seg_block_crc(const ff_segment *s, const ff__seg_entry *e)
+{
+	return ff__seg_crc(s->map + e->offset, e->stored_len) == e->crc ? 0 : FF_SEG_EBLOCK;
+}
+
+/* The decoded bytes of a block: the mapping itself, or `buf` after lz4. */
+static const uint8_t *ff__seg_block_bytes(const ff_segment *s, const ff__seg_entry *e, uint8_t *buf)
+{
+	const uint8_t *p = s->map + e->offset;
+	if (e->compression == FF__COMP_NONE)
+		return e->stored_len == e->raw_len ? p : NULL;
+	int n = LZ4_decompress_safe((const char *)p, (char *)buf, (int)e->stored_len,
+				    (int)e->raw_len);
+	return n >= 0 && (uint32_t)n == e->raw_len ? buf : NULL;
+}
+
+/* A section's bytes, checked and decompressed into a malloc'd copy. */
+static int ff__seg_section(const ff_segment *s, const ff__seg_entry *e, uint8_t **out)
+{
+	uint8_t *buf = malloc(e->raw_len ? e->raw_len : 1);
+	if (buf == NULL)
+		return FF_SEG_ENOMEM;
+	const uint8_t *p = ff__seg_block_crc(s, e) == 0 ? ff__seg_block_bytes(s, e, buf) : NULL;
+	if (p == NULL) {
+		free(buf);
+		return FF_SEG_EBLOCK;
+	}
+	if (p != buf)
+		memcpy(buf, p, e->raw_len);
+	*out = buf;
+	return 0;
+}
+
+/* --- open ----------------------------------------------------------------------- */
+
+static int ff__seg_read_header(ff_segment *s)
+{
+	const uint8_t *h = s->map;
+	if (s->size < 4 || ff__get32(h) != FF__SEG_MAGIC)
+		return FF_SEG_EMAGIC;
+	/* The version comes before the CRC: another version may lay the header out otherwise. */
+	if (s->size < 6)
+		return FF_SEG_ETRUNC;
+	if (ff__get16(h + 4) != FF_SEGMENT_VERSION)
+		return FF_SEG_EVERSION;
+	if (s->size < FF__SEG_HDR_LEN)
+		return FF_SEG_ETRUNC;
+	if (ff__seg_crc(h, 84) != ff__get32(h + 84) || ff__get16(h + 6) != FF__SEG_HDR_LEN)
+		return FF_SEG_EHEADER;
+	ff_segment_meta *m = &s->meta;
+	m->id = ff__get64(h + 8);
+	m->rows = ff__get64(h + 16);
+	m->min_first_ms = ff__get64(h + 32);
+	m->max_first_ms = ff__get64(h + 40);
+	m->min_last_ms = ff__get64(h + 48);
+	m->max_last_ms = ff__get64(h + 56);
+	m->n_batches = ff__get32(h + 64);
+	m->n_agents = ff__get32(h + 68);
+	m->n_exporters = ff__get32(h + 72);
+	m->file_bytes = s->size;
+	s->n_dir = ff__get32(h + 28);
+	if (ff__get32(h + 24) != FF_SEGMENT_GROUP_ROWS)
+		return FF_SEG_EFORMAT;
+	if ((s->size - FF__SEG_HDR_LEN) / FF__SEG_DIR_ENTRY < s->n_dir)
+		return FF_SEG_ETRUNC;
+	if (ff__seg_crc(h + FF__SEG_HDR_LEN, s->n_dir * FF__SEG_DIR_ENTRY) != ff__get32(h + 76))
+		return FF_SEG_EHEADER;
+	return 0;
+}
+
+static bool ff__seg_width_ok(const ff__seg_entry *e, int col)
+{
+	if (col == FF__COL_SRC_ADDR || col == FF__COL_DST_ADDR)
+		return e->encoding == FF__ENC_BYTES && e->width == FF_ADDR_LEN;
+	uint8_t w = e->width;
+	bool enc = e->encoding == (col == FF__COL_FIRST ? FF__ENC_DELTA : FF__ENC_FOR);
+	return enc && (w == 0 || w == 1 || w == 2 || w == 4 || w == 8);
+}
+
+/* Entry i must be column i % COUNT of its group, with the group's rows. */
+static int ff__seg_check_entry(const ff_segment *s, size_t i, const ff__seg_entry *e)
+{
+	if (e->offset > s->size || s->size - e->offset < e->stored_len)
+		return FF_SEG_ETRUNC;
+	if (e->compression > FF__COMP_LZ4 || (e->compression == FF__COMP_NONE &&
+					      e->stored_len != e->raw_len))
+		return FF_SEG_EFORMAT;
+	if (i < FF__SEG_SECTIONS)
+		return e->column == FF__SEC_AGENTS + i ? 0 : FF_SEG_EFORMAT;
+	size_t k = i - FF__SEG_SECTIONS, g = k / FF__COL_COUNT;
+	uint64_t left = s->meta.rows - (uint64_t)g * FF_SEGMENT_GROUP_ROWS;
+	uint64_t rows = left < FF_SEGMENT_GROUP_ROWS ? left : FF_SEGMENT_GROUP_ROWS;
+	int col = (int)(k % FF__COL_COUNT);
+	if (e->column != col || e->rows != rows || !ff__seg_width_ok(e, col) ||
+	    (uint64_t)e->rows * e->width != e->raw_len)
+		return FF_SEG_EFORMAT;
+	return 0;
+}
+
+static int ff__seg_read_dir(ff_segment *s)
+{
+	uint64_t groups = (s->meta.rows + FF_SEGMENT_GROUP_ROWS - 1) / FF_SEGMENT_GROUP_ROWS;
+	if (s->n_dir != FF__SEG_SECTIONS + groups * FF__COL_COUNT)
+		return FF_SEG_EFORMAT;
+	s->dir = calloc(s->n_dir, sizeof *s->dir);
+	if (s->dir == NULL)
+		return FF_SEG_ENOMEM;
+	for (size_t i = 0; i < s->n_dir; i++) {
+		ff__seg_entry_get(s->map + FF__SEG_HDR_LEN + i * FF__SEG_DIR_ENTRY, &s->dir[i]);
+		int rc = ff__seg_check_entry(s, i, &s->dir[i]);
+		if (rc != 0)
+			return rc;
+	}
+	const ff__seg_entry *a = &s->dir[0], *x = &s->dir[1], *b = &s->dir[2];
+	if (a->rows != s->meta.n_agents || x->rows != s->meta.n_exporters ||
+	    x->raw_len != (uint64_t)x->rows * FF_ADDR_LEN || b->rows != s->meta.n_batches ||
+	    b->raw_len != (uint64_t)b->rows * FF__SEG_BATCH_LEN)
+		return FF_SEG_EFORMAT;
+	return 0;
+}
+
+static int ff__seg_read_agents(ff_segment *s)
+{
+	uint8_t *raw;
+	int rc = ff__seg_section(s, &s->dir[0], &raw);
+	if (rc != 0)
+		return rc;
+	s->agents = calloc(s->meta.n_agents ? s->meta.n_agents : 1, sizeof *s->agents);
+	size_t off = 0, len = s->dir[0].raw_len;
+	for (uint32_t i = 0; s->agents != NULL && i < s->meta.n_agents; i++) {
+		size_t n = off < len ? raw[off] : 0;
+		if (off >= len || n == 0 || n > FF_AGENT_ID_MAX || len - off - 1 < n) {
+			rc = FF_SEG_EFORMAT;
+			break;
+		}
+		memcpy(s->agents[i], raw + off + 1, n);
+		off += 1 + n;
+		if (!ff_agent_id_valid(s->agents[i])) {
+			rc = FF_SEG_EFORMAT;
+			break;
+		}
+	}
+	free(raw);
+	if (s->agents == NULL)
+		return FF_SEG_ENOMEM;
+	return rc == 0 && off != len ? FF_SEG_EFORMAT : rc;
+}
+
+static int ff__seg_map(const char *path, ff_segment *s)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		ff_log_errno(FF_LOG_ERROR, errno, "segment: open(%s) failed", path);
+		if (fd >= 0)
+			close(fd);
+		return FF_SEG_EIO;
+	}
+	s->size = (size_t)st.st_size;
+	if (s->size > 0) {
+		void *m = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
+		s->map = m == MAP_FAILED ? NULL : m;
+	}
+	close(fd);
+	if (s->size == 0)
+		return FF_SEG_EMAGIC;
+	return s->map != NULL ? 0 : FF_SEG_EIO;
+}
+
+int ff_segment_open(const char *path, ff_segment **out)
+{
+	ff_segment *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return FF_SEG_ENOMEM;
+	atomic_init(&s->verified, 0);
+	int rc = ff__seg_map(path, s);
+	if (rc == 0)
+		rc = ff__seg_read_header(s);
+	if (rc == 0)
+		rc = ff__seg_read_dir(s);
+	if (rc == 0)
+		rc = ff__seg_read_agents(s);
+	if (rc == 0)
+		rc = ff__seg_section(s, &s->dir[1], &s->exporters);
+	if (rc != 0) {
+		ff_segment_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void ff_segment_close(ff_segment *s)
+{
+	if (s == NULL)
+		return;
+	if (s->map != NULL)
+		munmap((void *)s->map, s->size);
+	free(s->dir);
+	free(s->agents);
+	free(s->exporters);
+	free(s);
+}
+
+const ff_segment_meta *ff_segment_get_meta(const ff_segment *s)
+{
+	return &s->meta;
+}
+
+const char *ff_segment_agent(const ff_segment *s, uint32_t i)
+{
+	return i < s->meta.n_agents ? s->agents[i] : "";
+}
+
+long ff_segment_find_agent(const ff_segment *s, const char *agent_id)
+{
+	for (uint32_t i = 0; i < s->meta.n_agents; i++)
+		if (strcmp(s->agents[i], agent_id) == 0)
+			return (long)i;
+	return -1;
+}
+
+int ff_segment_verify(ff_segment *s)
+{
+	int v = atomic_load(&s->verified);
+	if (v != 0)
+		return v > 0 ? 0 : v;
+	int rc = 0;
+	for (size_t i = FF__SEG_SECTIONS; i < s->n_dir && rc == 0; i++)
+		rc = ff__seg_block_crc(s, &s->dir[i]);
+	atomic_store(&s->verified, rc == 0 ? 1 : rc);
+	return rc;
+}
+
+size_t ff_segment_groups(const ff_segment *s)
+{
+	return (s->n_dir - FF__SEG_SECTIONS) / FF__COL_COUNT;
+}
+
+void ff_segment_group(const ff_segment *s, size_t g, ff_segment_group_info *out)
+{
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
+	out->min_first_ms = e[FF__COL_FIRST].min;
+	out->max_first_ms = e[FF__COL_FIRST].max;
+	out->min_agent = (uint32_t)e[FF__COL_AGENT].min;
+	out->max_agent = (uint32_t)e[FF__COL_AGENT].max;
+	out->rows = e->rows;
+}
+
+/* --- decoding ------------------------------------------------------------------ */
+
+static uint64_t ff__seg_get_width(const uint8_t *p, uint8_t width)
+{
+	uint64_t v = 0;
+	for (uint8_t i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static int ff__seg_decode_int(const ff_segment *s, const ff__seg_entry *e, const uint8_t *p,
+			      ff_flow *out)
+{
+	uint64_t prev = 0;
+	for (uint32_t i = 0; i < e->rows; i++) {
+		uint64_t d = ff__seg_get_width(p + (size_t)i * e->width, e->width);
+		uint64_t v = e->encoding == FF__ENC_FOR || i == 0 ? e->min + d
+								  : prev + ff__unzigzag(d);
+		prev = v;
+		if (e->column == FF__COL_EXPORTER) {
+			if (v >= s->meta.n_exporters)
+				return FF_SEG_EBLOCK;
+			memcpy(out[i].exporter, s->exporters + v * FF_ADDR_LEN, FF_ADDR_LEN);
+		} else if (e->column == FF__COL_AGENT && v >= s->meta.n_agents) {
+			return FF_SEG_EBLOCK;
+		} else {
+			ff__seg_col_set(e->column, &out[i], v);
+		}
+	}
+	return 0;
+}
+
+static void ff__seg_decode_addr(const ff__seg_entry *e, const uint8_t *p, ff_flow *out)
+{
+	for (uint32_t i = 0; i < e->rows; i++)
+		memcpy(e->column == FF__COL_SRC_ADDR ? out[i].src_addr : out[i].dst_addr,
+		       p + (size_t)i * FF_ADDR_LEN, FF_ADDR_LEN);
+}
+
+long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch)
+{
+	if (g >= ff_segment_groups(s))
+		return FF_SEG_EFORMAT;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
+	memset(out, 0, e->rows * sizeof *out);
+	for (int col = 0; col < FF__COL_COUNT; col++, e++) {
+		const uint8_t *p = ff__seg_block_bytes(s, e, scratch);
+		if (p == NULL)
+			return FF_SEG_EBLOCK;
+		if (col == FF__COL_SRC_ADDR || col == FF__COL_DST_ADDR)
+			ff__seg_decode_addr(e, p, out);
+		else if (ff__seg_decode_int(s, e, p, out) != 0)
+			return FF_SEG_EBLOCK;
+	}
+	return (long)e[-1].rows;
+}
+
+int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
+{
+	uint8_t *raw;
+	int rc = ff__seg_section(s, &s->dir[2], &raw);
+	if (rc != 0)
+		return rc;
+	size_t nb = s->meta.n_batches;
+	ff_segment_batch *b = calloc(nb ? nb : 1, sizeof *b);
+	for (size_t i = 0; b != NULL && i < nb; i++) {
+		const uint8_t *p = raw + i * FF__SEG_BATCH_LEN;
+		b[i].agent = ff__get32(p);
+		b[i].interval_len_ms = ff__get32(p + 4);
+		b[i].epoch = ff__get64(p + 8);
+		b[i].sequence = ff__get64(p + 16);
+		b[i].interval_start_ms = ff__get64(p + 24);
+		b[i].policy_version = ff__get64(p + 32);
+		b[i].n_records = ff__get32(p + 40);
+		if (b[i].agent >= s->meta.n_agents)
+			rc = FF_SEG_EFORMAT;
+	}
+	free(raw);
+	if (b == NULL || rc != 0) {
+		free(b);
+		return b == NULL ? FF_SEG_ENOMEM : rc;
+	}
+	*out = b;
+	*n = nb;
+	return 0;
+}

@@ -1,0 +1,168 @@
+#include "segment_format.h"
+
+#include <zlib.h>
+
+uint32_t ff__seg_crc(const uint8_t *p, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	/* zlib takes uInt lengths; feed large inputs in pieces. */
+	while (len > 0) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)crc;
+}
+
+uint64_t ff__seg_col_get(int col, const ff_flow *f)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		return f->first_ms;
+	case FF__COL_LAST:
+		/* Exact for any pair: exporters do send last before first. */
+		return ff__zigzag(f->last_ms - f->first_ms);
+	case FF__COL_BYTES:
+		return f->bytes;
+	case FF__COL_PACKETS:
+		return f->packets;
+	case FF__COL_FLOWS:
+		return f->flows;
+	case FF__COL_SRC_AS:
+		return f->src_as;
+	case FF__COL_DST_AS:
+		return f->dst_as;
+	case FF__COL_IN_IF:
+		return f->in_if;
+	case FF__COL_OUT_IF:
+		return f->out_if;
+	case FF__COL_SAMPLING:
+		return f->sampling_rate;
+	case FF__COL_WILDCARDS:
+		return f->wildcards;
+	case FF__COL_AGENT:
+		return f->agent_ref;
+	case FF__COL_SRC_PORT:
+		return f->src_port;
+	case FF__COL_DST_PORT:
+		return f->dst_port;
+	case FF__COL_PROTO:
+		return f->proto;
+	case FF__COL_TCP_FLAGS:
+		return f->tcp_flags;
+	case FF__COL_TOS:
+		return f->tos;
+	default:
+		return 0;
+	}
+}
+
+/* The 32-bit fields; narrower ones are set in ff__seg_col_set_small(). */
+static void ff__seg_col_set32(int col, ff_flow *f, uint32_t v)
+{
+	switch (col) {
+	case FF__COL_SRC_AS:
+		f->src_as = v;
+		break;
+	case FF__COL_DST_AS:
+		f->dst_as = v;
+		break;
+	case FF__COL_IN_IF:
+		f->in_if = v;
+		break;
+	case FF__COL_OUT_IF:
+		f->out_if = v;
+		break;
+	case FF__COL_SAMPLING:
+		f->sampling_rate = v;
+		break;
+	case FF__COL_WILDCARDS:
+		f->wildcards = v;
+		break;
+	case FF__COL_AGENT:
+		f->agent_ref = v;
+		break;
+	default:
+		break;
+	}
+}
+
+static void ff__seg_col_set_small(int col, ff_flow *f, uint64_t v)
+{
+	switch (col) {
+	case FF__COL_SRC_PORT:
+		f->src_port = (uint16_t)v;
+		break;
+	case FF__COL_DST_PORT:
+		f->dst_port = (uint16_t)v;
+		break;
+	case FF__COL_PROTO:
+		f->proto = (uint8_t)v;
+		break;
+	case FF__COL_TCP_FLAGS:
+		f->tcp_flags = (uint8_t)v;
+		break;
+	case FF__COL_TOS:
+		f->tos = (uint8_t)v;
+		break;
+	default:
+		ff__seg_col_set32(col, f, (uint32_t)v);
+		break;
+	}
+}
+
+void ff__seg_col_set(int col, ff_flow *f, uint64_t v)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		f->first_ms = v;
+		break;
+	case FF__COL_LAST:
+		f->last_ms = f->first_ms + ff__unzigzag(v);
+		break;
+	case FF__COL_BYTES:
+		f->bytes = v;
+		break;
+	case FF__COL_PACKETS:
+		f->packets = v;
+		break;
+	case FF__COL_FLOWS:
+		f->flows = v;
+		break;
+	default:
+		ff__seg_col_set_small(col, f, v);
+		break;
+	}
+}
+
+void ff__seg_entry_put(uint8_t *p, const ff__seg_entry *e)
+{
+	p[0] = e->column;
+	p[1] = e->encoding;
+	p[2] = e->width;
+	p[3] = e->compression;
+	ff__put32(p + 4, e->rows);
+	ff__put32(p + 8, e->raw_len);
+	ff__put32(p + 12, e->stored_len);
+	ff__put64(p + 16, e->offset);
+	ff__put64(p + 24, e->min);
+	ff__put64(p + 32, e->max);
+	ff__put32(p + 40, e->crc);
+	ff__put32(p + 44, 0);
+}
+
+void ff__seg_entry_get(const uint8_t *p, ff__seg_entry *e)
+{
+	e->column = p[0];
+	e->encoding = p[1];
+	e->width = p[2];
+	e->compression = p[3];
+	e->rows = ff__get32(p + 4);
+	e->raw_len = ff__get32(p + 8);
+	e->stored_len = ff__get32(p + 12);
+	e->offset = ff__get64(p + 16);
+	e->min = ff__get64(p + 24);
+	e->max = ff__get64(p + 32);
+	e->crc = ff__get32(p + 40);
+}

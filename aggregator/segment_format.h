@@ -1,0 +1,131 @@
+#ifndef FF_SEGMENT_FORMAT_H
+#define FF_SEGMENT_FORMAT_H
+
+/*
+ * The byte layout of a segment file (version 1), shared by the writer
+ * (segment_write.c) and the reader (segment.c); docs/storage.md documents
+ * the same layout for people. Internal to the segment module: ff__ names.
+ * Every field is little-endian and read or written byte by byte, never as
+ * a struct, so the file is the same on every machine.
+ */
+
+#include "ff_flow.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF__SEG_MAGIC	  0x47535346u /* bytes "FFSG" */
+#define FF__SEG_HDR_LEN	  88
+#define FF__SEG_DIR_ENTRY 48
+
+/* Column ids; the order is the order of a row group's blocks on disk. */
+enum ff__seg_col {
+	FF__COL_FIRST,	  /* first_ms, delta-encoded */
+	FF__COL_LAST,	  /* last_ms as zigzag(last_ms - first_ms) */
+	FF__COL_BYTES,
+	FF__COL_PACKETS,
+	FF__COL_FLOWS,
+	FF__COL_SRC_ADDR, /* 16 raw bytes */
+	FF__COL_DST_ADDR, /* 16 raw bytes */
+	FF__COL_EXPORTER, /* index into the exporter dictionary */
+	FF__COL_SRC_AS,
+	FF__COL_DST_AS,
+	FF__COL_IN_IF,
+	FF__COL_OUT_IF,
+	FF__COL_SAMPLING,
+	FF__COL_WILDCARDS,
+	FF__COL_AGENT,	  /* index into the agent dictionary */
+	FF__COL_SRC_PORT,
+	FF__COL_DST_PORT,
+	FF__COL_PROTO,
+	FF__COL_TCP_FLAGS,
+	FF__COL_TOS,
+	FF__COL_COUNT,
+	/* Sections that are not row columns. */
+	FF__SEC_AGENTS = 200,
+	FF__SEC_EXPORTERS = 201,
+	FF__SEC_BATCHES = 202,
+};
+
+enum ff__seg_encoding {
+	FF__ENC_BYTES = 0, /* opaque bytes (sections) or fixed 16-byte values */
+	FF__ENC_FOR = 1,   /* value - min, `width` bytes each */
+	FF__ENC_DELTA = 2, /* first: value - min; then zigzag(v[i] - v[i-1]) */
+};
+
+enum ff__seg_comp { FF__COMP_NONE = 0, FF__COMP_LZ4 = 1 };
+
+#define FF__SEG_BATCH_LEN 48
+
+/* A directory entry, decoded. */
+typedef struct ff__seg_entry {
+	uint8_t column;
+	uint8_t encoding;
+	uint8_t width;
+	uint8_t compression;
+	uint32_t rows;
+	uint32_t raw_len;
+	uint32_t stored_len;
+	uint64_t offset;
+	uint64_t min;
+	uint64_t max;
+	uint32_t crc;
+} ff__seg_entry;
+
+static inline void ff__put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void ff__put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void ff__put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint16_t ff__get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t ff__get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ff__get64(const uint8_t *p)
+{
+	return (uint64_t)ff__get32(p) | (uint64_t)ff__get32(p + 4) << 32;
+}
+
+static inline uint64_t ff__zigzag(uint64_t d)
+{
+	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
+}
+
+static inline uint64_t ff__unzigzag(uint64_t z)
+{
+	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+}
+
+/* CRC-32 (IEEE, zlib's crc32) of `len` bytes. */
+uint32_t ff__seg_crc(const uint8_t *p, size_t len);
+
+/* The integer a record holds in column `col` (an integer column). */
+uint64_t ff__seg_col_get(int col, const ff_flow *f);
+
+/* Stores an integer column's value into the record; FIRST must be set before LAST. */
+void ff__seg_col_set(int col, ff_flow *f, uint64_t v);
+
+/* Directory entries to and from their 48 bytes. */
+void ff__seg_entry_put(uint8_t *p, const ff__seg_entry *e);
+void ff__seg_entry_get(const uint8_t *p, ff__seg_entry *e);
+
+#endif

@@ -1,0 +1,51 @@
+#ifndef FF_STORE_COLUMNAR_H
+#define FF_STORE_COLUMNAR_H
+
+/*
+ * The columnar, time-partitioned store (the aggregator's default), an
+ * ff_store (store.h). Layout of DATA_DIR:
+ *
+ *   LOCK              flock'ed while an aggregator uses the dir
+ *   journal.ffj       the open window: every batch, fdatasync'd before ack
+ *   segments/         sealed windows, one immutable seg-<id>.ffs each
+ *   quarantine/       damaged segments and journals, moved aside, never read
+ *
+ * A window is `window_ms` of wall-clock time (like nfcapd's rotation). The
+ * first append after its end seals the journal into segment <id> (written
+ * to a temporary file, synced, renamed, directory synced), then resets the
+ * journal under the next id; retention then removes the oldest segments.
+ * A crash at any point loses nothing acknowledged and counts nothing twice:
+ * the journal names the segment it becomes, and a journal whose segment
+ * already exists is not replayed again. Bytes on disk: docs/storage.md.
+ */
+
+#include "store.h"
+
+#include <stdint.h>
+
+#define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
+
+typedef struct ff_store_columnar_config {
+	const char *data_dir; /* borrowed during open */
+	uint64_t window_ms;   /* 0: FF_STORE_DEFAULT_WINDOW_MS */
+	uint64_t retain_ms;   /* 0: keep segments forever */
+	uint64_t max_bytes;   /* 0: no bound on disk use */
+} ff_store_columnar_config;
+
+/*
+ * Opens (creating if needed) the store, replays every stored batch to
+ * `replay` (sealed ones without records), and applies retention. Returns 0
+ * with *out set, or a negative ff_store_error (FF_STORE_ELOCKED when
+ * another process uses the dir).
+ */
+int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_fn replay,
+			   void *arg, ff_store **out);
+
+/*
+ * Seals the open window now, whatever the clock says (an empty window is
+ * left alone). From the appending thread only. Returns 0 or a negative
+ * ff_store_error; on failure the window stays in the journal.
+ */
+int ff_store_columnar_seal(ff_store *s);
+
+#endif

@@ -1,0 +1,295 @@
+#include "ff_test.h"
+
+#include "query_topn.h"
+#include "retention.h"
+#include "segment.h"
+#include "store_columnar.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct replay_log {
+	size_t batches;
+	size_t records;
+} replay_log;
+
+static void on_replay(void *arg, const ff_batch *b)
+{
+	replay_log *r = arg;
+	r->batches++;
+	r->records += b->n_records;
+}
+
+static void temp_dir(char *dir)
+{
+	strcpy(dir, "/tmp/ff_test_cstore_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void remove_all(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static ff_store *open_store(const char *dir, replay_log *r)
+{
+	ff_store *s;
+	ff_store_columnar_config cfg = {.data_dir = dir, .window_ms = 3600 * 1000};
+	if (r != NULL)
+		memset(r, 0, sizeof *r);
+	assert_int_equal(ff_store_columnar_open(&cfg, on_replay, r, &s), 0);
+	return s;
+}
+
+/* Batch `seq`: `seq` records of 100 bytes from 10.0.0.seq, times at t_ms. */
+static void append(ff_store *s, const char *agent, uint64_t seq, uint64_t t_ms)
+{
+	ff_flow recs[8];
+	memset(recs, 0, sizeof recs);
+	for (uint64_t i = 0; i < seq; i++) {
+		ff_addr_from_v4(recs[i].src_addr, 0x0a000000u + (uint32_t)seq);
+		recs[i].bytes = 100;
+		recs[i].packets = 1;
+		recs[i].flows = 1;
+		recs[i].first_ms = t_ms;
+		recs[i].last_ms = t_ms + 1000;
+	}
+	ff_batch b = {.epoch = 5, .sequence = seq, .records = recs, .n_records = seq};
+	strcpy(b.agent_id, agent);
+	assert_int_equal(ff_store_append(s, &b), 0);
+}
+
+static uint64_t total_bytes(ff_store *s, uint64_t since, uint64_t until, const char *agent)
+{
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .agent = agent,
+			   .since_ms = since, .until_ms = until};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(s, &q, &res), 0);
+	ff_topn_result_free(&res);
+	return res.total.bytes;
+}
+
+static void seal_reopen_replays(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, NULL);
+	for (uint64_t q = 1; q <= 3; q++)
+		append(s, "node-a", q, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	append(s, "node-b", 4, 2000000);
+	append(s, "node-a", 5, 2000000);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 1500);
+	ff_store_close(s);
+	replay_log r;
+	s = open_store(dir, &r);
+	assert_int_equal(r.batches, 5);
+	assert_int_equal(r.records, 15);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.batches, 5);
+	assert_int_equal(st.records, 15);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 1500);
+	assert_int_equal(total_bytes(s, 0, 0, "node-b"), 400);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static void read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	*buf = malloc(1 << 20);
+	*len = fread(*buf, 1, 1 << 20, f);
+	fclose(f);
+}
+
+/* A crash after the segment was written but before the journal was reset. */
+static void sealed_journal_not_replayed_twice(void **state)
+{
+	(void)state;
+	char dir[64], jpath[96];
+	temp_dir(dir);
+	snprintf(jpath, sizeof jpath, "%s/journal.ffj", dir);
+	ff_store *s = open_store(dir, NULL);
+	append(s, "node-a", 2, 1000000);
+	append(s, "node-a", 3, 1000000);
+	uint8_t *old;
+	size_t len;
+	read_file(jpath, &old, &len);
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	ff_store_close(s);
+	FILE *f = fopen(jpath, "wb");
+	assert_int_equal(fwrite(old, 1, len, f), len);
+	fclose(f);
+	free(old);
+	replay_log r;
+	s = open_store(dir, &r);
+	assert_int_equal(r.batches, 2);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 500);
+	/* The journal now names the next segment: a new seal does not clash. */
+	append(s, "node-a", 4, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 900);
+	ff_store_close(s);
+	s = open_store(dir, &r);
+	assert_int_equal(r.batches, 3);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static void flip_segment_byte(const char *dir, uint64_t id, long from_end)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/segments/seg-%016llx.ffs", dir, (unsigned long long)id);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	off_t at = from_end < 0 ? st.st_size + from_end : from_end;
+	uint8_t b;
+	assert_int_equal(pread(fd, &b, 1, at), 1);
+	b ^= 0x33;
+	assert_int_equal(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+}
+
+static int quarantined_files(const char *dir)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "exit $(ls '%s/quarantine' | wc -l)", dir);
+	return WEXITSTATUS(system(cmd));
+}
+
+static void corrupt_segment_quarantined(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, NULL);
+	append(s, "node-a", 3, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 1 */
+	append(s, "node-a", 2, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 2 */
+	ff_store_close(s);
+	flip_segment_byte(dir, 1, -2); /* a column block */
+	flip_segment_byte(dir, 2, 20); /* the header */
+	replay_log r;
+	s = open_store(dir, &r);
+	/* The damaged header is found at open, the damaged block by the first query. */
+	assert_int_equal(r.batches, 1);
+	assert_int_equal(quarantined_files(dir), 1);
+	append(s, "node-b", 4, 1000000);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 400);
+	assert_int_equal(quarantined_files(dir), 2);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.quarantined, 2);
+	assert_int_equal(st.segments, 0);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 400);
+	/* A new seal takes an id no quarantined file has. */
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	ff_store_close(s);
+	s = open_store(dir, &r);
+	assert_int_equal(r.batches, 1);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 400);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+/* nfdump's -t: a record counts when [first, last] lies inside the window. */
+static void time_window(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, NULL);
+	append(s, "node-a", 1, 10000); /* [10000, 11000] */
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	append(s, "node-a", 2, 20000); /* [20000, 21000] */
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	append(s, "node-a", 3, 30000); /* in the journal */
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 600);
+	assert_int_equal(total_bytes(s, 10000, 11000, NULL), 100);
+	assert_int_equal(total_bytes(s, 10001, 0, NULL), 500);
+	assert_int_equal(total_bytes(s, 0, 20999, NULL), 100);
+	assert_int_equal(total_bytes(s, 15000, 31000, NULL), 500);
+	assert_int_equal(total_bytes(s, 20500, 0, NULL), 300);
+	assert_int_equal(total_bytes(s, 40000, 0, NULL), 0);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static void second_open_locked(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *a = open_store(dir, NULL), *b = NULL;
+	ff_store_columnar_config cfg = {.data_dir = dir};
+	assert_int_equal(ff_store_columnar_open(&cfg, NULL, NULL, &b), FF_STORE_ELOCKED);
+	ff_store_close(a);
+	remove_all(dir);
+}
+
+static void retention_policy(void **state)
+{
+	(void)state;
+	const ff_retention_item items[] = {
+	    {.newest_ms = 1000, .bytes = 10}, {.newest_ms = 5000, .bytes = 10},
+	    {.newest_ms = 2000, .bytes = 10}, {.newest_ms = 9000, .bytes = 10}};
+	bool drop[4];
+	ff_retention_policy age = {.retain_ms = 6000};
+	assert_int_equal(ff_retention_select(&age, items, 4, 0, 10000, drop), 2);
+	assert_true(drop[0] && !drop[1] && drop[2] && !drop[3]);
+	ff_retention_policy size = {.max_bytes = 25};
+	assert_int_equal(ff_retention_select(&size, items, 4, 3, 10000, drop), 2);
+	assert_true(drop[0] && drop[1] && !drop[2] && !drop[3]);
+	ff_retention_policy both = {.retain_ms = 6000, .max_bytes = 15};
+	assert_int_equal(ff_retention_select(&both, items, 4, 0, 10000, drop), 3);
+	assert_true(drop[0] && drop[1] && drop[2] && !drop[3]);
+	ff_retention_policy none = {0};
+	assert_int_equal(ff_retention_select(&none, items, 4, 1u << 30, 10000, drop), 0);
+}
+
+static void retention_removes_files(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, NULL);
+	append(s, "node-a", 1, 10000); /* far in the past */
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+	ff_store_close(s);
+	ff_store_columnar_config cfg = {.data_dir = dir, .retain_ms = 24ull * 3600 * 1000};
+	replay_log r = {0};
+	assert_int_equal(ff_store_columnar_open(&cfg, on_replay, &r, &s), 0);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.segments, 0);
+	assert_int_equal(st.expired, 1);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 0);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(seal_reopen_replays),
+    cmocka_unit_test(sealed_journal_not_replayed_twice),
+    cmocka_unit_test(corrupt_segment_quarantined),
+    cmocka_unit_test(time_window),
+    cmocka_unit_test(second_open_locked),
+    cmocka_unit_test(retention_policy),
+    cmocka_unit_test(retention_removes_files),
+};
+
+FF_TEST_MAIN(tests)
