@@ -2,6 +2,7 @@
 
 #include "ff_batch.h"
 #include "ff_log.h"
+#include "sampling.h"
 #include "udp_listener.h"
 
 #include <stdio.h>
@@ -46,6 +47,13 @@ static int ff_agent_level_validate(const char *value, char *err, size_t err_len)
 	return -1;
 }
 
+static int ff_agent_override_validate(const char *value, char *err, size_t err_len)
+{
+	uint8_t addr[FF_ADDR_LEN];
+	uint32_t rate;
+	return ff_sampling_parse_override(value, addr, &rate, err, err_len);
+}
+
 static bool ff_label_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -81,7 +89,7 @@ static const ff_option ff_agent_options[] = {
     {"listen-udp", 0, FF_OPT_LIST, FF_OFF(listen_udp), NULL, 0, 0, ff_agent_listen_validate,
      "ADDR:PORT", "receive flow exports here (default: 0.0.0.0:2055, 0.0.0.0:4739, 0.0.0.0:6343)"},
     {"state-dir", 0, FF_OPT_STRING, FF_OFF(state_dir), NULL, 0, 0, NULL, "DIR",
-     "keep epoch, sequence and the spool of unacked batches here"},
+     "keep epoch, sequence, the spool of unacked batches, templates and sampler tables here"},
     {"interval", 0, FF_OPT_DURATION, FF_OFF(interval_ms), "10s", 1000, 0, NULL, "SECONDS",
      "summarize over this interval, then send one batch"},
     {"label", 0, FF_OPT_LIST, FF_OFF(labels), NULL, 0, 0, ff_agent_label_validate, "KEY=VALUE",
@@ -100,6 +108,11 @@ static const ff_option ff_agent_options[] = {
      "LEVEL", "error, warn, info or debug"},
     {"hostname", 0, FF_OPT_STRING, FF_OFF(hostname), NULL, 0, 0, NULL, "NAME",
      "hostname sent in Hello (default: this machine's)"},
+    {"sampling-default", 0, FF_OPT_UINT, FF_OFF(sampling_default), "1", 1, UINT32_MAX, NULL, "N",
+     "sampling rate (1 in N) for exporters that announce none; bytes and packets are scaled"},
+    {"sampling-override", 0, FF_OPT_LIST, FF_OFF(sampling_overrides), NULL, 0, 0,
+     ff_agent_override_validate, "EXPORTER=N",
+     "use rate N for every record of EXPORTER, whatever it announces (repeatable)"},
 };
 
 static const ff_config_table ff_agent_table = {

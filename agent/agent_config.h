@@ -28,6 +28,8 @@ typedef struct ff_agent_config {
 	uint64_t rcvbuf;
 	char *log_level;
 	char *hostname; /* sent in Hello; defaults to gethostname() */
+	uint64_t sampling_default;     /* rate for exporters that announce none */
+	ff_strlist sampling_overrides; /* EXPORTER=N */
 } ff_agent_config;
 
 /*

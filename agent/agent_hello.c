@@ -15,7 +15,7 @@ struct ff_hello_buf {
 	Flowfleet__Counter *counter_ptrs[FF_AGENT_N_COUNTERS];
 	Flowfleet__ExporterStats *exps;
 	Flowfleet__ExporterStats **exp_ptrs;
-	Flowfleet__Counter *exp_counters; /* 2 + FF_MAL_N per exporter */
+	Flowfleet__Counter *exp_counters; /* 2 + FF_MAL_N + FF_EV_N per exporter */
 	Flowfleet__Counter **exp_counter_ptrs;
 	size_t n_labels, n_exps;
 };
@@ -78,6 +78,10 @@ static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__Exporter
 		if (e->malformed[r] != 0)
 			ff_hello_counter(&c[n++], ff_malformed_name((enum ff_malformed_reason)r),
 					 e->malformed[r]);
+	for (int v = 0; v < FF_EV_N; v++)
+		if (e->events[v] != 0)
+			ff_hello_counter(&c[n++], ff_exporter_event_name((enum ff_exporter_event)v),
+					 e->events[v]);
 	for (size_t i = 0; i < n; i++)
 		cp[i] = &c[i];
 	x->counters = cp;
@@ -87,7 +91,7 @@ static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__Exporter
 static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b)
 {
 	size_t n = s != NULL ? ff_exporter_stats_count_exporters(s) : 0;
-	size_t per = 2 + FF_MAL_N;
+	size_t per = 2 + FF_MAL_N + FF_EV_N;
 	b->exps = calloc(n + 1, sizeof *b->exps);
 	b->exp_ptrs = calloc(n + 1, sizeof *b->exp_ptrs);
 	b->exp_counters = calloc(n * per + 1, sizeof *b->exp_counters);

@@ -13,6 +13,7 @@
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
+#include "sampling.h"
 #include "send_queue.h"
 #include "sender.h"
 #include "summarizer.h"
@@ -73,6 +74,19 @@ static void ff_agent_on_record(void *arg, const ff_flow *f)
 		ff_log_error("out of memory in the summarizer: records are being lost");
 		a->oom_warned = true;
 	}
+}
+
+/* Keeps templates and sampler tables across restarts; a failure only costs a refresh wait. */
+static void ff_agent_save_decoder(ff_agent *a)
+{
+	if (a->state.dir == NULL)
+		return;
+	int rc = ff_decoder_ctx_save(&a->dctx, a->state.dir);
+	if (rc != 0)
+		ff_log_errno(FF_LOG_WARN, -rc,
+			     "saving templates and sampler tables in %s failed; retried at the next "
+			     "interval",
+			     a->state.dir);
 }
 
 static void ff_agent_on_datagram(void *arg, const uint8_t *pkt, size_t len,
@@ -168,6 +182,8 @@ static void ff_agent_on_flush(evutil_socket_t fd, short what, void *arg)
 	uint64_t boundary = now / a->cfg.interval_ms * a->cfg.interval_ms;
 	ff_agent_flush(a, boundary > a->interval_start_ms ? boundary : now);
 	a->interval_start_ms = boundary > a->interval_start_ms ? boundary : now;
+	ff_decoder_expire(&a->dctx, now);
+	ff_agent_save_decoder(a);
 	ff_agent_schedule_flush(a);
 }
 
@@ -200,6 +216,7 @@ static void ff_agent_on_signal(evutil_socket_t sig, short what, void *arg)
 	ff_agent_stop_listeners(a);
 	evtimer_del(a->ev_flush);
 	ff_agent_flush(a, ff_agent_now_ms());
+	ff_agent_save_decoder(a);
 	a->shutdown_deadline_ms = ff_agent_now_ms() + a->cfg.shutdown_wait_ms;
 	struct timeval tv = ff_agent_tv(FF_AGENT_WAIT_POLL_MS);
 	if (ff_sender_pending(a->sender) == 0 || event_add(a->ev_wait, &tv) != 0)
@@ -228,6 +245,32 @@ static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 	if (rc != 0) {
 		snprintf(err, err_len, "state %s: %s", a->state.dir, strerror(-rc));
 		return -1;
+	}
+	return 0;
+}
+
+/* Decoding state: sampling configuration, then what the state dir kept of templates and samplers. */
+static int ff_agent_open_decoder(ff_agent *a, char *err, size_t err_len)
+{
+	if (ff_decoder_ctx_init(&a->dctx, ff_agent_on_record, a) != 0) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	a->dctx.stats = a->exporters;
+	ff_sampling_set_default(a->dctx.sampling, (uint32_t)a->cfg.sampling_default);
+	for (size_t i = 0; i < a->cfg.sampling_overrides.n; i++) {
+		uint8_t addr[FF_ADDR_LEN];
+		uint32_t rate = 0;
+		if (ff_sampling_parse_override(a->cfg.sampling_overrides.v[i], addr, &rate, err,
+					       err_len) != 0 ||
+		    ff_sampling_set_override(a->dctx.sampling, addr, rate) != 0)
+			return -1;
+	}
+	if (a->state.dir != NULL) {
+		int n = ff_decoder_ctx_load(&a->dctx, a->state.dir);
+		if (n > 0)
+			ff_log_info("reloaded %d templates and sampler entries from %s", n,
+				    a->state.dir);
 	}
 	return 0;
 }
@@ -269,14 +312,13 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 {
 	a->started_ms = ff_agent_now_ms();
 	a->interval_start_ms = a->started_ms;
-	a->dctx = (ff_decoder_ctx){.emit = ff_agent_on_record, .emit_arg = a};
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->exporters = ff_exporter_stats_new(FF_AGENT_MAX_EXPORTERS)) == NULL ||
 	    (a->summ = ff_summarizer_new(4096)) == NULL) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	if (ff_agent_open_queue(a, err, err_len) != 0)
+	if (ff_agent_open_queue(a, err, err_len) != 0 || ff_agent_open_decoder(a, err, err_len) != 0)
 		return -1;
 	ff_sender_opts so = {
 	    .endpoint = a->cfg.aggregator,
@@ -344,6 +386,7 @@ static void ff_agent_close(ff_agent *a)
 	ff_sender_free(a->sender);
 	ff_send_queue_free(a->queue);
 	ff_summarizer_free(a->summ);
+	ff_decoder_ctx_release(&a->dctx);
 	ff_exporter_stats_free(a->exporters);
 	ff_agent_state_close(&a->state);
 	struct event *evs[] = {a->ev_flush, a->ev_wait, a->ev_term, a->ev_int};

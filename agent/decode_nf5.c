@@ -1,4 +1,5 @@
 #include "decoder.h"
+#include "seqloss.h"
 
 #include <string.h>
 
@@ -27,6 +28,8 @@ struct nf5_header {
 	uint32_t sys_uptime; /* ms since the exporter booted */
 	uint64_t unix_ms;    /* export time */
 	uint32_t sampling;   /* 1 in N; 0 when not sampled */
+	uint32_t flow_seq;   /* flows exported before this packet */
+	uint32_t engine;     /* engine type << 8 | engine id: the sequence's domain */
 };
 
 /*
@@ -57,6 +60,8 @@ static int nf5_parse_header(const uint8_t *pkt, size_t len, struct nf5_header *h
 	h->unix_ms = (uint64_t)nf5_u32(pkt + 8) * 1000 + nf5_u32(pkt + 12) / 1000000;
 	/* The top two bits are the sampling mode; the low 14 the interval. */
 	h->sampling = nf5_u16(pkt + 22) & 0x3fff;
+	h->flow_seq = nf5_u32(pkt + 16);
+	h->engine = nf5_u16(pkt + 20);
 	return 0;
 }
 
@@ -93,10 +98,12 @@ static int nf5_decode(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 	int rc = nf5_parse_header(pkt, len, &h);
 	if (rc != 0)
 		return rc;
+	ff_decoder_seq(ctx, exporter, h.engine, FF_SEQ_V5_FLOWS, h.flow_seq, h.count, now_ms);
 	for (size_t i = 0; i < h.count; i++) {
 		ff_flow f;
 		nf5_record(&h, pkt + NF5_HEADER_LEN + i * NF5_RECORD_LEN, exporter, &f);
-		ctx->emit(ctx->emit_arg, &f);
+		/* Scales bytes and packets by the header's sampling interval. */
+		ff_decoder_emit(ctx, &f);
 	}
 	return h.count;
 }

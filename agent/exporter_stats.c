@@ -20,7 +20,32 @@ static const char *const ff_malformed_names[FF_MAL_N] = {
     [FF_MAL_BAD_COUNT] = "malformed.bad_count",
     [FF_MAL_TRUNCATED] = "malformed.truncated",
     [FF_MAL_UNSUPPORTED_VERSION] = "malformed.unsupported_version",
+    [FF_MAL_BAD_SET_LENGTH] = "malformed.bad_set_length",
+    [FF_MAL_BAD_RECORD] = "malformed.bad_record",
+    [FF_MAL_BAD_TEMPLATE] = "malformed.bad_template",
 };
+
+static const char *const ff_event_names[FF_EV_N] = {
+    [FF_EV_NO_TEMPLATE] = "no_template",
+    [FF_EV_TEMPLATES] = "templates",
+    [FF_EV_TEMPLATE_REPLACED] = "template.replaced",
+    [FF_EV_TEMPLATE_WITHDRAWN] = "template.withdrawn",
+    [FF_EV_PENDING_HELD] = "pending.held",
+    [FF_EV_PENDING_DECODED] = "pending.decoded",
+    [FF_EV_PENDING_EXPIRED] = "pending.expired",
+    [FF_EV_OPTIONS_RECORDS] = "options_records",
+    [FF_EV_SEQ_LOST_V5_FLOWS] = "seq.lost.v5_flows",
+    [FF_EV_SEQ_LOST_V9_PACKETS] = "seq.lost.v9_packets",
+    [FF_EV_SEQ_LOST_IPFIX_RECORDS] = "seq.lost.ipfix_records",
+    [FF_EV_SEQ_LOST_SFLOW_DATAGRAMS] = "seq.lost.sflow_datagrams",
+    [FF_EV_SEQ_LOST_SFLOW_SAMPLES] = "seq.lost.sflow_samples",
+    [FF_EV_COUNTER_SAMPLES] = "sflow.counter_samples",
+};
+
+const char *ff_exporter_event_name(enum ff_exporter_event ev)
+{
+	return (unsigned)ev < FF_EV_N ? ff_event_names[ev] : "event.unknown";
+}
 
 const char *ff_malformed_name(enum ff_malformed_reason r)
 {
@@ -85,6 +110,12 @@ static int ff_malformed_reason_of(int decode_rc)
 		return FF_MAL_BAD_COUNT;
 	case FF_DECODE_ETRUNC:
 		return FF_MAL_TRUNCATED;
+	case FF_DECODE_EBADSET:
+		return FF_MAL_BAD_SET_LENGTH;
+	case FF_DECODE_EBADRECORD:
+		return FF_MAL_BAD_RECORD;
+	case FF_DECODE_EBADTEMPLATE:
+		return FF_MAL_BAD_TEMPLATE;
 	default:
 		return FF_MAL_UNSUPPORTED_VERSION;
 	}
@@ -117,6 +148,33 @@ void ff_exporter_stats_count(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LE
 		return;
 	}
 	int reason = ff_malformed_reason_of(decode_rc);
+	e->malformed[reason]++;
+	ff_exporter_log_malformed(e, reason, now_ms);
+}
+
+void ff_exporter_stats_add(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+			   enum ff_exporter_event ev, int64_t n)
+{
+	if (s == NULL || (unsigned)ev >= FF_EV_N)
+		return;
+	ff_exporter_counters *e = ff_exporter_entry(s, addr);
+	if (e == NULL)
+		return;
+	if (n >= 0)
+		e->events[ev] += (uint64_t)n;
+	else
+		e->events[ev] -= (uint64_t)-n < e->events[ev] ? (uint64_t)-n : e->events[ev];
+}
+
+void ff_exporter_stats_malformed(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				 int decode_err, uint64_t now_ms)
+{
+	if (s == NULL)
+		return;
+	ff_exporter_counters *e = ff_exporter_entry(s, addr);
+	if (e == NULL)
+		return;
+	int reason = ff_malformed_reason_of(decode_err);
 	e->malformed[reason]++;
 	ff_exporter_log_malformed(e, reason, now_ms);
 }

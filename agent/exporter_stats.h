@@ -19,12 +19,40 @@
 
 #define FF_EXPORTER_LOG_MS 60000
 
+/* One per enum ff_decode_error (decoder.h), in the same order. */
 enum ff_malformed_reason {
 	FF_MAL_SHORT_HEADER,
 	FF_MAL_BAD_COUNT,
 	FF_MAL_TRUNCATED,
 	FF_MAL_UNSUPPORTED_VERSION,
+	FF_MAL_BAD_SET_LENGTH,
+	FF_MAL_BAD_RECORD,
+	FF_MAL_BAD_TEMPLATE,
 	FF_MAL_N,
+};
+
+/*
+ * What else is counted per exporter: template-cache events, data that could
+ * not be decoded for want of a template, held data, sequence-number loss by
+ * protocol unit, and samples that are not flows. Only non-zero ones are
+ * reported.
+ */
+enum ff_exporter_event {
+	FF_EV_NO_TEMPLATE,		/* data sets dropped: no template, never arrived in time */
+	FF_EV_TEMPLATES,		/* template and options template records learned */
+	FF_EV_TEMPLATE_REPLACED,	/* a known template id redefined with another layout */
+	FF_EV_TEMPLATE_WITHDRAWN,	/* IPFIX withdrawals (each template removed) */
+	FF_EV_PENDING_HELD,		/* data sets held for a template yet to come */
+	FF_EV_PENDING_DECODED,		/* held data sets decoded once their template came */
+	FF_EV_PENDING_EXPIRED,		/* held data sets dropped (too old or no room) */
+	FF_EV_OPTIONS_RECORDS,		/* options data records (sampler tables etc.) */
+	FF_EV_SEQ_LOST_V5_FLOWS,	/* v5: flows missing from flow_sequence */
+	FF_EV_SEQ_LOST_V9_PACKETS,	/* v9: export packets missing */
+	FF_EV_SEQ_LOST_IPFIX_RECORDS,	/* IPFIX: data records missing */
+	FF_EV_SEQ_LOST_SFLOW_DATAGRAMS, /* sFlow: datagrams missing */
+	FF_EV_SEQ_LOST_SFLOW_SAMPLES,	/* sFlow: flow samples missing */
+	FF_EV_COUNTER_SAMPLES,		/* sFlow counter samples (interface metrics, not flows) */
+	FF_EV_N,
 };
 
 typedef struct ff_exporter_counters {
@@ -32,6 +60,7 @@ typedef struct ff_exporter_counters {
 	uint64_t packets;
 	uint64_t records;
 	uint64_t malformed[FF_MAL_N];
+	uint64_t events[FF_EV_N];
 	uint64_t last_log_ms; /* when a malformed packet was last logged */
 	uint64_t suppressed;  /* malformed packets not logged since then */
 } ff_exporter_counters;
@@ -45,12 +74,31 @@ void ff_exporter_stats_free(ff_exporter_stats *s);
 /* The counter name of a reason, e.g. "malformed.bad_count". */
 const char *ff_malformed_name(enum ff_malformed_reason r);
 
+/* The counter name of an event, e.g. "template.replaced". */
+const char *ff_exporter_event_name(enum ff_exporter_event ev);
+
 /*
  * Counts one datagram from `addr` whose decode returned `decode_rc` (records
  * emitted, or an ff_decode_error), logging malformed ones (rate-limited).
  */
 void ff_exporter_stats_count(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN], int decode_rc,
 			     uint64_t now_ms);
+
+/*
+ * Adds `n` to event `ev` of `addr`; a negative `n` takes back (never below
+ * zero), as a late packet does for sequence loss. `s` may be NULL.
+ */
+void ff_exporter_stats_add(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+			   enum ff_exporter_event ev, int64_t n);
+
+/*
+ * Counts a malformed part of a datagram that was otherwise decoded (the
+ * datagram itself is counted by ff_exporter_stats_count() with its record
+ * count), logging it rate-limited. `decode_err` is an ff_decode_error; `s`
+ * may be NULL.
+ */
+void ff_exporter_stats_malformed(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				 int decode_err, uint64_t now_ms);
 
 /* Iterates: *cursor starts at 0; returns the next entry (borrowed) or NULL at the end. */
 const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor);

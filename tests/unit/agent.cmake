@@ -19,4 +19,47 @@ if(FF_FUZZ)
   target_compile_options(fuzz_nf5 PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_nf5 PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_nf5 PRIVATE ff_agent_core)
+  # NetFlow v9 and IPFIX with their template cache (and its state files).
+  foreach(target fuzz_nf9 fuzz_ipfix)
+    add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${target}.c)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${target} PRIVATE ff_agent_core)
+  endforeach()
 endif()
+
+ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_headers.c
+  LIBS ff_agent_core
+  CASES eth_ipv4_tcp eth_vlan_udp eth_qinq_tcp ipv4_options ipv4_later_fragment_has_no_ports
+        ipv6_extension_headers ipv6_later_fragment_has_no_ports ipv6_extension_chain_bounded
+        icmp_type_code_as_dst_port cut_short_keeps_what_it_reached not_ip_or_unknown_protocol)
+
+# libFuzzer target for the sFlow decoder (clang only): -DFF_FUZZ=ON.
+if(FF_FUZZ)
+  add_executable(fuzz_sflow ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_sflow.c)
+  target_compile_options(fuzz_sflow PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_sflow PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_sflow PRIVATE ff_agent_core)
+endif()
+
+ff_unit_test(NAME sflow SOURCES ${FF_AGENT_UNIT_DIR}/test_sflow.c LIBS ff_agent_core
+  CASES raw_header_ipv4_tcp raw_header_vlan raw_header_ipv6_extension expanded_flow_sample
+        sampled_ipv6_and_gateway counter_samples_are_not_flows counter_table_bounded
+        truncated_sample_rejected record_overrunning_sample_rejected
+        unknown_records_and_samples_skipped header_variants sequence_loss_counted)
+
+ff_unit_test(NAME nf9 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf9.c LIBS ff_agent_core
+  CASES template_and_data_in_one_packet data_before_template_is_held
+        held_data_expires_as_no_template template_replacement_counted
+        padding_after_records_ignored truncated_set_keeps_earlier_records
+        zero_length_template_rejected ipv6_record options_sampling_interval_scales
+        sampler_id_table override_and_default_rates sequence_loss_counts_packets
+        state_persists_templates_and_samplers)
+ff_unit_test(NAME ipfix SOURCES ${FF_AGENT_UNIT_DIR}/test_ipfix.c LIBS ff_agent_core
+  CASES template_and_data withdrawal_single_and_all varlen_and_enterprise_fields time_forms
+        reduced_size_counters selector_sampling_table sequence_counts_data_records bad_lengths)
+ff_unit_test(NAME template_cache SOURCES ${FF_AGENT_UNIT_DIR}/test_template_cache.c
+  LIBS ff_agent_core
+  CASES put_refresh_replace withdraw_all_by_kind finish_rejects_empty_records
+        pending_bounded_and_ordered save_load_roundtrip sampling_save_load_and_parse
+        sampling_scale_saturates seqloss_gap_late_reset_wrap)

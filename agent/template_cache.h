@@ -1,0 +1,165 @@
+#ifndef FF_TEMPLATE_CACHE_H
+#define FF_TEMPLATE_CACHE_H
+
+/*
+ * NetFlow v9 and IPFIX templates, kept per (exporter address, protocol,
+ * source id / observation domain, template id), and the data sets that
+ * arrived before their template.
+ *
+ * Templates: a definition for a known key with the same layout is a
+ * refresh; with another layout it replaces the old one (a router reusing
+ * the id after a reconfiguration), reported so it can be counted. IPFIX
+ * withdraws one template or all of a domain (RFC 7011 section 8.1).
+ *
+ * Held data sets: a copy of a data set whose template is unknown, with the
+ * header fields its times need, is kept until the template arrives, for at
+ * most FF_PENDING_MAX_AGE_MS, FF_PENDING_MAX_SETS sets and
+ * FF_PENDING_MAX_BYTES bytes altogether (the oldest go first when full):
+ * routers refresh templates every minute or so, and an agent restarted
+ * without its state must not grow without bound meanwhile.
+ *
+ * Persistence: ff_template_cache_save() serialises every template (not the
+ * held sets) so a restarted agent decodes at once; the format is in
+ * docs/fields.md ("State files").
+ *
+ * Not thread-safe. Templates returned are borrowed: valid until the next
+ * call that adds, replaces or withdraws templates.
+ */
+
+#include "ff_flow.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF_TPL_MAX_FIELDS     512
+#define FF_TPL_VARLEN	      65535 /* IPFIX: the field's length precedes it in the record */
+#define FF_TPL_MAX_TEMPLATES  65536
+#define FF_PENDING_MAX_SETS   256
+#define FF_PENDING_MAX_BYTES  (1u << 20)
+#define FF_PENDING_MAX_AGE_MS 60000
+
+typedef struct ff_tpl_field {
+	uint16_t id;	     /* information element id, enterprise bit removed */
+	uint16_t len;	     /* bytes, or FF_TPL_VARLEN */
+	uint32_t enterprise; /* 0: IANA / Cisco v9 */
+	uint8_t action;	     /* enum ff_field_action (field_map.h), set by the cache */
+} ff_tpl_field;
+
+typedef struct ff_template {
+	uint16_t id;
+	uint16_t n_fields;
+	uint16_t n_scope; /* options templates: the first n_scope fields are scope */
+	uint8_t options;  /* 1: options template (its data feeds sampler tables) */
+	uint8_t has_varlen;
+	uint8_t proto;	  /* 9 or 10: v9 scope field types are not element ids */
+	uint32_t min_len; /* shortest record: fixed lengths plus one byte per varlen field */
+	ff_tpl_field fields[];
+} ff_template;
+
+/* Where a template lives. Protocol is 9 or 10. */
+typedef struct ff_tpl_key {
+	uint8_t exporter[FF_ADDR_LEN];
+	uint32_t domain;
+	uint16_t id;
+	uint8_t proto;
+	uint8_t zero; /* keeps the key free of padding: hashed bytewise */
+} ff_tpl_key;
+
+/* The header fields flow times are computed from. */
+typedef struct ff_export_hdr {
+	uint64_t export_ms;  /* v9: unix secs * 1000; IPFIX: export time * 1000 */
+	uint32_t sys_uptime; /* v9 only: ms since the exporter booted */
+	uint8_t has_uptime;
+} ff_export_hdr;
+
+/* A held data set, borrowed by the callback of ff_template_cache_release(). */
+typedef struct ff_pending_set {
+	ff_tpl_key key;
+	ff_export_hdr hdr;
+	uint64_t arrived_ms;
+	uint8_t *data; /* the set body, after its 4-byte header */
+	size_t len;
+} ff_pending_set;
+
+enum ff_tpl_put_result {
+	FF_TPL_NEW = 0,
+	FF_TPL_REFRESHED = 1,
+	FF_TPL_REPLACED = 2,
+};
+
+typedef struct ff_template_cache ff_template_cache;
+
+ff_template_cache *ff_template_cache_new(void);
+void ff_template_cache_free(ff_template_cache *tc);
+
+/* A zeroed template with room for `n_fields`; caller frees with free() unless given to _put. */
+ff_template *ff_template_alloc(uint16_t n_fields);
+
+/*
+ * Computes min_len, has_varlen and each field's action (v9 scope fields
+ * have none: their types 1-5 mean System, Interface, ... not element ids);
+ * returns 0, or
+ * -EINVAL when the template can never describe a record (no field, a
+ * shortest record of 0 bytes or beyond 65535 bytes).
+ */
+int ff_template_finish(ff_template *t);
+
+/*
+ * Stores `t` (finished; ownership taken in every case) under `key`.
+ * Returns an ff_tpl_put_result, or -ENOMEM / -ENOSPC (table full) with `t` freed.
+ */
+int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t);
+
+/* The template under `key`, or NULL. */
+const ff_template *ff_template_cache_get(const ff_template_cache *tc, const ff_tpl_key *key);
+
+/* Removes the template under `key`; returns 1 if there was one, else 0. */
+int ff_template_cache_withdraw(ff_template_cache *tc, const ff_tpl_key *key);
+
+/*
+ * Removes every template (options != 0: every options template) of
+ * (exporter, proto, domain) given by `key` (its id ignored); returns how many.
+ */
+int ff_template_cache_withdraw_all(ff_template_cache *tc, const ff_tpl_key *key, bool options);
+
+size_t ff_template_cache_count(const ff_template_cache *tc);
+
+/*
+ * Holds a copy of a data set body for `key` (its template id is the set
+ * id). Makes room by dropping the oldest sets, reporting each through
+ * `dropped` (may be NULL). Returns 0, or -ENOMEM / -E2BIG (larger than the
+ * byte bound) when not held.
+ */
+int ff_template_cache_hold(ff_template_cache *tc, const ff_tpl_key *key, const ff_export_hdr *hdr,
+			   const uint8_t *data, size_t len, uint64_t now_ms,
+			   void (*dropped)(void *arg, const ff_pending_set *p), void *arg);
+
+/*
+ * Hands every held set for `key` to `fn` in arrival order, then forgets
+ * them. Returns how many.
+ */
+size_t ff_template_cache_release(ff_template_cache *tc, const ff_tpl_key *key,
+				 void (*fn)(void *arg, const ff_pending_set *p), void *arg);
+
+/* Drops held sets older than FF_PENDING_MAX_AGE_MS, reporting each. Returns how many. */
+size_t ff_template_cache_expire(ff_template_cache *tc, uint64_t now_ms,
+				void (*fn)(void *arg, const ff_pending_set *p), void *arg);
+
+size_t ff_template_cache_pending(const ff_template_cache *tc);
+
+/* True when templates changed since the last save or load. */
+bool ff_template_cache_dirty(const ff_template_cache *tc);
+
+/* Serialises every template into a malloc'd buffer (caller frees). Returns 0 or -ENOMEM. */
+int ff_template_cache_save(ff_template_cache *tc, uint8_t **buf, size_t *len);
+
+/*
+ * Adds the templates of a buffer written by ff_template_cache_save().
+ * Returns how many were loaded, or -EINVAL (bad magic, version or checksum:
+ * nothing loaded; a bad entry behind a good checksum: those before it stay)
+ * or -ENOMEM.
+ */
+int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len);
+
+#endif

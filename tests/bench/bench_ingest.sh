@@ -1,0 +1,105 @@
+#!/bin/bash
+# bench_ingest.sh BUILD_DIR [SECONDS_PER_STEP] [RATES...]
+#
+# The highest NetFlow v5 send rate (records/s) each collector takes without
+# losing a record, measured in one run on this machine:
+#   agent  - flowfleet-agent decoding, summarizing and sending to an aggregator
+#   nfcapd - Debian's nfcapd with an 8 MiB socket buffer (-B 4194304)
+#   sink   - udp_sink: recvmmsg and count, nothing else (the ceiling)
+# Each step sends ffgen --rate R for a few seconds to one collector at a time
+# (one sender, one receiver: the machine has two cores), lets it drain, stops
+# it and reads how many records it got. Run by hand, never by ctest: it loads
+# both cores for a minute or two. Only 127.0.0.1 is used.
+set -euo pipefail
+
+BUILD=$(cd "${1:?usage: bench_ingest.sh BUILD_DIR [SECONDS] [RATES...]}" && pwd)
+SECS=${2:-3}
+shift $(($# > 1 ? 2 : 1))
+RATES=("$@")
+[ ${#RATES[@]} -gt 0 ] || RATES=(500000 1000000 2000000 3000000 4000000 5000000 6000000)
+
+export FF_SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# Any binary can come from elsewhere through the environment (FF_AGENT=...).
+export FF_AGENT=${FF_AGENT:-$BUILD/agent/flowfleet-agent}
+export FF_AGGREGATOR=${FF_AGGREGATOR:-$BUILD/aggregator/flowfleet-aggregator}
+export FF_CLI=${FF_CLI:-$BUILD/aggregator/cli/flowfleet} FF_GEN=${FF_GEN:-$BUILD/tests/tools/ffgen}
+SINK=${FF_SINK:-$BUILD/tests/bench/udp_sink}
+# The agent states its records.decoded in its exit line, at level info.
+FF_LOG_LEVEL=info
+# lib.sh gives the temp dir, free ports, spawning and the cleanup trap.
+. "$FF_SRC/tests/integration/lib.sh"
+
+# send PORT RATE: prints the records ffgen handed to the kernel.
+send() {
+	local flows=$(($2 * SECS))
+	timeout --kill-after=5 $((SECS * 4 + 30)) "$FF_GEN" --seed 7 --flows "$flows" --keys 20000 \
+		--rate "$2" --dest "127.0.0.1:$1" 2>"$FF_TMP/ffgen.err" || true
+	sed -n 's/.*: \([0-9]*\) records,.*/\1/p' "$FF_TMP/ffgen.err"
+}
+
+# Each collector: start it, send, stop it; leaves SENT and GOT (records).
+run_agent() {
+	local port rate=$1
+	port=$(ff_free_port)
+	ff_start_agent bench "$port"
+	local pid=$FF_LAST_PID
+	SENT=$(send "$port" "$rate")
+	sleep 1
+	ff_stop "$pid" 30
+	GOT=$(sed -n 's/.*records\.decoded \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
+	rm -rf "$FF_TMP/state-bench" "$FF_TMP/agent-bench.log"
+}
+
+run_nfcapd() {
+	local port rate=$1 dir=$FF_TMP/nfcapd.$1
+	port=$(ff_free_port)
+	ff_nfcapd nfcapd "$dir" "$port"
+	SENT=$(send "$port" "$rate")
+	sleep 1
+	ff_stop "$FF_NFCAPD_PID" 30
+	GOT=$(nfdump -R "$dir" -I | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
+	rm -rf "$dir"
+}
+
+run_sink() {
+	local port rate=$1
+	port=$(ff_free_port)
+	ff_spawn sink "$SINK" "$port" 8388608
+	local pid=$FF_LAST_PID
+	ff_wait_ready "$pid" ff_udp_bound "$port" || ff_fail "udp_sink did not bind $port"
+	SENT=$(send "$port" "$rate")
+	sleep 1
+	ff_stop "$pid" 10
+	GOT=$(sed -n 's/^datagrams [0-9]* records \([0-9]*\)/\1/p' "$FF_TMP/sink.log" | tail -1)
+	rm -f "$FF_TMP/sink.log"
+}
+
+ff_start_aggregator aggregator "$FF_TMP/data"
+declare -A best=([agent]=0 [nfcapd]=0 [sink]=0)
+declare -A done_=([agent]=0 [nfcapd]=0 [sink]=0)
+printf '%-8s %10s %10s %12s %12s %8s\n' collector rate achieved sent received lost
+for rate in "${RATES[@]}"; do
+	for c in sink nfcapd agent; do
+		[ "${done_[$c]}" = 1 ] && continue
+		SENT=0 GOT=0
+		run_$c "$rate"
+		sent=${SENT:-0} got=${GOT:-0}
+		lost=$((sent - got))
+		# What ffgen reached: at high rates the sender, not the receiver, is the limit.
+		achieved=$(sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p' "$FF_TMP/ffgen.err")
+		printf '%-8s %10d %10d %12d %12d %8d\n' "$c" "$rate" "${achieved:-0}" "$sent" "$got" "$lost"
+		# ffgen may not reach the asked rate: a loss-free step counts at the rate it reached.
+		if [ "$lost" -eq 0 ] && [ "$sent" -eq $((rate * SECS)) ]; then
+			[ "${achieved:-0}" -gt "${best[$c]}" ] && best[$c]=${achieved:-0}
+		else
+			done_[$c]=1
+		fi
+	done
+done
+ff_stop "$FF_AGG_PID"
+
+echo
+echo "highest lossless rate reached (records/s, ${SECS}s steps):"
+for c in sink nfcapd agent; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "agent/nfcapd $(ratio "${best[agent]}" "${best[nfcapd]}")  agent/sink $(ratio "${best[agent]}" "${best[sink]}")  nfcapd/sink $(ratio "${best[nfcapd]}" "${best[sink]}")"
