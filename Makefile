@@ -1,11 +1,14 @@
 # Thin wrapper: the targets are the README's commands. CMake does the build.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 8
+FUZZ_TARGETS := fuzz_nf5 fuzz_nf9 fuzz_ipfix fuzz_sflow fuzz_filter
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST      := ctest --output-on-failure --no-tests=error
 
-.PHONY: all deps build asan run test test-fast clean
+.PHONY: all deps build asan fuzz-build fuzz run test test-fast clean
 
 all: build
 
@@ -22,12 +25,23 @@ asan: deps
 	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFF_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# libFuzzer targets (clang): only they are built here, every library they
+# link is instrumented for coverage.
+fuzz-build: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFF_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS, seeded from ../shared/corpus; longer by hand:
+# make fuzz FUZZ_SECONDS=600
+fuzz: build fuzz-build
+	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(BUILD)/tests/tools/ffdecode $(FUZZ_SECONDS)
+
 run: build
 	@deploy/demo.sh $(BUILD)
 
 # Unit tests run in parallel; integration tests one at a time (they start
 # daemons and time their own waits).
-test: build asan
+test: build asan fuzz
 	cd $(BUILD) && $(CTEST) -j$(JOBS) -L unit
 	cd $(BUILD) && $(CTEST) -LE unit
 	cd $(ASAN_BUILD) && $(CTEST) -j$(JOBS) -L unit
@@ -37,4 +51,4 @@ test-fast: build
 	cd $(BUILD) && $(CTEST) -j$(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) run
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) run

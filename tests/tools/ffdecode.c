@@ -56,6 +56,9 @@ struct ffdecode {
 	ff_exporter_stats *stats;
 	int only_port;	/* -1: every datagram */
 	bool records;	/* print each record */
+	const char *seeds; /* directory for fuzz seeds, NULL: none */
+	int file_no;	   /* index of the input file being read */
+	uint64_t seed_no;
 	enum proto cur; /* the protocol of the datagram being decoded */
 	struct totals all;
 	struct totals per[P_N];
@@ -124,9 +127,40 @@ static void on_record(void *arg, const ff_flow *f)
 		print_record(f);
 }
 
+/*
+ * Writes a datagram as a fuzz seed in the layout of its fuzz target
+ * (tests/fuzz/): v5 and sFlow take one datagram per input; v9 and IPFIX take
+ * a stream of datagrams, each behind a 2-byte big-endian length, so their
+ * seeds are one file per capture holding its datagrams in order (templates
+ * first, as the exporter sent them).
+ */
+static void seed_write(struct ffdecode *d, enum proto p, const uint8_t *pkt, size_t len)
+{
+	static const char *const dirs[P_N] = {"nf5", "nf9", "ipfix", "sflow", NULL};
+	if (d->seeds == NULL || dirs[p] == NULL || len > 0xffff)
+		return;
+	bool stream = p == P_NF9 || p == P_IPFIX;
+	char path[4096];
+	if (stream)
+		snprintf(path, sizeof path, "%s/%s/f%04d", d->seeds, dirs[p], d->file_no);
+	else
+		snprintf(path, sizeof path, "%s/%s/f%04d-%llu", d->seeds, dirs[p], d->file_no,
+			 (unsigned long long)d->seed_no++);
+	FILE *f = fopen(path, stream ? "ab" : "wb");
+	if (f == NULL) {
+		fprintf(stderr, "ffdecode: cannot write seed %s: %s\n", path, strerror(errno));
+		return;
+	}
+	uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	if ((stream && fwrite(hdr, 1, 2, f) != 2) || fwrite(pkt, 1, len, f) != len)
+		fprintf(stderr, "ffdecode: short write to seed %s\n", path);
+	fclose(f);
+}
+
 static void feed(struct ffdecode *d, const uint8_t *pkt, size_t len,
 		 const uint8_t exporter[FF_ADDR_LEN], uint64_t now_ms)
 {
+	seed_write(d, proto_of(pkt, len), pkt, len);
 	d->cur = proto_of(pkt, len);
 	d->all.datagrams++;
 	d->per[d->cur].datagrams++;
@@ -372,6 +406,8 @@ static void usage(FILE *out)
 		"one decoder state across all FILEs, and prints one JSON summary line.\n\n"
 		"  -p, --port P    only datagrams sent to UDP port P (captures only)\n"
 		"  -r, --records   also print every decoded record as a JSON line\n"
+		"  -s, --seeds DIR also write each datagram as a fuzz seed under\n"
+		"                  DIR/{nf5,nf9,ipfix,sflow}/ (the directories must exist)\n"
 		"  -h, --help      this text\n\n"
 		"Exit status: 0, 1 when a file could not be read, 3 when a capture's link\n"
 		"type is not supported, 4 when a capture is corrupt part-way (what came\n"
@@ -382,10 +418,11 @@ static int parse_args(struct ffdecode *d, int argc, char **argv)
 {
 	static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
 					     {"records", no_argument, NULL, 'r'},
+					     {"seeds", required_argument, NULL, 's'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "p:rh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:rs:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p':
@@ -397,6 +434,9 @@ static int parse_args(struct ffdecode *d, int argc, char **argv)
 			break;
 		case 'r':
 			d->records = true;
+			break;
+		case 's':
+			d->seeds = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -418,6 +458,7 @@ static int run(struct ffdecode *d, int argc, char **argv)
 	uint64_t raw_clock = RAW_FIRST_MS;
 	int status = 0;
 	for (int i = optind; i < argc; i++) {
+		d->file_no = i - optind;
 		json_t *info = json_pack("{s:s}", "path", argv[i]);
 		bool cap = is_capture(argv[i]);
 		json_object_set_new(info, "kind", json_string(cap ? "capture" : "raw"));

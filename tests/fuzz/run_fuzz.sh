@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for a short time, seeded from the real export
+# captures in ../shared/corpus (when present) and the filter test table.
+#   run_fuzz.sh FUZZ_BUILD_DIR FFDECODE SECONDS_PER_TARGET
+# `make test` runs it for a few seconds per target; run it by hand with a
+# larger SECONDS for a real campaign (docs/fields.md records such runs).
+# Prints one line per target (executions, seconds, new inputs) and exits
+# non-zero if any target finds a crash, leak or timeout.
+set -euo pipefail
+
+fuzz_build=${1:?fuzz build dir}
+ffdecode=${2:?ffdecode binary (from a normal build)}
+seconds=${3:-10}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+corpus="$src/../shared/corpus"
+
+work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter}
+
+if [ -d "$corpus" ]; then
+  mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
+    -o -name '*.dat' -o -name '*.bin' -o -name '*.dump' -o -name '*.ipfix' \) | sort)
+  # Unsupported link types and corrupt captures only cost seeds, not the run.
+  "$ffdecode" --seeds "$work/seeds" "${files[@]}" >/dev/null 2>&1 || true
+else
+  echo "run_fuzz: no corpus at $corpus: targets start from their own inputs"
+fi
+n=0
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  printf '%s' "${line%%|*}" >"$work/seeds/filter/case$((n++))"
+done <"$src/tests/integration/filter_cases.txt"
+
+passed=0 failed=0
+for t in nf5 nf9 ipfix sflow filter; do
+  bin="$fuzz_build/tests/fuzz_$t"
+  if [ ! -x "$bin" ]; then
+    echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue
+  fi
+  mkdir -p "$work/new_$t" "$fuzz_build/fuzz-artifacts"
+  log="$work/$t.log"
+  seeds=$(find "$work/seeds/$t" -type f | wc -l)
+  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$fuzz_build/fuzz-artifacts/$t-" "$work/new_$t" "$work/seeds/$t" >"$log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
+    printf 'fuzz_%-7s %10s executions in %ss from %4d seeds, coverage %s, no finding\n' \
+      "$t" "$runs" "$seconds" "$seeds" "$cov"
+    passed=$((passed + 1))
+  else
+    echo "fuzz_$t FOUND A PROBLEM: reproducer in $fuzz_build/fuzz-artifacts/ (rerun: $bin FILE); log:"
+    tail -60 "$log"
+    failed=$((failed + 1))
+  fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
