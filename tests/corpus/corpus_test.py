@@ -34,7 +34,7 @@ FAMILIES = ("nf5", "nf9", "ipfix", "sflow", "traffic")
 # Families whose decoder is not in the agent yet: compared and reported, but a
 # mismatch is an expected failure (XFAIL) rather than a FAIL. A crash of
 # ffdecode still fails. Switch a family on with --enabled (CMakeLists sets it).
-DEFAULT_ENABLED = ("nf5", "traffic")
+DEFAULT_ENABLED = ("nf5", "nf9", "ipfix", "sflow", "traffic")
 PROTO_FAMILY = {"NFv5": "nf5", "NFv9": "nf9", "IPFIX": "ipfix", "sFlow5": "sflow"}
 RAW_SUFFIXES = (".dat", ".bin", ".dump", ".ipfix")
 RAW_PORT = {"nf5": 2055, "nf9": 2055, "ipfix": 4739, "sflow": 6343}
