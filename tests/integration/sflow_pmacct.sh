@@ -40,17 +40,26 @@ while off + 16 <= len(data):
     pkt = data[off + 16:off + 16 + incl]
     out.append(data[off:off + 16 + incl])
     off += 16 + incl
-    if struct.unpack(">H", pkt[12:14])[0] != 0x0800:
-        raise SystemExit("unexpected non-IPv4 packet in %s" % src)
+    ethertype = struct.unpack(">H", pkt[12:14])[0]
     ip = pkt[14:]
-    ihl, tos, proto = (ip[0] & 15) * 4, ip[1], ip[9]
+    if ethertype == 0x0800:
+        ihl, tos, proto = (ip[0] & 15) * 4, ip[1], ip[9]
+        addrs = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
+        icmp = 1
+    elif ethertype == 0x86DD:  # the capture's IPv6 packets carry no extension headers
+        ihl, tos, proto = 40, (ip[0] & 15) << 4 | ip[1] >> 4, ip[6]
+        addrs = (socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+                 socket.inet_ntop(socket.AF_INET6, ip[24:40]))
+        icmp = 58
+    else:
+        raise SystemExit("unexpected non-IP packet in %s" % src)
     l4 = ip[ihl:]
     sport = dport = 0
     if proto in (6, 17):
         sport, dport = struct.unpack(">HH", l4[:4])
-    elif proto == 1:
+    elif proto == icmp:
         dport = l4[0] * 256 + l4[1]
-    k = (socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20]), sport, dport, proto, tos)
+    k = (addrs[0], addrs[1], sport, dport, proto, tos)
     keys[k][0] += 1
     keys[k][1] += orig + 4
 frame = (b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00" +

@@ -3,7 +3,11 @@
 
 A handful of client hosts on 192.168.10.0/24 talk to a resolver (DNS, NTP),
 web servers (HTTP, HTTPS) and an SSH bastion, and ping a gateway, over about
-45 seconds. TCP sessions have a handshake, requests, multi-segment responses
+45 seconds; a few dual-stack clients (2001:db8:10::/64) also reach web servers
+over IPv6, so IPv6-capable exporters (softflowd -6 with v9 or
+IPFIX) have IPv6 flows to export. There is no ICMPv6: nfdump 1.7.1, the peer
+the tests compare with, drops the ICMPv6 type and code that flowfleet shows
+as the destination port (docs/fields.md), so the two would differ by design. TCP sessions have a handshake, requests, multi-segment responses
 and a FIN exchange; sizes vary per session. Packets are stored with a 96-byte
 snap length while the IP headers keep the true lengths, as `tcpdump -s 96`
 would: flow exporters count the IP total length, so the flows are realistic
@@ -18,6 +22,7 @@ byte for byte:
 
 import argparse
 import random
+import socket
 import struct
 
 SNAPLEN = 96
@@ -32,11 +37,15 @@ GATEWAY = "192.168.10.254"
 WEB = ["203.0.113.10", "203.0.113.20", "203.0.113.30"]
 TLS = ["198.51.100.40", "198.51.100.41", "203.0.113.20"]
 BASTION = "198.51.100.5"
+CLIENTS6 = ["2001:db8:10::%x" % i for i in range(0x11, 0x15)]
+WEB6 = ["2001:db8:113::10", "2001:db8:113::20"]
 NAMES = ["www.example.com", "api.example.net", "cdn.example.org", "mail.example.com",
          "git.example.net", "updates.example.org"]
 
 
 def ip_bytes(text):
+    if ":" in text:
+        return socket.inet_pton(socket.AF_INET6, text)
     return bytes(int(x) for x in text.split("."))
 
 
@@ -50,7 +59,7 @@ def checksum(data):
 
 
 def mac_of(ip):
-    return b"\x02\x00" + ip_bytes(ip)
+    return b"\x02\x00" + ip_bytes(ip)[-4:]
 
 
 class Capture:
@@ -60,6 +69,19 @@ class Capture:
         self.rng = rng
         self.packets = []
         self.ident = 1
+
+    def ip(self, t, src, dst, proto, l4, tos=0):
+        """An IPv4 or IPv6 packet in an Ethernet frame, by the addresses' family."""
+        if ":" in src:
+            self.ipv6(t, src, dst, proto, l4, tos)
+        else:
+            self.ipv4(t, src, dst, proto, l4, tos)
+
+    def ipv6(self, t, src, dst, proto, l4, tclass=0):
+        hdr = struct.pack("!IHBB16s16s", 6 << 28 | tclass << 20, len(l4), proto, 64,
+                          ip_bytes(src), ip_bytes(dst))
+        frame = mac_of(dst) + mac_of(src) + b"\x86\xdd" + hdr + l4
+        self.packets.append((t, len(self.packets), frame))
 
     def ipv4(self, t, src, dst, proto, l4, tos=0):
         total = 20 + len(l4)
@@ -71,7 +93,10 @@ class Capture:
         self.packets.append((t, len(self.packets), frame))
 
     def l4_checksum(self, src, dst, proto, l4):
-        pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!BBH", 0, proto, len(l4))
+        if ":" in src:
+            pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!IxxxB", len(l4), proto)
+        else:
+            pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!BBH", 0, proto, len(l4))
         return checksum(pseudo + l4)
 
     def udp(self, t, src, sport, dst, dport, size, payload=None):
@@ -80,14 +105,14 @@ class Capture:
         size = len(payload)
         l4 = struct.pack("!HHHH", sport, dport, 8 + size, 0) + payload
         csum = self.l4_checksum(src, dst, 17, l4) or 0xFFFF
-        self.ipv4(t, src, dst, 17, l4[:6] + struct.pack("!H", csum) + l4[8:])
+        self.ip(t, src, dst, 17, l4[:6] + struct.pack("!H", csum) + l4[8:])
 
     def tcp(self, t, src, sport, dst, dport, seq, ack, flags, size, tos=0):
         payload = bytes((i * 13) & 0xFF for i in range(size))
         l4 = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                          5 << 4, flags, 64240, 0, 0) + payload
         csum = self.l4_checksum(src, dst, 6, l4)
-        self.ipv4(t, src, dst, 6, l4[:16] + struct.pack("!H", csum) + l4[18:], tos)
+        self.ip(t, src, dst, 6, l4[:16] + struct.pack("!H", csum) + l4[18:], tos)
 
     def icmp_echo(self, t, src, dst, ident, seq, reply):
         payload = bytes(range(56))
@@ -158,6 +183,16 @@ def web_session(cap, t, client):
     tcp_session(cap, t, client, server, 443 if https else 80, rounds)
 
 
+def web6_session(cap, t, client):
+    """HTTPS over IPv6 from one of the dual-stack clients."""
+    rng = cap.rng
+    client6 = CLIENTS6[CLIENTS.index(client) % len(CLIENTS6)]
+    rounds = [(517, uniform_int(rng, 2800, 5200))]
+    rounds += [(uniform_int(rng, 200, 900), uniform_int(rng, 300, 24000))
+               for _ in range(uniform_int(rng, 1, 3))]
+    tcp_session(cap, t, client6, pick(rng, WEB6), 443, rounds)
+
+
 def ssh_session(cap, t, client):
     rng = cap.rng
     rounds = [(uniform_int(rng, 36, 120), uniform_int(rng, 36, 400))
@@ -200,11 +235,12 @@ def pings(cap, t, client):
         cap.icmp_echo(t + seq + 0.0008, GATEWAY, client, ident, seq, True)
 
 
+
 def build(seed, duration):
     rng = random.Random(seed)
     cap = Capture(rng)
-    kinds = [(web_session, 0.55), (dns_query, 0.30), (ssh_session, 0.03), (ntp_poll, 0.06),
-             (pings, 0.06)]
+    kinds = [(web_session, 0.46), (dns_query, 0.28), (ssh_session, 0.03), (ntp_poll, 0.06),
+             (pings, 0.05), (web6_session, 0.12)]
     t = float(BASE_TIME)
     while t < BASE_TIME + duration:
         client = pick(rng, CLIENTS)
