@@ -17,6 +17,8 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"batches.pending", c->batches_pending},
 	    {"records.sent", c->records_sent},
 	    {"frames.bad", c->frames_bad},
+	    {"records.filtered", c->records_filtered},
+	    {"bytes.sent", c->bytes_sent},
 	};
 	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++)
 		out[i] = list[i];

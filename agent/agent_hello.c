@@ -144,6 +144,7 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	msg.epoch = h->epoch;
 	msg.software_version = (char *)FF_VERSION;
 	msg.started_ms = h->started_ms;
+	msg.policy_version = h->policy_version;
 	msg.counters = b.counter_ptrs;
 	msg.n_counters = FF_AGENT_N_COUNTERS;
 	msg.exporters = b.exp_ptrs;

@@ -20,6 +20,7 @@ typedef struct ff_agent_hello {
 	const ff_strlist *labels; /* "key=value" entries, already validated */
 	uint64_t epoch;
 	uint64_t started_ms;
+	uint64_t policy_version; /* the policy applied now, 0 for none */
 	const ff_agent_counters *counters;
 	const ff_exporter_stats *exporters; /* may be NULL */
 } ff_agent_hello;

@@ -13,6 +13,8 @@
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
+#include "ff_policy.h"
+#include "policy.h"
 #include "sampling.h"
 #include "send_queue.h"
 #include "sender.h"
@@ -49,6 +51,8 @@ typedef struct ff_agent {
 	uint64_t started_ms;
 	uint64_t interval_start_ms;
 	uint64_t shutdown_deadline_ms;
+	/* The policy every record is admitted under, and one waiting for the next boundary. */
+	ff_agent_policy policy, pending;
 	bool stopping;
 	bool oom_warned;
 } ff_agent;
@@ -66,11 +70,22 @@ static struct timeval ff_agent_tv(uint64_t ms)
 				.tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
+/* The interval in force: the policy's when it sets one, else the configured one. */
+static uint64_t ff_agent_interval_ms(const ff_agent *a)
+{
+	return a->policy.interval_s != 0 ? (uint64_t)a->policy.interval_s * 1000 : a->cfg.interval_ms;
+}
+
 static void ff_agent_on_record(void *arg, const ff_flow *f)
 {
 	ff_agent *a = arg;
 	a->counters.records_decoded++;
-	if (ff_summarizer_add(a->summ, f) != 0 && !a->oom_warned) {
+	ff_flow admitted = *f;
+	if (!ff_agent_policy_admit(&a->policy, &admitted)) {
+		a->counters.records_filtered++;
+		return;
+	}
+	if (ff_summarizer_add(a->summ, &admitted) != 0 && !a->oom_warned) {
 		ff_log_error("out of memory in the summarizer: records are being lost");
 		a->oom_warned = true;
 	}
@@ -106,6 +121,7 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .labels = &a->cfg.labels,
 	    .epoch = a->state.epoch,
 	    .started_ms = a->started_ms,
+	    .policy_version = a->policy.version,
 	    .counters = &a->counters,
 	    .exporters = a->exporters,
 	};
@@ -141,6 +157,7 @@ static int ff_agent_send_batch(ff_agent *a, ff_batch *b)
 static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
 {
 	ff_batch b = {.epoch = a->state.epoch,
+		      .policy_version = a->policy.version,
 		      .interval_start_ms = a->interval_start_ms,
 		      .interval_len_ms = (uint32_t)(end_ms - a->interval_start_ms)};
 	snprintf(b.agent_id, sizeof b.agent_id, "%s", a->cfg.id);
@@ -159,6 +176,7 @@ static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
 		ff_agent_requeue(a, b.records, b.n_records);
 		return;
 	}
+	b.n_records = ff_agent_policy_topk(&a->policy, b.records, b.n_records);
 	if (ff_agent_send_batch(a, &b) != 0) {
 		ff_agent_requeue(a, b.records, b.n_records);
 		return;
@@ -169,19 +187,87 @@ static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
 /* Intervals are aligned to multiples of their length, as nfcapd's files are. */
 static void ff_agent_schedule_flush(ff_agent *a)
 {
-	uint64_t now = ff_agent_now_ms(), iv = a->cfg.interval_ms;
+	uint64_t now = ff_agent_now_ms(), iv = ff_agent_interval_ms(a);
 	uint64_t next = (now / iv + 1) * iv;
 	struct timeval tv = ff_agent_tv(next - now);
 	evtimer_add(a->ev_flush, &tv);
 }
 
+/* Best effort: a lost PolicyAck is repaired by the next Hello and push. */
+static void ff_agent_send_policy_ack(ff_agent *a, uint64_t version, bool applied,
+				     const char *reason)
+{
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	if (ff_agent_policy_ack_encode(a->cfg.id, version, applied, reason, &frame, &len) != 0) {
+		ff_log_error("cannot encode the PolicyAck of version %" PRIu64, version);
+		return;
+	}
+	if (ff_sender_send_now(a->sender, frame, len) != 0)
+		ff_log_debug("PolicyAck %" PRIu64 " not sent now; the next Hello reports it",
+			     version);
+	free(frame);
+}
+
+/*
+ * Makes the pending policy current. Called between two intervals, after the
+ * old interval was flushed under the old policy, so no interval mixes two.
+ */
+static void ff_agent_apply_pending(ff_agent *a)
+{
+	if (a->pending.version == 0)
+		return;
+	char keys[128];
+	ff_agent_policy_move(&a->policy, &a->pending);
+	ff_log_info("policy %" PRIu64 " applied: filter '%s', keys %s, interval %" PRIu64
+		    " ms, top-K %u, sampling %u",
+		    a->policy.version, a->policy.filter ? ff_filter_source(a->policy.filter) : "",
+		    ff_policy_keys_format(FF_POLICY_KEY_FIELDS & ~a->policy.wildcards, keys,
+					  sizeof keys),
+		    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample);
+	if (a->state.dir != NULL) {
+		int rc = ff_agent_policy_save(&a->policy, a->state.dir);
+		if (rc != 0)
+			ff_log_errno(FF_LOG_WARN, -rc,
+				     "saving policy %" PRIu64 " in %s failed; a restart before "
+				     "the aggregator is back starts under the previous one",
+				     a->policy.version, a->state.dir);
+	}
+	ff_agent_send_policy_ack(a, a->policy.version, true, NULL);
+}
+
+static void ff_agent_on_policy(void *arg, const uint8_t *payload, size_t len)
+{
+	ff_agent *a = arg;
+	ff_agent_policy p;
+	uint64_t version = 0;
+	char err[512];
+	if (ff_agent_policy_decode(payload, len, &p, &version, err, sizeof err) != 0) {
+		ff_log_warn("policy %" PRIu64 " refused: %s", version, err);
+		ff_agent_send_policy_ack(a, version, false, err);
+		return;
+	}
+	if (version == a->policy.version) {
+		/* The aggregator missed our ack (or the Hello raced it): say it again. */
+		ff_agent_send_policy_ack(a, version, true, NULL);
+		ff_agent_policy_release(&p);
+		ff_agent_policy_release(&a->pending);
+		return;
+	}
+	if (version != a->pending.version)
+		ff_log_info("policy %" PRIu64 " received; applied at the next interval boundary",
+			    version);
+	ff_agent_policy_move(&a->pending, &p);
+}
+
 static void ff_agent_on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	ff_agent *a = arg;
-	uint64_t now = ff_agent_now_ms();
-	uint64_t boundary = now / a->cfg.interval_ms * a->cfg.interval_ms;
+	uint64_t now = ff_agent_now_ms(), iv = ff_agent_interval_ms(a);
+	uint64_t boundary = now / iv * iv;
 	ff_agent_flush(a, boundary > a->interval_start_ms ? boundary : now);
 	a->interval_start_ms = boundary > a->interval_start_ms ? boundary : now;
+	ff_agent_apply_pending(a);
 	ff_decoder_expire(&a->dctx, now);
 	ff_agent_save_decoder(a);
 	ff_agent_schedule_flush(a);
@@ -223,6 +309,19 @@ static void ff_agent_on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(a->base, NULL);
 }
 
+/* The last applied policy, so the agent works under it while the aggregator is away. */
+static void ff_agent_load_policy(ff_agent *a)
+{
+	char err[1024];
+	if (a->state.dir == NULL)
+		return;
+	int rc = ff_agent_policy_load(a->state.dir, &a->policy, err, sizeof err);
+	if (rc < 0)
+		ff_log_warn("%s; starting without a policy until the aggregator sends one", err);
+	else if (rc > 0)
+		ff_log_info("policy %" PRIu64 " reloaded from %s", a->policy.version, a->state.dir);
+}
+
 static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 {
 	if (ff_agent_state_open(&a->state, a->cfg.state_dir, err, err_len) != 0)
@@ -240,6 +339,7 @@ static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 	}
 	if (n > 0)
 		ff_log_info("reloaded %d unacknowledged batches from %s", n, a->state.spool_dir);
+	ff_agent_load_policy(a);
 	/* A new epoch may restart at a sequence an old spooled batch still uses. */
 	int rc = ff_agent_state_ensure_above(&a->state, max_seq);
 	if (rc != 0) {
@@ -326,6 +426,8 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	    .heartbeat_ms = a->cfg.heartbeat_ms,
 	    .hello = ff_agent_build_hello,
 	    .hello_arg = a,
+	    .on_policy = ff_agent_on_policy,
+	    .policy_arg = a,
 	};
 	if ((a->sender = ff_sender_new(a->base, &so, a->queue, &a->counters, err, err_len)) == NULL)
 		return -1;
@@ -373,10 +475,11 @@ static void ff_agent_log_exit(const ff_agent *a)
 	ff_log_info("exiting: udp.datagrams %" PRIu64 ", udp.drops %" PRIu64 ", malformed %" PRIu64
 		    ", records.decoded %" PRIu64 ", batches.flushed %" PRIu64
 		    ", batches.sent %" PRIu64 ", batches.acked %" PRIu64 ", batches.resent %" PRIu64
-		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64,
+		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64 ", records.filtered %" PRIu64
+		    ", bytes.sent %" PRIu64,
 		    c->udp_datagrams, c->udp_drops, ff_agent_malformed_total(a), c->records_decoded,
 		    c->batches_flushed, c->batches_sent, c->batches_acked, c->batches_resent,
-		    c->batches_dropped, c->records_sent);
+		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent);
 }
 
 static void ff_agent_close(ff_agent *a)
@@ -386,6 +489,8 @@ static void ff_agent_close(ff_agent *a)
 	ff_sender_free(a->sender);
 	ff_send_queue_free(a->queue);
 	ff_summarizer_free(a->summ);
+	ff_agent_policy_release(&a->policy);
+	ff_agent_policy_release(&a->pending);
 	ff_decoder_ctx_release(&a->dctx);
 	ff_exporter_stats_free(a->exporters);
 	ff_agent_state_close(&a->state);

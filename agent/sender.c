@@ -105,6 +105,7 @@ static void ff_sender_pump(ff_sender *s)
 		if (it->last_send_ms == 0) {
 			s->c->batches_sent++;
 			s->c->records_sent += it->n_records;
+			s->c->bytes_sent += it->len;
 		} else {
 			s->c->batches_resent++;
 		}
@@ -150,6 +151,8 @@ static void ff_sender_handle_frame(ff_sender *s, const uint8_t *data, size_t len
 	}
 	if (h.type == FF_MSG_ACK) {
 		ff_sender_handle_ack(s, payload, plen);
+	} else if (h.type == FF_MSG_POLICY && s->o.on_policy != NULL) {
+		s->o.on_policy(s->o.policy_arg, payload, plen);
 	} else {
 		s->c->frames_bad++;
 		ff_log_warn("unexpected message type %u from the aggregator, ignored", h.type);
@@ -338,6 +341,11 @@ int ff_sender_submit(ff_sender *s, uint64_t epoch, uint64_t seq, uint64_t n_reco
 	int rc = ff_send_queue_push(s->q, epoch, seq, n_records, frame, len);
 	ff_sender_run(s);
 	return rc;
+}
+
+int ff_sender_send_now(ff_sender *s, const uint8_t *frame, size_t len)
+{
+	return ff_sender_send_frame(s, frame, len) == 0 ? 0 : -1;
 }
 
 size_t ff_sender_pending(const ff_sender *s)

@@ -25,12 +25,17 @@
 /* Builds a framed Hello on demand (*frame malloc'd, freed by the sender). Returns 0 or < 0. */
 typedef int (*ff_sender_hello_fn)(void *arg, uint8_t **frame, size_t *len);
 
+/* Receives the payload of a Policy frame (borrowed for the call). */
+typedef void (*ff_sender_policy_fn)(void *arg, const uint8_t *payload, size_t len);
+
 typedef struct ff_sender_opts {
 	const char *endpoint; /* e.g. tcp://127.0.0.1:7470; copied */
 	uint64_t retry_ms;
 	uint64_t heartbeat_ms;
 	ff_sender_hello_fn hello;
 	void *hello_arg;
+	ff_sender_policy_fn on_policy; /* NULL: Policy frames are counted as unexpected */
+	void *policy_arg;
 } ff_sender_opts;
 
 typedef struct ff_sender ff_sender;
@@ -50,6 +55,14 @@ ff_sender *ff_sender_new(struct event_base *base, const ff_sender_opts *o, ff_se
  */
 int ff_sender_submit(ff_sender *s, uint64_t epoch, uint64_t seq, uint64_t n_records, uint8_t *frame,
 		     size_t len);
+
+/*
+ * Sends one frame (borrowed) now if the aggregator is reachable, without
+ * queueing or retrying: for messages that are repeated anyway, such as a
+ * PolicyAck (the Hello carries the applied version too). Returns 0, or -1
+ * when it could not be sent.
+ */
+int ff_sender_send_now(ff_sender *s, const uint8_t *frame, size_t len);
 
 /* Batches still waiting for an ack. */
 size_t ff_sender_pending(const ff_sender *s);

@@ -7,7 +7,10 @@
 #include "dedup.h"
 #include "ff_log.h"
 #include "http_api.h"
+#include "http_policy.h"
 #include "ingest.h"
+#include "policy_push.h"
+#include "policy_store.h"
 #include "session.h"
 #include "store.h"
 #include "store_columnar.h"
@@ -29,6 +32,9 @@ typedef struct ff_agg {
 	ff_store *store;
 	ff_dedup *dedup;
 	ff_sessions *sessions;
+	ff_policy_store *policies;
+	ff_policy_push *push;
+	ff_http_policy *http_policy;
 	void *zmq;
 	ff_ingest *ingest;
 	ff_http *http;
@@ -51,6 +57,27 @@ static void ff_agg_on_signal(evutil_socket_t sig, short events, void *arg)
 	ff_agg *a = arg;
 	ff_log_info("%s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopbreak(a->base);
+}
+
+/* Policies and the API token live beside the store, so they share its durability. */
+static int ff_agg_open_policies(ff_agg *a)
+{
+	char err[1024];
+	a->policies = ff_policy_store_open(a->cfg.data_dir, err, sizeof err);
+	if (a->policies == NULL) {
+		ff_log_error("cannot open the policies: %s", err);
+		return -1;
+	}
+	a->http_policy = ff_http_policy_new(a->policies, a->cfg.data_dir, err, sizeof err);
+	if (a->http_policy == NULL) {
+		ff_log_error("%s", err);
+		return -1;
+	}
+	if ((a->push = ff_policy_push_new(a->policies, a->sessions)) == NULL) {
+		ff_log_error("out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int ff_agg_open_store(ff_agg *a)
@@ -93,7 +120,10 @@ static int ff_agg_start_threads(ff_agg *a)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	int rc = -1;
 	a->zmq = zmq_ctx_new();
-	ff_ingest_deps deps = {.store = a->store, .dedup = a->dedup, .sessions = a->sessions};
+	ff_ingest_deps deps = {.store = a->store,
+			       .dedup = a->dedup,
+			       .sessions = a->sessions,
+			       .push = a->push};
 	if (a->zmq == NULL)
 		ff_log_error("zmq_ctx_new failed: %s", zmq_strerror(zmq_errno()));
 	else if ((a->ingest = ff_ingest_new(&deps)) == NULL)
@@ -119,9 +149,13 @@ static int ff_agg_start(ff_agg *a)
 		ff_log_error("cannot install signal handlers");
 		return -1;
 	}
-	if (ff_agg_open_store(a) != 0 || ff_agg_start_threads(a) != 0)
+	if (ff_agg_open_store(a) != 0 || ff_agg_open_policies(a) != 0 ||
+	    ff_agg_start_threads(a) != 0)
 		return -1;
-	ff_http_deps hd = {.store = a->store, .sessions = a->sessions, .ingest = a->ingest};
+	ff_http_deps hd = {.store = a->store,
+			   .sessions = a->sessions,
+			   .ingest = a->ingest,
+			   .policy = a->http_policy};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;
 }
@@ -157,6 +191,9 @@ static void ff_agg_shutdown(ff_agg *a)
 	if (a->ingest != NULL && a->store != NULL)
 		ff_agg_log_stopped(a);
 	ff_ingest_free(a->ingest);
+	ff_policy_push_free(a->push);
+	ff_http_policy_free(a->http_policy);
+	ff_policy_store_close(a->policies);
 	if (a->zmq != NULL)
 		zmq_ctx_term(a->zmq);
 	ff_store_close(a->store);

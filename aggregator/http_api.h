@@ -4,11 +4,13 @@
 /*
  * The aggregator's HTTP API on libevent's evhttp, exactly as docs/api.md
  * specifies it (that document is the contract the CLI is written against):
- * GET /healthz, GET /api/v1/top, GET /api/v1/agents. Answers are JSON
+ * GET /healthz, GET /api/v1/top, /api/v1/flows, /api/v1/series,
+ * GET /api/v1/agents. Answers are JSON
  * (jansson); a bad parameter gets 400 with {"error": ...} naming the valid
  * words. Handlers run on the thread that runs the event base.
  */
 
+#include "http_policy.h"
 #include "ingest.h"
 #include "session.h"
 #include "store.h"
@@ -22,6 +24,7 @@ typedef struct ff_http_deps {
 	ff_store *store;
 	ff_sessions *sessions;
 	const ff_ingest *ingest; /* for the store health of /healthz */
+	ff_http_policy *policy;	 /* the /api/v1/policy endpoints (http_policy.h); may be NULL */
 } ff_http_deps;
 
 /*

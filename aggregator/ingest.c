@@ -32,6 +32,7 @@ enum ff_ingest_reason {
 	FF_INGEST_R_BATCH,
 	FF_INGEST_R_STORE,
 	FF_INGEST_R_TYPE,
+	FF_INGEST_R_POLICY_ACK,
 	FF_INGEST_R_COUNT
 };
 
@@ -44,6 +45,7 @@ typedef struct ff_ingest_warn {
 typedef struct ff_ingest_counters {
 	_Atomic uint64_t messages, hellos, batches_stored, batches_duplicate, batches_rejected;
 	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
+	_Atomic uint64_t policy_acks, bad_policy_ack;
 } ff_ingest_counters;
 
 struct ff_ingest {
@@ -128,7 +130,14 @@ static void ff_ingest_ack_encode(const Flowfleet__Ack *ack, uint8_t **reply, siz
 
 /* --- Hello ------------------------------------------------------------------ */
 
-static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer)
+/* The routing identity of the message being handled; NULL when unknown (tests). */
+typedef struct ff_ingest_ident {
+	const uint8_t *data;
+	size_t len;
+} ff_ingest_ident;
+
+static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
+			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
 {
 	Flowfleet__Hello *h = flowfleet__hello__unpack(NULL, len, p);
 	if (h == NULL || h->agent_id == NULL || !ff_agent_id_valid(h->agent_id)) {
@@ -146,6 +155,8 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
 				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION);
 	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_ingest_now_ms()) < 0)
 		ff_log_error("ingest: out of memory recording the Hello of %s", h->agent_id);
+	if (ing->deps.push != NULL)
+		ff_policy_push_hello(ing->deps.push, h, ident->data, ident->len, reply, reply_len);
 	ff_ingest_bump(&ing->n.hellos);
 	flowfleet__hello__free_unpacked(h, NULL);
 }
@@ -226,8 +237,25 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *p, size_t len, con
 	ff_batch_release(&b);
 }
 
-void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const char *peer,
-		      uint8_t **reply, size_t *reply_len)
+static void ff_ingest_on_policy_ack(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer)
+{
+	if (ing->deps.push == NULL) {
+		ff_ingest_bump(&ing->n.unknown_type);
+		return;
+	}
+	if (ff_policy_push_ack(ing->deps.push, p, len) != 0) {
+		ff_ingest_bump(&ing->n.bad_policy_ack);
+		ff_ingest_warn_about(ing, FF_INGEST_R_POLICY_ACK,
+				     "ingest: PolicyAck from %s dropped: invalid protobuf or agent id",
+				     peer ? peer : "?");
+		return;
+	}
+	ff_ingest_bump(&ing->n.policy_acks);
+}
+
+static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t len,
+				  const char *peer, const ff_ingest_ident *ident, uint8_t **reply,
+				  size_t *reply_len)
 {
 	*reply = NULL;
 	*reply_len = 0;
@@ -244,9 +272,11 @@ void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const ch
 		return;
 	}
 	if (h.type == FF_MSG_HELLO) {
-		ff_ingest_on_hello(ing, payload, plen, peer);
+		ff_ingest_on_hello(ing, payload, plen, peer, ident, reply, reply_len);
 	} else if (h.type == FF_MSG_BATCH) {
 		ff_ingest_on_batch(ing, payload, plen, peer, reply, reply_len);
+	} else if (h.type == FF_MSG_POLICY_ACK) {
+		ff_ingest_on_policy_ack(ing, payload, plen, peer);
 	} else {
 		/* Newer peers may add types; ignoring them keeps the link up. */
 		ff_ingest_bump(&ing->n.unknown_type);
@@ -255,6 +285,13 @@ void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const ch
 				     peer ? peer : "?");
 	}
 	free(payload);
+}
+
+void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const char *peer,
+		      uint8_t **reply, size_t *reply_len)
+{
+	ff_ingest_ident none = {NULL, 0};
+	ff_ingest_handle_from(ing, frame, len, peer, &none, reply, reply_len);
 }
 
 /* --- the socket and its thread ------------------------------------------- */
@@ -338,7 +375,9 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	const char *peer = zmq_msg_gets(body, FF_INGEST_PEER_ADDRESS);
 	uint8_t *reply = NULL;
 	size_t reply_len = 0;
-	ff_ingest_handle(ing, zmq_msg_data(body), zmq_msg_size(body), peer, &reply, &reply_len);
+	ff_ingest_ident ident = {zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])};
+	ff_ingest_handle_from(ing, zmq_msg_data(body), zmq_msg_size(body), peer, &ident, &reply,
+			      &reply_len);
 	if (reply != NULL)
 		ff_ingest_send(ing, &parts[0], n == 3, reply, reply_len);
 	for (int i = 0; i < n; i++)
@@ -346,10 +385,29 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	return 0;
 }
 
+/* Sends a pushed Policy to an agent by its routing identity; takes ownership of `frame`. */
+static void ff_ingest_send_to(void *arg, const uint8_t *ident, size_t ident_len, uint8_t *frame,
+			      size_t len)
+{
+	ff_ingest *ing = arg;
+	zmq_msg_t id;
+	if (zmq_msg_init_size(&id, ident_len) != 0) {
+		free(frame);
+		ff_ingest_bump(&ing->n.send_errors);
+		return;
+	}
+	memcpy(zmq_msg_data(&id), ident, ident_len);
+	ff_ingest_send(ing, &id, false, frame, len);
+	zmq_msg_close(&id);
+}
+
 static void *ff_ingest_main(void *arg)
 {
 	ff_ingest *ing = arg;
 	while (!atomic_load(&ing->stop)) {
+		/* A policy stored by the HTTP thread is pushed from here, the socket's owner. */
+		if (ing->deps.push != NULL)
+			ff_policy_push_check(ing->deps.push, ff_ingest_send_to, ing);
 		zmq_pollitem_t it = {.socket = ing->sock, .events = ZMQ_POLLIN};
 		int rc = zmq_poll(&it, 1, FF_INGEST_POLL_MS);
 		if (rc < 0 && zmq_errno() == ETERM)
@@ -451,4 +509,6 @@ void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
 	out->store_errors = ff_ingest_read(&n->store_errors);
 	out->unknown_type = ff_ingest_read(&n->unknown_type);
 	out->send_errors = ff_ingest_read(&n->send_errors);
+	out->policy_acks = ff_ingest_read(&n->policy_acks);
+	out->bad_policy_ack = ff_ingest_read(&n->bad_policy_ack);
 }

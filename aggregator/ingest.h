@@ -5,6 +5,8 @@
  * The aggregator's receiving side: a ZeroMQ ROUTER socket served by its own
  * thread. Each message is one flowfleet frame (docs/protocol.md):
  * - Hello: the agent's session is updated (ff_sessions);
+ * - Hello: also answered with the agent's Policy when it runs another
+ *   version (policy_push.h); PolicyAck: recorded by the policy push;
  * - FlowBatch: decoded, checked against ff_dedup, appended to the store
  *   (durable before it returns), marked stored, then acknowledged OK; a batch
  *   already stored is acknowledged DUPLICATE without storing it again; one
@@ -17,6 +19,7 @@
  */
 
 #include "dedup.h"
+#include "policy_push.h"
 #include "session.h"
 #include "store.h"
 
@@ -38,6 +41,8 @@ typedef struct ff_ingest_stats {
 	uint64_t store_errors;	    /* append failed; REJECTED */
 	uint64_t unknown_type;	    /* message types we do not handle; ignored */
 	uint64_t send_errors;	    /* an ack could not be sent */
+	uint64_t policy_acks;	    /* valid PolicyAcks */
+	uint64_t bad_policy_ack;    /* PolicyAck not decodable; dropped */
 } ff_ingest_stats;
 
 /* What the ingest works on; every pointer is borrowed and must outlive it. */
@@ -45,6 +50,7 @@ typedef struct ff_ingest_deps {
 	ff_store *store;
 	ff_dedup *dedup;
 	ff_sessions *sessions;
+	ff_policy_push *push; /* NULL: no policies pushed; owned by the ingest thread once started */
 } ff_ingest_deps;
 
 /* An ingest without a socket, for ff_ingest_handle() (tests). NULL when out of memory. */

@@ -180,9 +180,11 @@ static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
 	return 0;
 }
 
-static bool ff_topn_in_window(const ff_topn_query *q, const ff_flow *f)
+static bool ff_topn_selects(const ff_topn_query *q, const ff_flow *f)
 {
-	return f->first_ms >= q->since_ms && (q->until_ms == 0 || f->last_ms <= q->until_ms);
+	if (f->first_ms < q->since_ms || (q->until_ms != 0 && f->last_ms > q->until_ms))
+		return false;
+	return q->filter == NULL || ff_filter_match(q->filter, f);
 }
 
 static int ff_topn_scan_batch(void *arg, const ff_batch *b)
@@ -191,7 +193,7 @@ static int ff_topn_scan_batch(void *arg, const ff_batch *b)
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
-		if (!ff_topn_in_window(x->q, &b->records[i]))
+		if (!ff_topn_selects(x->q, &b->records[i]))
 			continue;
 		if (ff_topn_add(x, &b->records[i], b->agent_id) != 0) {
 			x->failed = true;

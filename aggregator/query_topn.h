@@ -15,9 +15,11 @@
  * A time window selects records as nfdump's -t does (checked against
  * nfdump 1.7.1): a record counts when it lies wholly inside the window,
  * since_ms <= first_ms and last_ms <= until_ms, both ends inclusive.
+ * A filter (ff_filter.h, nfdump's language) then selects among those.
  */
 
 #include "ff_element.h"
+#include "ff_filter.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -33,6 +35,7 @@ typedef struct ff_topn_query {
 	const char *agent; /* only this agent's records; NULL for all (borrowed) */
 	uint64_t since_ms; /* window start, unix ms; 0 for no lower bound */
 	uint64_t until_ms; /* window end, unix ms, inclusive; 0 for no upper bound */
+	const ff_filter *filter; /* only records it matches; NULL for all (borrowed) */
 } ff_topn_query;
 
 typedef struct ff_topn_row {

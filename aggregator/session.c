@@ -22,6 +22,10 @@ typedef struct ff_session {
 	uint64_t batches;
 	uint64_t duplicates;
 	uint64_t records;
+	/* The policy it applies (Hello, PolicyAck), the one that applies to it, a refusal. */
+	uint64_t policy_applied;
+	uint64_t policy_expected;
+	char policy_error[FF_SESSION_MAX_TEXT + 1];
 	/* From the last Hello; owned references. */
 	json_t *labels;
 	json_t *counters;
@@ -211,6 +215,7 @@ int ff_sessions_hello(ff_sessions *r, const Flowfleet__Hello *h, const char *pee
 		ff_session_copy_text(s->hostname, h->hostname);
 		ff_session_copy_text(s->version, h->software_version);
 		s->protocol_version = h->protocol_version;
+		s->policy_applied = h->policy_version;
 		ff_session_replace(&s->labels, ff_session_labels(h));
 		ff_session_replace(&s->counters, ff_session_counters(h->counters, h->n_counters));
 		ff_session_replace(&s->exporters, ff_session_exporters(h));
@@ -261,6 +266,21 @@ int ff_sessions_replay(ff_sessions *r, const ff_batch *b)
 	return s != NULL ? 0 : -1;
 }
 
+int ff_sessions_policy(ff_sessions *r, const char *id, uint64_t applied, uint64_t expected,
+		       const char *refused_reason)
+{
+	pthread_mutex_lock(&r->mu);
+	bool created;
+	ff_session *s = ff_sessions_get(r, id, &created);
+	if (s != NULL) {
+		s->policy_applied = applied;
+		s->policy_expected = expected;
+		ff_session_copy_text(s->policy_error, refused_reason != NULL ? refused_reason : "");
+	}
+	pthread_mutex_unlock(&r->mu);
+	return s != NULL ? 0 : -1;
+}
+
 size_t ff_sessions_count(ff_sessions *r)
 {
 	pthread_mutex_lock(&r->mu);
@@ -278,11 +298,25 @@ static json_t *ff_session_copy_or(const json_t *v, json_t *fallback)
 	return json_deep_copy(v);
 }
 
+/* The policy fields of an agent (docs/api.md); `o` may be NULL. */
+static json_t *ff_session_policy_json(json_t *o, const ff_session *s)
+{
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "policy_version", json_integer((json_int_t)s->policy_applied));
+	json_object_set_new(o, "policy_expected", json_integer((json_int_t)s->policy_expected));
+	json_object_set_new(o, "policy_current",
+			    json_boolean(s->policy_applied == s->policy_expected));
+	json_object_set_new(o, "policy_error",
+			    s->policy_error[0] ? json_string(s->policy_error) : json_null());
+	return o;
+}
+
 static json_t *ff_session_to_json(const ff_session *s)
 {
 	char epoch[17];
 	snprintf(epoch, sizeof epoch, "%016" PRIx64, s->epoch);
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return ff_session_policy_json(json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 			 "id", s->id, "hostname", s->hostname, "address", s->address, "labels",
 			 ff_session_copy_or(s->labels, json_object()), "epoch", epoch,
 			 "protocol_version", (json_int_t)s->protocol_version, "version", s->version,
@@ -290,7 +324,7 @@ static json_t *ff_session_to_json(const ff_session *s)
 			 (json_int_t)s->last_seen_ms, "batches", (json_int_t)s->batches,
 			 "duplicates", (json_int_t)s->duplicates, "records", (json_int_t)s->records,
 			 "counters", ff_session_copy_or(s->counters, json_object()), "exporters",
-			 ff_session_copy_or(s->exporters, json_array()));
+			 ff_session_copy_or(s->exporters, json_array())), s);
 }
 
 json_t *ff_sessions_to_json(ff_sessions *r)

@@ -61,6 +61,14 @@ int ff_sessions_batch(ff_sessions *r, const ff_batch *b, bool duplicate, const c
  */
 int ff_sessions_replay(ff_sessions *r, const ff_batch *b);
 
+/*
+ * Records the policy state of agent `id` (created if unknown): the version
+ * it applies, the version that applies to it (0: none) and, when it refused
+ * that one, why (NULL otherwise). Returns 0, or -1 when out of memory.
+ */
+int ff_sessions_policy(ff_sessions *r, const char *id, uint64_t applied, uint64_t expected,
+		       const char *refused_reason);
+
 size_t ff_sessions_count(ff_sessions *r);
 
 /*

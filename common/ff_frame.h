@@ -31,8 +31,8 @@ enum ff_msg_type {
 	FF_MSG_HELLO = 1,
 	FF_MSG_BATCH = 2,
 	FF_MSG_ACK = 3,
-	FF_MSG_POLICY = 4,     /* reserved for central policy */
-	FF_MSG_POLICY_ACK = 5, /* reserved for central policy */
+	FF_MSG_POLICY = 4,     /* aggregator -> agent, docs/policy.md */
+	FF_MSG_POLICY_ACK = 5, /* agent -> aggregator */
 };
 
 enum ff_frame_compression {

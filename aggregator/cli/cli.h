@@ -25,7 +25,13 @@ struct ff_cli_ctx {
 /* `flowfleet top ...`: argv[0] is "top". Returns an ff_cli_exit code. */
 int ff_cli_top(const struct ff_cli_ctx *ctx, int argc, char **argv);
 
+/* `flowfleet flows ...`: argv[0] is "flows". Returns an ff_cli_exit code. */
+int ff_cli_flows(const struct ff_cli_ctx *ctx, int argc, char **argv);
+
 /* `flowfleet agents ...`: argv[0] is "agents". Returns an ff_cli_exit code. */
 int ff_cli_agents(const struct ff_cli_ctx *ctx, int argc, char **argv);
+
+/* `flowfleet policy set|show|history ...`: argv[0] is "policy". Returns an ff_cli_exit code. */
+int ff_cli_policy(const struct ff_cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -18,7 +18,7 @@
 #include "cli_api.h"
 #include "cli_format.h"
 
-enum { FF_CLI_AGENTS_COLS = 7 };
+enum { FF_CLI_AGENTS_COLS = 8, FF_CLI_AGENTS_POLICY_COL = 7 };
 
 /* Cells longer than this are cut: a table row stays readable. */
 #define FF_CLI_CELL_LEN 96
@@ -35,7 +35,7 @@ struct ff_cli_agents_line {
 };
 
 static const char *const ff_cli_agents_head[FF_CLI_AGENTS_COLS] = {
-    "ID", "HOST", "ADDRESS", "LAST SEEN", "BATCHES", "RECORDS", "DUPS",
+    "ID", "HOST", "ADDRESS", "LAST SEEN", "BATCHES", "RECORDS", "DUPS", "POLICY",
 };
 
 static void ff_cli_agents_usage(FILE *out)
@@ -44,7 +44,8 @@ static void ff_cli_agents_usage(FILE *out)
 		     "\n"
 		     "Every agent the aggregator has heard from: id, host, address, when it was\n"
 		     "last seen, and the batches, records and duplicate batches the aggregator\n"
-		     "stored for it.\n"
+		     "stored for it, and the policy version it applies ('stale' when another\n"
+		     "one applies to it, 'refused' when it refused that one).\n"
 		     "\n"
 		     "  -v, --verbose        also show each agent's own counters and the\n"
 		     "                       counters of every exporter it collects from\n"
@@ -139,6 +140,24 @@ static void ff_cli_agents_last_seen(char *buf, size_t len, uint64_t seen_ms, uin
 	snprintf(buf, len, "%s (%s UTC)", age, when);
 }
 
+/* "3" when the agent runs the policy that applies to it, else what is wrong. */
+static void ff_cli_agents_policy(char *buf, size_t len, const json_t *agent)
+{
+	uint64_t applied = ff_cli_json_u64(agent, "policy_version");
+	uint64_t expected = ff_cli_json_u64(agent, "policy_expected");
+	const char *error = ff_cli_json_str(agent, "policy_error", NULL);
+	char ver[24] = "-";
+
+	if (applied != 0)
+		snprintf(ver, sizeof ver, "%" PRIu64, applied);
+	if (json_is_true(json_object_get(agent, "policy_current")) || expected == 0)
+		snprintf(buf, len, "%s", ver);
+	else if (error != NULL)
+		snprintf(buf, len, "%s refused %" PRIu64, ver, expected);
+	else
+		snprintf(buf, len, "%s stale (%" PRIu64 " pending)", ver, expected);
+}
+
 static void ff_cli_agents_fill(const json_t *agent, uint64_t now_ms, struct ff_cli_agents_line *l)
 {
 	snprintf(l->cell[0], FF_CLI_CELL_LEN, "%s", ff_cli_json_str(agent, "id", "?"));
@@ -149,6 +168,7 @@ static void ff_cli_agents_fill(const json_t *agent, uint64_t now_ms, struct ff_c
 	snprintf(l->cell[4], FF_CLI_CELL_LEN, "%" PRIu64, ff_cli_json_u64(agent, "batches"));
 	snprintf(l->cell[5], FF_CLI_CELL_LEN, "%" PRIu64, ff_cli_json_u64(agent, "records"));
 	snprintf(l->cell[6], FF_CLI_CELL_LEN, "%" PRIu64, ff_cli_json_u64(agent, "duplicates"));
+	ff_cli_agents_policy(l->cell[FF_CLI_AGENTS_POLICY_COL], FF_CLI_CELL_LEN, agent);
 }
 
 /* Text columns are left aligned, counters right aligned, as ls -l and ps do. */
@@ -157,7 +177,7 @@ static void ff_cli_agents_print_line(const char *const cell[FF_CLI_AGENTS_COLS],
 {
 	for (int c = 0; c < FF_CLI_AGENTS_COLS; c++) {
 		const char *sep = c + 1 < FF_CLI_AGENTS_COLS ? "  " : "\n";
-		if (c < 4)
+		if (c < 4 || c == FF_CLI_AGENTS_POLICY_COL)
 			printf("%-*s%s", c + 1 < FF_CLI_AGENTS_COLS ? width[c] : 0, cell[c], sep);
 		else
 			printf("%*s%s", width[c], cell[c], sep);
@@ -217,6 +237,9 @@ static void ff_cli_agents_print_details(const json_t *agent)
 				false);
 		strcat(first, " UTC");
 	}
+	if (ff_cli_json_str(agent, "policy_error", NULL) != NULL)
+		printf("    policy %" PRIu64 " refused: %s\n", ff_cli_json_u64(agent, "policy_expected"),
+		       ff_cli_json_str(agent, "policy_error", ""));
 	printf("    epoch %s, protocol %" PRIu64 ", version %s, first seen %s\n",
 	       ff_cli_json_str(agent, "epoch", "-"), ff_cli_json_u64(agent, "protocol_version"),
 	       ff_cli_json_str(agent, "version", "-"), first);

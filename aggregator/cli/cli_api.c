@@ -1,6 +1,11 @@
 #include "cli_api.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
 
 #include "cli_http.h"
 
@@ -83,4 +88,46 @@ int ff_cli_json_print(const json_t *doc)
 	if (json_dumpf(doc, stdout, JSON_INDENT(2)) != 0)
 		return -1;
 	return fputc('\n', stdout) == EOF ? -1 : 0;
+}
+
+int ff_cli_query_add(char **path, const char *name, const char *value)
+{
+	char *enc = evhttp_encode_uri(value);
+	if (enc == NULL)
+		return -1;
+	size_t len = strlen(*path) + strlen(name) + strlen(enc) + 3;
+	char *p = realloc(*path, len);
+	if (p == NULL) {
+		free(enc);
+		return -1;
+	}
+	size_t used = strlen(p);
+	snprintf(p + used, len - used, "%c%s=%s", strchr(p, '?') ? '&' : '?', name, enc);
+	free(enc);
+	*path = p;
+	return 0;
+}
+
+int ff_cli_query_add_u64(char **path, const char *name, uint64_t value)
+{
+	char text[32];
+	snprintf(text, sizeof text, "%" PRIu64, value);
+	return ff_cli_query_add(path, name, text);
+}
+
+char *ff_cli_join_words(int argc, char **argv)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *text = malloc(len);
+	if (text == NULL)
+		return NULL;
+	text[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(text, " ");
+		strcat(text, argv[i]);
+	}
+	return text;
 }

@@ -28,6 +28,23 @@ uint64_t ff_cli_json_u64(const json_t *obj, const char *name);
 /* A string member of `obj`, or `fallback` when absent or not a string. */
 const char *ff_cli_json_str(const json_t *obj, const char *name, const char *fallback);
 
+/*
+ * Appends "?name=value" (the first time) or "&name=value" to the malloc'd
+ * path in *path, with `value` URI-encoded; *path may be replaced. Returns 0,
+ * or -1 when out of memory (*path is then still valid, to be freed).
+ */
+int ff_cli_query_add(char **path, const char *name, const char *value);
+
+/* As ff_cli_query_add() for an unsigned number. */
+int ff_cli_query_add_u64(char **path, const char *name, uint64_t value);
+
+/*
+ * A filter given as trailing words, nfdump style ("proto tcp and port 443"
+ * as several argv words): the words joined by single spaces, malloc'd, or
+ * NULL when out of memory.
+ */
+char *ff_cli_join_words(int argc, char **argv);
+
 /* Prints `doc` to stdout as indented JSON with a final newline. */
 int ff_cli_json_print(const json_t *doc);
 

@@ -146,9 +146,32 @@ static int ff_cli_http_target(const struct evhttp_uri *uri, struct ff_cli_http_t
 	return 0;
 }
 
+/* What is sent beyond the path: a POST body and its bearer token, or nothing (GET). */
+struct ff_cli_http_payload {
+	const char *body;   /* NULL: GET */
+	const char *bearer; /* NULL: no Authorization header */
+};
+
+static int ff_cli_http_add_payload(struct evhttp_request *req,
+				   const struct ff_cli_http_payload *p)
+{
+	char auth[1024];
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	if (p->bearer != NULL) {
+		snprintf(auth, sizeof auth, "Bearer %s", p->bearer);
+		evhttp_add_header(h, "Authorization", auth);
+	}
+	if (p->body == NULL)
+		return 0;
+	evhttp_add_header(h, "Content-Type", "application/json");
+	return evbuffer_add(evhttp_request_get_output_buffer(req), p->body, strlen(p->body));
+}
+
 /* Sends the request and runs the loop until a callback ends it. */
 static int ff_cli_http_run(struct ff_cli_http_call *call, struct evhttp_connection *conn,
-			   const struct ff_cli_http_target *t, const char *path_query)
+			   const struct ff_cli_http_target *t, const char *path_query,
+			   const struct ff_cli_http_payload *payload)
 {
 	struct evhttp_request *req = evhttp_request_new(ff_cli_http_on_done, call);
 	char target[4096];
@@ -159,15 +182,21 @@ static int ff_cli_http_run(struct ff_cli_http_call *call, struct evhttp_connecti
 	snprintf(target, sizeof target, "%.*s%s", (int)t->prefix_len, t->prefix, path_query);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", t->host);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Accept", "application/json");
+	if (ff_cli_http_add_payload(req, payload) != 0) {
+		evhttp_request_free(req);
+		return -1;
+	}
 	/* On failure evhttp_make_request() has already freed the request. */
-	if (evhttp_make_request(conn, req, EVHTTP_REQ_GET, target) != 0)
+	if (evhttp_make_request(conn, req, payload->body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
+				target) != 0)
 		return -1;
 	event_base_dispatch(call->base);
 	return 0;
 }
 
-int ff_cli_http_get(const char *server_url, const char *path_query, int timeout_s,
-		    struct ff_cli_http_response *out, char *err, size_t err_len)
+static int ff_cli_http_request(const char *server_url, const char *path_query,
+			       const struct ff_cli_http_payload *payload, int timeout_s,
+			       struct ff_cli_http_response *out, char *err, size_t err_len)
 {
 	struct ff_cli_http_call call = {.out = out};
 	struct ff_cli_http_target t;
@@ -191,7 +220,7 @@ int ff_cli_http_get(const char *server_url, const char *path_query, int timeout_
 	}
 	evhttp_connection_set_timeout(conn, timeout_s);
 	evhttp_connection_set_max_body_size(conn, FF_CLI_HTTP_MAX_BODY);
-	if (ff_cli_http_run(&call, conn, &t, path_query) != 0) {
+	if (ff_cli_http_run(&call, conn, &t, path_query, payload) != 0) {
 		snprintf(err, err_len, "cannot send a request to %s", server_url);
 		goto out;
 	}
@@ -217,6 +246,23 @@ out:
 	if (rc != 0)
 		ff_cli_http_response_free(out);
 	return rc;
+}
+
+int ff_cli_http_get(const char *server_url, const char *path_query, int timeout_s,
+		    struct ff_cli_http_response *out, char *err, size_t err_len)
+{
+	const struct ff_cli_http_payload none = {NULL, NULL};
+
+	return ff_cli_http_request(server_url, path_query, &none, timeout_s, out, err, err_len);
+}
+
+int ff_cli_http_post(const char *server_url, const char *path, const char *body,
+		     const char *bearer, int timeout_s, struct ff_cli_http_response *out,
+		     char *err, size_t err_len)
+{
+	const struct ff_cli_http_payload p = {body, bearer};
+
+	return ff_cli_http_request(server_url, path, &p, timeout_s, out, err, err_len);
 }
 
 void ff_cli_http_response_free(struct ff_cli_http_response *resp)

@@ -28,6 +28,15 @@ struct ff_cli_http_response {
 int ff_cli_http_get(const char *server_url, const char *path_query, int timeout_s,
 		    struct ff_cli_http_response *out, char *err, size_t err_len);
 
+/*
+ * POSTs the JSON text `body` to `path`, with "Authorization: Bearer
+ * `bearer`" when `bearer` is not NULL. Returns and fills `out` as
+ * ff_cli_http_get() does.
+ */
+int ff_cli_http_post(const char *server_url, const char *path, const char *body,
+		     const char *bearer, int timeout_s, struct ff_cli_http_response *out,
+		     char *err, size_t err_len);
+
 void ff_cli_http_response_free(struct ff_cli_http_response *resp);
 
 #endif

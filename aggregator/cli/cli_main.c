@@ -23,11 +23,10 @@ struct ff_cli_command {
 
 static const struct ff_cli_command ff_cli_commands[] = {
     {"top", ff_cli_top, "top-N statistic over all stored flows, as nfdump -s"},
+    {"flows", ff_cli_flows, "the stored flows themselves, as nfdump -o line|long|csv|json"},
     {"agents", ff_cli_agents, "the agents the aggregator knows and their counters"},
+    {"policy", ff_cli_policy, "set, show and list the central policy pushed to agents"},
 };
-
-/* Commands of the design that later issues bring; named so users get a clear answer. */
-static const char *const ff_cli_later[] = {"flows", "policy"};
 
 static void ff_cli_usage(FILE *out)
 {
@@ -109,7 +108,7 @@ static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx, in
 			return ff_cli_usage_error("unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind >= argc)
-		return ff_cli_usage_error("%s", "no command given (top, agents)");
+		return ff_cli_usage_error("%s", "no command given (top, flows, agents, policy)");
 	*done = 0;
 	return FF_CLI_OK;
 }
@@ -120,13 +119,8 @@ static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[0], ff_cli_commands[i].name) == 0)
 			return ff_cli_commands[i].run(ctx, argc, argv);
 	}
-	for (size_t i = 0; i < sizeof ff_cli_later / sizeof ff_cli_later[0]; i++) {
-		if (strcmp(argv[0], ff_cli_later[i]) == 0) {
-			fprintf(stderr, "flowfleet: command '%s' is not supported yet\n", argv[0]);
-			return FF_CLI_EUSAGE;
-		}
-	}
-	return ff_cli_usage_error("unknown command '%s'; valid commands: top, agents", argv[0]);
+	return ff_cli_usage_error("unknown command '%s'; valid commands: top, flows, agents, policy",
+				  argv[0]);
 }
 
 int main(int argc, char **argv)

@@ -30,6 +30,8 @@ struct ff_cli_top_opts {
 	enum ff_order order;
 	uint64_t n;
 	const char *agent; /* NULL: the whole fleet */
+	const char *filter; /* -f EXPR; NULL: none (or in filter_words) */
+	char *filter_words; /* trailing words joined, owned; NULL: none */
 	uint64_t since_ms; /* 0: no lower bound */
 	uint64_t until_ms; /* 0: no upper bound */
 	enum ff_cli_top_output output;
@@ -51,7 +53,7 @@ static void ff_cli_top_usage(FILE *out)
 	fprintf(out,
 		"Usage: flowfleet [--server URL] top [-s ELEMENT[/ORDER]] [-n N] [--agent ID]\n"
 		"                 [--since WHEN] [--until WHEN] [-t WINDOW]\n"
-		"                 [-o table|json|csv] [-N] [-q] [-6]\n"
+		"                 [-o table|json|csv] [-N] [-q] [-6] [-f FILTER | FILTER...]\n"
 		"\n"
 		"Top-N statistic over the flows the aggregator stored, as nfdump -s prints it.\n"
 		"\n"
@@ -65,6 +67,8 @@ static void ff_cli_top_usage(FILE *out)
 		"                              2026/11/23.10:00:00 (local time; append Z for UTC)\n"
 		"      --until WHEN            only flows that end at or before WHEN\n"
 		"  -t WINDOW                   nfdump's yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]\n"
+		"  -f, --filter FILTER         only flows the filter matches (nfdump's language,\n"
+		"                              docs/filters.md); or give it as the last words\n"
 		"  -o, --output FORMAT         table (default), json or csv\n"
 		"  -N, --plain                 print plain numbers, not 1.2 M (as nfdump -N)\n"
 		"  -q, --quiet                 table without title, header and summary\n"
@@ -73,17 +77,9 @@ static void ff_cli_top_usage(FILE *out)
 		"  -h, --help                  this help\n"
 		"\n"
 		"Without a time window top covers everything stored. A flow is in a window\n"
-		"when it starts and ends inside it, as with nfdump -t. Filter expressions\n"
-		"(-f or trailing words) are not supported yet.\n"
+		"when it starts and ends inside it, as with nfdump -t.\n"
 		"Exit status: 0 ok, 1 server or network error, 2 usage error.\n",
 		ff_element_list(), ff_order_list());
-}
-
-static int ff_cli_top_unsupported(const char *what)
-{
-	fprintf(stderr, "flowfleet top: %s not supported yet; top covers every stored flow\n",
-		what);
-	return FF_CLI_EUSAGE;
 }
 
 static int ff_cli_top_set_output(struct ff_cli_top_opts *o, const char *word)
@@ -201,7 +197,8 @@ static int ff_cli_top_option(struct ff_cli_top_opts *o, int opt, char **argv, bo
 		o->full_v6 = true;
 		return FF_CLI_OK;
 	case 'f':
-		return ff_cli_top_unsupported("filter expressions (-f) are");
+		o->filter = optarg;
+		return FF_CLI_OK;
 	case 't':
 	case FF_CLI_TOP_OPT_SINCE:
 	case FF_CLI_TOP_OPT_UNTIL:
@@ -237,8 +234,18 @@ static int ff_cli_top_parse(int argc, char **argv, struct ff_cli_top_opts *o, bo
 		ff_cli_top_usage(stdout);
 		return FF_CLI_OK;
 	}
-	if (optind < argc)
-		return ff_cli_top_unsupported("filter expressions (trailing arguments) are");
+	if (optind < argc && o->filter != NULL) {
+		fprintf(stderr, "flowfleet top: a filter given twice: -f and trailing words\n");
+		return FF_CLI_EUSAGE;
+	}
+	if (optind < argc) {
+		o->filter_words = ff_cli_join_words(argc - optind, argv + optind);
+		if (o->filter_words == NULL) {
+			fprintf(stderr, "flowfleet top: out of memory\n");
+			return FF_CLI_ESERVER;
+		}
+		o->filter = o->filter_words;
+	}
 	if (ff_element_parse_stat(o->stat, &o->el, &o->order, err, sizeof err) != 0) {
 		fprintf(stderr, "flowfleet top: -s %s: %s\n", o->stat, err);
 		return FF_CLI_EUSAGE;
@@ -250,33 +257,31 @@ static int ff_cli_top_parse(int argc, char **argv, struct ff_cli_top_opts *o, bo
 	return FF_CLI_OK;
 }
 
-/* "/api/v1/top?stat=E%2FO&n=N[&agent=ID][&since=MS][&until=MS]"; caller frees. */
+/* "/api/v1/top?stat=E%2FO&n=N[&agent=ID][&since=MS][&until=MS][&filter=F]"; caller frees. */
 static char *ff_cli_top_path(const struct ff_cli_top_opts *o)
 {
 	char stat[64];
-	char *stat_enc, *agent_enc = NULL, *path = NULL;
-	size_t len;
+	char *path = strdup("/api/v1/top");
+	int rc = path != NULL ? 0 : -1;
 
 	/* The order is spelled out so the server never applies a default of its own. */
 	snprintf(stat, sizeof stat, "%s/%s", ff_element_name(o->el), ff_order_name(o->order));
-	stat_enc = evhttp_encode_uri(stat);
-	if (o->agent != NULL)
-		agent_enc = evhttp_encode_uri(o->agent);
-	if (stat_enc == NULL || (o->agent != NULL && agent_enc == NULL))
-		goto out;
-	len = strlen(stat_enc) + (agent_enc ? strlen(agent_enc) : 0) + 128;
-	path = malloc(len);
-	if (path != NULL) {
-		int k = snprintf(path, len, "/api/v1/top?stat=%s&n=%" PRIu64 "%s%s", stat_enc,
-				 o->n, agent_enc ? "&agent=" : "", agent_enc ? agent_enc : "");
-		if (o->since_ms != 0)
-			k += snprintf(path + k, len - (size_t)k, "&since=%" PRIu64, o->since_ms);
-		if (o->until_ms != 0)
-			snprintf(path + k, len - (size_t)k, "&until=%" PRIu64, o->until_ms);
+	if (rc == 0)
+		rc = ff_cli_query_add(&path, "stat", stat);
+	if (rc == 0)
+		rc = ff_cli_query_add_u64(&path, "n", o->n);
+	if (rc == 0 && o->agent != NULL)
+		rc = ff_cli_query_add(&path, "agent", o->agent);
+	if (rc == 0 && o->since_ms != 0)
+		rc = ff_cli_query_add_u64(&path, "since", o->since_ms);
+	if (rc == 0 && o->until_ms != 0)
+		rc = ff_cli_query_add_u64(&path, "until", o->until_ms);
+	if (rc == 0 && o->filter != NULL)
+		rc = ff_cli_query_add(&path, "filter", o->filter);
+	if (rc != 0) {
+		free(path);
+		return NULL;
 	}
-out:
-	free(stat_enc);
-	free(agent_enc);
 	return path;
 }
 
@@ -364,6 +369,25 @@ static void ff_cli_top_title(const struct ff_cli_top_opts *o)
 	printf(":\n");
 }
 
+/*
+ * A '*' key is traffic whose element an agent's policy summarized away (its
+ * keys left the field out, or it is a top-K "other" record): say so, since
+ * nfdump users never see a '*' row.
+ */
+static void ff_cli_top_note_wildcards(const struct ff_cli_top_opts *o,
+				      const struct ff_cli_top_answer *a)
+{
+	for (size_t i = 0; i < a->n_rows; i++) {
+		if (strcmp(a->rows[i].key, "*") == 0) {
+			printf("Note: '*' is traffic whose %s the agents' policy summarized away "
+			       "(not among its keys, or beyond its top-K); see flowfleet policy "
+			       "show.\n",
+			       ff_element_name(o->el));
+			return;
+		}
+	}
+}
+
 static void ff_cli_top_print_table(const struct ff_cli_top_opts *o,
 				   const struct ff_cli_top_answer *a)
 {
@@ -387,6 +411,7 @@ static void ff_cli_top_print_table(const struct ff_cli_top_opts *o,
 	if (!o->quiet) {
 		ff_cli_table_summary(line, sizeof line, &a->total, o->plain);
 		fputs(line, stdout);
+		ff_cli_top_note_wildcards(o, a);
 	}
 }
 
@@ -427,11 +452,14 @@ int ff_cli_top(const struct ff_cli_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	rc = ff_cli_top_parse(argc, argv, &o, &help);
-	if (rc != FF_CLI_OK || help)
+	if (rc != FF_CLI_OK || help) {
+		free(o.filter_words);
 		return rc;
+	}
 	path = ff_cli_top_path(&o);
 	if (path == NULL) {
 		fprintf(stderr, "flowfleet top: out of memory building the request\n");
+		free(o.filter_words);
 		return FF_CLI_ESERVER;
 	}
 	if (o.server != NULL)
@@ -441,5 +469,6 @@ int ff_cli_top(const struct ff_cli_ctx *ctx, int argc, char **argv)
 		rc = ff_cli_top_print(&o, doc);
 	json_decref(doc);
 	free(path);
+	free(o.filter_words);
 	return rc;
 }

@@ -234,12 +234,14 @@ ff_nfcapd() {
 }
 
 # ff_nfdump_matches STAT N DIR [--agent ID]: nfdump and flowfleet agree record for record.
+# FF_NFDUMP_RATES=0 leaves pps/bps/bpp out (for exports whose durations nfdump misreads).
 ff_nfdump_matches() {
-	local stat=$1 n=$2 dir=$3
+	local stat=$1 n=$2 dir=$3 rates=()
 	shift 3
+	[ "${FF_NFDUMP_RATES:-1}" = 0 ] && rates=(--no-rates)
 	nfdump -R "$dir" -s "$stat" -n "$n" -o csv >"$FF_TMP/nfdump.csv" || return 1
 	ff_cli top -s "$stat" -n "$n" -o json "$@" >"$FF_TMP/flowfleet.json" || return 1
-	ff_truth nfdump "${FF_QUIET[@]}" --csv "$FF_TMP/nfdump.csv" \
+	ff_truth nfdump "${FF_QUIET[@]}" "${rates[@]}" --csv "$FF_TMP/nfdump.csv" \
 		--json "$FF_TMP/flowfleet.json" -s "$stat" -n "$n"
 }
 

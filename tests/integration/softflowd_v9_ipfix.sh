@@ -62,7 +62,12 @@ export_version 9
 export_version 10
 ff_wait_agents 2
 compare_version 9
-compare_version 10
+# softflowd's IPFIX carries flowStart/EndSysUpTime (22/21) with
+# systemInitTimeMilliseconds (160); nfdump 1.7.1 reads them swapped, giving
+# every flow a negative duration (its -o long shows te before ts), so its
+# pps/bps of v10 flows are meaningless. flowfleet's durations equal the v9
+# ones; for v10 only flows, packets and bytes are compared with nfdump.
+FF_NFDUMP_RATES=0 compare_version 10
 
 for v in 9 10; do
 	ff_wait_until 10 test "$(exporter_counter "node-v$v" templates)" -gt 0 ||

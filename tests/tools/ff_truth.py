@@ -36,6 +36,11 @@ ELEMENTS = {
 }
 ORDERS = ("flows", "packets", "bytes")
 COUNTERS = ("flows", "packets", "bytes")
+# The nfdump comparison needs no truth file, so it covers every element and
+# order nfdump and flowfleet share, rates included.
+NFDUMP_ELEMENTS = tuple(ELEMENTS) + ("srcas", "dstas", "inif", "outif")
+NFDUMP_ORDERS = ORDERS + ("pps", "bps", "bpp")
+RATES = ("pps", "bps", "bpp")
 ADDRESS_ELEMENTS = ("srcip", "dstip", "ip")
 PROTO_NAMES = {"ICMP": "1", "TCP": "6", "UDP": "17", "ICMP6": "58", "GRE": "47",
                "ESP": "50", "SCTP": "132"}
@@ -46,13 +51,13 @@ class InputError(Exception):
     """Unusable input: a bad file, a bad statistic, a document of the wrong shape."""
 
 
-def parse_stat(stat):
+def parse_stat(stat, elements=tuple(ELEMENTS), orders=ORDERS):
     element, _, order = stat.partition("/")
     order = order or "flows"
-    if element not in ELEMENTS:
-        raise InputError("unknown element %r; valid: %s" % (element, " ".join(ELEMENTS)))
-    if order not in ORDERS:
-        raise InputError("unknown order %r; valid: %s" % (order, " ".join(ORDERS)))
+    if element not in elements:
+        raise InputError("unknown element %r; valid: %s" % (element, " ".join(elements)))
+    if order not in orders:
+        raise InputError("unknown order %r; valid: %s" % (order, " ".join(orders)))
     return element, order
 
 
@@ -120,7 +125,7 @@ def ranked(stat, element, order):
     return sorted(stat.items(), key=lambda kv: (-kv[1][oi], sort_key_of(element, kv[0])))
 
 
-def rows_of_json(path, element):
+def rows_of_json(path, element, counters=COUNTERS):
     """Reads a `flowfleet top -o json` document: its rows as [(key, [flows, packets, bytes])]."""
     try:
         with (sys.stdin if path == "-" else open(path)) as f:
@@ -134,7 +139,7 @@ def rows_of_json(path, element):
     rows = []
     for r in doc["rows"]:
         try:
-            rows.append((norm_key(element, r["key"]), [int(r[c]) for c in COUNTERS]))
+            rows.append((norm_key(element, r["key"]), [int(r[c]) for c in counters]))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("%s: bad row %r" % (path, r)) from exc
     return doc, rows
@@ -158,8 +163,9 @@ def rows_of_nfdump(path, element):
                 return header.index(n)
         raise InputError("%s: no column %s in %s" % (path, "/".join(names), lines[start]))
 
-    # The proto statistic names its counters ipkt/ibyt; the others pkt/byt.
-    cols = (col("fl"), col("pkt", "ipkt"), col("byt", "ibyt"))
+    # Some statistics name their counters ipkt/ibyt/ipps..., the others pkt/byt/pps...
+    cols = (col("fl"), col("pkt", "ipkt"), col("byt", "ibyt"), col("pps", "ipps"),
+            col("bps", "ibps"), col("bpp", "ibpp"))
     vcol = col("val")
     rows = []
     for line in lines[start + 1:]:
@@ -171,7 +177,20 @@ def rows_of_nfdump(path, element):
 
 
 def fmt_row(key, c):
-    return "%s flows=%d packets=%d bytes=%d" % (key, c[0], c[1], c[2])
+    text = "%s flows=%d packets=%d bytes=%d" % (key, c[0], c[1], c[2])
+    if len(c) > 3:
+        text += " pps=%d bps=%d bpp=%d" % (c[3], c[4], c[5])
+    return text
+
+
+def same_value(i, a, b):
+    """Counters must be equal; a rate may differ by one, nfdump computes it in floating point."""
+    return a == b or (i >= 3 and abs(a - b) <= 1)
+
+
+def same_row(a, b, rates=True):
+    n = len(a) if rates else len(COUNTERS)
+    return all(same_value(i, x, y) for i, (x, y) in enumerate(zip(a[:n], b[:n])))
 
 
 def cmd_top(args):
@@ -238,27 +257,29 @@ def tie_groups(rows, oi):
 
 
 def cmd_nfdump(args):
-    element, order = parse_stat(args.stat)
-    oi = COUNTERS.index(order)
+    element, order = parse_stat(args.stat, NFDUMP_ELEMENTS, NFDUMP_ORDERS)
+    counters = COUNTERS + RATES
+    oi = counters.index(order)
     theirs = rows_of_nfdump(args.csv, element)
-    _, ours = rows_of_json(args.json, element)
+    _, ours = rows_of_json(args.json, element, counters)
     if args.n > 0:
         theirs, ours = theirs[:args.n], ours[:args.n]
     diffs = []
     if len(theirs) != len(ours):
         diffs.append("nfdump has %d rows, flowfleet %d" % (len(theirs), len(ours)))
     for i, (t, o) in enumerate(zip(theirs, ours)):
-        if t[1][oi] != o[1][oi]:
+        if not same_value(oi, t[1][oi], o[1][oi]):
             diffs.append("row %d: nfdump %s\n       flowfleet %s" % (i, fmt_row(*t), fmt_row(*o)))
     mine = dict(ours)
     last = theirs[-1][1][oi] if theirs else None
     groups = tie_groups(ours, oi)
     for k, c in theirs:
         if k in mine:
-            if mine[k] != c:
+            if not same_row(mine[k], c, not args.no_rates):
                 diffs.append("key %s: nfdump %s\n       flowfleet %s" % (k, fmt_row(k, c),
                                                                          fmt_row(k, mine[k])))
-        elif c[oi] != last or last not in groups:
+        elif not any(same_value(oi, c[oi], v) for v in groups) or \
+                not same_value(oi, c[oi], last):
             diffs.append("only nfdump has %s" % fmt_row(k, c))
     return report(diffs, args, "%s: %d rows agree with nfdump" % (args.stat, len(theirs)))
 
@@ -300,6 +321,9 @@ def main(argv):
             s.add_argument("--json", required=True, help="flowfleet top -o json output, - for stdin")
         if name == "nfdump":
             s.add_argument("--csv", required=True, help="nfdump -o csv -s ... output")
+            s.add_argument("--no-rates", action="store_true",
+                           help="compare flows/packets/bytes only, not pps/bps/bpp (for "
+                           "exports whose durations nfdump misreads)")
     args = p.parse_args(argv)
     handler = {"top": cmd_top, "compare": cmd_compare, "nfdump": cmd_nfdump,
                "totals": cmd_totals}[args.cmd]

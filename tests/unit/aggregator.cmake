@@ -7,7 +7,12 @@ ff_unit_test(NAME store SOURCES ${FF_UNIT_DIR}/test_store.c LIBS ff_aggregator_c
         second_open_locked empty_file)
 ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_aggregator_core
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
-        agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen)
+        agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen
+        filter_selects_records filter_and_window_and_agent filter_on_wildcards)
+ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_core
+  CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
+        flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
+        series_bounds_and_names)
 ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_aggregator_core
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
         wrong_version bad_magic file_names)
@@ -18,3 +23,6 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
   LIBS ff_aggregator_core
   CASES seal_reopen_replays sealed_journal_not_replayed_twice corrupt_segment_quarantined
         time_window second_open_locked retention_policy retention_removes_files)
+ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_aggregator_core
+  CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
+        target_matching push_follows_hello_and_ack)

@@ -1,5 +1,6 @@
 #include "ff_test.h"
 
+#include "ff_filter.h"
 #include "query_topn.h"
 #include "store.h"
 
@@ -300,6 +301,98 @@ static void first_last_widen(void **state)
 	free(m);
 }
 
+/* Compiles `expr`, failing the test with the compiler's message if it does not compile. */
+static ff_filter *compile(const char *expr)
+{
+	char err[256] = "";
+	ff_filter *f = NULL;
+	if (ff_filter_compile(expr, &f, err, sizeof err) != 0)
+		fail_msg("filter '%s' does not compile: %s", expr, err);
+	return f;
+}
+
+static void filter_selects_records(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 0x0a000001, 0x0a000101, 1000, 10);
+	f->proto = 6;
+	f->dst_port = 443;
+	f = mem_rec(b, 0x0a000002, 0x0a000101, 500, 5);
+	f->proto = 17;
+	f->dst_port = 443; /* UDP: not matched */
+	f = mem_rec(b, 0x0a000001, 0x0a000102, 300, 3);
+	f->proto = 6;
+	f->dst_port = 80; /* another port: not matched */
+	f = mem_rec(b, 0x0a000003, 0x0a000101, 200, 2);
+	f->proto = 6;
+	f->dst_port = 443;
+	ff_filter *flt = compile("proto tcp and dst port 443");
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .n = 0, .filter = flt};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "10.0.0.1");
+	assert_int_equal(res.rows[0].bytes, 1000); /* the port-80 record is left out */
+	assert_string_equal(res.rows[1].key, "10.0.0.3");
+	assert_int_equal(res.total.records, 2);
+	assert_int_equal(res.total.bytes, 1200);
+	ff_topn_result_free(&res);
+	ff_filter_free(flt);
+	free(m);
+}
+
+static void filter_and_window_and_agent(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_flow *f = mem_rec(mem_batch(m, "node-a"), 0x0a000001, 1, 100, 1);
+	f->src_port = 53; /* "not port 53" drops it */
+	mem_rec(mem_batch(m, "node-a"), 0x0a000002, 1, 200, 1);
+	f = mem_rec(mem_batch(m, "node-a"), 0x0a000003, 1, 400, 1);
+	f->first_ms = 500; /* starts before the window */
+	mem_rec(mem_batch(m, "node-b"), 0x0a000004, 1, 800, 1);
+	ff_filter *flt = compile("not port 53");
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .agent = "node-a",
+			   .since_ms = 1000, .until_ms = 2000, .filter = flt};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+	assert_int_equal(res.n_rows, 1);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	ff_topn_result_free(&res);
+	ff_filter_free(flt);
+	free(m);
+}
+
+/* A summarized-away port is no port: "port 53" misses it, "not port 53" keeps it. */
+static void filter_on_wildcards(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	ff_batch *b = mem_batch(m, "node-a");
+	ff_flow *f = mem_rec(b, 0x0a000001, 1, 100, 1);
+	f->wildcards = FF_FIELD_SRC_PORT | FF_FIELD_DST_PORT;
+	f = mem_rec(b, 0x0a000002, 1, 50, 1);
+	f->dst_port = 53;
+	ff_filter *flt = compile("port 53");
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .filter = flt};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+	assert_int_equal(res.n_rows, 1);
+	assert_string_equal(res.rows[0].key, "10.0.0.2");
+	ff_topn_result_free(&res);
+	ff_filter_free(flt);
+	flt = compile("not port 53");
+	q.filter = flt;
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+	assert_int_equal(res.n_rows, 1);
+	assert_string_equal(res.rows[0].key, "10.0.0.1");
+	ff_topn_result_free(&res);
+	ff_filter_free(flt);
+	free(m);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(srcip_bytes_order_and_ties),
     cmocka_unit_test(ip_counts_both_sides),
@@ -310,6 +403,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(wildcard_key),
     cmocka_unit_test(agent_element),
     cmocka_unit_test(first_last_widen),
+    cmocka_unit_test(filter_selects_records),
+    cmocka_unit_test(filter_and_window_and_agent),
+    cmocka_unit_test(filter_on_wildcards),
 };
 
 FF_TEST_MAIN(tests)

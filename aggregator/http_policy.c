@@ -1,0 +1,357 @@
+#include "http_policy.h"
+
+#include "ff_log.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FF_TOKEN_BYTES 32
+#define FF_TOKEN_HEX   (FF_TOKEN_BYTES * 2)
+/* A token file is one line; anything longer is not ours. */
+#define FF_TOKEN_MAX 256
+
+struct ff_http_policy {
+	ff_policy_store *store;
+	char token[FF_TOKEN_MAX + 1];
+};
+
+/* --- the token ---------------------------------------------------------------- */
+
+static int ff_token_create(const char *path, char *out)
+{
+	uint8_t raw[FF_TOKEN_BYTES];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -errno;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	char line[FF_TOKEN_HEX + 2];
+	int n = snprintf(line, sizeof line, "%s\n", out);
+	int rc = write(fd, line, (size_t)n) == n && fsync(fd) == 0 ? 0 : -errno;
+	close(fd);
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+static int ff_token_read(const char *path, char *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+		ff_log_warn("%s is readable by others (mode %03o): anyone who reads it can change "
+			    "policies; chmod 600 it",
+			    path, (unsigned)(st.st_mode & 0777));
+	ssize_t n = read(fd, out, FF_TOKEN_MAX);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	out[n] = '\0';
+	out[strcspn(out, " \t\r\n")] = '\0';
+	return out[0] != '\0' ? 0 : -EINVAL;
+}
+
+static int ff_token_load(const char *data_dir, char *out, char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", data_dir, FF_HTTP_TOKEN_FILE);
+	int rc = ff_token_read(path, out);
+	if (rc == -ENOENT) {
+		rc = ff_token_create(path, out);
+		if (rc == 0)
+			ff_log_info("created the API token %s (policy changes need it)", path);
+	}
+	if (rc != 0)
+		snprintf(err, err_len, "API token %s: %s", path,
+			 rc == -EINVAL ? "empty file" : strerror(-rc));
+	return rc;
+}
+
+ff_http_policy *ff_http_policy_new(ff_policy_store *store, const char *data_dir, char *err,
+				   size_t err_len)
+{
+	ff_http_policy *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	p->store = store;
+	if (ff_token_load(data_dir, p->token, err, err_len) != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void ff_http_policy_free(ff_http_policy *p)
+{
+	if (p != NULL)
+		explicit_bzero(p->token, sizeof p->token);
+	free(p);
+}
+
+/* --- answers --------------------------------------------------------------- */
+
+/* Sends `doc` as JSON with `code`; takes the reference. */
+static void ff_hp_send(struct evhttp_request *req, int code, const char *reason, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	struct evbuffer *body = text != NULL ? evbuffer_new() : NULL;
+	if (body == NULL) {
+		free(text);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(body, "%s\n", text);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	evhttp_send_reply(req, code, reason, body);
+	evbuffer_free(body);
+}
+
+static void ff_hp_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+	ff_hp_send(req, code, reason, json_pack("{s:s}", "error", msg));
+}
+
+/* --- authorization ----------------------------------------------------------- */
+
+/* Compares in time independent of where the first difference is. */
+static bool ff_hp_token_equal(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static bool ff_hp_authorized(const ff_http_policy *p, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return ff_hp_token_equal(h, p->token);
+}
+
+/* --- POST /api/v1/policy ------------------------------------------------------ */
+
+static int ff_hp_uint_member(const json_t *body, const char *name, uint32_t *out, char *err,
+			     size_t err_len)
+{
+	const json_t *v = json_object_get(body, name);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > UINT32_MAX) {
+		snprintf(err, err_len, "'%s' must be a non-negative integer", name);
+		return -1;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+/* "keys" is a comma-separated string or an array of names. */
+static int ff_hp_keys_member(const json_t *body, uint32_t *keys, char *err, size_t err_len)
+{
+	const json_t *v = json_object_get(body, "keys");
+	*keys = FF_POLICY_KEY_FIELDS;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v))
+		return ff_policy_keys_parse(json_string_value(v), keys, err, err_len);
+	if (!json_is_array(v)) {
+		snprintf(err, err_len,
+			 "'keys' must be a string such as \"srcip,dstip\" or an array");
+		return -1;
+	}
+	uint32_t mask = 0, bit;
+	size_t i;
+	const json_t *k;
+	json_array_foreach(v, i, k)
+	{
+		if (!json_is_string(k) || json_string_length(k) == 0 ||
+		    ff_policy_keys_parse(json_string_value(k), &bit, err, err_len) != 0) {
+			if (!json_is_string(k) || json_string_length(k) == 0)
+				snprintf(err, err_len, "'keys' must hold key names");
+			return -1;
+		}
+		mask |= bit;
+	}
+	*keys = mask != 0 ? mask : FF_POLICY_KEY_FIELDS;
+	return 0;
+}
+
+static const char *ff_hp_str_member(const json_t *body, const char *name, bool *bad)
+{
+	const json_t *v = json_object_get(body, name);
+	if (v == NULL || json_is_null(v))
+		return "";
+	if (!json_is_string(v))
+		*bad = true;
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int ff_hp_check_members(const json_t *body, char *err, size_t err_len)
+{
+	static const char *const known[] = {"target",	  "filter", "keys",
+					    "interval_s", "topk",   "sample"};
+	const char *name;
+	const json_t *v;
+	json_object_foreach((json_t *)body, name, v)
+	{
+		bool ok = false;
+		for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+			ok = ok || strcmp(name, known[i]) == 0;
+		if (!ok) {
+			snprintf(err, err_len,
+				 "unknown member '%.64s'; valid: target, filter, keys, "
+				 "interval_s, topk, sample",
+				 name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the request body into *p (strings borrowed from `body`). */
+static int ff_hp_parse_policy(const json_t *body, ff_policy_spec *p, char *err, size_t err_len)
+{
+	bool bad = false;
+	if (!json_is_object(body)) {
+		snprintf(err, err_len, "the body must be a JSON object");
+		return -1;
+	}
+	if (ff_hp_check_members(body, err, err_len) != 0)
+		return -1;
+	p->target = (char *)ff_hp_str_member(body, "target", &bad);
+	p->filter = (char *)ff_hp_str_member(body, "filter", &bad);
+	if (bad) {
+		snprintf(err, err_len, "'target' and 'filter' must be strings");
+		return -1;
+	}
+	if (strcmp(p->target, "all") == 0)
+		p->target = (char *)"";
+	if (ff_hp_keys_member(body, &p->keys, err, err_len) != 0 ||
+	    ff_hp_uint_member(body, "interval_s", &p->interval_s, err, err_len) != 0 ||
+	    ff_hp_uint_member(body, "topk", &p->topk, err, err_len) != 0 ||
+	    ff_hp_uint_member(body, "sample", &p->sample, err, err_len) != 0)
+		return -1;
+	return 0;
+}
+
+static uint64_t ff_hp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static json_t *ff_hp_read_body(struct evhttp_request *req, char *err, size_t err_len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *data = (const char *)evbuffer_pullup(in, -1);
+	json_error_t jerr;
+	json_t *doc = json_loadb(data != NULL ? data : "", len, 0, &jerr);
+	if (doc == NULL)
+		snprintf(err, err_len, "the body is not JSON (line %d: %s)", jerr.line, jerr.text);
+	return doc;
+}
+
+static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
+{
+	char err[1024];
+	if (!ff_hp_authorized(p, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+				  "Bearer realm=\"flowfleet\"");
+		ff_hp_error(req, 401, "Unauthorized",
+			    "writing a policy needs 'Authorization: Bearer TOKEN' with the token "
+			    "of DATA_DIR/" FF_HTTP_TOKEN_FILE);
+		return;
+	}
+	json_t *body = ff_hp_read_body(req, err, sizeof err);
+	ff_policy_spec spec = {0};
+	int rc = body == NULL ? -1 : ff_hp_parse_policy(body, &spec, err, sizeof err);
+	if (rc == 0)
+		rc = ff_policy_store_add(p->store, &spec, ff_hp_now_ms(), err, sizeof err);
+	if (rc == 0) {
+		ff_log_info("http: stored policy %llu for target '%s'",
+			    (unsigned long long)spec.version, spec.target[0] ? spec.target : "all");
+		ff_hp_send(req, 201, "Created",
+			   json_pack("{s:o}", "policy", ff_policy_spec_to_json(&spec)));
+	} else if (rc == -1) {
+		ff_hp_error(req, 400, "Bad Request", err);
+	} else {
+		ff_log_error("http: policy not stored: %s", err);
+		ff_hp_error(req, 500, "Internal Server Error", err);
+	}
+	json_decref(body);
+}
+
+/* --- routing ------------------------------------------------------------------- */
+
+static void ff_hp_list(ff_http_policy *p, struct evhttp_request *req, bool current)
+{
+	json_t *list = ff_policy_store_list_json(p->store, current);
+	ff_hp_send(req, 200, "OK",
+		   list != NULL ? json_pack("{s:o}", current ? "policies" : "history", list)
+				: NULL);
+}
+
+static void ff_hp_on_policy(struct evhttp_request *req, void *arg)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd == EVHTTP_REQ_POST) {
+		ff_hp_post(arg, req);
+	} else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+		ff_hp_list(arg, req, true);
+	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  "GET, HEAD, POST");
+		ff_hp_error(req, 405, "Method Not Allowed", "GET reads policies, POST stores one");
+	}
+}
+
+static void ff_hp_on_history(struct evhttp_request *req, void *arg)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+		ff_hp_list(arg, req, false);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+	ff_hp_error(req, 405, "Method Not Allowed", "only GET is supported");
+}
+
+int ff_http_policy_register(ff_http_policy *p, struct evhttp *http)
+{
+	if (evhttp_set_cb(http, "/api/v1/policy", ff_hp_on_policy, p) != 0 ||
+	    evhttp_set_cb(http, "/api/v1/policy/history", ff_hp_on_history, p) != 0) {
+		ff_log_error("http: cannot register the policy endpoints");
+		return -1;
+	}
+	return 0;
+}
