@@ -13,8 +13,6 @@
  * test with several exporters in turn decides when the input is complete.
  *   fffilter --check EXPR       compile only: print the normalized filter
  *                               or the error (exit 1)
- *   fffilter --decodes VERSION  exit 0 when the agent's dispatcher has a
- *                               decoder for NetFlow VERSION (9) or IPFIX (10)
  */
 #include "decoder.h"
 #include "ff_filter.h"
@@ -40,7 +38,6 @@ struct fff_records {
 
 struct fff_opts {
 	const char *listen, *cases, *ready, *check;
-	int decodes;
 	double idle, timeout;
 };
 
@@ -104,7 +101,10 @@ static int fff_bind(const char *endpoint)
 static int fff_receive(int fd, const struct fff_opts *o, struct fff_records *r)
 {
 	static uint8_t pkt[65536];
-	ff_decoder_ctx ctx = {.emit = fff_emit, .emit_arg = r};
+	ff_decoder_ctx ctx;
+	/* The template cache of v9/IPFIX lives in the context, as in the agent. */
+	if (ff_decoder_ctx_init(&ctx, fff_emit, r) != 0)
+		return -1;
 	double deadline = fff_now() + o->timeout, last = 0;
 	size_t datagrams = 0, rejected = 0;
 	for (;;) {
@@ -130,6 +130,7 @@ static int fff_receive(int fd, const struct fff_opts *o, struct fff_records *r)
 		if (ff_decode_dispatch(&ctx, pkt, (size_t)n, exporter, (uint64_t)time(NULL) * 1000) < 0)
 			rejected++;
 	}
+	ff_decoder_ctx_release(&ctx);
 	fprintf(stderr, "fffilter: %zu datagrams (%zu rejected), %zu records\n", datagrams,
 		rejected, r->n);
 	return r->oom ? -1 : 0;
@@ -193,31 +194,11 @@ static int fff_check(const char *expr)
 	return 0;
 }
 
-/*
- * Offers the dispatcher a bare header of the version: anything but "unknown
- * version" (an empty packet may well be refused otherwise) means a decoder
- * for it is built in.
- */
-static int fff_decodes(int version)
-{
-	uint8_t pkt[24] = {0, (uint8_t)version, 0, 0};
-	if (version == 10)
-		pkt[3] = 16; /* IPFIX carries the message length where v9 has a count */
-	uint8_t exporter[FF_ADDR_LEN];
-	struct fff_records r = {0};
-	ff_decoder_ctx ctx = {.emit = fff_emit, .emit_arg = &r};
-	ff_addr_from_v4(exporter, 0x7f000001);
-	int rc = ff_decode_dispatch(&ctx, pkt, version == 10 ? 16 : 20, exporter, 0);
-	free(r.v);
-	return rc == FF_DECODE_EVERSION ? 1 : 0;
-}
-
 static void fff_usage(FILE *fp)
 {
 	fprintf(fp, "usage: fffilter --listen 127.0.0.1:PORT --cases FILE [--idle S] "
 		    "[--timeout S] [--ready FILE]\n"
-		    "       fffilter --check EXPR\n"
-		    "       fffilter --decodes VERSION\n");
+		    "       fffilter --check EXPR\n");
 }
 
 static int fff_parse(int argc, char **argv, struct fff_opts *o)
@@ -226,7 +207,7 @@ static int fff_parse(int argc, char **argv, struct fff_opts *o)
 	    {"listen", required_argument, NULL, 'l'}, {"cases", required_argument, NULL, 'c'},
 	    {"idle", required_argument, NULL, 'i'},   {"timeout", required_argument, NULL, 't'},
 	    {"ready", required_argument, NULL, 'r'},  {"check", required_argument, NULL, 'k'},
-	    {"decodes", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	*o = (struct fff_opts){.idle = 2, .timeout = 60};
 	int c;
@@ -238,12 +219,11 @@ static int fff_parse(int argc, char **argv, struct fff_opts *o)
 		case 't': o->timeout = atof(optarg); break;
 		case 'r': o->ready = optarg; break;
 		case 'k': o->check = optarg; break;
-		case 'd': o->decodes = atoi(optarg); break;
 		case 'h': fff_usage(stdout); exit(0);
 		default: return -1;
 		}
 	}
-	return o->check != NULL || o->decodes != 0 || (o->listen != NULL && o->cases != NULL) ? 0 : -1;
+	return o->check != NULL || (o->listen != NULL && o->cases != NULL) ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -255,8 +235,6 @@ int main(int argc, char **argv)
 	}
 	if (o.check != NULL)
 		return fff_check(o.check);
-	if (o.decodes != 0)
-		return fff_decodes(o.decodes);
 	int fd = fff_bind(o.listen);
 	if (fd < 0) {
 		fprintf(stderr, "fffilter: cannot bind %s (loopback only)\n", o.listen);
