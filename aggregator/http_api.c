@@ -3,6 +3,7 @@
 #include "ff_config.h"
 #include "ff_element.h"
 #include "ff_log.h"
+#include "http_reply.h"
 #include "ff_filter.h"
 #include "query_flows.h"
 #include "query_series.h"
@@ -66,35 +67,7 @@ static uint64_t ff_http_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* --- answers --------------------------------------------------------------- */
-
-/* Sends `doc` as JSON with `code`; takes the reference to `doc`. */
-static void ff_http_send_json(struct evhttp_request *req, int code, const char *reason, json_t *doc)
-{
-	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (text == NULL) {
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	struct evbuffer *body = evbuffer_new();
-	if (body == NULL) {
-		free(text);
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add_printf(body, "%s\n", text);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
-	evhttp_send_reply(req, code, reason, body);
-	evbuffer_free(body);
-}
-
-static void ff_http_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
-{
-	ff_http_send_json(req, code, reason, json_pack("{s:s}", "error", msg));
-}
+/* --- answers (JSON ones are in http_reply.c) -------------------------------- */
 
 static void ff_http_send_text(struct evhttp_request *req, int code, const char *reason,
 			      const char *text)
@@ -271,7 +244,7 @@ static void ff_http_top(ff_http *h, struct evhttp_request *req, const struct evk
 	char err[512];
 	if (ff_http_scope_params(params, &sc, err, sizeof err) != 0 ||
 	    ff_http_top_params(params, &sc, &q, err, sizeof err) != 0) {
-		ff_http_error(req, 400, "Bad Request", err);
+		ff_http_reply_error(req, 400, "Bad Request", err);
 		ff_filter_free(sc.filter);
 		return;
 	}
@@ -279,9 +252,9 @@ static void ff_http_top(ff_http *h, struct evhttp_request *req, const struct evk
 	if (ff_topn_run(h->deps.store, &q, &res) != 0) {
 		ff_log_error("http: top %s/%s: out of memory", ff_element_name(q.element),
 			     ff_order_name(q.order));
-		ff_http_error(req, 500, "Internal Server Error", "out of memory");
+		ff_http_reply_error(req, 500, "Internal Server Error", "out of memory");
 	} else {
-		ff_http_send_json(req, 200, "OK", ff_http_top_json(&q, &sc, &res));
+		ff_http_reply_json(req, 200, "OK", ff_http_top_json(&q, &sc, &res));
 		ff_topn_result_free(&res);
 	}
 	ff_filter_free(sc.filter);
@@ -366,16 +339,16 @@ static void ff_http_flows(ff_http *h, struct evhttp_request *req, const struct e
 	char err[512];
 	if (ff_http_scope_params(params, &sc, err, sizeof err) != 0 ||
 	    ff_http_flows_params(params, &sc, &q, err, sizeof err) != 0) {
-		ff_http_error(req, 400, "Bad Request", err);
+		ff_http_reply_error(req, 400, "Bad Request", err);
 		ff_filter_free(sc.filter);
 		return;
 	}
 	ff_flows_result res;
 	if (ff_flows_run(h->deps.store, &q, &res) != 0) {
 		ff_log_error("http: flows limit %zu: out of memory", q.limit);
-		ff_http_error(req, 500, "Internal Server Error", "out of memory");
+		ff_http_reply_error(req, 500, "Internal Server Error", "out of memory");
 	} else {
-		ff_http_send_json(req, 200, "OK", ff_http_flows_json(&q, &sc, &res));
+		ff_http_reply_json(req, 200, "OK", ff_http_flows_json(&q, &sc, &res));
 		ff_flows_result_free(&res);
 	}
 	ff_filter_free(sc.filter);
@@ -440,16 +413,16 @@ static void ff_http_series(ff_http *h, struct evhttp_request *req,
 	char err[512];
 	if (ff_http_scope_params(params, &sc, err, sizeof err) != 0 ||
 	    ff_http_series_params(params, &sc, &q, err, sizeof err) != 0) {
-		ff_http_error(req, 400, "Bad Request", err);
+		ff_http_reply_error(req, 400, "Bad Request", err);
 		ff_filter_free(sc.filter);
 		return;
 	}
 	ff_series_result res;
 	if (ff_series_run(h->deps.store, &q, &res) != 0) {
 		ff_log_error("http: series of %zu bins: out of memory", (size_t)ff_series_bins(&q));
-		ff_http_error(req, 500, "Internal Server Error", "out of memory");
+		ff_http_reply_error(req, 500, "Internal Server Error", "out of memory");
 	} else {
-		ff_http_send_json(req, 200, "OK", ff_http_series_json(&q, &sc, &res));
+		ff_http_reply_json(req, 200, "OK", ff_http_series_json(&q, &sc, &res));
 		ff_series_result_free(&res);
 	}
 	ff_filter_free(sc.filter);
@@ -463,7 +436,7 @@ static void ff_http_agents(ff_http *h, struct evhttp_request *req)
 	json_t *doc = agents != NULL ? json_pack("{s:I, s:o}", "now_ms",
 						 (json_int_t)ff_http_now_ms(), "agents", agents)
 				     : NULL;
-	ff_http_send_json(req, 200, "OK", doc);
+	ff_http_reply_json(req, 200, "OK", doc);
 }
 
 static void ff_http_healthz(ff_http *h, struct evhttp_request *req)
@@ -483,7 +456,7 @@ static void ff_http_dispatch(ff_http *h, struct evhttp_request *req, const char 
 	struct evkeyvalq params;
 	TAILQ_INIT(&params);
 	if (query != NULL && evhttp_parse_query_str(query, &params) != 0) {
-		ff_http_error(req, 400, "Bad Request", "malformed query string");
+		ff_http_reply_error(req, 400, "Bad Request", "malformed query string");
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
@@ -502,7 +475,7 @@ static void ff_http_dispatch(ff_http *h, struct evhttp_request *req, const char 
 			 "unknown path '%.128s'; paths: /healthz, /api/v1/top, /api/v1/flows, "
 			 "/api/v1/series, /api/v1/agents",
 			 path);
-		ff_http_error(req, 404, "Not Found", msg);
+		ff_http_reply_error(req, 404, "Not Found", msg);
 	}
 	evhttp_clear_headers(&params);
 }
@@ -513,13 +486,13 @@ static void ff_http_route(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		ff_http_error(req, 405, "Method Not Allowed", "only GET is supported");
+		ff_http_reply_error(req, 405, "Method Not Allowed", "only GET is supported");
 		return;
 	}
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || path[0] == '\0') {
-		ff_http_error(req, 400, "Bad Request", "malformed request URI");
+		ff_http_reply_error(req, 400, "Bad Request", "malformed request URI");
 		return;
 	}
 	ff_http_dispatch(h, req, path, evhttp_uri_get_query(uri));

@@ -1,6 +1,7 @@
 #include "http_policy.h"
 
 #include "ff_log.h"
+#include "http_reply.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -105,32 +106,6 @@ void ff_http_policy_free(ff_http_policy *p)
 	if (p != NULL)
 		explicit_bzero(p->token, sizeof p->token);
 	free(p);
-}
-
-/* --- answers --------------------------------------------------------------- */
-
-/* Sends `doc` as JSON with `code`; takes the reference. */
-static void ff_hp_send(struct evhttp_request *req, int code, const char *reason, json_t *doc)
-{
-	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	struct evbuffer *body = text != NULL ? evbuffer_new() : NULL;
-	if (body == NULL) {
-		free(text);
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add_printf(body, "%s\n", text);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
-	evhttp_send_reply(req, code, reason, body);
-	evbuffer_free(body);
-}
-
-static void ff_hp_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
-{
-	ff_hp_send(req, code, reason, json_pack("{s:s}", "error", msg));
 }
 
 /* --- authorization ----------------------------------------------------------- */
@@ -287,7 +262,7 @@ static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
 	if (!ff_hp_authorized(p, req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 				  "Bearer realm=\"flowfleet\"");
-		ff_hp_error(req, 401, "Unauthorized",
+		ff_http_reply_error(req, 401, "Unauthorized",
 			    "writing a policy needs 'Authorization: Bearer TOKEN' with the token "
 			    "of DATA_DIR/" FF_HTTP_TOKEN_FILE);
 		return;
@@ -300,13 +275,13 @@ static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
 	if (rc == 0) {
 		ff_log_info("http: stored policy %llu for target '%s'",
 			    (unsigned long long)spec.version, spec.target[0] ? spec.target : "all");
-		ff_hp_send(req, 201, "Created",
+		ff_http_reply_json(req, 201, "Created",
 			   json_pack("{s:o}", "policy", ff_policy_spec_to_json(&spec)));
 	} else if (rc == -1) {
-		ff_hp_error(req, 400, "Bad Request", err);
+		ff_http_reply_error(req, 400, "Bad Request", err);
 	} else {
 		ff_log_error("http: policy not stored: %s", err);
-		ff_hp_error(req, 500, "Internal Server Error", err);
+		ff_http_reply_error(req, 500, "Internal Server Error", err);
 	}
 	json_decref(body);
 }
@@ -316,7 +291,7 @@ static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
 static void ff_hp_list(ff_http_policy *p, struct evhttp_request *req, bool current)
 {
 	json_t *list = ff_policy_store_list_json(p->store, current);
-	ff_hp_send(req, 200, "OK",
+	ff_http_reply_json(req, 200, "OK",
 		   list != NULL ? json_pack("{s:o}", current ? "policies" : "history", list)
 				: NULL);
 }
@@ -331,7 +306,7 @@ static void ff_hp_on_policy(struct evhttp_request *req, void *arg)
 	} else {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 				  "GET, HEAD, POST");
-		ff_hp_error(req, 405, "Method Not Allowed", "GET reads policies, POST stores one");
+		ff_http_reply_error(req, 405, "Method Not Allowed", "GET reads policies, POST stores one");
 	}
 }
 
@@ -343,7 +318,7 @@ static void ff_hp_on_history(struct evhttp_request *req, void *arg)
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-	ff_hp_error(req, 405, "Method Not Allowed", "only GET is supported");
+	ff_http_reply_error(req, 405, "Method Not Allowed", "only GET is supported");
 }
 
 int ff_http_policy_register(ff_http_policy *p, struct evhttp *http)
