@@ -131,3 +131,18 @@ char *ff_cli_join_words(int argc, char **argv)
 	}
 	return text;
 }
+
+int ff_cli_query_add_scope(char **path, const char *agent, uint64_t since_ms, uint64_t until_ms,
+			   const char *filter)
+{
+	int rc = 0;
+	if (agent != NULL)
+		rc = ff_cli_query_add(path, "agent", agent);
+	if (rc == 0 && since_ms != 0)
+		rc = ff_cli_query_add_u64(path, "since", since_ms);
+	if (rc == 0 && until_ms != 0)
+		rc = ff_cli_query_add_u64(path, "until", until_ms);
+	if (rc == 0 && filter != NULL)
+		rc = ff_cli_query_add(path, "filter", filter);
+	return rc;
+}

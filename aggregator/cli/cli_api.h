@@ -39,6 +39,13 @@ int ff_cli_query_add(char **path, const char *name, const char *value);
 int ff_cli_query_add_u64(char **path, const char *name, uint64_t value);
 
 /*
+ * Appends what selects the records of a query, each only when set: agent,
+ * since/until (unix ms, 0: unset) and filter. Same return as ff_cli_query_add().
+ */
+int ff_cli_query_add_scope(char **path, const char *agent, uint64_t since_ms, uint64_t until_ms,
+			   const char *filter);
+
+/*
  * A filter given as trailing words, nfdump style ("proto tcp and port 443"
  * as several argv words): the words joined by single spaces, malloc'd, or
  * NULL when out of memory.

@@ -270,14 +270,8 @@ static char *ff_cli_top_path(const struct ff_cli_top_opts *o)
 		rc = ff_cli_query_add(&path, "stat", stat);
 	if (rc == 0)
 		rc = ff_cli_query_add_u64(&path, "n", o->n);
-	if (rc == 0 && o->agent != NULL)
-		rc = ff_cli_query_add(&path, "agent", o->agent);
-	if (rc == 0 && o->since_ms != 0)
-		rc = ff_cli_query_add_u64(&path, "since", o->since_ms);
-	if (rc == 0 && o->until_ms != 0)
-		rc = ff_cli_query_add_u64(&path, "until", o->until_ms);
-	if (rc == 0 && o->filter != NULL)
-		rc = ff_cli_query_add(&path, "filter", o->filter);
+	if (rc == 0)
+		rc = ff_cli_query_add_scope(&path, o->agent, o->since_ms, o->until_ms, o->filter);
 	if (rc != 0) {
 		free(path);
 		return NULL;
