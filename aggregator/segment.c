@@ -24,6 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+_Static_assert(FF_SEGMENT_COL_AGENT == 1u << FF__COL_AGENT &&
+		       FF_SEGMENT_COL_TOS == 1u << FF__COL_TOS && FF__COL_COUNT == 20,
+	       "the public column bits follow the on-disk column order");
+
 /* Sections first, then FF__COL_COUNT blocks per row group. */
 #define FF__SEG_SECTIONS 3
 
@@ -340,33 +344,114 @@ void ff_segment_group(const ff_segment *s, size_t g, ff_segment_group_info *out)
 
 /* --- decoding ------------------------------------------------------------------ */
 
-static uint64_t ff__seg_get_width(const uint8_t *p, uint8_t width)
+/*
+ * Unpacks `n` little-endian values of `width` bytes into v[]. One loop per
+ * width, so the compiler turns each into plain loads: this runs for every
+ * value a query reads.
+ */
+static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t *v)
 {
-	uint64_t v = 0;
-	for (uint8_t i = 0; i < width; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
+	switch (width) {
+	case 0:
+		memset(v, 0, n * sizeof *v);
+		break;
+	case 1:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = p[i];
+		break;
+	case 2:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = ff__get16(p + 2 * (size_t)i);
+		break;
+	case 4:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = ff__get32(p + 4 * (size_t)i);
+		break;
+	default:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = ff__get64(p + 8 * (size_t)i);
+		break;
+	}
+}
+
+/* Turns the stored deltas or offsets of an integer column into its values. */
+static void ff__seg_undo_encoding(const ff__seg_entry *e, uint64_t *v)
+{
+	if (e->encoding == FF__ENC_FOR) {
+		for (uint32_t i = 0; i < e->rows; i++)
+			v[i] += e->min;
+		return;
+	}
+	uint64_t prev = e->rows > 0 ? (v[0] += e->min) : 0;
+	for (uint32_t i = 1; i < e->rows; i++)
+		prev = v[i] = prev + ff__unzigzag(v[i]);
+}
+
+/* Dictionary columns must index their dictionary: a bad index is a bad block. */
+static int ff__seg_check_refs(const ff_segment *s, const ff__seg_entry *e, const uint64_t *v)
+{
+	uint64_t n = e->column == FF__COL_EXPORTER ? s->meta.n_exporters
+		     : e->column == FF__COL_AGENT  ? s->meta.n_agents
+						   : UINT64_MAX;
+	for (uint32_t i = 0; n != UINT64_MAX && i < e->rows; i++)
+		if (v[i] >= n)
+			return FF_SEG_EBLOCK;
+	return 0;
+}
+
+static void ff__seg_scatter(const ff_segment *s, int col, const uint64_t *v, uint32_t n,
+			    ff_flow *out)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].first_ms = v[i];
+		break;
+	case FF__COL_BYTES:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].bytes = v[i];
+		break;
+	case FF__COL_PACKETS:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].packets = v[i];
+		break;
+	case FF__COL_FLOWS:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].flows = v[i];
+		break;
+	case FF__COL_LAST:
+		/* Stored as zigzag(last - first): FIRST is decoded before it. */
+		for (uint32_t i = 0; i < n; i++)
+			out[i].last_ms = out[i].first_ms + ff__unzigzag(v[i]);
+		break;
+	case FF__COL_WILDCARDS:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].wildcards = (uint32_t)v[i];
+		break;
+	case FF__COL_AGENT:
+		for (uint32_t i = 0; i < n; i++)
+			out[i].agent_ref = (uint32_t)v[i];
+		break;
+	case FF__COL_EXPORTER:
+		for (uint32_t i = 0; i < n; i++)
+			memcpy(out[i].exporter, s->exporters + v[i] * FF_ADDR_LEN, FF_ADDR_LEN);
+		break;
+	default:
+		/* The columns no query needs on its hot path. */
+		for (uint32_t i = 0; i < n; i++)
+			ff__seg_col_set(col, &out[i], v[i]);
+		break;
+	}
 }
 
 static int ff__seg_decode_int(const ff_segment *s, const ff__seg_entry *e, const uint8_t *p,
-			      ff_flow *out)
+			      ff_flow *out, uint64_t *v)
 {
-	uint64_t prev = 0;
-	for (uint32_t i = 0; i < e->rows; i++) {
-		uint64_t d = ff__seg_get_width(p + (size_t)i * e->width, e->width);
-		uint64_t v = e->encoding == FF__ENC_FOR || i == 0 ? e->min + d
-								  : prev + ff__unzigzag(d);
-		prev = v;
-		if (e->column == FF__COL_EXPORTER) {
-			if (v >= s->meta.n_exporters)
-				return FF_SEG_EBLOCK;
-			memcpy(out[i].exporter, s->exporters + v * FF_ADDR_LEN, FF_ADDR_LEN);
-		} else if (e->column == FF__COL_AGENT && v >= s->meta.n_agents) {
-			return FF_SEG_EBLOCK;
-		} else {
-			ff__seg_col_set(e->column, &out[i], v);
-		}
-	}
+	ff__seg_unpack(p, e->width, e->rows, v);
+	ff__seg_undo_encoding(e, v);
+	if (ff__seg_check_refs(s, e, v) != 0)
+		return FF_SEG_EBLOCK;
+	ff__seg_scatter(s, e->column, v, e->rows, out);
 	return 0;
 }
 
@@ -377,22 +462,45 @@ static void ff__seg_decode_addr(const ff__seg_entry *e, const uint8_t *p, ff_flo
 		       p + (size_t)i * FF_ADDR_LEN, FF_ADDR_LEN);
 }
 
-long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch)
+/* The columns a mask of FF_SEGMENT_COL_* bits asks for, with those every scan needs. */
+static uint32_t ff__seg_cols(uint32_t cols)
+{
+	if (cols == FF_SEGMENT_COLS_ALL)
+		return (1u << FF__COL_COUNT) - 1;
+	cols |= 1u << FF__COL_AGENT | 1u << FF__COL_WILDCARDS;
+	if (cols & 1u << FF__COL_LAST)
+		cols |= 1u << FF__COL_FIRST;
+	return cols;
+}
+
+long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff_flow *out,
+				uint8_t *scratch)
 {
 	if (g >= ff_segment_groups(s))
 		return FF_SEG_EFORMAT;
 	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
-	memset(out, 0, e->rows * sizeof *out);
+	uint32_t want = ff__seg_cols(cols);
+	/* Integers are unpacked behind the widest block's decompressed bytes. */
+	uint64_t *v = (uint64_t *)(void *)(scratch + FF_SEGMENT_GROUP_ROWS * FF_ADDR_LEN);
+	if (cols == FF_SEGMENT_COLS_ALL)
+		memset(out, 0, e->rows * sizeof *out);
 	for (int col = 0; col < FF__COL_COUNT; col++, e++) {
+		if (!(want & 1u << col))
+			continue;
 		const uint8_t *p = ff__seg_block_bytes(s, e, scratch);
 		if (p == NULL)
 			return FF_SEG_EBLOCK;
 		if (col == FF__COL_SRC_ADDR || col == FF__COL_DST_ADDR)
 			ff__seg_decode_addr(e, p, out);
-		else if (ff__seg_decode_int(s, e, p, out) != 0)
+		else if (ff__seg_decode_int(s, e, p, out, v) != 0)
 			return FF_SEG_EBLOCK;
 	}
-	return (long)e[-1].rows;
+	return (long)s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT].rows;
+}
+
+long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch)
+{
+	return ff_segment_read_group_cols(s, g, FF_SEGMENT_COLS_ALL, out, scratch);
 }
 
 int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)

@@ -25,8 +25,11 @@
 
 #define FF_SEGMENT_VERSION    1
 #define FF_SEGMENT_GROUP_ROWS 65536
-/* Bytes of scratch ff_segment_read_group() needs: the widest column of a group. */
-#define FF_SEGMENT_SCRATCH (FF_SEGMENT_GROUP_ROWS * FF_ADDR_LEN)
+/*
+ * Bytes of scratch ff_segment_read_group() needs: the widest column of a
+ * group decompressed, then one 64-bit integer per row.
+ */
+#define FF_SEGMENT_SCRATCH (FF_SEGMENT_GROUP_ROWS * (FF_ADDR_LEN + 8))
 
 enum ff_segment_error {
 	FF_SEG_EIO = -60,      /* open, read, write, sync or rename failed (logged) */
@@ -139,6 +142,43 @@ void ff_segment_group(const ff_segment *s, size_t g, ff_segment_group_info *out)
  * Returns the number of rows, or a negative ff_segment_error.
  */
 long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch);
+
+/*
+ * Columns to decode, one bit per column in the order docs/storage.md lists
+ * them; FF_SEGMENT_COLS_ALL (0) for every column.
+ */
+enum ff_segment_col_bit {
+	FF_SEGMENT_COLS_ALL = 0,
+	FF_SEGMENT_COL_FIRST = 1u << 0,
+	FF_SEGMENT_COL_LAST = 1u << 1,
+	FF_SEGMENT_COL_BYTES = 1u << 2,
+	FF_SEGMENT_COL_PACKETS = 1u << 3,
+	FF_SEGMENT_COL_FLOWS = 1u << 4,
+	FF_SEGMENT_COL_SRC_ADDR = 1u << 5,
+	FF_SEGMENT_COL_DST_ADDR = 1u << 6,
+	FF_SEGMENT_COL_EXPORTER = 1u << 7,
+	FF_SEGMENT_COL_SRC_AS = 1u << 8,
+	FF_SEGMENT_COL_DST_AS = 1u << 9,
+	FF_SEGMENT_COL_IN_IF = 1u << 10,
+	FF_SEGMENT_COL_OUT_IF = 1u << 11,
+	FF_SEGMENT_COL_SAMPLING = 1u << 12,
+	FF_SEGMENT_COL_WILDCARDS = 1u << 13,
+	FF_SEGMENT_COL_AGENT = 1u << 14,
+	FF_SEGMENT_COL_SRC_PORT = 1u << 15,
+	FF_SEGMENT_COL_DST_PORT = 1u << 16,
+	FF_SEGMENT_COL_PROTO = 1u << 17,
+	FF_SEGMENT_COL_TCP_FLAGS = 1u << 18,
+	FF_SEGMENT_COL_TOS = 1u << 19,
+};
+
+/*
+ * As ff_segment_read_group(), decoding only the columns in `cols` (agent and
+ * wildcards always, first_ms with last_ms): a query reads a few of twenty.
+ * The other fields of out[] are left as they were, not zeroed, since
+ * clearing 64 K records costs as much as decoding a column.
+ */
+long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff_flow *out,
+				uint8_t *scratch);
 
 /*
  * Decodes the batch table; *out is malloc'd (caller frees), *n its length.

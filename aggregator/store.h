@@ -62,7 +62,32 @@ typedef struct ff_store_range {
 	uint64_t since_ms;  /* 0: no lower bound */
 	uint64_t until_ms;  /* UINT64_MAX: no upper bound */
 	const char *agent;  /* only this agent's records; NULL for all (borrowed) */
+	uint32_t fields;    /* FF_STORE_F_* bits the caller reads; 0 for all */
 } ff_store_range;
+
+/*
+ * Record fields a scan's caller reads, so a columnar store decodes only
+ * those columns. In records handed out under a non-zero mask the fields
+ * outside it hold unspecified values; agent_ref and wildcards are always
+ * valid. Stores that keep whole records ignore the mask.
+ */
+enum ff_store_field {
+	FF_STORE_F_TIMES = 1u << 0,    /* first_ms, last_ms */
+	FF_STORE_F_COUNTERS = 1u << 1, /* bytes, packets, flows */
+	FF_STORE_F_SRC_ADDR = 1u << 2,
+	FF_STORE_F_DST_ADDR = 1u << 3,
+	FF_STORE_F_EXPORTER = 1u << 4,
+	FF_STORE_F_SRC_AS = 1u << 5,
+	FF_STORE_F_DST_AS = 1u << 6,
+	FF_STORE_F_IN_IF = 1u << 7,
+	FF_STORE_F_OUT_IF = 1u << 8,
+	FF_STORE_F_SAMPLING = 1u << 9,
+	FF_STORE_F_SRC_PORT = 1u << 10,
+	FF_STORE_F_DST_PORT = 1u << 11,
+	FF_STORE_F_PROTO = 1u << 12,
+	FF_STORE_F_TCP_FLAGS = 1u << 13,
+	FF_STORE_F_TOS = 1u << 14,
+};
 
 enum ff_store_error {
 	FF_STORE_EIO = -40, /* a read, write or sync failed (errno is logged) */
@@ -81,6 +106,13 @@ typedef struct ff_store_ops {
 	int (*scan)(ff_store *s, ff_store_scan_fn cb, void *arg);
 	/* Optional: as scan, skipping what cannot match `r` (borrowed). */
 	int (*scan_range)(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb, void *arg);
+	/*
+	 * Optional: as scan_range with up to n_args threads; each thread calls
+	 * `cb` with its own args[i] only, so callbacks need no locking. Every
+	 * group of records goes to exactly one of them.
+	 */
+	int (*scan_parallel)(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
+			     void *const *args, size_t n_args);
 	void (*stats)(ff_store *s, ff_store_stats *out);
 	void (*close)(ff_store *s);
 } ff_store_ops;
@@ -116,6 +148,15 @@ static inline int ff_store_scan_range(ff_store *s, const ff_store_range *r, ff_s
 	if (s->ops->scan_range != NULL)
 		return s->ops->scan_range(s, r, cb, arg);
 	return s->ops->scan(s, cb, arg);
+}
+
+/* A scan over up to n_args threads; stores without scan_parallel use args[0] alone. */
+static inline int ff_store_scan_parallel(ff_store *s, const ff_store_range *r,
+					 ff_store_scan_fn cb, void *const *args, size_t n_args)
+{
+	if (s->ops->scan_parallel != NULL && n_args > 1)
+		return s->ops->scan_parallel(s, r, cb, args, n_args);
+	return ff_store_scan_range(s, r, cb, args[0]);
 }
 
 static inline void ff_store_get_stats(ff_store *s, ff_store_stats *out)

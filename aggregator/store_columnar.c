@@ -626,14 +626,45 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	return rc;
 }
 
-/* The scan of one segment's groups; per-scan buffers in `rows` and `scratch`. */
+/* The scan of one segment's groups; per-thread buffers in `rows` and `scratch`. */
 typedef struct ff_cs_scanner {
 	const ff_store_range *r;
+	uint32_t cols; /* FF_SEGMENT_COL_* bits */
 	ff_store_scan_fn cb;
 	void *arg;
 	ff_flow *rows;
 	uint8_t *scratch;
 } ff_cs_scanner;
+
+/* The segment columns that hold the record fields of an FF_STORE_F_* mask. */
+static uint32_t ff_cs_columns(uint32_t fields)
+{
+	static const uint32_t map[][2] = {
+	    {FF_STORE_F_TIMES, FF_SEGMENT_COL_FIRST | FF_SEGMENT_COL_LAST},
+	    {FF_STORE_F_COUNTERS,
+	     FF_SEGMENT_COL_BYTES | FF_SEGMENT_COL_PACKETS | FF_SEGMENT_COL_FLOWS},
+	    {FF_STORE_F_SRC_ADDR, FF_SEGMENT_COL_SRC_ADDR},
+	    {FF_STORE_F_DST_ADDR, FF_SEGMENT_COL_DST_ADDR},
+	    {FF_STORE_F_EXPORTER, FF_SEGMENT_COL_EXPORTER},
+	    {FF_STORE_F_SRC_AS, FF_SEGMENT_COL_SRC_AS},
+	    {FF_STORE_F_DST_AS, FF_SEGMENT_COL_DST_AS},
+	    {FF_STORE_F_IN_IF, FF_SEGMENT_COL_IN_IF},
+	    {FF_STORE_F_OUT_IF, FF_SEGMENT_COL_OUT_IF},
+	    {FF_STORE_F_SAMPLING, FF_SEGMENT_COL_SAMPLING},
+	    {FF_STORE_F_SRC_PORT, FF_SEGMENT_COL_SRC_PORT},
+	    {FF_STORE_F_DST_PORT, FF_SEGMENT_COL_DST_PORT},
+	    {FF_STORE_F_PROTO, FF_SEGMENT_COL_PROTO},
+	    {FF_STORE_F_TCP_FLAGS, FF_SEGMENT_COL_TCP_FLAGS},
+	    {FF_STORE_F_TOS, FF_SEGMENT_COL_TOS},
+	};
+	uint32_t cols = 0;
+	if (fields == 0)
+		return FF_SEGMENT_COLS_ALL;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (fields & map[i][0])
+			cols |= map[i][1];
+	return cols;
+}
 
 static bool ff_cs_seg_may_match(const ff_segment *seg, const ff_store_range *r, long *agent)
 {
@@ -663,52 +694,145 @@ static int ff_cs_emit(const ff_segment *seg, const ff_flow *rows, size_t n, long
 	return 0;
 }
 
+static void ff_cs_mark_bad(ff_cstore *cs, ff_cseg *c)
+{
+	atomic_store(&c->bad, true);
+	atomic_store(&cs->any_bad, true);
+}
+
+/* Whether segment c may be read for this scan, verifying its blocks on first use. */
+static bool ff_cs_seg_usable(ff_cstore *cs, ff_cseg *c, const ff_store_range *r, long *agent)
+{
+	if (atomic_load(&c->bad) || !ff_cs_seg_may_match(c->seg, r, agent))
+		return false;
+	if (ff_segment_verify(c->seg) != 0) {
+		ff_cs_mark_bad(cs, c);
+		return false;
+	}
+	return true;
+}
+
+static int ff_cs_scan_group(ff_cstore *cs, ff_cseg *c, size_t g, long agent,
+			    const ff_cs_scanner *x)
+{
+	ff_segment_group_info gi;
+	ff_segment_group(c->seg, g, &gi);
+	if (gi.max_first_ms < x->r->since_ms ||
+	    (agent >= 0 && ((uint32_t)agent < gi.min_agent || (uint32_t)agent > gi.max_agent)))
+		return 0;
+	long n = ff_segment_read_group_cols(c->seg, g, x->cols, x->rows, x->scratch);
+	if (n < 0) {
+		/* Verified blocks that do not decode: the file changed under us. */
+		ff_cs_mark_bad(cs, c);
+		return 0;
+	}
+	return ff_cs_emit(c->seg, x->rows, (size_t)n, agent, x);
+}
+
 static int ff_cs_scan_seg(ff_cstore *cs, ff_cseg *c, const ff_cs_scanner *x)
 {
 	long agent;
-	if (atomic_load(&c->bad) || !ff_cs_seg_may_match(c->seg, x->r, &agent))
+	if (!ff_cs_seg_usable(cs, c, x->r, &agent))
 		return 0;
-	if (ff_segment_verify(c->seg) != 0) {
-		atomic_store(&c->bad, true);
-		atomic_store(&cs->any_bad, true);
-		return 0;
-	}
 	for (size_t g = 0; g < ff_segment_groups(c->seg); g++) {
-		ff_segment_group_info gi;
-		ff_segment_group(c->seg, g, &gi);
-		if (gi.max_first_ms < x->r->since_ms ||
-		    (agent >= 0 && ((uint32_t)agent < gi.min_agent || (uint32_t)agent > gi.max_agent)))
-			continue;
-		long n = ff_segment_read_group(c->seg, g, x->rows, x->scratch);
-		if (n < 0) {
-			/* Verified blocks that do not decode: the file changed under us. */
-			atomic_store(&c->bad, true);
-			atomic_store(&cs->any_bad, true);
-			return 0;
-		}
-		int rc = ff_cs_emit(c->seg, x->rows, (size_t)n, agent, x);
-		if (rc != 0)
+		int rc = ff_cs_scan_group(cs, c, g, agent, x);
+		if (rc != 0 || atomic_load(&c->bad))
 			return rc;
 	}
 	return 0;
+}
+
+static int ff_cs_scanner_init(ff_cs_scanner *x, const ff_store_range *r, ff_store_scan_fn cb,
+			      void *arg)
+{
+	*x = (ff_cs_scanner){.r = r, .cols = ff_cs_columns(r->fields), .cb = cb, .arg = arg};
+	/* calloc: fields a column mask leaves out must still be defined bytes. */
+	x->rows = calloc(FF_SEGMENT_GROUP_ROWS, sizeof *x->rows);
+	x->scratch = malloc(FF_SEGMENT_SCRATCH);
+	return x->rows != NULL && x->scratch != NULL ? 0 : FF_STORE_ENOMEM;
+}
+
+static void ff_cs_scanner_free(ff_cs_scanner *x)
+{
+	free(x->rows);
+	free(x->scratch);
 }
 
 static int ff_cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
 			    void *arg)
 {
 	ff_cstore *cs = (ff_cstore *)base;
-	ff_cs_scanner x = {.r = r, .cb = cb, .arg = arg};
-	x.rows = malloc(FF_SEGMENT_GROUP_ROWS * sizeof *x.rows);
-	x.scratch = malloc(FF_SEGMENT_SCRATCH);
-	int rc = x.rows != NULL && x.scratch != NULL ? 0 : FF_STORE_ENOMEM;
+	ff_cs_scanner x;
+	int rc = ff_cs_scanner_init(&x, r, cb, arg);
 	pthread_rwlock_rdlock(&cs->lock);
 	for (size_t i = 0; rc == 0 && i < cs->n_segs; i++)
 		rc = ff_cs_scan_seg(cs, cs->segs[i], &x);
 	if (rc == 0)
 		rc = ff_window_scan(cs->win, r->agent, cb, arg);
 	pthread_rwlock_unlock(&cs->lock);
-	free(x.rows);
-	free(x.scratch);
+	ff_cs_scanner_free(&x);
+	ff_cs_quarantine_bad(cs);
+	return rc;
+}
+
+/*
+ * A parallel scan shares out segments one at a time from an atomic counter:
+ * segments are a few minutes of flows each, enough work per step, and a
+ * segment's verification then happens in one thread.
+ */
+typedef struct ff_cs_worker {
+	ff_cstore *cs;
+	ff_cs_scanner x;
+	atomic_size_t *next;
+	atomic_int *stop;
+	int rc;
+} ff_cs_worker;
+
+static void *ff_cs_worker_run(void *arg)
+{
+	ff_cs_worker *w = arg;
+	size_t i;
+	while (w->rc == 0 && !atomic_load(w->stop) &&
+	       (i = atomic_fetch_add(w->next, 1)) < w->cs->n_segs)
+		w->rc = ff_cs_scan_seg(w->cs, w->cs->segs[i], &w->x);
+	if (w->rc != 0)
+		atomic_store(w->stop, 1);
+	return NULL;
+}
+
+#define FF_CS_MAX_WORKERS 16
+
+static int ff_cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
+			       void *const *args, size_t n_args)
+{
+	ff_cstore *cs = (ff_cstore *)base;
+	ff_cs_worker w[FF_CS_MAX_WORKERS];
+	pthread_t tid[FF_CS_MAX_WORKERS];
+	bool started[FF_CS_MAX_WORKERS] = {false};
+	atomic_size_t next = 0;
+	atomic_int stop = 0;
+	size_t n = n_args < FF_CS_MAX_WORKERS ? n_args : FF_CS_MAX_WORKERS;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		w[i] = (ff_cs_worker){.cs = cs, .next = &next, .stop = &stop};
+		w[i].rc = ff_cs_scanner_init(&w[i].x, r, cb, args[i]);
+		rc = rc != 0 ? rc : w[i].rc;
+	}
+	pthread_rwlock_rdlock(&cs->lock);
+	/* Worker 0 runs in this thread; a worker that cannot start leaves its share to others. */
+	for (size_t i = 1; rc == 0 && i < n; i++)
+		started[i] = pthread_create(&tid[i], NULL, ff_cs_worker_run, &w[i]) == 0;
+	if (rc == 0)
+		ff_cs_worker_run(&w[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		rc = rc != 0 ? rc : w[i].rc;
+		ff_cs_scanner_free(&w[i].x);
+	}
+	if (rc == 0)
+		rc = ff_window_scan(cs->win, r->agent, cb, args[0]);
+	pthread_rwlock_unlock(&cs->lock);
 	ff_cs_quarantine_bad(cs);
 	return rc;
 }
@@ -755,6 +879,7 @@ const ff_store_ops ff_store_columnar_ops = {
     .append_batch = ff_cs_append,
     .scan = ff_cs_scan,
     .scan_range = ff_cs_scan_range,
+    .scan_parallel = ff_cs_scan_parallel,
     .stats = ff_cs_stats,
     .close = ff_cs_close,
 };

@@ -8,7 +8,8 @@ ff_unit_test(NAME store SOURCES ${FF_UNIT_DIR}/test_store.c LIBS ff_aggregator_c
 ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_aggregator_core
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
         agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen
-        filter_selects_records filter_and_window_and_agent filter_on_wildcards)
+        filter_selects_records filter_and_window_and_agent filter_on_wildcards
+        parallel_merge_matches_serial scan_asks_for_needed_fields columnar_matches_memory)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_core
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
