@@ -1,6 +1,7 @@
 #!/bin/bash
 # The demo behind `make run`: one aggregator and two agents on loopback, fed
-# by softflowd (real NetFlow v5 from tests/data/traffic.pcap) and by the
+# by softflowd (real NetFlow v5 to one, v9 with IPv6 flows to the other, from
+# tests/data/traffic.pcap) and by the
 # project's generator, then the fleet-wide and per-agent top talkers.
 #
 #   deploy/demo.sh BUILD_DIR
@@ -120,13 +121,17 @@ for pair in "node-a:$UDP_A" "node-b:$UDP_B"; do
 		die "agent $id did not start"
 done
 
-step "softflowd replays tests/data/traffic.pcap to each agent (NetFlow v5)"
+step "softflowd replays tests/data/traffic.pcap to each agent (NetFlow v5 to node-a, v9 with IPv6 to node-b)"
 # A copy moved to the present, so its flows read as live traffic.
 /usr/bin/python3 "$SRC/tests/tools/pcap_retime.py" "$PCAP" "$RUN/traffic.pcap" ||
 	die "cannot retime $PCAP"
-for port in "$UDP_A" "$UDP_B"; do
+for export in "$UDP_A -v 5" "$UDP_B -v 9 -6"; do
 	# softflowd reads the capture, exports every flow and exits; never -c with -r.
-	timeout 60 softflowd -r "$RUN/traffic.pcap" -n "127.0.0.1:$port" -v 5 -d -p "$RUN/softflowd.pid" \
+	# shellcheck disable=SC2086 # "PORT -v N [-6]" splits into softflowd's arguments
+	set -- $export
+	port=$1
+	shift
+	timeout 60 softflowd -r "$RUN/traffic.pcap" -n "127.0.0.1:$port" "$@" -d -p "$RUN/softflowd.pid" \
 		>>"$RUN/softflowd.log" 2>&1 || die "softflowd failed (see run/demo/softflowd.log)"
 done
 step "ffgen adds generated load: 5000 small flow records to node-a, 3000 to node-b"
@@ -158,7 +163,7 @@ Done; every process the demo started is being stopped. Data and logs: run/demo/.
 To run flowfleet for real (see README.md and deploy/):
   flowfleet-aggregator -c deploy/aggregator.conf      # --data-dir DIR --listen tcp://*:7470 --http 127.0.0.1:7480
   flowfleet-agent -c deploy/agent.conf                # --id ID --aggregator tcp://HOST:7470 --listen-udp 0.0.0.0:2055 --interval 10
-  softflowd -i eth0 -n 127.0.0.1:2055 -v 5            # or point any NetFlow v5 exporter at the agent
+  softflowd -i eth0 -n 127.0.0.1:2055 -v 9            # or any NetFlow v5/v9, IPFIX (4739) or sFlow (6343) exporter
   flowfleet --server http://127.0.0.1:7480 top -s srcip/bytes -n 10
   flowfleet agents
 systemd units: deploy/flowfleet-aggregator.service, deploy/flowfleet-agent.service.
