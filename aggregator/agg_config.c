@@ -33,14 +33,6 @@ static int ff_agg_check_endpoint(const char *v, char *err, size_t err_len)
 	return -1;
 }
 
-static int ff_agg_check_store(const char *v, char *err, size_t err_len)
-{
-	if (strcmp(v, "columnar") == 0 || strcmp(v, "log") == 0)
-		return 0;
-	snprintf(err, err_len, "'%s' is not a store (columnar, log)", v);
-	return -1;
-}
-
 static const ff_option ff_agg_options[] = {
     {.name = "data-dir",
      .type = FF_OPT_STRING,
@@ -69,13 +61,6 @@ static const ff_option ff_agg_options[] = {
      .validate = ff_agg_check_level,
      .metavar = "LEVEL",
      .help = "error, warn, info or debug"},
-    {.name = "store",
-     .type = FF_OPT_STRING,
-     .offset = offsetof(ff_agg_config, store),
-     .defval = "columnar",
-     .validate = ff_agg_check_store,
-     .metavar = "KIND",
-     .help = "columnar (segments, time windows, retention) or log (the first batch log)"},
     {.name = "segment-window",
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, segment_window_ms),

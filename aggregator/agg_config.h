@@ -16,7 +16,6 @@ typedef struct ff_agg_config {
 	char *listen;	 /* ZeroMQ endpoint agents connect to */
 	char *http;	 /* ADDR:PORT of the HTTP API */
 	char *log_level; /* error, warn, info or debug */
-	char *store;	 /* "columnar" (default) or "log" */
 	uint64_t segment_window_ms; /* columnar store: length of a window */
 	uint64_t retain_ms;	    /* columnar store: keep segments this long; 0 forever */
 	uint64_t max_disk;	    /* columnar store: bytes on disk at most; 0 no bound */

@@ -88,16 +88,11 @@ static int ff_agg_open_store(ff_agg *a)
 		ff_log_error("out of memory");
 		return -1;
 	}
-	int rc;
-	if (strcmp(a->cfg.store, "log") == 0) {
-		rc = ff_store_log_ops.open(a->cfg.data_dir, ff_agg_replay, a, &a->store);
-	} else {
-		ff_store_columnar_config sc = {.data_dir = a->cfg.data_dir,
-					       .window_ms = a->cfg.segment_window_ms,
-					       .retain_ms = a->cfg.retain_ms,
-					       .max_bytes = a->cfg.max_disk};
-		rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
-	}
+	ff_store_columnar_config sc = {.data_dir = a->cfg.data_dir,
+				       .window_ms = a->cfg.segment_window_ms,
+				       .retain_ms = a->cfg.retain_ms,
+				       .max_bytes = a->cfg.max_disk};
+	int rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
 		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
 			     ff_store_strerror(rc));

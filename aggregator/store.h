@@ -4,9 +4,8 @@
 /*
  * The storage interface of the aggregator: a role (this header) and
  * implementations behind a struct of function pointers, so the embedded
- * columnar store (store_columnar.c, the default), the first append-only
- * log (store_log.c) or ClickHouse can serve it without touching ingest or
- * queries.
+ * columnar store (store_columnar.c), ClickHouse later, or a test's in-memory
+ * store can serve it without touching ingest or queries.
  *
  * Contract every implementation keeps:
  * - append_batch() returns only once the batch is durable (it survives
@@ -122,8 +121,6 @@ struct ff_store {
 	const ff_store_ops *ops;
 };
 
-/* The append-only batch log in DATA_DIR/batches.log (store_log.c). */
-extern const ff_store_ops ff_store_log_ops;
 
 /* The columnar store with its defaults (store_columnar.h for its settings). */
 extern const ff_store_ops ff_store_columnar_ops;

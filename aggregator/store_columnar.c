@@ -468,12 +468,6 @@ static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 		rc = ff_cs_open_journal(cs);
 	if (rc != 0)
 		return rc;
-	char *old = ff_cs_join(cs->dir, "batches.log");
-	if (old != NULL && ff_cs_exists(old))
-		ff_log_warn("store: %s is the log store's file and is not read by the columnar "
-			    "store (start with --store log to serve it)",
-			    old);
-	free(old);
 	ff_cs_retention(cs, ff_cs_now_ms());
 	return 0;
 }

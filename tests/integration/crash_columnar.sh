@@ -16,7 +16,7 @@ start_aggregator() {
 	FF_HTTP_PORT=${FF_HTTP_PORT:-$(ff_free_port)}
 	FF_SERVER="http://127.0.0.1:$FF_HTTP_PORT"
 	mkdir -p "$DATA"
-	ff_spawn "$name" "$FF_AGGREGATOR" --data-dir "$DATA" --store columnar \
+	ff_spawn "$name" "$FF_AGGREGATOR" --data-dir "$DATA" \
 		--segment-window 1s --listen "tcp://127.0.0.1:$FF_ZMQ_PORT" \
 		--http "127.0.0.1:$FF_HTTP_PORT" --log-level "${FF_LOG_LEVEL:-info}"
 	FF_AGG_PID=$FF_LAST_PID

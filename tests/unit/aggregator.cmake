@@ -2,9 +2,6 @@
 ff_unit_test(NAME dedup SOURCES ${FF_UNIT_DIR}/test_dedup.c LIBS ff_aggregator_core
   CASES in_order out_of_order duplicate new_epoch watermark_compaction sequence_zero
         memory_bound ingest_acks_duplicate ingest_survives_garbage ingest_rejects_bad_record)
-ff_unit_test(NAME store SOURCES ${FF_UNIT_DIR}/test_store.c LIBS ff_aggregator_core
-  CASES append_reopen_replays torn_tail_cut torn_header_cut corrupt_middle_skipped
-        second_open_locked empty_file)
 ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_aggregator_core
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
         agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen

@@ -6,6 +6,7 @@
 #include "ingest.h"
 #include "session.h"
 #include "store.h"
+#include "store_columnar.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,8 @@ static void fixture_open(ingest_fixture *f)
 	assert_non_null(mkdtemp(f->dir));
 	f->dedup = ff_dedup_new();
 	f->sessions = ff_sessions_new();
-	assert_int_equal(ff_store_log_ops.open(f->dir, NULL, NULL, &f->store), 0);
+	ff_store_columnar_config sc = {.data_dir = f->dir};
+	assert_int_equal(ff_store_columnar_open(&sc, NULL, NULL, &f->store), 0);
 	ff_ingest_deps deps = {.store = f->store, .dedup = f->dedup, .sessions = f->sessions};
 	f->ing = ff_ingest_new(&deps);
 	assert_non_null(f->ing);
@@ -156,14 +158,13 @@ static void fixture_open(ingest_fixture *f)
 
 static void fixture_close(ingest_fixture *f)
 {
-	char path[128];
+	char cmd[160];
 	ff_ingest_free(f->ing);
 	ff_store_close(f->store);
 	ff_sessions_free(f->sessions);
 	ff_dedup_free(f->dedup);
-	snprintf(path, sizeof path, "%s/batches.log", f->dir);
-	unlink(path);
-	rmdir(f->dir);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void make_batch_frame(uint64_t seq, uint8_t **frame, size_t *len)
