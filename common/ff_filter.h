@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct ff_filter ff_filter;
 
@@ -51,5 +52,67 @@ const char *ff_filter_source(const ff_filter *filter);
 
 /* Frees a filter from ff_filter_compile(); NULL is allowed. */
 void ff_filter_free(ff_filter *filter);
+
+/*
+ * ---- What a filter reads (ff_filter_fields.c) ----
+ *
+ * Lets a store decode only the columns a filter tests and skip row groups
+ * whose column bounds no matching record can lie in.
+ */
+
+/*
+ * Bits beside enum ff_field (bits 0..15 stay free for it): the filter tests
+ * packets, bytes or flows (packets, bytes, flows, bpp, pps, bps), or the
+ * times first_ms/last_ms (duration, pps, bps).
+ */
+#define FF_FILTER_READS_COUNTERS (1u << 20)
+#define FF_FILTER_READS_TIMES (1u << 21)
+
+/*
+ * The enum ff_field bits of every key field some test of `filter` reads,
+ * plus FF_FILTER_READS_COUNTERS / FF_FILTER_READS_TIMES. `inet`/`inet6`
+ * read both addresses; a host, net, port, as or if test without a side
+ * reads both fields of the pair; a flags test also reads the protocol (it
+ * implies TCP). 0 for a filter that reads nothing (empty, `any`) and for
+ * NULL. Walks the compiled program: cheap, but not meant per record.
+ */
+uint32_t ff_filter_fields(const ff_filter *filter);
+
+/* The values of one integer field in a group of records, both ends inclusive. */
+typedef struct ff_filter_range {
+	uint64_t min;
+	uint64_t max;
+} ff_filter_range;
+
+/*
+ * What a store knows about a group of records (a segment, a row group).
+ * A range whose bit is not in `known` may hold anything: it is not read.
+ * A known range must hold the field's value of every record of the group
+ * that does not wildcard the field (it may also cover the zero stored for
+ * wildcarded ones); min > max says no record has the field unwildcarded.
+ * FF_FILTER_READS_COUNTERS in `known` sets packets, bytes and flows at once.
+ * Addresses, times and the exporter have no bounds here.
+ */
+typedef struct ff_filter_bounds {
+	uint32_t known;		     /* enum ff_field bits, FF_FILTER_READS_COUNTERS */
+	uint32_t wildcards_possible; /* ff_field bits some record may wildcard; ~0u if unknown */
+	ff_filter_range src_port, dst_port;
+	ff_filter_range proto, tos, tcp_flags;
+	ff_filter_range src_as, dst_as;
+	ff_filter_range in_if, out_if;
+	ff_filter_range packets, bytes, flows;
+} ff_filter_bounds;
+
+/*
+ * False only when no record lying within `bounds` can match `filter`, so the
+ * group may be skipped unread; true otherwise (conservative: a group may
+ * still hold no match). Every test is judged never / always / maybe true
+ * over the bounds and the verdicts are carried through and/or/not, so `not
+ * port 53` rules out a group whose ports are all exactly 53 when no port is
+ * wildcarded. NULL filter: true. Thread-safe, as ff_filter_match(); it
+ * allocates only for programs of over a few hundred tests, and answers true
+ * if that allocation fails.
+ */
+bool ff_filter_may_match(const ff_filter *filter, const ff_filter_bounds *bounds);
 
 #endif

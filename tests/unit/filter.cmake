@@ -10,6 +10,13 @@ ff_unit_test(NAME filter SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_filter.c LIBS ff
         errors_name_line_and_column error_cases_refused normalized_roundtrip
         jumps_go_backwards comments_and_case)
 
+# What a filter reads and whether a group within column bounds may match it
+# (common/ff_filter_fields.c), for the store's column and row-group skipping.
+ff_unit_test(NAME filter_fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_filter_fields.c
+  LIBS ff_common
+  CASES fields_per_primitive may_match_exact_cases may_match_never_misses
+        may_match_long_filter)
+
 # flowfleet's side of the nfdump differential test: decodes exports with the
 # agent's decoders and applies filters from a cases file.
 add_executable(fffilter ${PROJECT_SOURCE_DIR}/tests/tools/fffilter.c)
