@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <lz4.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,7 +26,8 @@
 #include <unistd.h>
 
 _Static_assert(FF_SEGMENT_COL_AGENT == 1u << FF__COL_AGENT &&
-		       FF_SEGMENT_COL_TOS == 1u << FF__COL_TOS && FF__COL_COUNT == 20,
+		       FF_SEGMENT_COL_TOS == 1u << FF__COL_TOS && FF__COL_COUNT == 20 &&
+		       FF_SEGMENT_COLUMNS == FF__COL_COUNT,
 	       "the public column bits follow the on-disk column order");
 
 /* Sections first, then FF__COL_COUNT blocks per row group. */
@@ -39,6 +41,7 @@ struct ff_segment {
 	size_t n_dir;
 	char (*agents)[FF_AGENT_ID_MAX + 1];
 	uint8_t *exporters; /* 16 bytes per dictionary entry */
+	size_t hdr_len;	    /* the directory starts here */
 	/* 0 not yet verified, 1 verified good, else the negative error. */
 	atomic_int verified;
 };
@@ -128,6 +131,32 @@ static int ff__seg_section(const ff_segment *s, const ff__seg_entry *e, uint8_t 
 
 /* --- open ----------------------------------------------------------------------- */
 
+/* The rollup fields of a version 2 header; version 1 has none: raw, covers = id. */
+static int ff__seg_read_rollup(ff_segment *s, const uint8_t *h)
+{
+	ff_segment_meta *m = &s->meta;
+	if (m->version == 1) {
+		m->kind = FF_SEGMENT_RAW;
+		m->covers_first = m->covers_last = m->id;
+		return 0;
+	}
+	m->kind = (enum ff_segment_kind)h[80];
+	m->rollup_keys = ff__get32(h + 84);
+	m->bin_ms = ff__get64(h + 88);
+	m->covers_first = ff__get64(h + 96);
+	m->covers_last = ff__get64(h + 104);
+	if (h[80] == FF_SEGMENT_RAW)
+		return m->rollup_keys == 0 && m->bin_ms == 0 && m->covers_first == m->id &&
+			       m->covers_last == m->id
+			   ? 0
+			   : FF_SEG_EFORMAT;
+	return h[80] <= FF_SEGMENT_HOUR && m->bin_ms > 0 &&
+		       (m->rollup_keys & ~FF__SEG_ROLLUP_KEYS) == 0 &&
+		       m->covers_first <= m->covers_last
+		   ? 0
+		   : FF_SEG_EFORMAT;
+}
+
 static int ff__seg_read_header(ff_segment *s)
 {
 	const uint8_t *h = s->map;
@@ -136,13 +165,17 @@ static int ff__seg_read_header(ff_segment *s)
 	/* The version comes before the CRC: another version may lay the header out otherwise. */
 	if (s->size < 6)
 		return FF_SEG_ETRUNC;
-	if (ff__get16(h + 4) != FF_SEGMENT_VERSION)
+	uint16_t version = ff__get16(h + 4);
+	if (version != 1 && version != FF_SEGMENT_VERSION)
 		return FF_SEG_EVERSION;
-	if (s->size < FF__SEG_HDR_LEN)
+	size_t hdr_len = version == 1 ? FF__SEG_HDR_LEN_V1 : FF__SEG_HDR_LEN;
+	if (s->size < hdr_len)
 		return FF_SEG_ETRUNC;
-	if (ff__seg_crc(h, 84) != ff__get32(h + 84) || ff__get16(h + 6) != FF__SEG_HDR_LEN)
+	if (ff__seg_crc(h, hdr_len - 4) != ff__get32(h + hdr_len - 4) ||
+	    ff__get16(h + 6) != hdr_len)
 		return FF_SEG_EHEADER;
 	ff_segment_meta *m = &s->meta;
+	m->version = version;
 	m->id = ff__get64(h + 8);
 	m->rows = ff__get64(h + 16);
 	m->min_first_ms = ff__get64(h + 32);
@@ -153,23 +186,33 @@ static int ff__seg_read_header(ff_segment *s)
 	m->n_agents = ff__get32(h + 68);
 	m->n_exporters = ff__get32(h + 72);
 	m->file_bytes = s->size;
+	s->hdr_len = hdr_len;
 	s->n_dir = ff__get32(h + 28);
+	if ((s->size - hdr_len) / FF__SEG_DIR_ENTRY < s->n_dir)
+		return FF_SEG_ETRUNC;
+	if (ff__seg_crc(h + hdr_len, s->n_dir * FF__SEG_DIR_ENTRY) != ff__get32(h + 76))
+		return FF_SEG_EHEADER;
 	if (ff__get32(h + 24) != FF_SEGMENT_GROUP_ROWS)
 		return FF_SEG_EFORMAT;
-	if ((s->size - FF__SEG_HDR_LEN) / FF__SEG_DIR_ENTRY < s->n_dir)
-		return FF_SEG_ETRUNC;
-	if (ff__seg_crc(h + FF__SEG_HDR_LEN, s->n_dir * FF__SEG_DIR_ENTRY) != ff__get32(h + 76))
-		return FF_SEG_EHEADER;
-	return 0;
+	return ff__seg_read_rollup(s, h);
 }
 
+/*
+ * The encodings a column may have. Widths are whole bytes up to 8;
+ * addresses are 16 raw bytes, or (all IPv4) integers of up to 4 bytes.
+ */
 static bool ff__seg_width_ok(const ff__seg_entry *e, int col)
 {
-	if (col == FF__COL_SRC_ADDR || col == FF__COL_DST_ADDR)
-		return e->encoding == FF__ENC_BYTES && e->width == FF_ADDR_LEN;
-	uint8_t w = e->width;
-	bool enc = e->encoding == (col == FF__COL_FIRST ? FF__ENC_DELTA : FF__ENC_FOR);
-	return enc && (w == 0 || w == 1 || w == 2 || w == 4 || w == 8);
+	if (e->shuffle > 1)
+		return false;
+	if (ff__seg_is_addr(col))
+		return (e->encoding == FF__ENC_BYTES && e->width == FF_ADDR_LEN && !e->shuffle) ||
+		       (e->encoding == FF__ENC_V4 && e->width <= 4 && e->min <= e->max &&
+			e->max <= UINT32_MAX);
+	bool enc = e->encoding == FF__ENC_FOR ||
+		   (col == FF__COL_FIRST && e->encoding == FF__ENC_DELTA) ||
+		   (col == FF__COL_LAST && e->encoding == FF__ENC_DURATION && e->min <= e->max);
+	return enc && e->width <= 8;
 }
 
 /* Entry i must be column i % COUNT of its group, with the group's rows. */
@@ -181,7 +224,7 @@ static int ff__seg_check_entry(const ff_segment *s, size_t i, const ff__seg_entr
 					      e->stored_len != e->raw_len))
 		return FF_SEG_EFORMAT;
 	if (i < FF__SEG_SECTIONS)
-		return e->column == FF__SEC_AGENTS + i ? 0 : FF_SEG_EFORMAT;
+		return e->column == FF__SEC_AGENTS + i && e->shuffle == 0 ? 0 : FF_SEG_EFORMAT;
 	size_t k = i - FF__SEG_SECTIONS, g = k / FF__COL_COUNT;
 	uint64_t left = s->meta.rows - (uint64_t)g * FF_SEGMENT_GROUP_ROWS;
 	uint64_t rows = left < FF_SEGMENT_GROUP_ROWS ? left : FF_SEGMENT_GROUP_ROWS;
@@ -201,7 +244,7 @@ static int ff__seg_read_dir(ff_segment *s)
 	if (s->dir == NULL)
 		return FF_SEG_ENOMEM;
 	for (size_t i = 0; i < s->n_dir; i++) {
-		ff__seg_entry_get(s->map + FF__SEG_HDR_LEN + i * FF__SEG_DIR_ENTRY, &s->dir[i]);
+		ff__seg_entry_get(s->map + s->hdr_len + i * FF__SEG_DIR_ENTRY, &s->dir[i]);
 		int rc = ff__seg_check_entry(s, i, &s->dir[i]);
 		if (rc != 0)
 			return rc;
@@ -342,12 +385,47 @@ void ff_segment_group(const ff_segment *s, size_t g, ff_segment_group_info *out)
 	out->rows = e->rows;
 }
 
+int ff_segment_group_bounds(const ff_segment *s, size_t g, int col_bit, uint64_t *min,
+			    uint64_t *max)
+{
+	uint32_t bit = (uint32_t)col_bit;
+	if (g >= ff_segment_groups(s) || bit == 0 || (bit & (bit - 1)) != 0 ||
+	    bit >= 1u << FF__COL_COUNT)
+		return -1;
+	int col = 0;
+	while (bit >> col != 1)
+		col++;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT + (size_t)col];
+	/* Version 1 kept last_ms as offsets from its durations' min: no bounds of last_ms. */
+	if (ff__seg_is_addr(col) || col == FF__COL_EXPORTER ||
+	    (col == FF__COL_LAST && e->encoding != FF__ENC_DURATION))
+		return -1;
+	*min = e->min;
+	*max = e->max;
+	return 0;
+}
+
+int ff_segment_block(const ff_segment *s, size_t g, int col, ff_segment_block_info *out)
+{
+	if (g >= ff_segment_groups(s) || col < 0 || col >= FF__COL_COUNT)
+		return -1;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT + (size_t)col];
+	*out = (ff_segment_block_info){.encoding = e->encoding,
+				       .width = e->width,
+				       .shuffled = e->shuffle != 0,
+				       .compressed = e->compression == FF__COMP_LZ4,
+				       .rows = e->rows,
+				       .encoded_len = e->raw_len,
+				       .stored_len = e->stored_len};
+	return 0;
+}
+
 /* --- decoding ------------------------------------------------------------------ */
 
 /*
  * Unpacks `n` little-endian values of `width` bytes into v[]. One loop per
- * width, so the compiler turns each into plain loads: this runs for every
- * value a query reads.
+ * common width, so the compiler turns each into plain loads: this runs for
+ * every value a query reads.
  */
 static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t *v)
 {
@@ -363,13 +441,57 @@ static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t
 		for (uint32_t i = 0; i < n; i++)
 			v[i] = ff__get16(p + 2 * (size_t)i);
 		break;
+	case 3:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = ff__get16(p + 3 * (size_t)i) | (uint32_t)p[3 * (size_t)i + 2] << 16;
+		break;
 	case 4:
 		for (uint32_t i = 0; i < n; i++)
 			v[i] = ff__get32(p + 4 * (size_t)i);
 		break;
-	default:
+	case 8:
 		for (uint32_t i = 0; i < n; i++)
 			v[i] = ff__get64(p + 8 * (size_t)i);
+		break;
+	default: /* 5 to 7: rare (counters past 4 GB) */
+		for (uint32_t i = 0; i < n; i++) {
+			v[i] = 0;
+			for (uint8_t k = 0; k < width; k++)
+				v[i] |= (uint64_t)p[(size_t)i * width + k] << (8 * k);
+		}
+		break;
+	}
+}
+
+/*
+ * As ff__seg_unpack() for shuffled bytes: plane k holds byte k of every
+ * value. One pass per common width, every plane read in step.
+ */
+static void ff__seg_unshuffle(const uint8_t *p, uint8_t width, uint32_t n, uint64_t *v)
+{
+	const uint8_t *p1 = p + n, *p2 = p1 + n, *p3 = p2 + n;
+	switch (width) {
+	case 2:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = p[i] | (uint32_t)p1[i] << 8;
+		break;
+	case 3:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = p[i] | (uint32_t)p1[i] << 8 | (uint32_t)p2[i] << 16;
+		break;
+	case 4:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = p[i] | (uint32_t)p1[i] << 8 | (uint32_t)p2[i] << 16 |
+			       (uint32_t)p3[i] << 24;
+		break;
+	default:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = p[i];
+		for (uint8_t k = 1; k < width; k++) {
+			const uint8_t *plane = p + (size_t)k * n;
+			for (uint32_t i = 0; i < n; i++)
+				v[i] |= (uint64_t)plane[i] << (8 * k);
+		}
 		break;
 	}
 }
@@ -377,7 +499,9 @@ static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t
 /* Turns the stored deltas or offsets of an integer column into its values. */
 static void ff__seg_undo_encoding(const ff__seg_entry *e, uint64_t *v)
 {
-	if (e->encoding == FF__ENC_FOR) {
+	if (e->encoding == FF__ENC_DURATION)
+		return; /* stored without a reference: min/max bound last_ms itself */
+	if (e->encoding != FF__ENC_DELTA) {
 		for (uint32_t i = 0; i < e->rows; i++)
 			v[i] += e->min;
 		return;
@@ -444,22 +568,51 @@ static void ff__seg_scatter(const ff_segment *s, int col, const uint64_t *v, uin
 	}
 }
 
+/* The values of an integer block (or an IPv4 address block) into v[]. */
+static void ff__seg_values(const ff__seg_entry *e, const uint8_t *p, uint64_t *v)
+{
+	if (e->shuffle && e->width > 1)
+		ff__seg_unshuffle(p, e->width, e->rows, v);
+	else
+		ff__seg_unpack(p, e->width, e->rows, v);
+	ff__seg_undo_encoding(e, v);
+}
+
 static int ff__seg_decode_int(const ff_segment *s, const ff__seg_entry *e, const uint8_t *p,
 			      ff_flow *out, uint64_t *v)
 {
-	ff__seg_unpack(p, e->width, e->rows, v);
-	ff__seg_undo_encoding(e, v);
+	ff__seg_values(e, p, v);
 	if (ff__seg_check_refs(s, e, v) != 0)
 		return FF_SEG_EBLOCK;
 	ff__seg_scatter(s, e->column, v, e->rows, out);
 	return 0;
 }
 
-static void ff__seg_decode_addr(const ff__seg_entry *e, const uint8_t *p, ff_flow *out)
+/* Writes the v4-mapped form of the IPv4 address v (host order) into a. */
+static inline void ff__seg_put_v4(uint8_t *a, uint64_t v)
 {
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memcpy(a, prefix, sizeof prefix);
+	a[12] = (uint8_t)(v >> 24);
+	a[13] = (uint8_t)(v >> 16);
+	a[14] = (uint8_t)(v >> 8);
+	a[15] = (uint8_t)v;
+}
+
+static void ff__seg_decode_addr(const ff__seg_entry *e, const uint8_t *p, ff_flow *out,
+				uint64_t *v)
+{
+	size_t at = e->column == FF__COL_SRC_ADDR ? offsetof(ff_flow, src_addr)
+						  : offsetof(ff_flow, dst_addr);
+	if (e->encoding == FF__ENC_BYTES) {
+		for (uint32_t i = 0; i < e->rows; i++)
+			memcpy((uint8_t *)&out[i] + at, p + (size_t)i * FF_ADDR_LEN, FF_ADDR_LEN);
+		return;
+	}
+	/* Bits past 32, which only a crafted block could hold, are dropped. */
+	ff__seg_values(e, p, v);
 	for (uint32_t i = 0; i < e->rows; i++)
-		memcpy(e->column == FF__COL_SRC_ADDR ? out[i].src_addr : out[i].dst_addr,
-		       p + (size_t)i * FF_ADDR_LEN, FF_ADDR_LEN);
+		ff__seg_put_v4((uint8_t *)&out[i] + at, v[i]);
 }
 
 /* The columns a mask of FF_SEGMENT_COL_* bits asks for, with those every scan needs. */
@@ -490,8 +643,8 @@ long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff
 		const uint8_t *p = ff__seg_block_bytes(s, e, scratch);
 		if (p == NULL)
 			return FF_SEG_EBLOCK;
-		if (col == FF__COL_SRC_ADDR || col == FF__COL_DST_ADDR)
-			ff__seg_decode_addr(e, p, out);
+		if (ff__seg_is_addr(col))
+			ff__seg_decode_addr(e, p, out, v);
 		else if (ff__seg_decode_int(s, e, p, out, v) != 0)
 			return FF_SEG_EBLOCK;
 	}

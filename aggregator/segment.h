@@ -20,10 +20,12 @@
 #include "ff_batch.h"
 #include "ff_flow.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define FF_SEGMENT_VERSION    1
+/* The layout version written; version 1 files are still read. */
+#define FF_SEGMENT_VERSION    2
 #define FF_SEGMENT_GROUP_ROWS 65536
 /*
  * Bytes of scratch ff_segment_read_group() needs: the widest column of a
@@ -53,9 +55,22 @@ typedef struct ff_segment_batch {
 	uint32_t n_records;
 } ff_segment_batch;
 
+/* What a segment file holds: raw records, or a rollup of raw segments. */
+enum ff_segment_kind {
+	FF_SEGMENT_RAW = 0,
+	FF_SEGMENT_MINUTE = 1, /* a minute rollup */
+	FF_SEGMENT_HOUR = 2,   /* an hour rollup */
+};
+
 /*
  * What a segment is written from; everything is borrowed. rows[i].agent_ref
- * is an index into `agents` (NUL-terminated agent ids).
+ * is an index into `agents` (NUL-terminated agent ids). The writer orders
+ * the rows itself (docs/storage.md), so rows come back in another order.
+ *
+ * The rollup fields: for FF_SEGMENT_RAW, rollup_keys and bin_ms must be 0
+ * and covers_first/covers_last are ignored (written as `id`); for a rollup,
+ * bin_ms > 0, rollup_keys only enum ff_field bits (common/ff_flow.h) and
+ * covers_first <= covers_last, the raw segment ids the rollup summarizes.
  */
 typedef struct ff_segment_input {
 	uint64_t id;
@@ -65,6 +80,10 @@ typedef struct ff_segment_input {
 	size_t n_agents;
 	const ff_segment_batch *batches;
 	size_t n_batches;
+	enum ff_segment_kind kind;
+	uint32_t rollup_keys; /* enum ff_field bits the rollup keeps */
+	uint64_t bin_ms;      /* the rollup's time bin */
+	uint64_t covers_first, covers_last;
 } ff_segment_input;
 
 typedef struct ff_segment_meta {
@@ -76,6 +95,12 @@ typedef struct ff_segment_meta {
 	uint32_t n_exporters;
 	uint64_t min_first_ms, max_first_ms; /* all 0 for a segment without rows */
 	uint64_t min_last_ms, max_last_ms;
+	/* As written (ff_segment_input); a version 1 file reads as raw, covers = id. */
+	enum ff_segment_kind kind;
+	uint32_t rollup_keys;
+	uint64_t bin_ms;
+	uint64_t covers_first, covers_last;
+	uint16_t version; /* the file's layout version */
 } ff_segment_meta;
 
 typedef struct ff_segment ff_segment;
@@ -93,7 +118,8 @@ int ff_segment_parse_name(const char *name, uint64_t *id);
  * Writes `in` as segment `in->id` into `dir` atomically: a crash leaves
  * either no segment file or the whole one (and maybe a *.tmp the store
  * removes at open). Returns 0 or FF_SEG_EIO / FF_SEG_ENOMEM / FF_SEG_EFORMAT
- * (more than 2^32 - 1 batches, agents or exporters).
+ * (more than 2^32 - 1 rows, batches, agents or exporters, or rollup fields that
+ * break the rules above).
  */
 int ff_segment_write(const char *dir, const ff_segment_input *in);
 
@@ -179,6 +205,38 @@ enum ff_segment_col_bit {
  */
 long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff_flow *out,
 				uint8_t *scratch);
+
+/*
+ * The bounds of column `col_bit` (one FF_SEGMENT_COL_* bit) over row group
+ * `g`, from the directory, without reading the group: every value of the
+ * column lies in [*min, *max]. They are the exact minimum and maximum for
+ * every integer column but last_ms, whose bounds are derived from first_ms
+ * and the stored durations and may be wider. The agent column's bounds are
+ * dictionary indexes. Returns 0, or -1 (nothing written) for a column
+ * without integer bounds (addresses, exporter), a mask that is not exactly
+ * one column, or a group out of range.
+ */
+int ff_segment_group_bounds(const ff_segment *s, size_t g, int col_bit, uint64_t *min,
+			    uint64_t *max);
+
+/* How one column block of a row group is stored, for tools (ffsegstat). */
+typedef struct ff_segment_block_info {
+	uint8_t encoding;   /* 0 bytes, 1 frame of reference, 2 delta, 3 IPv4 */
+	uint8_t width;	    /* bytes per value as encoded */
+	bool shuffled;	    /* bytes grouped by significance before lz4 */
+	bool compressed;    /* lz4 */
+	uint32_t rows;
+	uint32_t encoded_len; /* bytes after encoding, before lz4 */
+	uint32_t stored_len;  /* bytes in the file */
+} ff_segment_block_info;
+
+/*
+ * Describes the block of column `col` (0 .. FF_SEGMENT_COLUMNS - 1, the
+ * bit index of its FF_SEGMENT_COL_* bit) in row group `g`. Returns 0, or
+ * -1 when either is out of range.
+ */
+#define FF_SEGMENT_COLUMNS 20
+int ff_segment_block(const ff_segment *s, size_t g, int col, ff_segment_block_info *out);
 
 /*
  * Decodes the batch table; *out is malloc'd (caller frees), *n its length.

@@ -15,49 +15,6 @@ uint32_t ff__seg_crc(const uint8_t *p, size_t len)
 	return (uint32_t)crc;
 }
 
-uint64_t ff__seg_col_get(int col, const ff_flow *f)
-{
-	switch (col) {
-	case FF__COL_FIRST:
-		return f->first_ms;
-	case FF__COL_LAST:
-		/* Exact for any pair: exporters do send last before first. */
-		return ff__zigzag(f->last_ms - f->first_ms);
-	case FF__COL_BYTES:
-		return f->bytes;
-	case FF__COL_PACKETS:
-		return f->packets;
-	case FF__COL_FLOWS:
-		return f->flows;
-	case FF__COL_SRC_AS:
-		return f->src_as;
-	case FF__COL_DST_AS:
-		return f->dst_as;
-	case FF__COL_IN_IF:
-		return f->in_if;
-	case FF__COL_OUT_IF:
-		return f->out_if;
-	case FF__COL_SAMPLING:
-		return f->sampling_rate;
-	case FF__COL_WILDCARDS:
-		return f->wildcards;
-	case FF__COL_AGENT:
-		return f->agent_ref;
-	case FF__COL_SRC_PORT:
-		return f->src_port;
-	case FF__COL_DST_PORT:
-		return f->dst_port;
-	case FF__COL_PROTO:
-		return f->proto;
-	case FF__COL_TCP_FLAGS:
-		return f->tcp_flags;
-	case FF__COL_TOS:
-		return f->tos;
-	default:
-		return 0;
-	}
-}
-
 /* The 32-bit fields; narrower ones are set in ff__seg_col_set_small(). */
 static void ff__seg_col_set32(int col, ff_flow *f, uint32_t v)
 {
@@ -149,7 +106,7 @@ void ff__seg_entry_put(uint8_t *p, const ff__seg_entry *e)
 	ff__put64(p + 24, e->min);
 	ff__put64(p + 32, e->max);
 	ff__put32(p + 40, e->crc);
-	ff__put32(p + 44, 0);
+	ff__put32(p + 44, e->shuffle); /* version 1 wrote 0 here: no shuffle */
 }
 
 void ff__seg_entry_get(const uint8_t *p, ff__seg_entry *e)
@@ -165,4 +122,7 @@ void ff__seg_entry_get(const uint8_t *p, ff__seg_entry *e)
 	e->min = ff__get64(p + 24);
 	e->max = ff__get64(p + 32);
 	e->crc = ff__get32(p + 40);
+	/* Bytes 45..47 are reserved zero; a nonzero one makes the value invalid. */
+	uint32_t x = ff__get32(p + 44);
+	e->shuffle = x > 0xff ? 0xff : (uint8_t)x;
 }

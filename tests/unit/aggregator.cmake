@@ -13,7 +13,8 @@ ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_c
         series_bounds_and_names)
 ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_aggregator_core
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
-        wrong_version bad_magic file_names)
+        wrong_version bad_magic file_names rollup_header_round_trip rollup_input_checked
+        rollup_fields_checked reads_version_1)
 ff_unit_test(NAME journal SOURCES ${FF_UNIT_DIR}/test_journal.c LIBS ff_aggregator_core
   CASES append_reopen_replays torn_tail_cut corrupt_middle_skipped wrong_version bad_magic
         header_checksum torn_header_rewritten second_open_locked)
@@ -24,3 +25,6 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_aggregator_core
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
+ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
+  LIBS ff_aggregator_core
+  CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds)

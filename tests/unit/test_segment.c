@@ -8,14 +8,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /*
- * Each failure mode is a fixture the test makes from a good segment in a
- * temporary directory (flip one byte, cut the tail, change the version) and
- * each has its exact expected error.
+ * The file as a whole: round trip, header fields (rollup metadata
+ * included), version 1 files, and each failure mode as a fixture the test
+ * makes from a good segment in a temporary directory (flip one byte, cut
+ * the tail, change the version), each with its exact expected error. The
+ * column encodings and the row order are in test_segment_encoding.c.
  */
 
 #define N_ROWS (FF_SEGMENT_GROUP_ROWS + 1234) /* two row groups, the last partial */
+#define HDR_LEN 120				 /* version 2 */
 
 static const char *const agents[] = {"node-a", "node-b.example", "n"};
 
@@ -79,6 +83,12 @@ static const ff_segment_batch batches[] = {
      .interval_start_ms = 1795430010000ull, .policy_version = 0, .n_records = N_ROWS - 30000},
 };
 
+/* A total order of records, to compare row sets whatever order the writer chose. */
+static int cmp_flow(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(ff_flow));
+}
+
 /* Writes segment 42 of n rows into dir; returns its path in `path`. */
 static ff_flow *write_segment(const char *dir, size_t n, char *path, size_t len)
 {
@@ -107,16 +117,25 @@ static void round_trip_every_column(void **state)
 	assert_int_equal(ff_segment_find_agent(s, "node-x"), -1);
 	assert_int_equal(ff_segment_verify(s), 0);
 	assert_int_equal(ff_segment_groups(s), 2);
-	ff_flow *out = calloc(FF_SEGMENT_GROUP_ROWS, sizeof *out);
+	ff_flow *out = calloc(N_ROWS, sizeof *out);
 	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
 	size_t at = 0;
 	for (size_t g = 0; g < 2; g++) {
-		long n = ff_segment_read_group(s, g, out, scratch);
+		long n = ff_segment_read_group(s, g, out + at, scratch);
 		assert_int_equal(n, g == 0 ? FF_SEGMENT_GROUP_ROWS : 1234);
-		for (long i = 0; i < n; i++, at++)
-			assert_memory_equal(&out[i], &rows[at], sizeof *out);
+		at += (size_t)n;
 	}
 	assert_int_equal(at, N_ROWS);
+	/* The writer orders rows itself: the same records, in another order. */
+	qsort(out, N_ROWS, sizeof *out, cmp_flow);
+	qsort(rows, N_ROWS, sizeof *rows, cmp_flow);
+	assert_memory_equal(out, rows, N_ROWS * sizeof *out);
+	assert_int_equal(m->version, 2);
+	assert_int_equal(m->kind, FF_SEGMENT_RAW);
+	assert_int_equal(m->covers_first, 42);
+	assert_int_equal(m->covers_last, 42);
+	assert_int_equal(m->bin_ms, 0);
+	assert_int_equal(m->rollup_keys, 0);
 	uint64_t min_first = UINT64_MAX, max_last = 0;
 	for (size_t i = 0; i < N_ROWS; i++) {
 		min_first = rows[i].first_ms < min_first ? rows[i].first_ms : min_first;
@@ -213,7 +232,12 @@ static void damage_header(const char *path)
 
 static void damage_directory(const char *path)
 {
-	flip_byte(path, 88 + 5);
+	flip_byte(path, HDR_LEN + 5);
+}
+
+static void damage_rollup_field(const char *path)
+{
+	flip_byte(path, 90); /* inside bin_ms */
 }
 
 static void cut_tail(const char *path)
@@ -226,12 +250,28 @@ static void cut_to_header(const char *path)
 	assert_int_equal(truncate(path, 50), 0);
 }
 
-static void set_version_2(const char *path)
+static void set_version(const char *path, uint8_t version)
 {
 	int fd = open(path, O_RDWR);
-	uint8_t v[2] = {2, 0};
+	uint8_t v[2] = {version, 0};
 	assert_int_equal(pwrite(fd, v, 2, 4), 2);
 	close(fd);
+}
+
+static void set_version_3(const char *path)
+{
+	set_version(path, 3);
+}
+
+static void set_version_0(const char *path)
+{
+	set_version(path, 0);
+}
+
+/* A version 2 file relabelled version 1: its header is then too short for its CRC. */
+static void set_version_1(const char *path)
+{
+	set_version(path, 1);
 }
 
 static void damage_magic(const char *path)
@@ -244,6 +284,8 @@ static void header_checksum(void **state)
 	(void)state;
 	expect_open_error(damage_header, FF_SEG_EHEADER);
 	expect_open_error(damage_directory, FF_SEG_EHEADER);
+	expect_open_error(damage_rollup_field, FF_SEG_EHEADER);
+	expect_open_error(set_version_1, FF_SEG_EHEADER);
 }
 
 static void truncated_file(void **state)
@@ -256,13 +298,265 @@ static void truncated_file(void **state)
 static void wrong_version(void **state)
 {
 	(void)state;
-	expect_open_error(set_version_2, FF_SEG_EVERSION);
+	expect_open_error(set_version_3, FF_SEG_EVERSION);
+	expect_open_error(set_version_0, FF_SEG_EVERSION);
 }
 
 static void bad_magic(void **state)
 {
 	(void)state;
 	expect_open_error(damage_magic, FF_SEG_EMAGIC);
+}
+
+/* --- rollup metadata ------------------------------------------------------------ */
+
+static void write_rollup(const char *dir, const ff_segment_input *tmpl, int want)
+{
+	ff_flow *rows = make_rows(100);
+	ff_segment_input in = *tmpl;
+	in.rows = rows;
+	in.n_rows = 100;
+	in.agents = agents;
+	in.n_agents = 3;
+	assert_int_equal(ff_segment_write(dir, &in), want);
+	free(rows);
+}
+
+static void rollup_header_round_trip(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	temp_dir(dir);
+	ff_segment_input in = {.id = 7, .kind = FF_SEGMENT_HOUR,
+			       .rollup_keys = FF_FIELD_SRC_ADDR | FF_FIELD_TCP_FLAGS,
+			       .bin_ms = 3600000, .covers_first = 7, .covers_last = 1ull << 40};
+	write_rollup(dir, &in, 0);
+	assert_int_equal(ff_segment_path(dir, 7, path, sizeof path), 0);
+	ff_segment *s;
+	assert_int_equal(ff_segment_open(path, &s), 0);
+	const ff_segment_meta *m = ff_segment_get_meta(s);
+	assert_int_equal(m->kind, FF_SEGMENT_HOUR);
+	assert_int_equal(m->rollup_keys, FF_FIELD_SRC_ADDR | FF_FIELD_TCP_FLAGS);
+	assert_int_equal(m->bin_ms, 3600000);
+	assert_int_equal(m->covers_first, 7);
+	assert_int_equal(m->covers_last, 1ull << 40);
+	assert_int_equal(m->rows, 100);
+	ff_segment_close(s);
+	/* A raw segment's covers are its own id, whatever the input said. */
+	in = (ff_segment_input){.id = 8, .covers_first = 1, .covers_last = 2};
+	write_rollup(dir, &in, 0);
+	assert_int_equal(ff_segment_path(dir, 8, path, sizeof path), 0);
+	assert_int_equal(ff_segment_open(path, &s), 0);
+	m = ff_segment_get_meta(s);
+	assert_int_equal(m->kind, FF_SEGMENT_RAW);
+	assert_int_equal(m->covers_first, 8);
+	assert_int_equal(m->covers_last, 8);
+	ff_segment_close(s);
+	remove_all(dir);
+}
+
+static void rollup_input_checked(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	static const ff_segment_input bad[] = {
+	    {.id = 1, .kind = FF_SEGMENT_RAW, .bin_ms = 60000},
+	    {.id = 1, .kind = FF_SEGMENT_RAW, .rollup_keys = FF_FIELD_PROTO},
+	    {.id = 1, .kind = FF_SEGMENT_MINUTE, .bin_ms = 0, .covers_first = 1, .covers_last = 1},
+	    {.id = 1, .kind = FF_SEGMENT_MINUTE, .bin_ms = 60000, .covers_first = 2,
+	     .covers_last = 1},
+	    {.id = 1, .kind = FF_SEGMENT_MINUTE, .bin_ms = 60000, .rollup_keys = 1u << 12,
+	     .covers_first = 1, .covers_last = 1},
+	    {.id = 1, .kind = (enum ff_segment_kind)3, .bin_ms = 60000, .covers_first = 1,
+	     .covers_last = 1},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		write_rollup(dir, &bad[i], FF_SEG_EFORMAT);
+	remove_all(dir);
+}
+
+/* Sets header byte `at` to v and the header CRC to match: an intact header that lies. */
+static void rewrite_header_byte(const char *path, off_t at, uint8_t v)
+{
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint8_t h[HDR_LEN];
+	assert_int_equal(pread(fd, h, HDR_LEN, 0), HDR_LEN);
+	h[at] = v;
+	uint32_t crc = (uint32_t)crc32(0, h, HDR_LEN - 4);
+	for (int i = 0; i < 4; i++)
+		h[HDR_LEN - 4 + i] = (uint8_t)(crc >> (8 * i));
+	assert_int_equal(pwrite(fd, h, HDR_LEN, 0), HDR_LEN);
+	close(fd);
+}
+
+static void kind_out_of_range(const char *path)
+{
+	rewrite_header_byte(path, 80, 3);
+}
+
+static void raw_with_bin(const char *path)
+{
+	rewrite_header_byte(path, 88, 1); /* bin_ms 1 in a raw segment */
+}
+
+static void raw_covering_another(const char *path)
+{
+	rewrite_header_byte(path, 104, 41); /* covers_last != id */
+}
+
+static void rollup_fields_checked(void **state)
+{
+	(void)state;
+	expect_open_error(kind_out_of_range, FF_SEG_EFORMAT);
+	expect_open_error(raw_with_bin, FF_SEG_EFORMAT);
+	expect_open_error(raw_covering_another, FF_SEG_EFORMAT);
+}
+
+/* --- version 1 ---------------------------------------------------------------------- */
+
+#define V1_HDR 88
+#define V1_ROWS 3
+#define V1_BLOCKS (3 + 20)
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * Appends one uncompressed block and its directory entry to a version 1
+ * file being built in `file`; returns the new file length.
+ */
+static size_t v1_block(uint8_t *file, size_t len, int k, uint8_t col, uint8_t enc, uint8_t width,
+		       uint32_t rows, const uint8_t *data, uint32_t n, uint64_t min)
+{
+	uint8_t *e = file + V1_HDR + (size_t)k * 48;
+	memset(e, 0, 48);
+	e[0] = col;
+	e[1] = enc;
+	e[2] = width;
+	put_le(e + 4, rows, 4);
+	put_le(e + 8, n, 4);
+	put_le(e + 12, n, 4);
+	put_le(e + 16, len, 8);
+	put_le(e + 24, min, 8);
+	put_le(e + 32, min, 8);
+	put_le(e + 40, (uint32_t)crc32(0, data, n), 4);
+	memcpy(file + len, data, n);
+	return len + n;
+}
+
+/* The integer column values of v1 rows, as version 1 stored them (FOR from 0, width 8). */
+static uint64_t v1_value(const ff_flow *f, int col)
+{
+	const uint64_t v[20] = {0, 2 * (f->last_ms - f->first_ms), f->bytes, f->packets, f->flows,
+				0, 0, 0, f->src_as, f->dst_as, f->in_if, f->out_if,
+				f->sampling_rate, f->wildcards, 0, f->src_port, f->dst_port,
+				f->proto, f->tcp_flags, f->tos};
+	return v[col];
+}
+
+/* The column blocks of a version 1 file (first_ms delta-encoded, the rest plain). */
+static size_t v1_columns(uint8_t *file, size_t len, const ff_flow *rows)
+{
+	uint8_t d[V1_ROWS * 16];
+	for (int col = 0; col < 20; col++) {
+		int k = 3 + col;
+		if (col == 5 || col == 6) {
+			for (int i = 0; i < V1_ROWS; i++)
+				memcpy(d + 16 * i, col == 5 ? rows[i].src_addr : rows[i].dst_addr, 16);
+			len = v1_block(file, len, k, (uint8_t)col, 0, 16, V1_ROWS, d, V1_ROWS * 16, 0);
+		} else if (col == 0) {
+			uint64_t min = rows[0].first_ms; /* rows ascend */
+			for (int i = 0; i < V1_ROWS; i++)
+				put_le(d + 8 * i, i == 0 ? 0 : 2 * (rows[i].first_ms - rows[i - 1].first_ms), 8);
+			len = v1_block(file, len, k, 0, 2, 8, V1_ROWS, d, V1_ROWS * 8, min);
+		} else {
+			for (int i = 0; i < V1_ROWS; i++)
+				put_le(d + 8 * i, v1_value(&rows[i], col), 8);
+			len = v1_block(file, len, k, (uint8_t)col, 1, 8, V1_ROWS, d, V1_ROWS * 8, 0);
+		}
+	}
+	return len;
+}
+
+/* Builds, byte by byte as docs/storage.md's version 1 said, a 3-row segment 5. */
+static size_t v1_file(uint8_t *file, const ff_flow *rows)
+{
+	size_t len = V1_HDR + V1_BLOCKS * 48;
+	static const uint8_t agent[] = {2, 'v', '1'};
+	uint8_t exporter[16], batch[48] = {0};
+	ff_addr_from_v4(exporter, 0x7f000001u);
+	put_le(batch + 16, 9, 8);		/* sequence */
+	put_le(batch + 40, V1_ROWS, 4); /* records */
+	len = v1_block(file, len, 0, 200, 0, 0, 1, agent, sizeof agent, 0);
+	len = v1_block(file, len, 1, 201, 0, 0, 1, exporter, sizeof exporter, 0);
+	len = v1_block(file, len, 2, 202, 0, 0, 1, batch, sizeof batch, 0);
+	len = v1_columns(file, len, rows);
+	memset(file, 0, V1_HDR);
+	memcpy(file, "FSSG", 4); /* FF__SEG_MAGIC, little-endian */
+	put_le(file + 4, 1, 2);
+	put_le(file + 6, V1_HDR, 2);
+	put_le(file + 8, 5, 8);
+	put_le(file + 16, V1_ROWS, 8);
+	put_le(file + 24, FF_SEGMENT_GROUP_ROWS, 4);
+	put_le(file + 28, V1_BLOCKS, 4);
+	put_le(file + 32, rows[0].first_ms, 8);
+	put_le(file + 40, rows[V1_ROWS - 1].first_ms, 8);
+	put_le(file + 48, rows[0].last_ms, 8);
+	put_le(file + 56, rows[V1_ROWS - 1].last_ms, 8);
+	put_le(file + 64, 1, 4);
+	put_le(file + 68, 1, 4);
+	put_le(file + 72, 1, 4);
+	put_le(file + 76, (uint32_t)crc32(0, file + V1_HDR, V1_BLOCKS * 48), 4);
+	put_le(file + 84, (uint32_t)crc32(0, file, 84), 4);
+	return len;
+}
+
+static void reads_version_1(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	temp_dir(dir);
+	ff_flow rows[V1_ROWS];
+	for (int i = 0; i < V1_ROWS; i++) {
+		make_row(&rows[i], (size_t)i + 1);
+		rows[i].first_ms = 1795430000000ull + 1000 * (uint64_t)i;
+		rows[i].last_ms = rows[i].first_ms + 10;
+		rows[i].agent_ref = 0;
+		ff_addr_from_v4(rows[i].exporter, 0x7f000001u);
+	}
+	uint8_t file[8192];
+	size_t len = v1_file(file, rows);
+	assert_int_equal(ff_segment_path(dir, 5, path, sizeof path), 0);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(file, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	ff_segment *s;
+	assert_int_equal(ff_segment_open(path, &s), 0);
+	const ff_segment_meta *m = ff_segment_get_meta(s);
+	assert_int_equal(m->version, 1);
+	assert_int_equal(m->kind, FF_SEGMENT_RAW);
+	assert_int_equal(m->covers_first, 5);
+	assert_int_equal(m->covers_last, 5);
+	assert_int_equal(ff_segment_verify(s), 0);
+	assert_string_equal(ff_segment_agent(s, 0), "v1");
+	ff_flow out[V1_ROWS];
+	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
+	assert_int_equal(ff_segment_read_group(s, 0, out, scratch), V1_ROWS);
+	assert_memory_equal(out, rows, sizeof rows);
+	uint64_t lo, hi;
+	/* Version 1 has no bounds of last_ms; first_ms's are there. */
+	assert_int_equal(ff_segment_group_bounds(s, 0, FF_SEGMENT_COL_LAST, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(s, 0, FF_SEGMENT_COL_FIRST, &lo, &hi), 0);
+	assert_int_equal(lo, rows[0].first_ms);
+	free(scratch);
+	ff_segment_close(s);
+	remove_all(dir);
 }
 
 static void file_names(void **state)
@@ -287,6 +581,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(wrong_version),
     cmocka_unit_test(bad_magic),
     cmocka_unit_test(file_names),
+    cmocka_unit_test(rollup_header_round_trip),
+    cmocka_unit_test(rollup_input_checked),
+    cmocka_unit_test(rollup_fields_checked),
+    cmocka_unit_test(reads_version_1),
 };
 
 FF_TEST_MAIN(tests)

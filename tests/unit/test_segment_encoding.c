@@ -1,0 +1,298 @@
+#include "ff_test.h"
+
+#include "segment.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The version 2 column encodings and row order, each through a real file:
+ * IPv4-only address blocks as integers, blocks with an IPv6 address as 16
+ * bytes (chosen per block), byte widths 0 to 8 packed plain or shuffled,
+ * rows ordered by agent then second of first_ms then addresses, and the
+ * per-group bounds scans skip with. The file-level cases (header, failure
+ * modes, version 1) are in test_segment.c.
+ */
+
+#define GROUP FF_SEGMENT_GROUP_ROWS
+
+static const char *const agents[] = {"a0", "a1", "a2"};
+
+static uint64_t rnd_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void temp_dir(char *dir)
+{
+	strcpy(dir, "/tmp/ff_test_segenc_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void remove_all(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void v6_addr(uint8_t *a, uint64_t seed)
+{
+	a[0] = 0x20;
+	a[1] = 0x01;
+	for (int k = 2; k < FF_ADDR_LEN; k++)
+		a[k] = (uint8_t)(seed >> (k % 8 * 8));
+}
+
+/* A record with IPv4 addresses and counters of every width. */
+static void make_row(ff_flow *f, size_t i, uint32_t agent)
+{
+	memset(f, 0, sizeof *f);
+	f->first_ms = 1795430000000ull + rnd() % 600000;
+	f->last_ms = i % 50 == 0 ? f->first_ms - rnd() % 100 : f->first_ms + rnd() % 30000;
+	f->bytes = 40 + rnd() % 1500 + (i % 7 == 0 ? 1ull << (32 + i % 30) : 0);
+	f->packets = 1 + rnd() % 70000;
+	f->flows = 1;
+	ff_addr_from_v4(f->src_addr, 0x0a000000u + (uint32_t)(rnd() % 5000));
+	ff_addr_from_v4(f->dst_addr, 0xc0a80000u + (uint32_t)(rnd() % 300));
+	ff_addr_from_v4(f->exporter, 0x7f000001u + (uint32_t)(i % 2));
+	f->src_as = (uint32_t)rnd(); /* incompressible: stays unshuffled */
+	f->in_if = (uint32_t)(rnd() % 4);
+	f->sampling_rate = 1;
+	f->agent_ref = agent;
+	f->src_port = (uint16_t)rnd();
+	f->dst_port = i % 3 ? 443 : 53;
+	f->proto = i % 3 ? 6 : 17;
+	f->tcp_flags = (uint8_t)(i % 64);
+}
+
+static int cmp_flow(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(ff_flow));
+}
+
+typedef struct seg_fixture {
+	char dir[64];
+	ff_segment *s;
+	ff_flow *rows; /* as written, sorted by cmp_flow */
+	ff_flow *out;  /* as read, in file order */
+	size_t n;
+} seg_fixture;
+
+/* Writes rows as segment 1, opens it and reads every row back in file order. */
+static void write_read(seg_fixture *x, ff_flow *rows, size_t n)
+{
+	temp_dir(x->dir);
+	ff_segment_input in = {.id = 1, .rows = rows, .n_rows = n, .agents = agents,
+			       .n_agents = 3};
+	assert_int_equal(ff_segment_write(x->dir, &in), 0);
+	char path[128];
+	assert_int_equal(ff_segment_path(x->dir, 1, path, sizeof path), 0);
+	assert_int_equal(ff_segment_open(path, &x->s), 0);
+	assert_int_equal(ff_segment_verify(x->s), 0);
+	x->out = calloc(n ? n : 1, sizeof *x->out);
+	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
+	assert_non_null(x->out);
+	size_t at = 0;
+	for (size_t g = 0; g < ff_segment_groups(x->s); g++) {
+		long k = ff_segment_read_group(x->s, g, x->out + at, scratch);
+		assert_true(k > 0);
+		at += (size_t)k;
+	}
+	assert_int_equal(at, n);
+	free(scratch);
+	x->rows = rows;
+	x->n = n;
+}
+
+/* The rows read are exactly the rows written, as a set. */
+static void assert_same_rows(seg_fixture *x)
+{
+	ff_flow *sorted = malloc(x->n * sizeof *sorted);
+	assert_non_null(sorted);
+	memcpy(sorted, x->out, x->n * sizeof *sorted);
+	qsort(sorted, x->n, sizeof *sorted, cmp_flow);
+	qsort(x->rows, x->n, sizeof *x->rows, cmp_flow);
+	assert_memory_equal(sorted, x->rows, x->n * sizeof *sorted);
+	free(sorted);
+}
+
+static void fixture_free(seg_fixture *x)
+{
+	ff_segment_close(x->s);
+	free(x->out);
+	free(x->rows);
+	remove_all(x->dir);
+}
+
+static ff_segment_block_info block(const seg_fixture *x, size_t g, int col)
+{
+	ff_segment_block_info b;
+	assert_int_equal(ff_segment_block(x->s, g, col, &b), 0);
+	return b;
+}
+
+enum { COL_SRC = 5, COL_DST = 6, COL_BYTES = 2, COL_SRC_AS = 8, COL_PACKETS = 3 };
+
+static void ipv4_only_block(void **state)
+{
+	(void)state;
+	size_t n = GROUP + 500;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++)
+		make_row(&rows[i], i, 0);
+	seg_fixture x;
+	write_read(&x, rows, n);
+	assert_same_rows(&x);
+	for (size_t g = 0; g < 2; g++) {
+		ff_segment_block_info s = block(&x, g, COL_SRC), d = block(&x, g, COL_DST);
+		assert_int_equal(s.encoding, 3); /* IPv4 integers */
+		assert_int_equal(d.encoding, 3);
+		assert_int_equal(s.width, 2); /* 5000 addresses from 10.0.0.0 */
+		assert_true(d.width <= 2);
+		assert_int_equal(s.encoded_len, s.rows * s.width);
+	}
+	fixture_free(&x);
+}
+
+/* Group 0 (agent 0) has IPv6 sources among IPv4 ones; group 1 (agent 1) has none. */
+static void mixed_v4_v6_block(void **state)
+{
+	(void)state;
+	size_t n = 2 * GROUP;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++) {
+		make_row(&rows[i], i, i % 2);
+		if (i % 2 == 0 && i % 10 == 0)
+			v6_addr(rows[i].src_addr, rnd());
+	}
+	seg_fixture x;
+	write_read(&x, rows, n);
+	assert_same_rows(&x);
+	ff_segment_block_info s0 = block(&x, 0, COL_SRC), s1 = block(&x, 1, COL_SRC);
+	assert_int_equal(s0.encoding, 0); /* 16 raw bytes */
+	assert_int_equal(s0.width, 16);
+	assert_false(s0.shuffled);
+	assert_int_equal(s1.encoding, 3);
+	assert_int_equal(block(&x, 0, COL_DST).encoding, 3);
+	uint64_t lo, hi;
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, FF_SEGMENT_COL_SRC_ADDR, &lo, &hi), -1);
+	fixture_free(&x);
+}
+
+/* Every width from 0 to 8 bytes decodes exactly, packed plain or shuffled. */
+static void widths_and_shuffle(void **state)
+{
+	(void)state;
+	for (unsigned w = 0; w <= 8; w++) {
+		size_t n = 3000;
+		ff_flow *rows = malloc(n * sizeof *rows);
+		for (size_t i = 0; i < n; i++) {
+			make_row(&rows[i], i, 0);
+			uint64_t mask = w == 8 ? UINT64_MAX : (1ull << (8 * w)) - 1;
+			/* One value at the top of the range: the block needs all w bytes. */
+			rows[i].bytes = 7 + (i == 0 ? mask : rnd() & mask) - (w == 8 && i == 0 ? 7 : 0);
+			if (w == 0)
+				rows[i].bytes = 7;
+		}
+		seg_fixture x;
+		write_read(&x, rows, n);
+		assert_same_rows(&x);
+		assert_int_equal(block(&x, 0, COL_BYTES).width, w);
+		/* Random 32-bit values do not compress either way: kept plain. */
+		ff_segment_block_info b = block(&x, 0, COL_SRC_AS);
+		assert_int_equal(b.width, 4);
+		assert_false(b.shuffled);
+		/* Packet counts below 70000: a top byte of 0 or 1 that shuffling lines up. */
+		b = block(&x, 0, COL_PACKETS);
+		assert_int_equal(b.width, 3);
+		assert_true(b.shuffled);
+		fixture_free(&x);
+	}
+}
+
+/* Agents stay contiguous; within one, rows go by second of first_ms, then addresses. */
+static void sorted_rows(void **state)
+{
+	(void)state;
+	size_t n = GROUP + 7000;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++)
+		make_row(&rows[i], i, (uint32_t)(rnd() % 3)); /* agents interleaved */
+	seg_fixture x;
+	write_read(&x, rows, n);
+	assert_same_rows(&x);
+	for (size_t i = 1; i < n; i++) {
+		const ff_flow *a = &x.out[i - 1], *b = &x.out[i];
+		assert_true(a->agent_ref <= b->agent_ref);
+		if (a->agent_ref != b->agent_ref)
+			continue;
+		assert_true(a->first_ms / 1000 <= b->first_ms / 1000);
+		if (a->first_ms / 1000 == b->first_ms / 1000)
+			assert_true(memcmp(a->src_addr, b->src_addr, FF_ADDR_LEN) <= 0);
+	}
+	fixture_free(&x);
+}
+
+/* The bounds from the directory are the exact min and max of each group's values. */
+static void group_bounds(void **state)
+{
+	(void)state;
+	size_t n = GROUP + 3000;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++)
+		make_row(&rows[i], i, (uint32_t)(i % 2));
+	seg_fixture x;
+	write_read(&x, rows, n);
+	static const struct {
+		int bit;
+		size_t off, size;
+	} cols[] = {
+	    {FF_SEGMENT_COL_FIRST, offsetof(ff_flow, first_ms), 8},
+	    {FF_SEGMENT_COL_LAST, offsetof(ff_flow, last_ms), 8},
+	    {FF_SEGMENT_COL_BYTES, offsetof(ff_flow, bytes), 8},
+	    {FF_SEGMENT_COL_SRC_AS, offsetof(ff_flow, src_as), 4},
+	    {FF_SEGMENT_COL_AGENT, offsetof(ff_flow, agent_ref), 4},
+	    {FF_SEGMENT_COL_DST_PORT, offsetof(ff_flow, dst_port), 2},
+	    {FF_SEGMENT_COL_PROTO, offsetof(ff_flow, proto), 1},
+	};
+	for (size_t g = 0, at = 0; g < ff_segment_groups(x.s); g++) {
+		size_t k = g == 0 ? GROUP : n - GROUP;
+		for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+			uint64_t lo = UINT64_MAX, hi = 0, blo, bhi;
+			for (size_t i = at; i < at + k; i++) {
+				uint64_t v = 0;
+				memcpy(&v, (const uint8_t *)&x.out[i] + cols[c].off, cols[c].size);
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
+			assert_int_equal(ff_segment_group_bounds(x.s, g, cols[c].bit, &blo, &bhi), 0);
+			assert_int_equal(blo, lo);
+			assert_int_equal(bhi, hi);
+		}
+		at += k;
+	}
+	uint64_t lo, hi;
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, FF_SEGMENT_COL_DST_ADDR, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, FF_SEGMENT_COL_EXPORTER, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, 0, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, 3, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(x.s, 0, 1 << 20, &lo, &hi), -1);
+	assert_int_equal(ff_segment_group_bounds(x.s, 2, FF_SEGMENT_COL_FIRST, &lo, &hi), -1);
+	fixture_free(&x);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(ipv4_only_block),	    cmocka_unit_test(mixed_v4_v6_block),
+    cmocka_unit_test(widths_and_shuffle), cmocka_unit_test(sorted_rows),
+    cmocka_unit_test(group_bounds),
+};
+
+FF_TEST_MAIN(tests)
