@@ -1,6 +1,8 @@
 #include "agg_config.h"
 
 #include "ff_log.h"
+#include "ff_policy.h"
+#include "rollup.h"
 #include "http_api.h"
 
 #include <stdio.h>
@@ -30,6 +32,28 @@ static int ff_agg_check_endpoint(const char *v, char *err, size_t err_len)
 	if (strstr(v, "://") != NULL)
 		return 0;
 	snprintf(err, err_len, "'%s' is not a ZeroMQ endpoint (e.g. tcp://*:7470)", v);
+	return -1;
+}
+
+int ff_agg_rollup_keys(const char *text, uint32_t *keys, char *err, size_t err_len)
+{
+	if (strcmp(text, "none") == 0) {
+		*keys = 0;
+		return 0;
+	}
+	if (ff_policy_keys_parse(text, keys, err, err_len) != 0)
+		return -1;
+	*keys &= FF_ROLLUP_KEYS_ALL;
+	return 0;
+}
+
+static int ff_agg_check_rollup_keys(const char *v, char *err, size_t err_len)
+{
+	uint32_t keys;
+	char why[512];
+	if (ff_agg_rollup_keys(v, &keys, why, sizeof why) == 0)
+		return 0;
+	snprintf(err, err_len, "%s (or none)", why);
 	return -1;
 }
 
@@ -80,7 +104,35 @@ static const ff_option ff_agg_options[] = {
      .offset = offsetof(ff_agg_config, max_disk),
      .defval = "0",
      .metavar = "SIZE",
-     .help = "remove the oldest segments above this size, e.g. 50G; 0 for no bound"},
+     .help = "remove the oldest files above this size (raw segments before rollups), "
+	     "e.g. 50G; 0 for no bound"},
+    {.name = "rollup-keys",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, rollup_keys),
+     .defval = "all",
+     .validate = ff_agg_check_rollup_keys,
+     .metavar = "KEYS",
+     .help = "key fields the per-minute and per-hour rollups keep: all, none, or a "
+	     "list such as srcip,dstip,dstport,proto"},
+    {.name = "retain-minute",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, retain_minute_ms),
+     .defval = "0",
+     .metavar = "DURATION",
+     .help = "remove minute rollups whose newest flow is older, e.g. 30d; 0 keeps all"},
+    {.name = "retain-hour",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, retain_hour_ms),
+     .defval = "0",
+     .metavar = "DURATION",
+     .help = "remove hour rollups whose newest flow is older, e.g. 400d; 0 keeps all"},
+    {.name = "query-memory",
+     .type = FF_OPT_SIZE,
+     .offset = offsetof(ff_agg_config, query_memory),
+     .defval = "512M",
+     .min = 1u << 20,
+     .metavar = "SIZE",
+     .help = "memory a top-N query groups keys in; more keys are answered in partitions"},
 };
 
 static const ff_config_table ff_agg_table = {

@@ -19,6 +19,10 @@ typedef struct ff_agg_config {
 	uint64_t segment_window_ms; /* columnar store: length of a window */
 	uint64_t retain_ms;	    /* columnar store: keep segments this long; 0 forever */
 	uint64_t max_disk;	    /* columnar store: bytes on disk at most; 0 no bound */
+	char *rollup_keys;	    /* key fields rollups keep: "all", "none" or a list */
+	uint64_t retain_minute_ms;  /* minute rollups: keep this long; 0 forever */
+	uint64_t retain_hour_ms;    /* hour rollups: keep this long; 0 forever */
+	uint64_t query_memory;	    /* bytes a top-N query's group tables may use */
 } ff_agg_config;
 
 /*
@@ -30,5 +34,8 @@ typedef struct ff_agg_config {
 int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_t err_len);
 
 void ff_agg_config_free(ff_agg_config *c);
+
+/* The ff_field bits of a --rollup-keys value (0 for "none"); -1 with a message when bad. */
+int ff_agg_rollup_keys(const char *text, uint32_t *keys, char *err, size_t err_len);
 
 #endif

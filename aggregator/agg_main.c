@@ -88,10 +88,20 @@ static int ff_agg_open_store(ff_agg *a)
 		ff_log_error("out of memory");
 		return -1;
 	}
+	uint32_t keys = 0;
+	char err[512];
+	/* Checked when the config was read; this only converts. */
+	if (ff_agg_rollup_keys(a->cfg.rollup_keys, &keys, err, sizeof err) != 0) {
+		ff_log_error("--rollup-keys: %s", err);
+		return -1;
+	}
 	ff_store_columnar_config sc = {.data_dir = a->cfg.data_dir,
 				       .window_ms = a->cfg.segment_window_ms,
 				       .retain_ms = a->cfg.retain_ms,
-				       .max_bytes = a->cfg.max_disk};
+				       .max_bytes = a->cfg.max_disk,
+				       .rollup_keys = keys,
+				       .retain_minute_ms = a->cfg.retain_minute_ms,
+				       .retain_hour_ms = a->cfg.retain_hour_ms};
 	int rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
 		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
@@ -150,7 +160,8 @@ static int ff_agg_start(ff_agg *a)
 	ff_http_deps hd = {.store = a->store,
 			   .sessions = a->sessions,
 			   .ingest = a->ingest,
-			   .policy = a->http_policy};
+			   .policy = a->http_policy,
+			   .query_memory = a->cfg.query_memory};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;
 }

@@ -228,18 +228,22 @@ static json_t *ff_http_top_json(const ff_topn_query *q, const ff_http_scope *sc,
 		json_array_append_new(rows, ff_http_row_json(&res->rows[i]));
 	const ff_topn_total *t = &res->total;
 	json_t *doc = json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "stat", stat,
-	    "element", ff_element_name(q->element), "order", ff_order_name(q->order), "n",
-	    (json_int_t)q->n, "rows", rows, "total", "rows", (json_int_t)t->rows, "flows",
+	    "{s:s, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+	    "s:{s:I, s:I, s:I, s:I, s:I}}",
+	    "stat", stat, "element", ff_element_name(q->element), "order", ff_order_name(q->order),
+	    "n", (json_int_t)q->n, "rows", rows, "total", "rows", (json_int_t)t->rows, "flows",
 	    (json_int_t)t->flows, "packets", (json_int_t)t->packets, "bytes", (json_int_t)t->bytes,
 	    "records", (json_int_t)t->records, "first_ms", (json_int_t)t->first_ms, "last_ms",
-	    (json_int_t)t->last_ms);
+	    (json_int_t)t->last_ms, "read", "segments", (json_int_t)t->read.segments,
+	    "minute_rollups", (json_int_t)t->read.minute_rollups, "hour_rollups",
+	    (json_int_t)t->read.hour_rollups, "passes", (json_int_t)t->passes, "partitions",
+	    (json_int_t)t->partitions);
 	return ff_http_scope_json(doc, sc);
 }
 
 static void ff_http_top(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
-	ff_topn_query q = {0};
+	ff_topn_query q = {.mem_limit = (size_t)h->deps.query_memory};
 	ff_http_scope sc;
 	char err[512];
 	if (ff_http_scope_params(params, &sc, err, sizeof err) != 0 ||
@@ -374,7 +378,11 @@ static int ff_http_series_params(const struct evkeyvalq *params, const ff_http_s
 			 bin);
 		return -1;
 	}
-	q->until_ms = sc->until_ms ? sc->until_ms : now;
+	/*
+	 * Without an end the series runs to the end of the current bin, so that
+	 * it ends on a bin boundary and rollups can answer it (query_series.c).
+	 */
+	q->until_ms = sc->until_ms ? sc->until_ms : now - now % q->bin_ms + q->bin_ms - 1;
 	q->since_ms = sc->since_ms ? sc->since_ms
 		      : q->until_ms > FF_HTTP_DEFAULT_SPAN_MS ? q->until_ms - FF_HTTP_DEFAULT_SPAN_MS
 							       : 0;

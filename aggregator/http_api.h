@@ -25,6 +25,7 @@ typedef struct ff_http_deps {
 	ff_sessions *sessions;
 	const ff_ingest *ingest; /* for the store health of /healthz */
 	ff_http_policy *policy;	 /* the /api/v1/policy endpoints (http_policy.h); may be NULL */
+	uint64_t query_memory;	 /* bytes a top-N's group tables may use; 0: the default */
 } ff_http_deps;
 
 /*

@@ -412,6 +412,8 @@ static void *ff_ingest_main(void *arg)
 		int rc = zmq_poll(&it, 1, FF_INGEST_POLL_MS);
 		if (rc < 0 && zmq_errno() == ETERM)
 			break;
+		if (rc == 0)
+			(void)ff_store_tick(ing->deps.store); /* the store logs and counts failures */
 		if (rc <= 0)
 			continue;
 		for (int i = 0; i < FF_INGEST_BURST && !atomic_load(&ing->stop); i++) {

@@ -147,9 +147,13 @@ int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
 	if (q->limit == 0 || q->limit > FF_FLOWS_MAX_LIMIT)
 		return -1;
 	ff_flows_ctx x = {.q = q};
+	/* Rows carry whole records, so every field is read; rollups would merge them. */
 	ff_store_range range = {.since_ms = q->since_ms,
 				.until_ms = q->until_ms ? q->until_ms : UINT64_MAX,
-				.agent = q->agent};
+				.agent = q->agent,
+				.fields = 0,
+				.filter = q->filter,
+				.rollup_bin_ms = 0};
 	ff_store_scan_range(store, &range, ff_flows_scan_batch, &x);
 	if (!x.failed)
 		out->rows = malloc((x.n ? x.n : 1) * sizeof *out->rows);

@@ -1,5 +1,7 @@
 #include "query_series.h"
 
+#include "query_topn.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,26 @@ static int ff_series_scan_batch(void *arg, const ff_batch *b)
 	return 0;
 }
 
+/*
+ * Whether rollup rows of bins up to bin_ms answer as the raw records would:
+ * a row counts whole in the bin of its first_ms, as its records do when its
+ * bin lies inside one series bin (the store's part), and a filter reading no
+ * counters, times or TCP flags (summed, widened, ORed in a rollup row)
+ * judges the row as it judges each of its records.
+ */
+static bool ff_series_rollups_answer(const ff_series_query *q)
+{
+	uint32_t reads = ff_filter_fields(q->filter);
+	/*
+	 * A rollup row counts when its earliest first_ms is at or before
+	 * until_ms; its other records are in the same rollup bin, so they are
+	 * too only when until_ms ends a series bin (which ends a rollup bin).
+	 */
+	bool until_ok = q->until_ms == UINT64_MAX || (q->until_ms + 1) % q->bin_ms == 0;
+	return until_ok &&
+	       !(reads & (FF_FILTER_READS_COUNTERS | FF_FILTER_READS_TIMES | FF_FIELD_TCP_FLAGS));
+}
+
 int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out)
 {
 	memset(out, 0, sizeof *out);
@@ -75,7 +97,13 @@ int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *o
 	 * record counted by its start may end after until_ms, so only the lower
 	 * bound is handed down.
 	 */
-	ff_store_range range = {.since_ms = q->since_ms, .until_ms = UINT64_MAX, .agent = q->agent};
+	ff_store_range range = {.since_ms = q->since_ms,
+				.until_ms = UINT64_MAX,
+				.agent = q->agent,
+				.fields = FF_STORE_F_TIMES | FF_STORE_F_COUNTERS |
+					  ff_topn_filter_store_fields(q->filter),
+				.filter = q->filter,
+				.rollup_bin_ms = ff_series_rollups_answer(q) ? q->bin_ms : 0};
 	ff_store_scan_range(store, &range, ff_series_scan_batch, &x);
 	return 0;
 }

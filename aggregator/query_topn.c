@@ -3,6 +3,7 @@
 #include "ff_flow.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,12 +46,23 @@ typedef struct ff_topn_group {
  * counters next to the key: a query probes it once or twice per record,
  * which made ff_hmap's general hashing and memcmp a third of a top-N.
  */
+/*
+ * The bytes the group tables of one pass may hold, shared by its threads:
+ * a table takes its share before it grows and gives it back when freed.
+ */
+typedef struct ff_topn_budget {
+	_Atomic size_t used;
+	size_t limit;
+} ff_topn_budget;
+
 typedef struct ff_topn_table {
 	size_t words; /* of a key, its length rounded up to 8 bytes */
 	size_t stride;
 	size_t cap; /* power of two */
 	size_t count;
-	uint8_t *slots; /* [hash][ff_topn_counts][key words] each */
+	uint8_t *slots;		/* [hash][ff_topn_counts][key words] each */
+	ff_topn_budget *budget; /* NULL: unlimited */
+	bool over;		/* a growth was refused by the budget */
 } ff_topn_table;
 
 #define FF_TOPN_SLOT_KEY (8 + sizeof(ff_topn_counts))
@@ -70,18 +82,39 @@ static uint64_t ff_topn_hash(const void *key, size_t words)
 	return h == 0 ? 1 : h;
 }
 
-static int ff_topn_table_init(ff_topn_table *t, size_t key_len, size_t cap)
+/* Takes `bytes` from the budget; false (and nothing taken) when they are not there. */
+static bool ff_topn_budget_take(ff_topn_budget *b, size_t bytes)
 {
-	t->words = (key_len + 7) / 8;
-	t->stride = FF_TOPN_SLOT_KEY + 8 * t->words;
-	t->cap = cap;
-	t->count = 0;
+	size_t before = atomic_fetch_add(&b->used, bytes);
+	if (before + bytes <= b->limit && before + bytes >= before)
+		return true;
+	atomic_fetch_sub(&b->used, bytes);
+	return false;
+}
+
+static size_t ff_topn_stride(size_t key_len)
+{
+	return FF_TOPN_SLOT_KEY + 8 * ((key_len + 7) / 8);
+}
+
+/* A table's first slots are charged to the budget but never refused: they are its floor. */
+static int ff_topn_table_init(ff_topn_table *t, size_t key_len, size_t cap,
+			      ff_topn_budget *budget)
+{
+	*t = (ff_topn_table){.words = (key_len + 7) / 8, .stride = ff_topn_stride(key_len),
+			     .cap = cap, .budget = budget};
 	t->slots = calloc(cap, t->stride);
-	return t->slots != NULL ? 0 : -1;
+	if (t->slots == NULL)
+		return -1;
+	if (budget != NULL)
+		atomic_fetch_add(&budget->used, cap * t->stride);
+	return 0;
 }
 
 static void ff_topn_table_free(ff_topn_table *t)
 {
+	if (t->slots != NULL && t->budget != NULL)
+		atomic_fetch_sub(&t->budget->used, t->cap * t->stride);
 	free(t->slots);
 	t->slots = NULL;
 }
@@ -99,14 +132,23 @@ static uint8_t *ff_topn_table_probe(const ff_topn_table *t, const void *key, uin
 	}
 }
 
+/* Doubles the table; -1 when out of memory or refused by the budget (then t->over). */
 static int ff_topn_table_grow(ff_topn_table *t)
 {
-	ff_topn_table old = *t;
-	if (ff_topn_table_init(t, 8 * old.words, old.cap * 2) != 0) {
-		*t = old;
+	size_t more = t->cap * t->stride;
+	if (t->budget != NULL && !ff_topn_budget_take(t->budget, more)) {
+		t->over = true;
 		return -1;
 	}
-	t->count = old.count;
+	uint8_t *slots = calloc(t->cap * 2, t->stride);
+	if (slots == NULL) {
+		if (t->budget != NULL)
+			atomic_fetch_sub(&t->budget->used, more);
+		return -1;
+	}
+	ff_topn_table old = *t;
+	t->slots = slots;
+	t->cap *= 2;
 	for (size_t i = 0; i < old.cap; i++) {
 		const uint8_t *s = old.slots + i * old.stride;
 		uint64_t h;
@@ -118,13 +160,17 @@ static int ff_topn_table_grow(ff_topn_table *t)
 	return 0;
 }
 
-/* The counters of `key` (8 * words readable bytes), zeroed and *created set when new. */
-static ff_topn_counts *ff_topn_table_upsert(ff_topn_table *t, const void *key, int *created)
+/*
+ * The counters of `key` (8 * words readable bytes, hash `h` from
+ * ff_topn_hash()), zeroed and *created set when new; NULL when the table
+ * cannot grow (t->over tells the budget from a lack of memory).
+ */
+static ff_topn_counts *ff_topn_table_upsert(ff_topn_table *t, const void *key, uint64_t h,
+					    int *created)
 {
 	/* Load at most 1/2 keeps probes short. */
 	if ((t->count + 1) * 2 > t->cap && ff_topn_table_grow(t) != 0)
 		return NULL;
-	uint64_t h = ff_topn_hash(key, t->words);
 	uint8_t *s = ff_topn_table_probe(t, key, h);
 	uint64_t sh;
 	memcpy(&sh, s, 8);
@@ -156,6 +202,59 @@ static int ff_topn_table_next(const ff_topn_table *t, size_t *cursor, const void
 }
 
 /*
+ * A HyperLogLog sketch of the distinct keys (Flajolet et al. 2007): 4096
+ * one-byte registers, about 1.6% error, merged across threads by taking
+ * each register's maximum. Only a pass that ran out of room fills one, to
+ * size the partitions of the next passes.
+ */
+#define FF_TOPN_HLL_BITS 12
+#define FF_TOPN_HLL_REGS (1u << FF_TOPN_HLL_BITS)
+
+static void ff_topn_hll_add(uint8_t *regs, uint64_t h)
+{
+	/* Remixed (splitmix64's finalizer): the keys of one partition share bits of h. */
+	uint64_t g = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+	g = (g ^ (g >> 27)) * 0x94d049bb133111ebu;
+	g ^= g >> 31;
+	size_t i = (size_t)(g >> (64 - FF_TOPN_HLL_BITS));
+	uint64_t rest = g << FF_TOPN_HLL_BITS | 1u << (FF_TOPN_HLL_BITS - 1);
+	uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
+	if (rank > regs[i])
+		regs[i] = rank;
+}
+
+/* Natural logarithm of x >= 1, for the estimate's small range (no libm here). */
+static double ff_topn_ln(double x)
+{
+	int e = 0;
+	for (; x >= 2.0; x /= 2.0)
+		e++;
+	/* ln x = 2 atanh((x - 1) / (x + 1)); |s| <= 1/3, so a few terms suffice. */
+	double s = (x - 1) / (x + 1), s2 = s * s, term = s, sum = 0;
+	for (int k = 1; k < 40; k += 2) {
+		sum += term / k;
+		term *= s2;
+	}
+	return e * 0.6931471805599453 + 2 * sum;
+}
+
+static double ff_topn_hll_estimate(const uint8_t *regs)
+{
+	double m = FF_TOPN_HLL_REGS, sum = 0;
+	unsigned zeros = 0;
+	for (size_t i = 0; i < FF_TOPN_HLL_REGS; i++) {
+		uint64_t one = 1;
+		sum += 1.0 / (double)(one << (regs[i] < 63 ? regs[i] : 63));
+		zeros += regs[i] == 0;
+	}
+	double e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	/* Small range: linear counting of the empty registers is the better estimate. */
+	if (e <= 2.5 * m && zeros != 0)
+		e = m * ff_topn_ln(m / zeros);
+	return e;
+}
+
+/*
  * One scanning thread's state. Ports and protocols group in a direct-indexed
  * array (value, then one slot for the wildcard): far cheaper than hashing
  * for every record. Other elements group in a hash map keyed by the first
@@ -170,6 +269,11 @@ typedef struct ff_topn_ctx {
 	ff_topn_counts *direct; /* FF_TOPN_DIRECT_SLOTS, or NULL */
 	uint8_t *seen;		/* which direct slots hold a group */
 	ff_topn_total total;
+	/* Only keys whose hash has (h >> 32) & part_mask == part are grouped. */
+	uint32_t part, part_mask;
+	/* Once the budget refused a growth: the groups are dropped, keys only counted. */
+	uint8_t *hll;
+	ff_topn_counts discard; /* where the counters of keys not grouped go */
 	bool failed;
 } ff_topn_ctx;
 
@@ -313,10 +417,46 @@ static size_t ff_topn_slot(const ff_topn_key *k)
 	return (size_t)k->b[3] << 8 | k->b[4];
 }
 
+/* Every key in a table, into a sketch. */
+static void ff_topn_hll_add_table(uint8_t *regs, const ff_topn_table *t)
+{
+	for (size_t i = 0; t->slots != NULL && i < t->cap; i++) {
+		uint64_t h;
+		memcpy(&h, t->slots + i * t->stride, 8);
+		if (h != 0)
+			ff_topn_hll_add(regs, h);
+	}
+}
+
+/*
+ * The budget refused this thread's table: the pass cannot answer, so its
+ * groups are dropped (their memory returned) and the rest of the scan only
+ * counts the distinct keys, for sizing the partitions of the next passes.
+ */
+static int ff_topn_count_only(ff_topn_ctx *x)
+{
+	x->hll = calloc(FF_TOPN_HLL_REGS, 1);
+	if (x->hll == NULL)
+		return -1;
+	ff_topn_hll_add_table(x->hll, &x->groups);
+	ff_topn_table_free(&x->groups);
+	return 0;
+}
+
 static ff_topn_counts *ff_topn_group_of(ff_topn_ctx *x, const ff_topn_key *k, int *created)
 {
-	if (x->direct == NULL)
-		return ff_topn_table_upsert(&x->groups, k, created);
+	if (x->direct == NULL) {
+		uint64_t h = ff_topn_hash(k, x->groups.words);
+		if (((h >> 32) & x->part_mask) != x->part)
+			return &x->discard;
+		if (x->hll == NULL) {
+			ff_topn_counts *c = ff_topn_table_upsert(&x->groups, k, h, created);
+			if (c != NULL || !x->groups.over || ff_topn_count_only(x) != 0)
+				return c;
+		}
+		ff_topn_hll_add(x->hll, h);
+		return &x->discard;
+	}
 	size_t i = ff_topn_slot(k);
 	*created = !x->seen[i];
 	x->seen[i] = 1;
@@ -434,8 +574,11 @@ static void ff_topn_fill_row(enum ff_element el, const ff_topn_group *g, ff_topn
 	ff_topn_rates(&g->c, &r->pps, &r->bps, &r->bpp);
 }
 
-/* Sorts the groups and keeps the first n as rows. */
-static int ff_topn_rank(ff_topn_ctx *x, ff_topn_result *out)
+/*
+ * A pass's groups sorted, cut to the first n (all for n = 0): the rows its
+ * keys can contribute to the answer. Caller frees *out.
+ */
+static int ff_topn_rank(ff_topn_ctx *x, ff_topn_group **out, size_t *n_out)
 {
 	size_t n_groups = x->groups.count;
 	ff_topn_group *g = calloc(n_groups ? n_groups : 1, sizeof *g);
@@ -453,19 +596,86 @@ static int ff_topn_rank(ff_topn_ctx *x, ff_topn_result *out)
 	}
 	qsort(g, n_groups, sizeof *g, ff_topn_cmp);
 	size_t n = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
-	out->rows = calloc(n ? n : 1, sizeof *out->rows);
-	if (out->rows == NULL) {
-		free(g);
-		return -1;
+	if (n < n_groups) {
+		/* Later passes keep only these: give the rest back now. */
+		ff_topn_group *shrunk = realloc(g, (n ? n : 1) * sizeof *g);
+		g = shrunk != NULL ? shrunk : g;
 	}
-	for (i = 0; i < n; i++)
-		ff_topn_fill_row(x->q->element, &g[i], &out->rows[i]);
-	out->n_rows = n;
-	free(g);
+	*out = g;
+	*n_out = n;
 	return 0;
 }
 
-/* The record fields a query reads: everything when a filter may read any. */
+/* The best n groups of the passes so far, sorted. */
+typedef struct ff_topn_best {
+	ff_topn_group *g;
+	size_t n;
+} ff_topn_best;
+
+/*
+ * Adds a pass's sorted candidates (taking ownership of `g`). The order is
+ * total (metric, then key) and every key lives in one partition only, so
+ * the first n of all passes' first n are the first n of all groups.
+ */
+static int ff_topn_best_add(ff_topn_best *b, ff_topn_group *g, size_t n, size_t keep)
+{
+	if (b->g == NULL) {
+		b->g = g;
+		b->n = n;
+		return 0;
+	}
+	ff_topn_group *all = realloc(b->g, (b->n + n + 1) * sizeof *all);
+	if (all == NULL) {
+		free(g);
+		return -1;
+	}
+	memcpy(all + b->n, g, n * sizeof *g);
+	free(g);
+	b->g = all;
+	b->n += n;
+	qsort(all, b->n, sizeof *all, ff_topn_cmp);
+	if (keep != 0 && b->n > keep)
+		b->n = keep;
+	return 0;
+}
+
+static int ff_topn_fill_rows(const ff_topn_query *q, const ff_topn_best *b, ff_topn_result *out)
+{
+	out->rows = calloc(b->n ? b->n : 1, sizeof *out->rows);
+	if (out->rows == NULL)
+		return -1;
+	for (size_t i = 0; i < b->n; i++)
+		ff_topn_fill_row(q->element, &b->g[i], &out->rows[i]);
+	out->n_rows = b->n;
+	return 0;
+}
+
+uint32_t ff_topn_filter_store_fields(const ff_filter *filter)
+{
+	static const uint32_t map[][2] = {
+	    {FF_FIELD_SRC_ADDR, FF_STORE_F_SRC_ADDR},
+	    {FF_FIELD_DST_ADDR, FF_STORE_F_DST_ADDR},
+	    {FF_FIELD_SRC_PORT, FF_STORE_F_SRC_PORT},
+	    {FF_FIELD_DST_PORT, FF_STORE_F_DST_PORT},
+	    {FF_FIELD_PROTO, FF_STORE_F_PROTO},
+	    {FF_FIELD_TOS, FF_STORE_F_TOS},
+	    {FF_FIELD_IN_IF, FF_STORE_F_IN_IF},
+	    {FF_FIELD_OUT_IF, FF_STORE_F_OUT_IF},
+	    {FF_FIELD_SRC_AS, FF_STORE_F_SRC_AS},
+	    {FF_FIELD_DST_AS, FF_STORE_F_DST_AS},
+	    {FF_FIELD_EXPORTER, FF_STORE_F_EXPORTER},
+	    {FF_FIELD_TCP_FLAGS, FF_STORE_F_TCP_FLAGS},
+	    {FF_FILTER_READS_COUNTERS, FF_STORE_F_COUNTERS},
+	    {FF_FILTER_READS_TIMES, FF_STORE_F_TIMES},
+	};
+	uint32_t reads = ff_filter_fields(filter), fields = 0;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (reads & map[i][0])
+			fields |= map[i][1];
+	return fields;
+}
+
+/* The record fields a query reads: its element's, the counters, times, and the filter's. */
 static uint32_t ff_topn_fields(const ff_topn_query *q)
 {
 	static const uint32_t el_fields[] = {
@@ -484,16 +694,67 @@ static uint32_t ff_topn_fields(const ff_topn_query *q)
 	    [FF_EL_AGENT] = 0,
 	};
 	_Static_assert(FF_EL_COUNT == 13, "a new element needs its fields listed here");
-	if (q->filter != NULL || (size_t)q->element >= FF_EL_COUNT)
+	if ((size_t)q->element >= FF_EL_COUNT)
 		return 0;
-	uint32_t el = el_fields[q->element];
-	return FF_STORE_F_TIMES | FF_STORE_F_COUNTERS | el;
+	return FF_STORE_F_TIMES | FF_STORE_F_COUNTERS | el_fields[q->element] |
+	       ff_topn_filter_store_fields(q->filter);
 }
 
-static int ff_topn_ctx_init(ff_topn_ctx *x, const ff_topn_query *q)
+/*
+ * Whether rollup rows (store.h) answer the query as the raw records would.
+ * A rollup row merges one key's records of a time bin: counters summed,
+ * first/last widened, TCP flags ORed. Grouping sums and widens alike, so
+ * only a filter that reads counters, times or flags would judge the merged
+ * row differently from each of its records.
+ */
+static bool ff_topn_rollups_answer(const ff_topn_query *q)
 {
-	*x = (ff_topn_ctx){.q = q, .key_len = ff_topn_key_len(q->element)};
-	int rc = ff_topn_table_init(&x->groups, x->key_len, 4096);
+	uint32_t reads = ff_filter_fields(q->filter);
+	return !(reads & (FF_FILTER_READS_COUNTERS | FF_FILTER_READS_TIMES | FF_FIELD_TCP_FLAGS));
+}
+
+/* A pass groups the keys whose hash has (h >> 32) & (count - 1) == index. */
+typedef struct ff_topn_part {
+	uint32_t index, count; /* count: a power of two */
+} ff_topn_part;
+
+/* How a query's passes run: threads, and the tables' starting size and budget. */
+typedef struct ff_topn_plan {
+	size_t threads;
+	size_t cap0;   /* slots each thread's table starts with */
+	size_t stride; /* bytes per slot */
+	size_t limit;  /* bytes for all tables of a pass; SIZE_MAX: none */
+} ff_topn_plan;
+
+/* Scanning threads: the machine's cores, a few at most (each holds its own groups). */
+static size_t ff_topn_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > FF_TOPN_MAX_THREADS ? FF_TOPN_MAX_THREADS : (size_t)n;
+}
+
+static void ff_topn_plan_init(ff_topn_plan *p, const ff_topn_query *q)
+{
+	*p = (ff_topn_plan){.threads = ff_topn_threads(), .cap0 = 4096,
+			    .stride = ff_topn_stride(ff_topn_key_len(q->element)),
+			    .limit = SIZE_MAX};
+	/* Direct arrays are fixed; with n = 0 every group is in the answer anyway. */
+	if (ff_topn_is_direct(q->element) || q->n == 0)
+		return;
+	size_t limit = q->mem_limit ? q->mem_limit : FF_TOPN_DEFAULT_MEM_LIMIT;
+	while (p->cap0 > 64 && p->threads * p->cap0 * p->stride > limit)
+		p->cap0 /= 2;
+	size_t floor = p->threads * p->cap0 * p->stride;
+	p->limit = limit > floor ? limit : floor;
+}
+
+static int ff_topn_ctx_init(ff_topn_ctx *x, const ff_topn_query *q, const ff_topn_plan *p,
+			    ff_topn_part part, ff_topn_budget *budget)
+{
+	*x = (ff_topn_ctx){.q = q, .key_len = ff_topn_key_len(q->element), .part = part.index,
+			   .part_mask = part.count - 1};
+	int rc = ff_topn_table_init(&x->groups, x->key_len, p->cap0,
+				    p->limit == SIZE_MAX ? NULL : budget);
 	if (ff_topn_is_direct(q->element)) {
 		x->direct = calloc(FF_TOPN_DIRECT_SLOTS, sizeof *x->direct);
 		x->seen = calloc(FF_TOPN_DIRECT_SLOTS, 1);
@@ -508,6 +769,7 @@ static void ff_topn_ctx_free(ff_topn_ctx *x)
 	ff_topn_table_free(&x->groups);
 	free(x->direct);
 	free(x->seen);
+	free(x->hll);
 }
 
 static void ff_topn_merge_counts(ff_topn_counts *d, const ff_topn_counts *c, bool created)
@@ -521,6 +783,9 @@ static void ff_topn_merge_counts(ff_topn_counts *d, const ff_topn_counts *c, boo
 		d->last_ms = c->last_ms;
 }
 
+/* A pass's tables outgrew the budget; distinct from -1, out of memory. */
+#define FF_TOPN_EOVER (-2)
+
 /* Moves the direct slots of `x` into its hash map, so ranking sees one kind of group. */
 static int ff_topn_fold_direct(ff_topn_ctx *x)
 {
@@ -530,7 +795,8 @@ static int ff_topn_fold_direct(ff_topn_ctx *x)
 		ff_topn_key k;
 		ff_topn_key_number(&k, (uint32_t)i, i == FF_TOPN_DIRECT_SLOTS - 1);
 		int created = 0;
-		ff_topn_counts *d = ff_topn_table_upsert(&x->groups, &k, &created);
+		ff_topn_counts *d = ff_topn_table_upsert(&x->groups, &k,
+							 ff_topn_hash(&k, x->groups.words), &created);
 		if (d == NULL)
 			return -1;
 		ff_topn_merge_counts(d, &x->direct[i], created);
@@ -538,7 +804,7 @@ static int ff_topn_fold_direct(ff_topn_ctx *x)
 	return 0;
 }
 
-/* Adds thread `src`'s groups and totals into `dst`. */
+/* Adds thread `src`'s groups and totals into `dst`: 0, -1 or FF_TOPN_EOVER. */
 static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
 {
 	size_t cur = 0;
@@ -546,9 +812,10 @@ static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
 	ff_topn_counts *v;
 	while (ff_topn_table_next(&src->groups, &cur, &k, &v)) {
 		int created = 0;
-		ff_topn_counts *d = ff_topn_table_upsert(&dst->groups, k, &created);
+		uint64_t h = ff_topn_hash(k, dst->groups.words);
+		ff_topn_counts *d = ff_topn_table_upsert(&dst->groups, k, h, &created);
 		if (d == NULL)
-			return -1;
+			return dst->groups.over ? FF_TOPN_EOVER : -1;
 		ff_topn_merge_counts(d, v, created);
 	}
 	ff_topn_total *t = &dst->total;
@@ -564,15 +831,13 @@ static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
 	return 0;
 }
 
-/* Scanning threads: the machine's cores, a few at most (each holds its own groups). */
-static size_t ff_topn_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > FF_TOPN_MAX_THREADS ? FF_TOPN_MAX_THREADS : (size_t)n;
-}
-
-/* Scans with one context per thread and merges them all into x[0]. */
-static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x, size_t n)
+/*
+ * Scans with one context per thread and merges them all into x[0]. Returns
+ * 0, -1, or FF_TOPN_EOVER when a table outgrew the budget (the scan still
+ * runs to its end then, counting keys for ff_topn_estimate()).
+ */
+static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x, size_t n,
+			ff_store_read *read)
 {
 	void *args[FF_TOPN_MAX_THREADS];
 	for (size_t i = 0; i < n; i++)
@@ -580,34 +845,169 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x,
 	ff_store_range range = {.since_ms = q->since_ms,
 				.until_ms = q->until_ms ? q->until_ms : UINT64_MAX,
 				.agent = q->agent,
-				.fields = ff_topn_fields(q)};
+				.fields = ff_topn_fields(q),
+				.filter = q->filter,
+				.rollup_bin_ms = ff_topn_rollups_answer(q) ? UINT64_MAX : 0,
+				.read = read};
 	/* A store error (out of memory for its buffers) would leave the answer partial. */
 	int rc = ff_store_scan_parallel(store, &range, ff_topn_scan_batch, args, n) < 0 ? -1 : 0;
-	for (size_t i = 0; i < n; i++)
+	bool over = false;
+	for (size_t i = 0; i < n; i++) {
+		over |= x[i].hll != NULL;
 		rc |= x[i].failed ? -1 : ff_topn_fold_direct(&x[i]);
-	for (size_t i = 1; rc == 0 && i < n; i++)
+	}
+	if (rc == 0 && over)
+		return FF_TOPN_EOVER;
+	for (size_t i = 1; rc == 0 && i < n; i++) {
 		rc = ff_topn_merge(&x[0], &x[i]);
+		/* Merged keys live in x[0] now: the budget gets their room back. */
+		if (rc == 0)
+			ff_topn_table_free(&x[i].groups);
+	}
 	return rc;
+}
+
+/* The distinct keys of a pass that outgrew its budget: the threads' sketches and tables. */
+static double ff_topn_estimate(const ff_topn_ctx *x, size_t n)
+{
+	uint8_t *regs = calloc(FF_TOPN_HLL_REGS, 1);
+	if (regs == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t r = 0; x[i].hll != NULL && r < FF_TOPN_HLL_REGS; r++)
+			if (x[i].hll[r] > regs[r])
+				regs[r] = x[i].hll[r];
+		ff_topn_hll_add_table(regs, &x[i].groups);
+	}
+	double keys = ff_topn_hll_estimate(regs);
+	free(regs);
+	return keys;
+}
+
+/* What one pass leaves: its candidate rows and totals, or, over budget, its keys. */
+typedef struct ff_topn_pass {
+	ff_topn_group *top; /* owned */
+	size_t n_top;
+	ff_topn_total total;
+	double keys;
+} ff_topn_pass;
+
+/* Runs one pass over partition `part`: 0, -1, or FF_TOPN_EOVER with out->keys. */
+static int ff_topn_pass_run(ff_store *store, const ff_topn_query *q, const ff_topn_plan *p,
+			    ff_topn_part part, ff_topn_pass *out)
+{
+	ff_topn_ctx x[FF_TOPN_MAX_THREADS];
+	ff_topn_budget budget = {.limit = p->limit};
+	atomic_init(&budget.used, 0);
+	size_t ready = 0;
+	int rc = 0;
+	ff_store_read read = {0};
+	memset(out, 0, sizeof *out);
+	for (; rc == 0 && ready < p->threads; ready++)
+		rc = ff_topn_ctx_init(&x[ready], q, p, part, &budget);
+	if (rc == 0)
+		rc = ff_topn_scan(store, q, x, p->threads, &read);
+	if (rc == FF_TOPN_EOVER)
+		out->keys = ff_topn_estimate(x, p->threads);
+	if (rc == 0)
+		rc = ff_topn_rank(&x[0], &out->top, &out->n_top);
+	if (rc == 0) {
+		out->total = x[0].total;
+		out->total.rows = x[0].groups.count;
+		out->total.read = read;
+	}
+	for (size_t i = 0; i < ready; i++)
+		ff_topn_ctx_free(&x[i]);
+	return rc;
+}
+
+/* Partitions waiting for their pass. */
+typedef struct ff_topn_parts {
+	ff_topn_part *p;
+	size_t n, cap;
+} ff_topn_parts;
+
+static int ff_topn_parts_push(ff_topn_parts *s, ff_topn_part part)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		ff_topn_part *p = realloc(s->p, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		s->p = p;
+		s->cap = cap;
+	}
+	s->p[s->n++] = part;
+	return 0;
+}
+
+/* Bytes the tables of a pass may reach for `keys` distinct keys: each thread may see them all. */
+static double ff_topn_need(const ff_topn_plan *p, double keys)
+{
+	double cap = (double)p->cap0;
+	while ((keys + 1) * 2 > cap)
+		cap *= 2;
+	return cap * (double)p->stride * (double)p->threads;
+}
+
+/*
+ * Replaces a partition that outgrew the budget by the k that should each
+ * fit (k a power of two, at least 2): with keys of hash bits
+ * index + i * count under the mask of count * k. A quarter is added to the
+ * estimate for its error and for records appended meanwhile.
+ */
+static int ff_topn_split(ff_topn_parts *todo, ff_topn_part part, double keys,
+			 const ff_topn_plan *p)
+{
+	uint64_t k = 2;
+	while ((uint64_t)part.count * k < FF_TOPN_MAX_PARTITIONS &&
+	       ff_topn_need(p, keys * 1.25 / (double)k) > (double)p->limit)
+		k *= 2;
+	if ((uint64_t)part.count * k > FF_TOPN_MAX_PARTITIONS)
+		return -1;
+	for (uint32_t i = 0; i < k; i++) {
+		ff_topn_part sub = {part.index + i * part.count, part.count * (uint32_t)k};
+		if (ff_topn_parts_push(todo, sub) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Takes a pass's rows (ownership too) and totals into the answer so far. */
+static int ff_topn_keep(ff_topn_best *best, ff_topn_pass *pass, size_t n, ff_topn_total *t)
+{
+	ff_topn_total sum = pass->total; /* record totals: every pass sees all records */
+	sum.rows += t->rows;
+	sum.passes = t->passes;
+	sum.partitions = t->partitions + 1;
+	*t = sum;
+	return ff_topn_best_add(best, pass->top, pass->n_top, n);
 }
 
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out)
 {
-	ff_topn_ctx x[FF_TOPN_MAX_THREADS];
-	size_t n = ff_topn_threads(), ready = 0;
-	int rc = 0;
+	ff_topn_plan plan;
+	ff_topn_parts todo = {0};
+	ff_topn_best best = {0};
 	memset(out, 0, sizeof *out);
-	for (; rc == 0 && ready < n; ready++)
-		rc = ff_topn_ctx_init(&x[ready], q);
-	if (rc == 0)
-		rc = ff_topn_scan(store, q, x, n);
-	if (rc == 0)
-		rc = ff_topn_rank(&x[0], out);
-	if (rc == 0) {
-		out->total = x[0].total;
-		out->total.rows = x[0].groups.count;
+	ff_topn_plan_init(&plan, q);
+	int rc = ff_topn_parts_push(&todo, (ff_topn_part){0, 1});
+	while (rc == 0 && todo.n > 0) {
+		ff_topn_part part = todo.p[--todo.n];
+		ff_topn_pass pass;
+		rc = ff_topn_pass_run(store, q, &plan, part, &pass);
+		out->total.passes++;
+		if (rc == FF_TOPN_EOVER)
+			rc = ff_topn_split(&todo, part, pass.keys, &plan);
+		else if (rc == 0)
+			rc = ff_topn_keep(&best, &pass, q->n, &out->total);
 	}
-	for (size_t i = 0; i < ready; i++)
-		ff_topn_ctx_free(&x[i]);
+	if (rc == 0)
+		rc = ff_topn_fill_rows(q, &best, out);
+	if (rc != 0)
+		memset(&out->total, 0, sizeof out->total);
+	free(best.g);
+	free(todo.p);
 	return rc;
 }
 

@@ -16,6 +16,26 @@
  * nfdump 1.7.1): a record counts when it lies wholly inside the window,
  * since_ms <= first_ms and last_ms <= until_ms, both ends inclusive.
  * A filter (ff_filter.h, nfdump's language) then selects among those.
+ *
+ * The store is asked only for the columns the element, the counters and the
+ * filter read, and, when the filter reads no counters, times or TCP flags,
+ * it may answer with rollup rows (store.h) instead of raw records.
+ *
+ * Memory: ports and protocols group in fixed arrays (about 2.7 MB per
+ * scanning thread). Other elements group in hash tables that grow with the
+ * number of distinct keys; their tables (all threads together) are kept
+ * under mem_limit by partitioning: when a scan would pass it, the query is
+ * rerun in P passes (P a power of two, sized from an estimate of the
+ * distinct keys, taken by finishing the first scan with a 4 KiB sketch),
+ * pass p grouping only the keys whose hash selects partition p and keeping
+ * its top n rows; the rows of the passes merge into exactly the answer one
+ * pass would give (same rows, order and totals; records appended while the
+ * passes run may be counted by later passes only). Each pass reads the
+ * store again. A partition that still does not fit is split further, up to
+ * FF_TOPN_MAX_PARTITIONS; past that the query fails. With n = 0 (every row)
+ * all groups are in the answer anyway, so the limit does not apply.
+ * A limit below the tables' starting size (n_threads x 64 slots of 48-72
+ * bytes) acts as that size.
  */
 
 #include "ff_element.h"
@@ -28,6 +48,12 @@
 /* Longest text form of a key, NUL included: an agent id is the longest. */
 #define FF_TOPN_KEY_STRLEN (FF_AGENT_ID_MAX + 1)
 
+/* Group-table memory of a query with mem_limit 0. */
+#define FF_TOPN_DEFAULT_MEM_LIMIT ((size_t)512 << 20)
+
+/* The most partitions a query is split into before it gives up. */
+#define FF_TOPN_MAX_PARTITIONS 4096u
+
 typedef struct ff_topn_query {
 	enum ff_element element;
 	enum ff_order order;
@@ -36,6 +62,7 @@ typedef struct ff_topn_query {
 	uint64_t since_ms; /* window start, unix ms; 0 for no lower bound */
 	uint64_t until_ms; /* window end, unix ms, inclusive; 0 for no upper bound */
 	const ff_filter *filter; /* only records it matches; NULL for all (borrowed) */
+	size_t mem_limit;	 /* bytes for the group tables; 0: FF_TOPN_DEFAULT_MEM_LIMIT */
 } ff_topn_query;
 
 typedef struct ff_topn_row {
@@ -55,9 +82,17 @@ typedef struct ff_topn_total {
 	uint64_t flows;
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t records; /* stored records the query covered */
+	/*
+	 * Rows the store handed out that the query covered: raw records, or
+	 * rollup rows where the store used rollups (one row, however many
+	 * records it merges, so flows is the figure to compare with nfdump).
+	 */
+	uint64_t records;
 	uint64_t first_ms; /* earliest first_ms of the covered records; 0 if none */
 	uint64_t last_ms;  /* latest last_ms of the covered records */
+	uint32_t passes;     /* scans of the store, those that ran out of room included */
+	uint32_t partitions; /* key partitions answered: 1 unless mem_limit was reached */
+	ff_store_read read;  /* files the (last) pass read: segments and rollups */
 } ff_topn_total;
 
 typedef struct ff_topn_result {
@@ -68,9 +103,17 @@ typedef struct ff_topn_result {
 
 /*
  * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory (nothing to free then).
+ * Returns 0 and fills *out, or -1 when out of memory or when the keys do
+ * not fit mem_limit even in FF_TOPN_MAX_PARTITIONS partitions (nothing to
+ * free then).
  */
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out);
+
+/*
+ * The FF_STORE_F_* bits of the record fields `filter` reads (NULL: none),
+ * for a query's ff_store_range.fields; the series query uses it too.
+ */
+uint32_t ff_topn_filter_store_fields(const ff_filter *filter);
 
 void ff_topn_result_free(ff_topn_result *r);
 

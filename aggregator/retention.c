@@ -4,16 +4,14 @@ static size_t ff_retention_by_age(const ff_retention_policy *p, const ff_retenti
 				  size_t n, uint64_t now_ms, bool *drop)
 {
 	size_t marked = 0;
-	if (p->retain_ms == 0 || now_ms < p->retain_ms)
-		return 0;
-	uint64_t horizon = now_ms - p->retain_ms;
 	/*
 	 * Every segment is judged by its own newest record rather than stopping
 	 * at the first young one: a late batch can make an older segment id hold
 	 * newer data than the next one.
 	 */
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].newest_ms < horizon) {
+		uint64_t retain = items[i].retain_ms ? items[i].retain_ms : p->retain_ms;
+		if (retain != 0 && now_ms >= retain && items[i].newest_ms < now_ms - retain) {
 			drop[i] = true;
 			marked++;
 		}

@@ -20,13 +20,15 @@ typedef struct ff_retention_policy {
 typedef struct ff_retention_item {
 	uint64_t newest_ms; /* the latest last_ms of the segment's records */
 	uint64_t bytes;	    /* the segment file's size */
+	uint64_t retain_ms; /* this item's age limit; 0: the policy's retain_ms */
 } ff_retention_item;
 
 /*
  * Decides which of `items` (sorted oldest first) go: drop[i] is set for
  * each. `other_bytes` is what the store holds beside these segments (the
  * journal), counted against max_bytes but never dropped here. Age first:
- * every segment whose newest record is older than now - retain_ms; then,
+ * every segment whose newest record is older than now minus its retain_ms (the
+ * item's, else the policy's; 0 keeps it); then,
  * while the total is above max_bytes, the oldest remaining ones.
  * Returns how many were marked.
  */

@@ -19,6 +19,7 @@
  */
 
 #include "ff_batch.h"
+#include "ff_filter.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +49,11 @@ typedef struct ff_store_stats {
 	uint64_t seals;	      /* windows sealed into segments since open */
 	uint64_t seal_errors; /* seals that failed (the window stays in the journal) */
 	uint64_t quarantined; /* damaged segments or journals moved aside */
-	uint64_t expired;     /* segments removed by retention since open */
+	uint64_t expired;     /* segments and rollups removed by retention since open */
+	uint64_t rollup_minute; /* minute rollup files */
+	uint64_t rollup_hour;	/* hour rollup files */
+	uint64_t rollup_bytes;	/* their bytes on disk (part of `bytes`) */
+	uint64_t rollup_errors; /* rollups that could not be built (retried at the next seal) */
 } ff_store_stats;
 
 /*
@@ -57,11 +62,33 @@ typedef struct ff_store_stats {
  * each record themselves. The time test is nfdump's -t: a record matches
  * when since_ms <= first_ms and last_ms <= until_ms.
  */
+/* What a scan read, by kind of file, for a query to report (ff_store_range.read). */
+typedef struct ff_store_read {
+	uint64_t segments;	 /* raw segments */
+	uint64_t minute_rollups; /* minute rollup files */
+	uint64_t hour_rollups;	 /* hour rollup files */
+} ff_store_read;
+
 typedef struct ff_store_range {
 	uint64_t since_ms;  /* 0: no lower bound */
 	uint64_t until_ms;  /* UINT64_MAX: no upper bound */
 	const char *agent;  /* only this agent's records; NULL for all (borrowed) */
 	uint32_t fields;    /* FF_STORE_F_* bits the caller reads; 0 for all */
+	/*
+	 * The filter the caller tests every record with (borrowed; NULL for
+	 * none): a store may skip row groups whose column bounds cannot match.
+	 */
+	const ff_filter *filter;
+	/*
+	 * 0: raw records only. Otherwise the caller also accepts rollup rows
+	 * (stored records merged per key over a time bin that divides this
+	 * many ms, UINT64_MAX for any bin; counters summed, first/last widened)
+	 * wherever the rollup keeps every field in `fields` and the rows answer
+	 * the window exactly.
+	 */
+	uint64_t rollup_bin_ms;
+	/* Optional, filled by stores that keep files (NULL: not wanted). */
+	ff_store_read *read;
 } ff_store_range;
 
 /*
@@ -112,6 +139,12 @@ typedef struct ff_store_ops {
 	 */
 	int (*scan_parallel)(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
 			     void *const *args, size_t n_args);
+	/*
+	 * Optional: called by the appending thread when it is idle (about every
+	 * 100 ms), so a store can seal a window whose time is over without
+	 * waiting for the next batch. Returns 0 or a negative ff_store_error.
+	 */
+	int (*tick)(ff_store *s);
 	void (*stats)(ff_store *s, ff_store_stats *out);
 	void (*close)(ff_store *s);
 } ff_store_ops;
@@ -154,6 +187,11 @@ static inline int ff_store_scan_parallel(ff_store *s, const ff_store_range *r,
 	if (s->ops->scan_parallel != NULL && n_args > 1)
 		return s->ops->scan_parallel(s, r, cb, args, n_args);
 	return ff_store_scan_range(s, r, cb, args[0]);
+}
+
+static inline int ff_store_tick(ff_store *s)
+{
+	return s->ops->tick != NULL ? s->ops->tick(s) : 0;
 }
 
 static inline void ff_store_get_stats(ff_store *s, ff_store_stats *out)

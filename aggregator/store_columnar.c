@@ -14,6 +14,8 @@
 #include "journal.h"
 #include "retention.h"
 #include "segment.h"
+#include "store_plan.h"
+#include "store_rollups.h"
 #include "store_window.h"
 
 #include <dirent.h>
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,30 +35,43 @@
 #include <unistd.h>
 
 #define FF_CS_PATH_MAX 4096
+/* Missing minute rollups built per seal and at open (each reads one segment back). */
+#define FF_CS_CATCHUP_PER_SEAL 4
 
 typedef struct ff_cseg {
 	ff_segment *seg;
 	uint64_t id;
+	enum ff_plan_kind kind;
 	atomic_bool bad; /* a scan found a damaged block: to be quarantined */
 } ff_cseg;
+
+/* The sealed files of one kind, sorted by id. */
+typedef struct ff_cs_list {
+	ff_cseg **v;
+	size_t n, cap;
+	uint64_t bytes;
+	const char *dir; /* borrowed from the store */
+} ff_cs_list;
 
 typedef struct ff_cstore {
 	ff_store base; /* first: an ff_cstore is an ff_store */
 	ff_store_columnar_config cfg;
-	char *dir, *seg_dir, *q_dir, *jnl_path;
+	char *dir, *seg_dir, *q_dir, *jnl_path, *roll_dir, *min_dir, *hour_dir;
 	int lock_fd;
 	ff_journal *jnl;
 	bool jnl_stale; /* a seal succeeded but the journal reset failed */
 	pthread_rwlock_t lock;
 	/* Guarded by lock. */
 	ff_window *win;
-	ff_cseg **segs; /* sorted by id */
-	size_t n_segs, cap_segs;
-	uint64_t seg_batches, seg_records, seg_bytes;
+	ff_cs_list lists[3]; /* indexed by enum ff_plan_kind: raw, minute, hour */
+	uint64_t seg_batches, seg_records;
 	ff_store_stats st;
 	atomic_bool any_bad;
 	/* Appending thread only. */
 	uint64_t next_id;
+	/* Raw ids past the hour frontier whose minute rollup would not pay (not written). */
+	uint64_t *unpaid;
+	size_t n_unpaid, cap_unpaid;
 	/* During open only. */
 	ff_store_replay_fn replay;
 	void *replay_arg;
@@ -79,17 +95,25 @@ static bool ff_cs_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* --- the segment list --------------------------------------------------------- */
+/* --- the segment lists ------------------------------------------------------------ */
 
-static int ff_cs_add_seg(ff_cstore *cs, ff_segment *seg)
+static const char *const ff_cs_kind_name[] = {"segment", "minute rollup", "hour rollup"};
+
+static ff_cs_list *ff_cs_list_of(ff_cstore *cs, enum ff_plan_kind kind)
 {
-	if (cs->n_segs == cs->cap_segs) {
-		size_t cap = cs->cap_segs ? cs->cap_segs * 2 : 64;
-		ff_cseg **p = realloc(cs->segs, cap * sizeof *p);
+	return &cs->lists[kind];
+}
+
+static int ff_cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg)
+{
+	ff_cs_list *l = ff_cs_list_of(cs, kind);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		ff_cseg **p = realloc(l->v, cap * sizeof *p);
 		if (p == NULL)
 			return FF_STORE_ENOMEM;
-		cs->segs = p;
-		cs->cap_segs = cap;
+		l->v = p;
+		l->cap = cap;
 	}
 	ff_cseg *c = calloc(1, sizeof *c);
 	if (c == NULL)
@@ -97,31 +121,37 @@ static int ff_cs_add_seg(ff_cstore *cs, ff_segment *seg)
 	const ff_segment_meta *m = ff_segment_get_meta(seg);
 	c->seg = seg;
 	c->id = m->id;
+	c->kind = kind;
 	atomic_init(&c->bad, false);
 	/* Ids grow with time, so a new segment nearly always goes last. */
-	size_t i = cs->n_segs;
-	while (i > 0 && cs->segs[i - 1]->id > c->id) {
-		cs->segs[i] = cs->segs[i - 1];
+	size_t i = l->n;
+	while (i > 0 && l->v[i - 1]->id > c->id) {
+		l->v[i] = l->v[i - 1];
 		i--;
 	}
-	cs->segs[i] = c;
-	cs->n_segs++;
-	cs->seg_batches += m->n_batches;
-	cs->seg_records += m->rows;
-	cs->seg_bytes += m->file_bytes;
+	l->v[i] = c;
+	l->n++;
+	l->bytes += m->file_bytes;
+	if (kind == FF_PLAN_RAW) {
+		cs->seg_batches += m->n_batches;
+		cs->seg_records += m->rows;
+	}
 	return 0;
 }
 
-/* Takes segment i out of the list (caller holds the write lock) and returns it. */
-static ff_cseg *ff_cs_take_seg(ff_cstore *cs, size_t i)
+/* Takes entry i of a list out (caller holds the write lock) and returns it. */
+static ff_cseg *ff_cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i)
 {
-	ff_cseg *c = cs->segs[i];
+	ff_cs_list *l = ff_cs_list_of(cs, kind);
+	ff_cseg *c = l->v[i];
 	const ff_segment_meta *m = ff_segment_get_meta(c->seg);
-	memmove(cs->segs + i, cs->segs + i + 1, (cs->n_segs - i - 1) * sizeof *cs->segs);
-	cs->n_segs--;
-	cs->seg_batches -= m->n_batches;
-	cs->seg_records -= m->rows;
-	cs->seg_bytes -= m->file_bytes;
+	memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof *l->v);
+	l->n--;
+	l->bytes -= m->file_bytes;
+	if (kind == FF_PLAN_RAW) {
+		cs->seg_batches -= m->n_batches;
+		cs->seg_records -= m->rows;
+	}
 	return c;
 }
 
@@ -129,6 +159,13 @@ static void ff_cs_free_seg(ff_cseg *c)
 {
 	ff_segment_close(c->seg);
 	free(c);
+}
+
+/* The name a file of this kind gets in quarantine/, so kinds never collide there. */
+static void ff_cs_quarantine_name(enum ff_plan_kind kind, uint64_t id, char *buf, size_t len)
+{
+	static const char *const prefix[] = {"", "minute-", "hour-"};
+	snprintf(buf, len, "%sseg-%016" PRIx64 ".ffs", prefix[kind], id);
 }
 
 /* Moves a damaged file into quarantine/ under its own name (plus a time when taken). */
@@ -148,88 +185,109 @@ static void ff_cs_quarantine(ff_cstore *cs, const char *path, const char *name, 
 		     path, why, to);
 }
 
-/* Quarantines every segment a scan found damaged. */
+/* Quarantines every segment or rollup a scan found damaged. */
 static void ff_cs_quarantine_bad(ff_cstore *cs)
 {
 	if (!atomic_exchange(&cs->any_bad, false))
 		return;
 	pthread_rwlock_wrlock(&cs->lock);
-	for (size_t i = cs->n_segs; i-- > 0;) {
-		if (!atomic_load(&cs->segs[i]->bad))
-			continue;
-		ff_cseg *c = ff_cs_take_seg(cs, i);
-		char path[FF_CS_PATH_MAX], name[64];
-		ff_segment_path(cs->seg_dir, c->id, path, sizeof path);
-		snprintf(name, sizeof name, "%s", strrchr(path, '/') + 1);
-		ff_cs_quarantine(cs, path, name, ff_segment_strerror(FF_SEG_EBLOCK));
-		ff_cs_free_seg(c);
+	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
+		ff_cs_list *l = ff_cs_list_of(cs, k);
+		for (size_t i = l->n; i-- > 0;) {
+			if (!atomic_load(&l->v[i]->bad))
+				continue;
+			ff_cseg *c = ff_cs_take_seg(cs, k, i);
+			char path[FF_CS_PATH_MAX], name[64];
+			ff_segment_path(l->dir, c->id, path, sizeof path);
+			ff_cs_quarantine_name(k, c->id, name, sizeof name);
+			ff_cs_quarantine(cs, path, name, ff_segment_strerror(FF_SEG_EBLOCK));
+			ff_cs_free_seg(c);
+		}
 	}
 	pthread_rwlock_unlock(&cs->lock);
 }
 
 /* --- retention ------------------------------------------------------------------ */
 
-/* Removes the segments whose ids are listed; their files are deleted. */
-static void ff_cs_expire(ff_cstore *cs, const uint64_t *ids, size_t n)
+/* Removes the listed entries (index into the concatenation raw, minute, hour). */
+static void ff_cs_expire(ff_cstore *cs, const ff_cseg *const *gone, size_t n)
 {
 	pthread_rwlock_wrlock(&cs->lock);
-	for (size_t i = cs->n_segs; i-- > 0;) {
-		bool hit = false;
-		for (size_t k = 0; k < n && !hit; k++)
-			hit = cs->segs[i]->id == ids[k];
-		if (!hit)
-			continue;
-		ff_cseg *c = ff_cs_take_seg(cs, i);
-		char path[FF_CS_PATH_MAX];
-		ff_segment_path(cs->seg_dir, c->id, path, sizeof path);
-		if (unlink(path) != 0)
-			ff_log_errno(FF_LOG_ERROR, errno, "store: retention: unlink(%s) failed", path);
-		ff_cs_free_seg(c);
-		cs->st.expired++;
+	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
+		ff_cs_list *l = ff_cs_list_of(cs, k);
+		for (size_t i = l->n; i-- > 0;) {
+			bool hit = false;
+			for (size_t j = 0; j < n && !hit; j++)
+				hit = l->v[i] == gone[j];
+			if (!hit)
+				continue;
+			ff_cseg *c = ff_cs_take_seg(cs, k, i);
+			char path[FF_CS_PATH_MAX];
+			ff_segment_path(l->dir, c->id, path, sizeof path);
+			if (unlink(path) != 0)
+				ff_log_errno(FF_LOG_ERROR, errno, "store: retention: unlink(%s) failed",
+					     path);
+			ff_cs_free_seg(c);
+			cs->st.expired++;
+		}
 	}
 	pthread_rwlock_unlock(&cs->lock);
 }
 
-/* The list as retention sees it; *ids and *items are malloc'd. */
-static size_t ff_cs_retention_items(ff_cstore *cs, uint64_t **ids, ff_retention_item **items)
+/*
+ * Every sealed file as retention sees it, raw segments first, then minute,
+ * then hour rollups, each oldest first: --max-disk removes raw data before
+ * the summaries that keep the history. *segs and *items are malloc'd.
+ */
+static size_t ff_cs_retention_items(ff_cstore *cs, ff_cseg ***segs, ff_retention_item **items)
 {
+	const uint64_t retain[] = {cs->cfg.retain_ms, cs->cfg.retain_minute_ms,
+				   cs->cfg.retain_hour_ms};
 	pthread_rwlock_rdlock(&cs->lock);
-	size_t n = cs->n_segs;
-	*ids = calloc(n ? n : 1, sizeof **ids);
+	size_t n = 0, k = 0;
+	for (int kind = FF_PLAN_RAW; kind <= FF_PLAN_HOUR; kind++)
+		n += cs->lists[kind].n;
+	*segs = calloc(n ? n : 1, sizeof **segs);
 	*items = calloc(n ? n : 1, sizeof **items);
-	for (size_t i = 0; *ids != NULL && *items != NULL && i < n; i++) {
-		const ff_segment_meta *m = ff_segment_get_meta(cs->segs[i]->seg);
-		(*ids)[i] = m->id;
-		(*items)[i] = (ff_retention_item){.newest_ms = m->max_last_ms,
-						  .bytes = m->file_bytes};
+	for (int kind = FF_PLAN_RAW; *segs != NULL && *items != NULL && kind <= FF_PLAN_HOUR;
+	     kind++) {
+		for (size_t i = 0; i < cs->lists[kind].n; i++, k++) {
+			ff_cseg *c = cs->lists[kind].v[i];
+			const ff_segment_meta *m = ff_segment_get_meta(c->seg);
+			(*segs)[k] = c;
+			(*items)[k] = (ff_retention_item){.newest_ms = m->max_last_ms,
+							  .bytes = m->file_bytes,
+							  .retain_ms = retain[kind]};
+		}
 	}
 	pthread_rwlock_unlock(&cs->lock);
-	return *ids != NULL && *items != NULL ? n : 0;
+	return *segs != NULL && *items != NULL ? n : 0;
 }
 
-/* Applies --retain and --max-disk; called by the appending thread only. */
+/* Applies --retain, --retain-minute, --retain-hour and --max-disk; appending thread only. */
 static void ff_cs_retention(ff_cstore *cs, uint64_t now)
 {
-	ff_retention_policy p = {.retain_ms = cs->cfg.retain_ms, .max_bytes = cs->cfg.max_bytes};
+	ff_retention_policy p = {.max_bytes = cs->cfg.max_bytes};
+	bool any_age = cs->cfg.retain_ms || cs->cfg.retain_minute_ms || cs->cfg.retain_hour_ms;
 	/* While the journal still names a sealed segment, that segment must stay. */
-	if ((p.retain_ms == 0 && p.max_bytes == 0) || cs->jnl_stale)
+	if ((!any_age && p.max_bytes == 0) || cs->jnl_stale)
 		return;
-	uint64_t *ids;
+	ff_cseg **segs;
 	ff_retention_item *items;
-	size_t n = ff_cs_retention_items(cs, &ids, &items);
+	size_t n = ff_cs_retention_items(cs, &segs, &items);
 	bool *drop = calloc(n ? n : 1, sizeof *drop);
 	if (drop != NULL && n > 0) {
 		size_t k = ff_retention_select(&p, items, n, ff_journal_bytes(cs->jnl), now, drop);
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
 			if (drop[i])
-				ids[m++] = ids[i];
+				segs[m++] = segs[i];
 		if (k > 0) {
-			ff_log_info("store: retention removes %zu of %zu segments", k, n);
-			ff_cs_expire(cs, ids, m);
+			ff_log_info("store: retention removes %zu of %zu files", k, n);
+			ff_cs_expire(cs, (const ff_cseg *const *)segs, m);
 		}
 	}
-	free(ids);
+	free(segs);
 	free(items);
 	free(drop);
 }
@@ -263,15 +321,22 @@ static int ff_cs_paths(ff_cstore *cs, const char *data_dir)
 	cs->seg_dir = ff_cs_join(data_dir, "segments");
 	cs->q_dir = ff_cs_join(data_dir, "quarantine");
 	cs->jnl_path = ff_cs_join(data_dir, "journal.ffj");
-	if (cs->dir == NULL || cs->seg_dir == NULL || cs->q_dir == NULL || cs->jnl_path == NULL) {
+	cs->roll_dir = ff_cs_join(data_dir, "rollups");
+	cs->min_dir = cs->roll_dir ? ff_cs_join(cs->roll_dir, "minute") : NULL;
+	cs->hour_dir = cs->roll_dir ? ff_cs_join(cs->roll_dir, "hour") : NULL;
+	if (cs->dir == NULL || cs->seg_dir == NULL || cs->q_dir == NULL || cs->jnl_path == NULL ||
+	    cs->min_dir == NULL || cs->hour_dir == NULL) {
 		ff_log_error("store: data dir path too long: %s", data_dir);
 		return FF_STORE_EIO;
 	}
-	int rc = ff_cs_mkdir(cs->dir);
-	if (rc == 0)
-		rc = ff_cs_mkdir(cs->seg_dir);
-	if (rc == 0)
-		rc = ff_cs_mkdir(cs->q_dir);
+	cs->lists[FF_PLAN_RAW].dir = cs->seg_dir;
+	cs->lists[FF_PLAN_MINUTE].dir = cs->min_dir;
+	cs->lists[FF_PLAN_HOUR].dir = cs->hour_dir;
+	const char *dirs[] = {cs->dir, cs->seg_dir, cs->q_dir, cs->roll_dir, cs->min_dir,
+			      cs->hour_dir};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++)
+		rc = ff_cs_mkdir(dirs[i]);
 	return rc;
 }
 
@@ -317,16 +382,26 @@ static int ff_cs_replay_seg(ff_cstore *cs, const ff_segment *seg)
 	return 0;
 }
 
-/* Opens one listed segment; a damaged one is quarantined, never fatal. */
-static int ff_cs_load_one(ff_cstore *cs, const char *name, uint64_t id)
+/* A segment file that is not what its directory and name say. */
+static bool ff_cs_misplaced(const ff_segment_meta *m, enum ff_plan_kind kind, uint64_t id)
 {
-	char path[FF_CS_PATH_MAX];
+	static const enum ff_segment_kind want[] = {FF_SEGMENT_RAW, FF_SEGMENT_MINUTE,
+						    FF_SEGMENT_HOUR};
+	return m->id != id || m->kind != want[kind] || m->covers_first != id ||
+	       m->covers_last < m->covers_first;
+}
+
+/* Opens one listed segment or rollup; a damaged one is quarantined, never fatal. */
+static int ff_cs_load_one(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
+{
+	char path[FF_CS_PATH_MAX], name[64];
 	ff_segment *seg = NULL;
-	ff_segment_path(cs->seg_dir, id, path, sizeof path);
+	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
+	ff_cs_quarantine_name(kind, id, name, sizeof name);
 	int rc = ff_segment_open(path, &seg);
-	if (rc == 0 && ff_segment_get_meta(seg)->id != id)
+	if (rc == 0 && ff_cs_misplaced(ff_segment_get_meta(seg), kind, id))
 		rc = FF_SEG_EFORMAT;
-	if (rc == 0)
+	if (rc == 0 && kind == FF_PLAN_RAW)
 		rc = ff_cs_replay_seg(cs, seg);
 	if (rc == FF_SEG_ENOMEM || rc == FF_SEG_EIO) {
 		ff_segment_close(seg);
@@ -337,7 +412,7 @@ static int ff_cs_load_one(ff_cstore *cs, const char *name, uint64_t id)
 		ff_cs_quarantine(cs, path, name, ff_segment_strerror(rc));
 		return 0;
 	}
-	rc = ff_cs_add_seg(cs, seg);
+	rc = ff_cs_add_seg(cs, kind, seg);
 	if (rc != 0)
 		ff_segment_close(seg);
 	return rc;
@@ -361,11 +436,12 @@ static uint64_t ff_cs_max_id(const char *dir)
 	return max;
 }
 
-static int ff_cs_load_segments(ff_cstore *cs)
+static int ff_cs_load_dir(ff_cstore *cs, enum ff_plan_kind kind)
 {
-	DIR *d = opendir(cs->seg_dir);
+	const char *dir = cs->lists[kind].dir;
+	DIR *d = opendir(dir);
 	if (d == NULL) {
-		ff_log_errno(FF_LOG_ERROR, errno, "store: opendir(%s) failed", cs->seg_dir);
+		ff_log_errno(FF_LOG_ERROR, errno, "store: opendir(%s) failed", dir);
 		return FF_STORE_EIO;
 	}
 	int rc = 0;
@@ -375,15 +451,23 @@ static int ff_cs_load_segments(ff_cstore *cs)
 		size_t len = strlen(e->d_name);
 		if (len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0) {
 			/* A seal interrupted before its rename: the journal still has it all. */
-			char *p = ff_cs_join(cs->seg_dir, e->d_name);
+			char *p = ff_cs_join(dir, e->d_name);
 			if (p != NULL)
 				unlink(p);
 			free(p);
 		} else if (ff_segment_parse_name(e->d_name, &id) == 0) {
-			rc = ff_cs_load_one(cs, e->d_name, id);
+			rc = ff_cs_load_one(cs, kind, id);
 		}
 	}
 	closedir(d);
+	return rc;
+}
+
+static int ff_cs_load_segments(ff_cstore *cs)
+{
+	int rc = 0;
+	for (int k = FF_PLAN_RAW; rc == 0 && k <= FF_PLAN_HOUR; k++)
+		rc = ff_cs_load_dir(cs, k);
 	uint64_t a = ff_cs_max_id(cs->seg_dir), b = ff_cs_max_id(cs->q_dir);
 	cs->next_id = (a > b ? a : b) + 1;
 	return rc;
@@ -456,6 +540,7 @@ static int ff_cs_open_journal(ff_cstore *cs)
 }
 
 static void ff_cs_close(ff_store *base);
+static void ff_cs_rollup_catchup(ff_cstore *cs, size_t budget);
 
 static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 {
@@ -468,6 +553,7 @@ static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 		rc = ff_cs_open_journal(cs);
 	if (rc != 0)
 		return rc;
+	ff_cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
 	ff_cs_retention(cs, ff_cs_now_ms());
 	return 0;
 }
@@ -504,6 +590,233 @@ static int ff_cs_open_default(const char *data_dir, ff_store_replay_fn replay, v
 	return ff_store_columnar_open(&cfg, replay, arg, out);
 }
 
+/* --- rollups ---------------------------------------------------------------------- */
+
+/* Opens and lists a rollup file just written; on failure it is removed again. */
+static int ff_cs_list_new(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
+{
+	char path[FF_CS_PATH_MAX];
+	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
+	ff_segment *seg = NULL;
+	int rc = ff_segment_open(path, &seg);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&cs->lock);
+		rc = ff_cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
+		pthread_rwlock_unlock(&cs->lock);
+	}
+	if (rc != 0) {
+		ff_segment_close(seg);
+		unlink(path);
+	}
+	return rc;
+}
+
+/* Logs and counts a rollup that could not be built; the next seal tries again. */
+static void ff_cs_rollup_failed(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, int rc)
+{
+	pthread_rwlock_wrlock(&cs->lock);
+	cs->st.rollup_errors++;
+	pthread_rwlock_unlock(&cs->lock);
+	ff_log_error("store: building the %s of segment %" PRIu64 " failed (%s); queries read "
+		     "the segment instead, and the next seal tries again",
+		     ff_cs_kind_name[kind], id, ff_segment_strerror(rc));
+}
+
+static bool ff_cs_unpaid(const ff_cstore *cs, uint64_t id)
+{
+	for (size_t i = 0; i < cs->n_unpaid; i++)
+		if (cs->unpaid[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Remembers that segment `id` has no minute rollup by design. Only in
+ * memory: after a restart the catch-up judges such a segment again, once.
+ */
+static void ff_cs_mark_unpaid(ff_cstore *cs, uint64_t id)
+{
+	if (cs->n_unpaid == cs->cap_unpaid) {
+		size_t cap = cs->cap_unpaid ? cs->cap_unpaid * 2 : 32;
+		uint64_t *p = realloc(cs->unpaid, cap * sizeof *p);
+		if (p == NULL)
+			return; /* judged again at the next seal: slower, never wrong */
+		cs->unpaid = p;
+		cs->cap_unpaid = cap;
+	}
+	cs->unpaid[cs->n_unpaid++] = id;
+	ff_log_debug("store: segment %" PRIu64 " gets no minute rollup: it would not halve "
+		     "the rows", id);
+}
+
+/* Forgets the ids an hour rollup now covers. */
+static void ff_cs_prune_unpaid(ff_cstore *cs, uint64_t frontier)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < cs->n_unpaid; i++)
+		if (cs->unpaid[i] > frontier)
+			cs->unpaid[m++] = cs->unpaid[i];
+	cs->n_unpaid = m;
+}
+
+/*
+ * Writes and lists the minute rollup `r` of segment `id` (of `source`
+ * rows), sealed and listed just before: never earlier, or a query would
+ * count the window twice, from the rollup and from the journal. `r` NULL:
+ * building it ran out of memory.
+ */
+static void ff_cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t source)
+{
+	if (r != NULL && !ff_rollups_pay(ff_rollup_rows(r), source)) {
+		ff_cs_mark_unpaid(cs, id);
+		return;
+	}
+	int rc = r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r)
+			   : FF_SEG_ENOMEM;
+	if (rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+	if (rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
+}
+
+/* The last raw id hour rollups cover (0 when none); caller holds the lock. */
+static uint64_t ff_cs_hour_frontier(const ff_cstore *cs)
+{
+	const ff_cs_list *h = &cs->lists[FF_PLAN_HOUR];
+	return h->n ? ff_segment_get_meta(h->v[h->n - 1]->seg)->covers_last : 0;
+}
+
+/* Index of the entry with `id` in a list, or -1; caller holds the lock. */
+static long ff_cs_find(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = 0, b = l->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (l->v[mid]->id < id)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < l->n && l->v[a]->id == id ? (long)a : -1;
+}
+
+/*
+ * Builds the minute rollup of the oldest raw segment past the hour frontier
+ * that has none (one left behind by a crash or a failed build). Returns 1
+ * when it built or tried one, 0 when none is missing.
+ */
+static int ff_cs_rollup_missing_minute(ff_cstore *cs)
+{
+	int tried = 0;
+	pthread_rwlock_rdlock(&cs->lock);
+	uint64_t frontier = ff_cs_hour_frontier(cs);
+	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
+	ff_cseg *todo = NULL;
+	for (size_t i = 0; todo == NULL && i < raw->n; i++)
+		if (raw->v[i]->id > frontier && !atomic_load(&raw->v[i]->bad) &&
+		    !ff_cs_unpaid(cs, raw->v[i]->id) &&
+		    ff_cs_find(&cs->lists[FF_PLAN_MINUTE], raw->v[i]->id) < 0)
+			todo = raw->v[i];
+	int rc = 0;
+	uint64_t id = todo != NULL ? todo->id : 0;
+	if (todo != NULL) {
+		/* Reading under the read lock keeps the segment from being quarantined meanwhile. */
+		rc = ff_rollups_write_from(cs->min_dir, FF_SEGMENT_MINUTE, cs->cfg.rollup_keys,
+					   &todo->seg, 1);
+		tried = 1;
+	}
+	pthread_rwlock_unlock(&cs->lock);
+	if (tried && rc == FF_ROLLUPS_UNPAID) {
+		ff_cs_mark_unpaid(cs, id);
+		return tried;
+	}
+	if (tried && rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+	if (tried && rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
+	return tried;
+}
+
+/*
+ * What the next hour rollup merges: for each of the next `want` raw ids
+ * past the hour frontier, its minute rollup, or the raw segment itself
+ * where a minute rollup would not pay. Returns how many went into segs, or
+ * 0 while that hour is not complete (fewer ids, or one not yet judged).
+ * Caller holds the lock.
+ */
+static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t want, ff_segment **segs,
+				uint32_t *keys)
+{
+	uint64_t frontier = ff_cs_hour_frontier(cs);
+	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
+	size_t n = 0, i = 0, j = 0;
+	*keys = cs->cfg.rollup_keys;
+	while (i < mins->n && mins->v[i]->id <= frontier)
+		i++;
+	while (j < raw->n && raw->v[j]->id <= frontier)
+		j++;
+	/* A merge of the two lists by id. */
+	while (n < want && (i < mins->n || j < raw->n)) {
+		ff_cseg *m = i < mins->n ? mins->v[i] : NULL, *r = j < raw->n ? raw->v[j] : NULL;
+		uint64_t id = m != NULL && (r == NULL || m->id <= r->id) ? m->id : r->id;
+		ff_cseg *use = m != NULL && m->id == id ? m : NULL;
+		if (use == NULL && ff_cs_unpaid(cs, id))
+			use = r;
+		if (use == NULL || atomic_load(&use->bad))
+			return 0;
+		segs[n++] = use->seg;
+		if (use->kind == FF_PLAN_MINUTE)
+			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
+		i += m != NULL && m->id == id;
+		j += r != NULL && r->id == id;
+	}
+	return n == want ? n : 0;
+}
+
+/* Builds the next hour rollup when its minute rollups are all there; 1 when it tried. */
+static int ff_cs_rollup_next_hour(ff_cstore *cs)
+{
+	uint64_t per_hour = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour
+						      : FF_ROLLUP_HOUR_MS / cs->cfg.window_ms;
+	size_t want = per_hour > 0 ? (size_t)per_hour : 1;
+	ff_segment **segs = calloc(want, sizeof *segs);
+	if (segs == NULL)
+		return 0;
+	uint32_t keys;
+	pthread_rwlock_rdlock(&cs->lock);
+	size_t n = ff_cs_hour_inputs(cs, want, segs, &keys);
+	uint64_t id = n ? ff_segment_get_meta(segs[0])->covers_first : 0;
+	int rc = n ? ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n) : 0;
+	pthread_rwlock_unlock(&cs->lock);
+	free(segs);
+	if (n && rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_HOUR, id);
+	if (n && rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
+	if (n && rc == 0) {
+		pthread_rwlock_rdlock(&cs->lock);
+		uint64_t frontier = ff_cs_hour_frontier(cs);
+		pthread_rwlock_unlock(&cs->lock);
+		ff_cs_prune_unpaid(cs, frontier);
+	}
+	return n && rc == 0;
+}
+
+/*
+ * Catches rollups up: at most `budget` missing minute rollups (so a store
+ * that had none does not stall one seal for long), then every hour rollup
+ * now complete. Appending thread only.
+ */
+static void ff_cs_rollup_catchup(ff_cstore *cs, size_t budget)
+{
+	if (cs->cfg.rollup_keys == 0)
+		return;
+	while (budget-- > 0 && ff_cs_rollup_missing_minute(cs))
+		;
+	while (ff_cs_rollup_next_hour(cs))
+		;
+}
+
 /* --- sealing ---------------------------------------------------------------------- */
 
 /* Writes the window as segment `id` and lists it; the window is then emptied. */
@@ -513,6 +826,12 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 	if (ff_window_build_input(cs->win, id, &in) != 0)
 		return FF_STORE_ENOMEM;
 	int rc = ff_segment_write(cs->seg_dir, &in.in);
+	/* The rows are at hand: the minute rollup costs no reading back. */
+	bool roll = rc == 0 && cs->cfg.rollup_keys != 0;
+	size_t source = in.in.n_rows;
+	ff_rollup *r = roll ? ff_rollups_minute_of(cs->cfg.rollup_keys, in.in.rows, in.in.n_rows,
+						   in.in.agents, in.in.n_agents)
+			    : NULL;
 	ff_window_input_free(&in);
 	char path[FF_CS_PATH_MAX];
 	ff_segment_path(cs->seg_dir, id, path, sizeof path);
@@ -521,11 +840,14 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 		rc = ff_segment_open(path, &seg);
 	if (rc == 0) {
 		pthread_rwlock_wrlock(&cs->lock);
-		rc = ff_cs_add_seg(cs, seg);
+		rc = ff_cs_add_seg(cs, FF_PLAN_RAW, seg);
 		if (rc == 0)
 			ff_window_clear(cs->win);
 		pthread_rwlock_unlock(&cs->lock);
 	}
+	if (rc == 0 && roll)
+		ff_cs_rollup_window(cs, id, r, source);
+	ff_rollup_free(r);
 	if (rc != 0) {
 		/* No half-listed segment may stay: at start it would hide the journal. */
 		ff_segment_close(seg);
@@ -567,6 +889,7 @@ static int ff_cs_seal_at(ff_cstore *cs, uint64_t now)
 	if (cs->next_id <= id)
 		cs->next_id = id + 1;
 	rc = ff_cs_reset_journal(cs, now);
+	ff_cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
 	ff_cs_retention(cs, now);
 	return rc;
 }
@@ -593,6 +916,17 @@ static int ff_cs_rotate(ff_cstore *cs, uint64_t now)
 }
 
 /* --- the ff_store_ops --------------------------------------------------------------- */
+
+/* An idle window whose time is over is sealed now, not at the next batch. */
+static int ff_cs_tick(ff_store *base)
+{
+	ff_cstore *cs = (ff_cstore *)base;
+	uint64_t now = ff_cs_now_ms(), ws = ff_journal_window_start(cs->jnl);
+	if (cs->jnl_stale || ff_journal_entries(cs->jnl) == 0 ||
+	    (now >= ws && now - ws < cs->cfg.window_ms))
+		return 0;
+	return ff_cs_rotate(cs, now);
+}
 
 static int ff_cs_append(ff_store *base, const ff_batch *b)
 {
@@ -706,13 +1040,74 @@ static bool ff_cs_seg_usable(ff_cstore *cs, ff_cseg *c, const ff_store_range *r,
 	return true;
 }
 
+/* The key fields whose bounds the directory gives, as the filter module names them. */
+static const struct ff_cs_bound_map {
+	uint32_t field;
+	uint32_t col;
+	size_t off;
+} ff_cs_bound_maps[] = {
+    {FF_FIELD_SRC_PORT, FF_SEGMENT_COL_SRC_PORT, offsetof(ff_filter_bounds, src_port)},
+    {FF_FIELD_DST_PORT, FF_SEGMENT_COL_DST_PORT, offsetof(ff_filter_bounds, dst_port)},
+    {FF_FIELD_PROTO, FF_SEGMENT_COL_PROTO, offsetof(ff_filter_bounds, proto)},
+    {FF_FIELD_TOS, FF_SEGMENT_COL_TOS, offsetof(ff_filter_bounds, tos)},
+    {FF_FIELD_TCP_FLAGS, FF_SEGMENT_COL_TCP_FLAGS, offsetof(ff_filter_bounds, tcp_flags)},
+    {FF_FIELD_SRC_AS, FF_SEGMENT_COL_SRC_AS, offsetof(ff_filter_bounds, src_as)},
+    {FF_FIELD_DST_AS, FF_SEGMENT_COL_DST_AS, offsetof(ff_filter_bounds, dst_as)},
+    {FF_FIELD_IN_IF, FF_SEGMENT_COL_IN_IF, offsetof(ff_filter_bounds, in_if)},
+    {FF_FIELD_OUT_IF, FF_SEGMENT_COL_OUT_IF, offsetof(ff_filter_bounds, out_if)},
+};
+
+/* One column's bounds in row group g into *out; false when the directory has none. */
+static bool ff_cs_bound(const ff_segment *seg, size_t g, uint32_t col, ff_filter_range *out)
+{
+	return ff_segment_group_bounds(seg, g, (int)col, &out->min, &out->max) == 0;
+}
+
+/*
+ * Whether row group g may hold a record `f` matches, judged from the
+ * directory's column bounds alone (nothing is read): a filter on a port or
+ * protocol a group never has skips it.
+ */
+static bool ff_cs_group_may_match(const ff_segment *seg, size_t g, const ff_filter *f)
+{
+	if (f == NULL)
+		return true;
+	ff_filter_bounds b = {.wildcards_possible = UINT32_MAX};
+	for (size_t i = 0; i < sizeof ff_cs_bound_maps / sizeof ff_cs_bound_maps[0]; i++) {
+		const struct ff_cs_bound_map *m = &ff_cs_bound_maps[i];
+		if (ff_cs_bound(seg, g, m->col, (ff_filter_range *)((char *)&b + m->off)))
+			b.known |= m->field;
+	}
+	if (ff_cs_bound(seg, g, FF_SEGMENT_COL_BYTES, &b.bytes) &&
+	    ff_cs_bound(seg, g, FF_SEGMENT_COL_PACKETS, &b.packets) &&
+	    ff_cs_bound(seg, g, FF_SEGMENT_COL_FLOWS, &b.flows))
+		b.known |= FF_FILTER_READS_COUNTERS;
+	uint64_t wmin, wmax;
+	if (ff_segment_group_bounds(seg, g, FF_SEGMENT_COL_WILDCARDS, &wmin, &wmax) == 0)
+		/* Only bits at or below the highest one of the largest value can be set. */
+		b.wildcards_possible =
+		    wmax == 0 ? 0 : wmax > UINT32_MAX ? UINT32_MAX
+						      : UINT32_MAX >> __builtin_clz((uint32_t)wmax);
+	return ff_filter_may_match(f, &b);
+}
+
+/* Whether any row group of the segment may hold a match: if none, it is not read at all. */
+static bool ff_cs_seg_filter_may_match(const ff_segment *seg, const ff_filter *f)
+{
+	for (size_t g = 0; f != NULL && g < ff_segment_groups(seg); g++)
+		if (ff_cs_group_may_match(seg, g, f))
+			return true;
+	return f == NULL;
+}
+
 static int ff_cs_scan_group(ff_cstore *cs, ff_cseg *c, size_t g, long agent,
 			    const ff_cs_scanner *x)
 {
 	ff_segment_group_info gi;
 	ff_segment_group(c->seg, g, &gi);
 	if (gi.max_first_ms < x->r->since_ms ||
-	    (agent >= 0 && ((uint32_t)agent < gi.min_agent || (uint32_t)agent > gi.max_agent)))
+	    (agent >= 0 && ((uint32_t)agent < gi.min_agent || (uint32_t)agent > gi.max_agent)) ||
+	    !ff_cs_group_may_match(c->seg, g, x->r->filter))
 		return 0;
 	long n = ff_segment_read_group_cols(c->seg, g, x->cols, x->rows, x->scratch);
 	if (n < 0) {
@@ -726,7 +1121,8 @@ static int ff_cs_scan_group(ff_cstore *cs, ff_cseg *c, size_t g, long agent,
 static int ff_cs_scan_seg(ff_cstore *cs, ff_cseg *c, const ff_cs_scanner *x)
 {
 	long agent;
-	if (!ff_cs_seg_usable(cs, c, x->r, &agent))
+	if (!ff_cs_seg_filter_may_match(c->seg, x->r->filter) ||
+	    !ff_cs_seg_usable(cs, c, x->r, &agent))
 		return 0;
 	for (size_t g = 0; g < ff_segment_groups(c->seg); g++) {
 		int rc = ff_cs_scan_group(cs, c, g, agent, x);
@@ -752,15 +1148,130 @@ static void ff_cs_scanner_free(ff_cs_scanner *x)
 	free(x->scratch);
 }
 
+/* The ff_field bits of the key fields an FF_STORE_F_* mask reads (0: all of them). */
+static uint32_t ff_cs_keys_read(uint32_t fields)
+{
+	static const uint32_t map[][2] = {
+	    {FF_STORE_F_SRC_ADDR, FF_FIELD_SRC_ADDR}, {FF_STORE_F_DST_ADDR, FF_FIELD_DST_ADDR},
+	    {FF_STORE_F_EXPORTER, FF_FIELD_EXPORTER}, {FF_STORE_F_SRC_AS, FF_FIELD_SRC_AS},
+	    {FF_STORE_F_DST_AS, FF_FIELD_DST_AS},     {FF_STORE_F_IN_IF, FF_FIELD_IN_IF},
+	    {FF_STORE_F_OUT_IF, FF_FIELD_OUT_IF},     {FF_STORE_F_SRC_PORT, FF_FIELD_SRC_PORT},
+	    {FF_STORE_F_DST_PORT, FF_FIELD_DST_PORT}, {FF_STORE_F_PROTO, FF_FIELD_PROTO},
+	    {FF_STORE_F_TCP_FLAGS, FF_FIELD_TCP_FLAGS}, {FF_STORE_F_TOS, FF_FIELD_TOS},
+	};
+	if (fields == 0)
+		return UINT32_MAX;
+	uint32_t keys = 0;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (fields & map[i][0])
+			keys |= map[i][1];
+	return keys;
+}
+
+static int ff_cs_cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static ff_plan_unit ff_cs_unit(const ff_cseg *c)
+{
+	const ff_segment_meta *m = ff_segment_get_meta(c->seg);
+	return (ff_plan_unit){.kind = c->kind,
+			      .covers_first = m->covers_first,
+			      .covers_last = m->covers_last,
+			      .min_first_ms = m->min_first_ms,
+			      .max_first_ms = m->max_first_ms,
+			      .min_last_ms = m->min_last_ms,
+			      .max_last_ms = m->max_last_ms,
+			      .keys = c->kind == FF_PLAN_RAW ? UINT32_MAX : m->rollup_keys,
+			      .bin_ms = m->bin_ms,
+			      .usable = m->rows > 0 && !atomic_load(&c->bad)};
+}
+
+/*
+ * Chosen rollups are checked (every block's CRC, once per file) before the
+ * scan: a damaged rollup is marked for quarantine and the plan made again
+ * without it, so the query reads the raw segments instead of losing rows.
+ */
+static bool ff_cs_plan_verified(ff_cstore *cs, ff_cseg *const *all, ff_plan_unit *units,
+				const size_t *chosen, size_t m)
+{
+	bool ok = true;
+	for (size_t i = 0; i < m; i++) {
+		ff_cseg *c = all[chosen[i]];
+		if (c->kind != FF_PLAN_RAW && ff_segment_verify(c->seg) != 0) {
+			ff_cs_mark_bad(cs, c);
+			units[chosen[i]].usable = false;
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * The files a scan reads (store_plan.h), into *out (malloc'd, caller
+ * frees); caller holds the lock. Returns how many, or -1 when out of memory.
+ */
+static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
+{
+	size_t n = 0, k = 0, m = 0;
+	for (int kind = FF_PLAN_RAW; kind <= FF_PLAN_HOUR; kind++)
+		n += cs->lists[kind].n;
+	ff_cseg **all = malloc((n ? n : 1) * sizeof *all);
+	ff_plan_unit *units = malloc((n ? n : 1) * sizeof *units);
+	size_t *chosen = malloc((n ? n : 1) * sizeof *chosen);
+	long rc = all != NULL && units != NULL && chosen != NULL ? 0 : -1;
+	for (int kind = FF_PLAN_RAW; rc == 0 && kind <= FF_PLAN_HOUR; kind++) {
+		for (size_t i = 0; i < cs->lists[kind].n; i++, k++) {
+			all[k] = cs->lists[kind].v[i];
+			units[k] = ff_cs_unit(all[k]);
+		}
+	}
+	ff_plan_query q = {.since_ms = r->since_ms,
+			   .until_ms = r->until_ms,
+			   .keys_read = ff_cs_keys_read(r->fields),
+			   .rollup_bin_ms = r->rollup_bin_ms};
+	/* Each round drops at least one damaged rollup, so this ends. */
+	do {
+		m = rc == 0 ? ff_plan_choose(&q, units, n, chosen) : 0;
+		if (rc == 0 && m == (size_t)-1)
+			rc = -1;
+	} while (rc == 0 && !ff_cs_plan_verified(cs, all, units, chosen, m));
+	if (rc == 0)
+		qsort(chosen, m, sizeof *chosen, ff_cs_cmp_size);
+	for (size_t i = 0; rc == 0 && r->read != NULL && i < m; i++) {
+		enum ff_plan_kind kind = all[chosen[i]]->kind;
+		r->read->segments += kind == FF_PLAN_RAW;
+		r->read->minute_rollups += kind == FF_PLAN_MINUTE;
+		r->read->hour_rollups += kind == FF_PLAN_HOUR;
+	}
+	for (size_t i = 0; rc == 0 && i < m; i++)
+		all[i] = all[chosen[i]]; /* sorted and distinct, chosen[i] >= i: in place */
+	free(units);
+	free(chosen);
+	if (rc != 0) {
+		free(all);
+		return -1;
+	}
+	*out = all;
+	return (long)m;
+}
+
 static int ff_cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
 			    void *arg)
 {
 	ff_cstore *cs = (ff_cstore *)base;
 	ff_cs_scanner x;
+	ff_cseg **plan = NULL;
 	int rc = ff_cs_scanner_init(&x, r, cb, arg);
 	pthread_rwlock_rdlock(&cs->lock);
-	for (size_t i = 0; rc == 0 && i < cs->n_segs; i++)
-		rc = ff_cs_scan_seg(cs, cs->segs[i], &x);
+	long n = rc == 0 ? ff_cs_plan(cs, r, &plan) : 0;
+	if (n < 0)
+		rc = FF_STORE_ENOMEM;
+	for (long i = 0; rc == 0 && i < n; i++)
+		rc = ff_cs_scan_seg(cs, plan[i], &x);
+	free(plan);
 	if (rc == 0)
 		rc = ff_window_scan(cs->win, r->agent, cb, arg);
 	pthread_rwlock_unlock(&cs->lock);
@@ -776,6 +1287,8 @@ static int ff_cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_sc
  */
 typedef struct ff_cs_worker {
 	ff_cstore *cs;
+	ff_cseg *const *plan;
+	size_t n_plan;
 	ff_cs_scanner x;
 	atomic_size_t *next;
 	atomic_int *stop;
@@ -787,8 +1300,8 @@ static void *ff_cs_worker_run(void *arg)
 	ff_cs_worker *w = arg;
 	size_t i;
 	while (w->rc == 0 && !atomic_load(w->stop) &&
-	       (i = atomic_fetch_add(w->next, 1)) < w->cs->n_segs)
-		w->rc = ff_cs_scan_seg(w->cs, w->cs->segs[i], &w->x);
+	       (i = atomic_fetch_add(w->next, 1)) < w->n_plan)
+		w->rc = ff_cs_scan_seg(w->cs, w->plan[i], &w->x);
 	if (w->rc != 0)
 		atomic_store(w->stop, 1);
 	return NULL;
@@ -813,6 +1326,14 @@ static int ff_cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store
 		rc = rc != 0 ? rc : w[i].rc;
 	}
 	pthread_rwlock_rdlock(&cs->lock);
+	ff_cseg **plan = NULL;
+	long n_plan = rc == 0 ? ff_cs_plan(cs, r, &plan) : 0;
+	if (n_plan < 0)
+		rc = FF_STORE_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		w[i].plan = plan;
+		w[i].n_plan = (size_t)n_plan;
+	}
 	/* Worker 0 runs in this thread; a worker that cannot start leaves its share to others. */
 	for (size_t i = 1; rc == 0 && i < n; i++)
 		started[i] = pthread_create(&tid[i], NULL, ff_cs_worker_run, &w[i]) == 0;
@@ -824,6 +1345,7 @@ static int ff_cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store
 		rc = rc != 0 ? rc : w[i].rc;
 		ff_cs_scanner_free(&w[i].x);
 	}
+	free(plan);
 	if (rc == 0)
 		rc = ff_window_scan(cs->win, r->agent, cb, args[0]);
 	pthread_rwlock_unlock(&cs->lock);
@@ -844,8 +1366,13 @@ static void ff_cs_stats(ff_store *base, ff_store_stats *out)
 	*out = cs->st;
 	out->batches = cs->seg_batches + ff_window_batches(cs->win);
 	out->records = cs->seg_records + ff_window_records(cs->win);
-	out->bytes = cs->seg_bytes + (cs->jnl != NULL ? ff_journal_bytes(cs->jnl) : 0);
-	out->segments = cs->n_segs;
+	out->bytes = cs->lists[FF_PLAN_RAW].bytes + cs->lists[FF_PLAN_MINUTE].bytes +
+		     cs->lists[FF_PLAN_HOUR].bytes +
+		     (cs->jnl != NULL ? ff_journal_bytes(cs->jnl) : 0);
+	out->segments = cs->lists[FF_PLAN_RAW].n;
+	out->rollup_minute = cs->lists[FF_PLAN_MINUTE].n;
+	out->rollup_hour = cs->lists[FF_PLAN_HOUR].n;
+	out->rollup_bytes = cs->lists[FF_PLAN_MINUTE].bytes + cs->lists[FF_PLAN_HOUR].bytes;
 	pthread_rwlock_unlock(&cs->lock);
 }
 
@@ -853,9 +1380,11 @@ static void ff_cs_close(ff_store *base)
 {
 	ff_cstore *cs = (ff_cstore *)base;
 	ff_journal_close(cs->jnl);
-	for (size_t i = 0; i < cs->n_segs; i++)
-		ff_cs_free_seg(cs->segs[i]);
-	free(cs->segs);
+	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
+		for (size_t i = 0; i < cs->lists[k].n; i++)
+			ff_cs_free_seg(cs->lists[k].v[i]);
+		free(cs->lists[k].v);
+	}
 	ff_window_free(cs->win);
 	if (cs->lock_fd >= 0)
 		close(cs->lock_fd);
@@ -864,6 +1393,10 @@ static void ff_cs_close(ff_store *base)
 	free(cs->seg_dir);
 	free(cs->q_dir);
 	free(cs->jnl_path);
+	free(cs->unpaid);
+	free(cs->roll_dir);
+	free(cs->min_dir);
+	free(cs->hour_dir);
 	free(cs);
 }
 
@@ -874,6 +1407,7 @@ const ff_store_ops ff_store_columnar_ops = {
     .scan = ff_cs_scan,
     .scan_range = ff_cs_scan_range,
     .scan_parallel = ff_cs_scan_parallel,
+    .tick = ff_cs_tick,
     .stats = ff_cs_stats,
     .close = ff_cs_close,
 };

@@ -30,6 +30,14 @@ typedef struct ff_store_columnar_config {
 	uint64_t window_ms;   /* 0: FF_STORE_DEFAULT_WINDOW_MS */
 	uint64_t retain_ms;   /* 0: keep segments forever */
 	uint64_t max_bytes;   /* 0: no bound on disk use */
+	uint32_t rollup_keys; /* ff_field bits rollups keep; 0: no rollups */
+	uint64_t retain_minute_ms; /* minute rollups; 0: keep forever */
+	uint64_t retain_hour_ms;   /* hour rollups; 0: keep forever */
+	/*
+	 * Minute rollups an hour rollup merges; 0: an hour of windows (12 of
+	 * 5 minutes). For a loader that seals by record time (tests/bench).
+	 */
+	uint32_t segments_per_hour;
 } ff_store_columnar_config;
 
 /*

@@ -10,16 +10,19 @@
  * (start as unix seconds with milliseconds, duration in seconds, the rest
  * plain numbers or addresses; fields may be padded with spaces).
  *
- * Usage: bench_load DATA_DIR [RECORDS_PER_SEGMENT]
- * The records are spread over three agent ids, in batches of 65536, and a
- * segment is sealed every RECORDS_PER_SEGMENT records (default 1048576), as
- * the aggregator's time windows would.
+ * Usage: bench_load DATA_DIR [WINDOW_SECONDS]
+ * The records are spread over three agent ids, in batches of up to 65536,
+ * and a segment is sealed whenever a record's first_ms enters the next
+ * WINDOW_SECONDS (default 300) of record time, as the aggregator's windows
+ * would had the flows arrived live; an hour rollup then merges an hour of
+ * them. Rollups keep every key (the aggregator's default).
  */
 
 #include "ff_batch.h"
 #include "ff_config.h"
 #include "ff_flow.h"
 #include "store.h"
+#include "rollup.h"
 #include "store_columnar.h"
 
 #include <ctype.h>
@@ -31,6 +34,8 @@
 #define BENCH_BATCH	65536
 #define BENCH_FIELDS	14
 #define BENCH_AGENTS	3
+/* A segment never holds more, whatever the window (memory of the open window). */
+#define BENCH_MAX_SEGMENT (4u << 20)
 
 static void bench_replay(void *arg, const ff_batch *b)
 {
@@ -134,28 +139,39 @@ static int bench_flush(ff_store *s, ff_batch *b, uint64_t seq)
 	return rc;
 }
 
-static int bench_load(ff_store *s, uint64_t per_segment, uint64_t *total)
+static int bench_load(ff_store *s, uint64_t window_ms, uint64_t *total)
 {
 	ff_batch b = {0};
 	char line[1024];
-	uint64_t seq = 0, since_seal = 0, bad = 0;
+	uint64_t seq = 0, since_seal = 0, bad = 0, window = UINT64_MAX;
 	b.records = malloc(BENCH_BATCH * sizeof *b.records);
 	if (b.records == NULL)
 		return -1;
 	int rc = 0;
 	while (rc == 0 && fgets(line, sizeof line, stdin) != NULL) {
-		if (bench_parse(line, &b.records[b.n_records]) != 0) {
+		ff_flow *f = &b.records[b.n_records];
+		if (bench_parse(line, f) != 0) {
 			bad++;
 			continue;
 		}
-		if (++b.n_records == BENCH_BATCH) {
-			rc = bench_flush(s, &b, seq++);
-			since_seal += BENCH_BATCH;
-			*total += BENCH_BATCH;
-		}
-		if (rc == 0 && since_seal >= per_segment) {
-			rc = ff_store_columnar_seal(s);
+		uint64_t w = f->first_ms / window_ms;
+		if (window == UINT64_MAX)
+			window = w;
+		if (w > window || since_seal >= BENCH_MAX_SEGMENT) {
+			/* This record opens the next window: seal what came before it. */
+			ff_flow next = *f;
+			*total += b.n_records;
 			since_seal = 0;
+			window = w;
+			rc = bench_flush(s, &b, seq++);
+			if (rc == 0)
+				rc = ff_store_columnar_seal(s);
+			b.records[0] = next;
+		}
+		since_seal++;
+		if (++b.n_records == BENCH_BATCH) {
+			*total += b.n_records;
+			rc = rc != 0 ? rc : bench_flush(s, &b, seq++);
 		}
 	}
 	*total += b.n_records;
@@ -171,14 +187,21 @@ static int bench_load(ff_store *s, uint64_t per_segment, uint64_t *total)
 
 int main(int argc, char **argv)
 {
-	uint64_t per_segment = 1u << 20, total = 0;
-	if (argc < 2 || argc > 3 || (argc == 3 && (ff_parse_uint(argv[2], &per_segment) != 0 ||
-						   per_segment == 0))) {
-		fprintf(stderr, "usage: bench_load DATA_DIR [RECORDS_PER_SEGMENT] < records\n");
+	uint64_t window_s = 300, total = 0;
+	if (argc < 2 || argc > 3 ||
+	    (argc == 3 && (ff_parse_uint(argv[2], &window_s) != 0 || window_s == 0))) {
+		fprintf(stderr, "usage: bench_load DATA_DIR [WINDOW_SECONDS] < records\n");
 		return 2;
 	}
-	/* A window far longer than the load: segments are sealed by count, not by clock. */
-	ff_store_columnar_config cfg = {.data_dir = argv[1], .window_ms = 365ull * 86400 * 1000};
+	/*
+	 * The store's own clock window is far longer than the load: segments are
+	 * sealed here by record time instead.
+	 */
+	uint64_t per_hour = 3600 / window_s;
+	ff_store_columnar_config cfg = {.data_dir = argv[1],
+					.window_ms = 365ull * 86400 * 1000,
+					.rollup_keys = FF_ROLLUP_KEYS_ALL,
+					.segments_per_hour = per_hour ? (uint32_t)per_hour : 1};
 	ff_store *s = NULL;
 	int rc = ff_store_columnar_open(&cfg, bench_replay, NULL, &s);
 	if (rc != 0) {
@@ -186,12 +209,13 @@ int main(int argc, char **argv)
 			ff_store_strerror(rc));
 		return 1;
 	}
-	rc = bench_load(s, per_segment, &total);
+	rc = bench_load(s, window_s * 1000, &total);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
 	ff_store_close(s);
 	fprintf(stderr, "bench_load: %" PRIu64 " records, %" PRIu64 " segments, %" PRIu64
-			" bytes on disk\n",
-		total, st.segments, st.bytes);
+			" minute and %" PRIu64 " hour rollups, %" PRIu64 " bytes on disk (%" PRIu64
+			" of them rollups)\n",
+		total, st.segments, st.rollup_minute, st.rollup_hour, st.bytes, st.rollup_bytes);
 	return rc == 0 ? 0 : 1;
 }

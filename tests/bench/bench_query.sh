@@ -1,13 +1,16 @@
 #!/bin/bash
 # bench_query.sh BUILD_DIR [MILLION_RECORDS] [KEYS]
+# (environment: SPAN seconds the records are stamped over, default 7200)
 #
 # Query speed and bytes on disk, flowfleet against Debian's nfdump 1.7.1 on
 # the same flows in the same run:
 #   1. ffgen sends MILLION_RECORDS (default 10) million v5 records to nfcapd
-#      (-y: lz4 files, 8 MiB socket buffer);
+#      (-y: lz4 files, 8 MiB socket buffer), their clocks spread over the
+#      last SPAN seconds as if exported live at that rate;
 #   2. bench_load writes exactly the records nfcapd stored into a flowfleet
 #      data dir through the store interface (ffgen -> agent -> aggregator
-#      would summarize them and take minutes);
+#      would summarize them and take minutes), sealing a segment per 5
+#      minutes of record time, with the aggregator's default rollups;
 #   3. an aggregator serves that dir; each query runs three times in each
 #      tool and the best wall time counts: `flowfleet top` as a user runs it
 #      (CLI start and HTTP round trip included) against `nfdump -R DIR -s ...
@@ -19,6 +22,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: bench_query.sh BUILD_DIR [MILLION_RECORDS] [KEYS]}" && pwd)
 MILLIONS=${2:-10}
 KEYS=${3:-200000}
+SPAN=${SPAN:-7200}
 RECORDS=$((MILLIONS * 1000000))
 
 export FF_SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +46,7 @@ ff_wait_ready "$NFCAPD" ff_udp_bound "$port" || ff_fail "nfcapd did not start"
 ff_log "sending $RECORDS records ($KEYS keys) to nfcapd"
 # 1.5 M/s stays below nfcapd's measured loss-free ceiling (PEERS.md).
 "$FF_GEN" --seed 42 --flows "$RECORDS" --keys "$KEYS" --zipf 1.1 --rate 1500000 \
-	--dest "127.0.0.1:$port" --quiet
+	--span "$SPAN" --dest "127.0.0.1:$port" --quiet
 ff_stop "$NFCAPD" 60
 stored=$(nfdump -R "$NFDIR" -q -N -s proto/flows -n 0 -o csv | awk -F, 'NR > 1 && $6 ~ /^[0-9]+$/ { s += $6 } END { print s + 0 }')
 ff_log "nfcapd stored $stored records"
@@ -92,10 +96,12 @@ query srcip/bytes "proto tcp and dst port 443"
 
 nf_bytes=$(du -sb "$NFDIR" | cut -f1)
 ff_bytes=$(du -sb "$DATA/segments" | cut -f1)
+ff_roll=$(du -sb "$DATA/rollups" | cut -f1)
 ff_stop "$FF_AGG_PID"
 
 echo
-echo "records: $stored (ffgen sent $RECORDS, $KEYS keys)"
+echo "records: $stored (ffgen sent $RECORDS, $KEYS keys, over $SPAN s)"
 for r in "${results[@]}"; do echo "$r"; done
-awk -v n="$nf_bytes" -v f="$ff_bytes" -v r="$stored" \
-	'BEGIN { printf "bytes/record: nfcapd lz4 %.1f  flowfleet segments %.1f\n", n / r, f / r }'
+awk -v n="$nf_bytes" -v f="$ff_bytes" -v g="$ff_roll" -v r="$stored" \
+	'BEGIN { printf "bytes/record: nfcapd lz4 %.1f  flowfleet segments %.1f (%.2fx), with rollups %.1f (%.2fx)\n",
+		n / r, f / r, f / n, (f + g) / r, (f + g) / n }'

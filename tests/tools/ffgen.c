@@ -37,6 +37,7 @@ struct ffgen_opts {
 	double zipf;
 	uint32_t uptime_ms;
 	uint32_t max_packets;
+	uint32_t span_s;
 	uint8_t engine_type;
 	uint8_t engine_id;
 	const char *truth;
@@ -68,6 +69,9 @@ static void ffgen_usage(FILE *out)
 		"  --max-packets N        packets per record are 1..N (default 1000)\n"
 		"  --truth FILE           write the ground truth per key as CSV\n"
 		"  --exporter-uptime MS   sys_uptime of the first datagram (default 3600000)\n"
+		"  --span SECONDS         stamp the records as if exported over the last SECONDS:\n"
+		"                         header clock and uptime advance evenly with the records\n"
+		"                         sent (default 0: the real clock)\n"
 		"  --engine-id N          engine_id in every header (default 0)\n"
 		"  --malformed KIND       send one bad datagram and exit; KIND is random, short,\n"
 		"                         lying-count, bad-count or bad-version\n"
@@ -123,6 +127,7 @@ enum {
 	OPT_MAX_PACKETS,
 	OPT_TRUTH,
 	OPT_UPTIME,
+	OPT_SPAN,
 	OPT_ENGINE,
 	OPT_MALFORMED,
 	OPT_QUIET,
@@ -139,6 +144,7 @@ static const struct option ffgen_long_opts[] = {
 	{"max-packets", required_argument, NULL, OPT_MAX_PACKETS},
 	{"truth", required_argument, NULL, OPT_TRUTH},
 	{"exporter-uptime", required_argument, NULL, OPT_UPTIME},
+	{"span", required_argument, NULL, OPT_SPAN},
 	{"engine-id", required_argument, NULL, OPT_ENGINE},
 	{"malformed", required_argument, NULL, OPT_MALFORMED},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -205,6 +211,12 @@ static int ffgen_set_opt(struct ffgen_opts *o, int c, const char *arg)
 			return -1;
 		o->uptime_ms = (uint32_t)v;
 		return 0;
+	case OPT_SPAN:
+		/* Bounded so that the uptime stays within v5's 32-bit milliseconds. */
+		if (ffgen_parse_u64("span", arg, 30 * 86400, &v) < 0)
+			return -1;
+		o->span_s = (uint32_t)v;
+		return 0;
 	case OPT_ENGINE:
 		if (ffgen_parse_u64("engine-id", arg, 255, &v) < 0)
 			return -1;
@@ -254,6 +266,14 @@ static double ffgen_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Unix time in seconds: the base of --span's simulated export clock. */
+static double ffgen_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -339,9 +359,13 @@ struct ffgen_stats {
 /* Builds one datagram of up to FFGEN_V5_MAX_RECORDS records; returns its length. */
 static size_t ffgen_fill(struct ffgen_v5_writer *w, struct ffgen_rng *rng,
 			 const struct ffgen_keytab *kt, const struct ffgen_zipf *kz, uint64_t count,
-			 uint32_t uptime, uint32_t max_packets)
+			 uint32_t uptime, uint32_t max_packets, double clock)
 {
 	ffgen_v5_begin(w, uptime);
+	if (clock > 0) {
+		w->unix_secs = (uint32_t)clock;
+		w->unix_nsecs = (uint32_t)((clock - (double)w->unix_secs) * 1e9);
+	}
 	for (uint64_t r = 0; r < count; r++) {
 		uint32_t ki = ffgen_zipf_draw(kz, rng);
 		uint32_t packets = 1 + (uint32_t)ffgen_rng_below(rng, max_packets);
@@ -391,14 +415,21 @@ static int ffgen_stream(int fd, const struct ffgen_opts *o)
 		goto out;
 	ffgen_v5_init(&w, o->engine_type, o->engine_id);
 
-	double start = ffgen_now();
+	double start = ffgen_now(), wall_start = ffgen_wall();
 	while (st.records < o->flows) {
 		uint64_t count = o->flows - st.records;
 		if (count > FFGEN_V5_MAX_RECORDS)
 			count = FFGEN_V5_MAX_RECORDS;
 		ffgen_pace(o, start, st.records);
-		uint32_t uptime = o->uptime_ms + (uint32_t)((ffgen_now() - start) * 1000.0);
-		size_t len = ffgen_fill(&w, &rng, &kt, &kz, count, uptime, o->max_packets);
+		double elapsed = ffgen_now() - start, clock = 0;
+		if (o->span_s > 0) {
+			/* Simulated time: where this datagram falls in the span, by records sent. */
+			elapsed = (double)o->span_s * (double)st.records / (double)o->flows;
+			clock = wall_start - (double)o->span_s + elapsed;
+		}
+		uint32_t uptime = o->uptime_ms + (uint32_t)(elapsed * 1000.0);
+		size_t len =
+		    ffgen_fill(&w, &rng, &kt, &kz, count, uptime, o->max_packets, clock);
 		if (ffgen_send(fd, o, w.buf, len) < 0)
 			break;
 		ffgen_commit(&w, tally, &st);

@@ -6,11 +6,13 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_aggregator_cor
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
         agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen
         filter_selects_records filter_and_window_and_agent filter_on_wildcards
-        parallel_merge_matches_serial scan_asks_for_needed_fields columnar_matches_memory)
+        parallel_merge_matches_serial scan_asks_for_needed_fields columnar_matches_memory
+        partitioned_matches_unlimited partition_only_when_it_helps
+        columnar_rollups_match_memory)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_core
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
-        series_bounds_and_names)
+        series_bounds_and_names range_carries_filter_fields_rollups)
 ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_aggregator_core
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
         wrong_version bad_magic file_names rollup_header_round_trip rollup_input_checked
@@ -25,6 +27,14 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_aggregator_core
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
+ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_aggregator_core
+  CASES merges_same_key_in_bin drops_fields_and_splits_bins agents_from_two_sources
+        plan_coarsest_inside plan_edges_read_raw plan_raw_when_rollups_cannot
+        plan_rollups_after_raw_expired)
+ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
+  LIBS ff_aggregator_core
+  CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
+        missing_rollups_rebuilt damaged_rollup_falls_back)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_aggregator_core
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds)

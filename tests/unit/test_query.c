@@ -256,6 +256,69 @@ static void series_bounds_and_names(void **state)
 	free(m);
 }
 
+/* The range a scan was asked for, kept by a store that scans like mem_scan. */
+static ff_store_range seen_range;
+
+static int mem_scan_range(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb, void *arg)
+{
+	seen_range = *r;
+	return mem_scan(s, cb, arg);
+}
+
+static const ff_store_ops mem_range_ops = {.name = "mem-range",
+					   .scan = mem_scan,
+					   .scan_range = mem_scan_range};
+
+/*
+ * Both queries hand their filter down for row-group skipping. The listing
+ * reads whole records, raw; the series reads times, counters and what the
+ * filter reads, and takes rollup rows of its bin when the filter reads no
+ * counters, times or TCP flags.
+ */
+static void range_carries_filter_fields_rollups(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	m->base.ops = &mem_range_ops;
+	mem_rec(mem_batch(m, "node-a"), 1500, 100);
+	ff_filter *flt = compile("dst port 53");
+	ff_flows_query fq = {.limit = 10, .filter = flt};
+	ff_flows_result fr;
+	assert_int_equal(ff_flows_run(&m->base, &fq, &fr), 0);
+	ff_flows_result_free(&fr);
+	assert_ptr_equal(seen_range.filter, flt);
+	assert_int_equal(seen_range.fields, 0);
+	assert_int_equal(seen_range.rollup_bin_ms, 0);
+	/* A window ending at a bin's end: rollup rows count as their records would. */
+	ff_series_query sq = {.bin_ms = 60000, .since_ms = 0, .until_ms = 599999, .filter = flt};
+	ff_series_result sr;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	ff_series_result_free(&sr);
+	assert_ptr_equal(seen_range.filter, flt);
+	assert_int_equal(seen_range.fields,
+			 FF_STORE_F_TIMES | FF_STORE_F_COUNTERS | FF_STORE_F_DST_PORT);
+	assert_int_equal(seen_range.rollup_bin_ms, 60000);
+	/* One ending inside a bin: a rollup row could hold records after its end. */
+	sq.until_ms = 600000;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	ff_series_result_free(&sr);
+	assert_int_equal(seen_range.rollup_bin_ms, 0);
+	sq.until_ms = 599999;
+	ff_filter_free(flt);
+	flt = compile("dst port 53 and bytes > 10");
+	sq.filter = flt;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	ff_series_result_free(&sr);
+	assert_int_equal(seen_range.rollup_bin_ms, 0);
+	ff_filter_free(flt);
+	sq.filter = NULL;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	ff_series_result_free(&sr);
+	assert_int_equal(seen_range.fields, FF_STORE_F_TIMES | FF_STORE_F_COUNTERS);
+	assert_int_equal(seen_range.rollup_bin_ms, 60000);
+	free(m);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(flows_oldest_first_and_limit),
     cmocka_unit_test(flows_newest_first),
@@ -264,6 +327,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(series_bins_by_first_ms),
     cmocka_unit_test(series_metrics_filter_agent),
     cmocka_unit_test(series_bounds_and_names),
+    cmocka_unit_test(range_carries_filter_fields_rollups),
 };
 
 FF_TEST_MAIN(tests)

@@ -3,6 +3,7 @@
 #include "ff_filter.h"
 #include "query_topn.h"
 #include "store.h"
+#include "rollup.h"
 #include "store_columnar.h"
 
 #include <stdio.h>
@@ -39,15 +40,15 @@ static const ff_store_ops mem_ops = {.name = "mem", .scan = mem_scan};
 /*
  * The same store with a parallel scan that deals batch i to args[i % n]
  * (in one thread: the contract is about whose callback sees what) and
- * keeps the field mask it was asked for.
+ * keeps the range it was asked for.
  */
-static uint32_t mem_par_fields;
+static ff_store_range mem_par_range;
 
 static int mem_scan_parallel(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
 			     void *const *args, size_t n_args)
 {
 	mem_store *m = (mem_store *)s;
-	mem_par_fields = r->fields;
+	mem_par_range = *r;
 	for (size_t i = 0; i < m->n_batches; i++) {
 		int rc = cb(args[i % n_args], &m->batches[i]);
 		if (rc != 0)
@@ -59,7 +60,7 @@ static int mem_scan_parallel(ff_store *s, const ff_store_range *r, ff_store_scan
 /* The serial fallback a single-core machine takes, keeping the mask too. */
 static int mem_scan_range(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb, void *arg)
 {
-	mem_par_fields = r->fields;
+	mem_par_range = *r;
 	return mem_scan(s, cb, arg);
 }
 
@@ -453,10 +454,14 @@ static void fill_mixed(mem_store *m)
 	}
 }
 
+/* Equal answers; `read` says which files a store read, so it is left out. */
 static void assert_same_result(const ff_topn_result *a, const ff_topn_result *b)
 {
+	ff_topn_total ta = a->total, tb = b->total;
+	memset(&ta.read, 0, sizeof ta.read);
+	memset(&tb.read, 0, sizeof tb.read);
 	assert_int_equal(a->n_rows, b->n_rows);
-	assert_memory_equal(&a->total, &b->total, sizeof a->total);
+	assert_memory_equal(&ta, &tb, sizeof ta);
 	for (size_t i = 0; i < a->n_rows; i++) {
 		assert_string_equal(a->rows[i].key, b->rows[i].key);
 		assert_memory_equal(&a->rows[i], &b->rows[i], sizeof a->rows[i]);
@@ -490,7 +495,11 @@ static void parallel_merge_matches_serial(void **state)
 	free(p);
 }
 
-/* A query asks only for the fields it reads, and for all of them under a filter. */
+/*
+ * A query asks only for the fields its element and its filter read, hands
+ * the filter down for row-group skipping, and accepts rollup rows only when
+ * the filter reads no counters, times or TCP flags.
+ */
 static void scan_asks_for_needed_fields(void **state)
 {
 	(void)state;
@@ -500,18 +509,192 @@ static void scan_asks_for_needed_fields(void **state)
 	ff_topn_result res;
 	run(m, FF_EL_DSTPORT, FF_ORDER_PACKETS, 3, NULL, &res);
 	ff_topn_result_free(&res);
-	assert_int_equal(mem_par_fields,
+	assert_int_equal(mem_par_range.fields,
 			 FF_STORE_F_TIMES | FF_STORE_F_COUNTERS | FF_STORE_F_DST_PORT);
-	ff_filter *flt = NULL;
-	char err[128];
-	assert_int_equal(ff_filter_compile("proto tcp and dst port 443", &flt, err, sizeof err), 0);
-	mem_par_fields = 1;
+	assert_null(mem_par_range.filter);
+	assert_true(mem_par_range.rollup_bin_ms == UINT64_MAX);
+	ff_filter *flt = compile("proto tcp and dst port 443");
 	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .filter = flt};
 	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
 	ff_topn_result_free(&res);
-	assert_int_equal(mem_par_fields, 0);
+	assert_int_equal(mem_par_range.fields, FF_STORE_F_TIMES | FF_STORE_F_COUNTERS |
+						   FF_STORE_F_SRC_ADDR | FF_STORE_F_PROTO |
+						   FF_STORE_F_DST_PORT);
+	assert_ptr_equal(mem_par_range.filter, flt);
+	assert_true(mem_par_range.rollup_bin_ms == UINT64_MAX);
+	ff_filter_free(flt);
+	/* Counters, times and flags are merged in rollup rows: raw records only. */
+	static const char *const raw_only[] = {"bytes > 100", "duration > 5", "flags S",
+					       "not (port 53 or pps > 10)"};
+	for (size_t i = 0; i < sizeof raw_only / sizeof raw_only[0]; i++) {
+		flt = compile(raw_only[i]);
+		q.filter = flt;
+		assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+		ff_topn_result_free(&res);
+		assert_int_equal(mem_par_range.rollup_bin_ms, 0);
+		ff_filter_free(flt);
+	}
+	flt = compile("inet6 or in if 3");
+	q.filter = flt;
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), 0);
+	ff_topn_result_free(&res);
+	assert_int_equal(mem_par_range.fields, FF_STORE_F_TIMES | FF_STORE_F_COUNTERS |
+						   FF_STORE_F_SRC_ADDR | FF_STORE_F_DST_ADDR |
+						   FF_STORE_F_IN_IF);
 	ff_filter_free(flt);
 	free(m);
+}
+
+/*
+ * A store that makes its records up as it scans: GEN_RECORDS records in
+ * batches of GEN_BATCH, record i from source 10.0.x.y = 10.0.0.0 + i * 7919
+ * mod GEN_KEYS, so a top-N over it holds GEN_KEYS distinct sources (and
+ * destinations for `ip`) with many ties. With `parallel`, batch b goes to
+ * args[b % n], as the columnar store's threads would share them.
+ */
+#define GEN_RECORDS 20000u
+#define GEN_BATCH 500u
+#define GEN_KEYS 5000u
+
+typedef struct gen_store {
+	ff_store base;
+	ff_flow recs[GEN_BATCH];
+} gen_store;
+
+static void gen_fill(gen_store *g, ff_batch *b, uint32_t first)
+{
+	memset(b, 0, sizeof *b);
+	strcpy(b->agent_id, first % 3 ? "node-a" : "node-b");
+	b->records = g->recs;
+	b->n_records = GEN_BATCH;
+	for (uint32_t j = 0; j < GEN_BATCH; j++) {
+		uint32_t i = first + j, k = (i * 7919u) % GEN_KEYS;
+		ff_flow *f = &g->recs[j];
+		memset(f, 0, sizeof *f);
+		ff_addr_from_v4(f->src_addr, 0x0a000000u + k);
+		ff_addr_from_v4(f->dst_addr, 0x0a000000u + (k * 3u) % (GEN_KEYS + 17));
+		f->bytes = 1 + k % 13 + (i % 5 == 0);
+		f->packets = 1 + k % 3;
+		f->flows = 1;
+		f->src_as = k;
+		f->first_ms = 1000 + i % 100;
+		f->last_ms = f->first_ms + 10 * (k % 7);
+		if (k % 997 == 0)
+			f->wildcards = FF_FIELD_SRC_ADDR;
+	}
+}
+
+static int gen_scan_parallel(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
+			     void *const *args, size_t n_args)
+{
+	(void)r;
+	gen_store *g = (gen_store *)s;
+	for (uint32_t b = 0; b < GEN_RECORDS / GEN_BATCH; b++) {
+		ff_batch bt;
+		gen_fill(g, &bt, b * GEN_BATCH);
+		int rc = cb(args[b % n_args], &bt);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int gen_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	void *args[1] = {arg};
+	return gen_scan_parallel(s, NULL, cb, args, 1);
+}
+
+static const ff_store_ops gen_ops = {.name = "gen", .scan = gen_scan};
+static const ff_store_ops gen_par_ops = {.name = "gen-par",
+					 .scan = gen_scan,
+					 .scan_parallel = gen_scan_parallel};
+
+/* Same rows, order and totals; only the pass counts may differ. */
+static void assert_same_answer(const ff_topn_result *a, const ff_topn_result *b)
+{
+	ff_topn_total ta = a->total, tb = b->total;
+	ta.passes = tb.passes = 0;
+	ta.partitions = tb.partitions = 0;
+	assert_memory_equal(&ta, &tb, sizeof ta);
+	assert_int_equal(a->n_rows, b->n_rows);
+	for (size_t i = 0; i < a->n_rows; i++) {
+		assert_string_equal(a->rows[i].key, b->rows[i].key);
+		assert_memory_equal(&a->rows[i], &b->rows[i], sizeof a->rows[i]);
+	}
+}
+
+/*
+ * A top-N whose groups outgrow a small mem_limit is answered in partitions,
+ * and exactly as the query without a limit answers it: for several
+ * elements, orders (with many ties), n, and for one scanning thread or
+ * several.
+ */
+static void partitioned_matches_unlimited(void **state)
+{
+	(void)state;
+	gen_store *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	static const struct {
+		enum ff_element el;
+		enum ff_order order;
+		size_t n;
+	} cases[] = {{FF_EL_SRCIP, FF_ORDER_BYTES, 10},	  {FF_EL_SRCIP, FF_ORDER_FLOWS, 100},
+		     {FF_EL_IP, FF_ORDER_PACKETS, 25},	  {FF_EL_SRCAS, FF_ORDER_BPS, 7},
+		     {FF_EL_DSTIP, FF_ORDER_BPP, 1000}, {FF_EL_SRCIP, FF_ORDER_FLOWS, 1}};
+	const ff_store_ops *ops[] = {&gen_ops, &gen_par_ops};
+	for (size_t o = 0; o < 2; o++) {
+		g->base.ops = ops[o];
+		for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+			ff_topn_query q = {.element = cases[c].el, .order = cases[c].order,
+					   .n = cases[c].n};
+			ff_topn_result whole, parts;
+			assert_int_equal(ff_topn_run(&g->base, &q, &whole), 0);
+			assert_int_equal(whole.total.passes, 1);
+			assert_int_equal(whole.total.partitions, 1);
+			assert_true(whole.total.rows >= GEN_KEYS - 10);
+			q.mem_limit = 128 * 1024;
+			assert_int_equal(ff_topn_run(&g->base, &q, &parts), 0);
+			print_message("element %d order %d n %zu, %s: %u partitions, %u passes\n",
+				      cases[c].el, cases[c].order, cases[c].n, ops[o]->name,
+				      parts.total.partitions, parts.total.passes);
+			assert_same_answer(&whole, &parts);
+			assert_true(parts.total.partitions >= 8);
+			/* The sketch sized the partitions: one failed pass, then one each. */
+			assert_int_equal(parts.total.passes, parts.total.partitions + 1);
+			ff_topn_result_free(&whole);
+			ff_topn_result_free(&parts);
+		}
+	}
+	free(g);
+}
+
+/* Ports and protocols group in fixed arrays, and n = 0 keeps every row: no partitions. */
+static void partition_only_when_it_helps(void **state)
+{
+	(void)state;
+	gen_store *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	g->base.ops = &gen_par_ops;
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .n = 0,
+			   .mem_limit = 1};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(&g->base, &q, &res), 0);
+	assert_int_equal(res.total.passes, 1);
+	assert_true(res.n_rows >= GEN_KEYS - 10);
+	ff_topn_result_free(&res);
+	q.element = FF_EL_SRCPORT;
+	q.n = 5;
+	assert_int_equal(ff_topn_run(&g->base, &q, &res), 0);
+	assert_int_equal(res.total.passes, 1);
+	ff_topn_result_free(&res);
+	/* A limit below the tables' starting size acts as that size: it still answers. */
+	q.element = FF_EL_SRCIP;
+	assert_int_equal(ff_topn_run(&g->base, &q, &res), 0);
+	assert_true(res.total.partitions > 1);
+	assert_int_equal(res.n_rows, 5);
+	ff_topn_result_free(&res);
+	free(g);
 }
 
 /*
@@ -555,6 +738,63 @@ static void columnar_matches_memory(void **state)
 	free(m);
 }
 
+/*
+ * With rollups (every seal writes a minute rollup, every two an hour
+ * rollup) the columnar store answers exactly as the memory store does over
+ * the raw records, for every element, filters rollups can answer and
+ * windows that cut through segments; only `records` (rollup rows) differs.
+ */
+static void columnar_rollups_match_memory(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	fill_mixed(m);
+	char dir[] = "/tmp/ff_test_topn_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ff_store_columnar_config cfg = {.data_dir = dir,
+					.window_ms = 365ull * 86400 * 1000,
+					.rollup_keys = FF_ROLLUP_KEYS_ALL,
+					.segments_per_hour = 2};
+	ff_store *s;
+	assert_int_equal(ff_store_columnar_open(&cfg, NULL, NULL, &s), 0);
+	for (size_t i = 0; i < m->n_batches; i++) {
+		ff_batch b = m->batches[i];
+		b.epoch = 1;
+		b.sequence = i + 1;
+		assert_int_equal(ff_store_append(s, &b), 0);
+		assert_int_equal(ff_store_columnar_seal(s), 0);
+	}
+	static const char *const filters[] = {NULL, "proto tcp and dst port 443", "not port 1005",
+					      "src as 3 or in if 2"};
+	static const uint64_t windows[][2] = {{0, 0}, {1000, 1800}, {1200, 0}};
+	uint64_t rollup_files = 0;
+	for (int el = 0; el < FF_EL_COUNT; el++)
+		for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++)
+			for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+				ff_filter *flt = NULL;
+				char err[128];
+				if (filters[f] != NULL)
+					assert_int_equal(ff_filter_compile(filters[f], &flt, err, sizeof err), 0);
+				ff_topn_query q = {.element = el, .order = FF_ORDER_BYTES, .filter = flt,
+						   .since_ms = windows[w][0], .until_ms = windows[w][1]};
+				ff_topn_result a, b;
+				assert_int_equal(ff_topn_run(&m->base, &q, &a), 0);
+				assert_int_equal(ff_topn_run(s, &q, &b), 0);
+				rollup_files += b.total.read.minute_rollups + b.total.read.hour_rollups;
+				a.total.records = b.total.records = 0;
+				assert_same_result(&a, &b);
+				ff_topn_result_free(&a);
+				ff_topn_result_free(&b);
+				ff_filter_free(flt);
+			}
+	assert_true(rollup_files > 0);
+	ff_store_close(s);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(m);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(srcip_bytes_order_and_ties),
     cmocka_unit_test(ip_counts_both_sides),
@@ -571,6 +811,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(parallel_merge_matches_serial),
     cmocka_unit_test(scan_asks_for_needed_fields),
     cmocka_unit_test(columnar_matches_memory),
+    cmocka_unit_test(columnar_rollups_match_memory),
+    cmocka_unit_test(partitioned_matches_unlimited),
+    cmocka_unit_test(partition_only_when_it_helps),
 };
 
 FF_TEST_MAIN(tests)

@@ -1,0 +1,101 @@
+/*
+ * Building rollup files: feed a rollup (rollup.c) and write its result as
+ * a segment whose header names its kind, keys, bin and covered raw ids.
+ */
+#include "store_rollups.h"
+
+#include <stdlib.h>
+
+static int ff_rollups_write(const char *dir, ff_rollup *r, enum ff_segment_kind kind,
+			    uint32_t keys, uint64_t bin_ms, uint64_t first, uint64_t last)
+{
+	const ff_flow *rows;
+	const char *const *agents;
+	size_t n_rows, n_agents;
+	if (ff_rollup_result(r, &rows, &n_rows, &agents, &n_agents) != 0)
+		return FF_SEG_ENOMEM;
+	ff_segment_input in = {.id = first,
+			       .rows = rows,
+			       .n_rows = n_rows,
+			       .agents = agents,
+			       .n_agents = n_agents,
+			       .kind = kind,
+			       .rollup_keys = keys,
+			       .bin_ms = bin_ms,
+			       .covers_first = first,
+			       .covers_last = last};
+	return ff_segment_write(dir, &in);
+}
+
+ff_rollup *ff_rollups_minute_of(uint32_t keys, const ff_flow *rows, size_t n,
+				const char *const *agents, size_t n_agents)
+{
+	ff_rollup *r = ff_rollup_new(keys, FF_ROLLUP_MINUTE_MS, n / 4 + 16);
+	if (r != NULL && ff_rollup_add(r, rows, n, agents, n_agents) != 0) {
+		ff_rollup_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+bool ff_rollups_pay(size_t rows, size_t source)
+{
+	return rows * 2 <= source;
+}
+
+int ff_rollups_write_minute(const char *dir, uint64_t id, uint32_t keys, ff_rollup *r)
+{
+	return ff_rollups_write(dir, r, FF_SEGMENT_MINUTE, keys, FF_ROLLUP_MINUTE_MS, id, id);
+}
+
+/* Adds every row of one opened segment to the rollup. */
+static int ff_rollups_add_segment(ff_rollup *r, const ff_segment *seg, ff_flow *rows,
+				  uint8_t *scratch)
+{
+	const ff_segment_meta *m = ff_segment_get_meta(seg);
+	const char **agents = calloc(m->n_agents ? m->n_agents : 1, sizeof *agents);
+	if (agents == NULL)
+		return FF_SEG_ENOMEM;
+	for (uint32_t i = 0; i < m->n_agents; i++)
+		agents[i] = ff_segment_agent(seg, i);
+	int rc = 0;
+	for (size_t g = 0; rc == 0 && g < ff_segment_groups(seg); g++) {
+		long n = ff_segment_read_group(seg, g, rows, scratch);
+		if (n < 0)
+			rc = (int)n;
+		else if (ff_rollup_add(r, rows, (size_t)n, agents, m->n_agents) != 0)
+			rc = FF_SEG_ENOMEM;
+	}
+	free(agents);
+	return rc;
+}
+
+int ff_rollups_write_from(const char *dir, enum ff_segment_kind kind, uint32_t keys,
+			  ff_segment *const *segs, size_t n)
+{
+	uint64_t bin = kind == FF_SEGMENT_HOUR ? FF_ROLLUP_HOUR_MS : FF_ROLLUP_MINUTE_MS;
+	if (n == 0 || kind == FF_SEGMENT_RAW)
+		return FF_SEG_EFORMAT;
+	ff_rollup *r = ff_rollup_new(keys, bin, 1024);
+	ff_flow *rows = malloc(FF_SEGMENT_GROUP_ROWS * sizeof *rows);
+	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
+	int rc = r != NULL && rows != NULL && scratch != NULL ? 0 : FF_SEG_ENOMEM;
+	uint64_t source = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = ff_segment_verify(segs[i]);
+		if (rc == 0)
+			rc = ff_rollups_add_segment(r, segs[i], rows, scratch);
+		source += ff_segment_get_meta(segs[i])->rows;
+	}
+	free(rows);
+	free(scratch);
+	if (rc == 0 && kind == FF_SEGMENT_MINUTE && !ff_rollups_pay(ff_rollup_rows(r), source))
+		rc = FF_ROLLUPS_UNPAID;
+	if (rc == 0) {
+		const ff_segment_meta *a = ff_segment_get_meta(segs[0]);
+		const ff_segment_meta *b = ff_segment_get_meta(segs[n - 1]);
+		rc = ff_rollups_write(dir, r, kind, keys, bin, a->covers_first, b->covers_last);
+	}
+	ff_rollup_free(r);
+	return rc;
+}

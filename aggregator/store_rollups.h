@@ -1,0 +1,68 @@
+#ifndef FF_STORE_ROLLUPS_H
+#define FF_STORE_ROLLUPS_H
+
+/*
+ * The rollup files of the columnar store, written as ordinary segment
+ * files (segment.h) whose header says what they summarize:
+ *
+ *   DATA_DIR/rollups/minute/seg-<id>.ffs  raw segment <id>'s records merged
+ *                                        per key and minute (rollup.h)
+ *   DATA_DIR/rollups/hour/seg-<id>.ffs    a run of minute rollups, raw ids
+ *                                        <id> .. covers_last, merged per key
+ *                                        and hour
+ *
+ * This module builds them; the store (store_columnar.c) decides when,
+ * lists them, and reads them through its plan (store_plan.h).
+ */
+
+#include "ff_flow.h"
+#include "rollup.h"
+#include "segment.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF_ROLLUP_MINUTE_MS 60000ull
+#define FF_ROLLUP_HOUR_MS   3600000ull
+
+/*
+ * The minute rollup of a window's rows (agent_ref indexing `agents`, both
+ * borrowed for the call), keeping the ff_field bits `keys`: built in
+ * memory, so the caller can write it once the raw segment is listed.
+ * NULL when out of memory; free with ff_rollup_free().
+ */
+ff_rollup *ff_rollups_minute_of(uint32_t keys, const ff_flow *rows, size_t n,
+				const char *const *agents, size_t n_agents);
+
+/*
+ * Writes `r` (from ff_rollups_minute_of) as the minute rollup of raw
+ * segment `id`. Returns 0 or a negative ff_segment_error.
+ */
+int ff_rollups_write_minute(const char *dir, uint64_t id, uint32_t keys, ff_rollup *r);
+
+/*
+ * Whether a rollup of `rows` rows pays for its file against the `source`
+ * rows it summarizes: only when it has at most half as many. A minute
+ * rollup that would not is not written (queries read the raw segment,
+ * which costs about the same); hour rollups, the long-term history, always
+ * are.
+ */
+bool ff_rollups_pay(size_t rows, size_t source);
+
+/* ff_rollups_write_from() declined a minute rollup that does not pay. */
+#define FF_ROLLUPS_UNPAID 1
+
+/*
+ * Writes a rollup of `kind` (FF_SEGMENT_MINUTE or FF_SEGMENT_HOUR) of `n`
+ * opened segments (raw or rollups, sorted by id, borrowed), named after
+ * the first one's covered ids and covering through the last one's. Every
+ * block of the inputs is read (and so checked): a damaged input returns
+ * FF_SEG_EBLOCK and nothing is written. Returns 0, FF_ROLLUPS_UNPAID (a
+ * minute rollup that does not pay, not written) or a negative
+ * ff_segment_error.
+ */
+int ff_rollups_write_from(const char *dir, enum ff_segment_kind kind, uint32_t keys,
+			  ff_segment *const *segs, size_t n);
+
+#endif

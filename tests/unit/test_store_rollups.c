@@ -1,0 +1,292 @@
+#include "ff_test.h"
+
+#include "segment.h"
+#include "store_columnar.h"
+#include "store_rollups.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Rollups in the columnar store: built at every seal, read by scans that
+ * accept them, equal in totals to the raw records, rebuilt when missing,
+ * left out (with the raw segments read instead) when damaged.
+ */
+
+#define T0 1795430400000ull /* a whole hour, unix ms */
+
+static void temp_dir(char *dir)
+{
+	strcpy(dir, "/tmp/ff_test_rollups_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void remove_all(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A 20-minute window: three segments make an hour rollup. */
+static ff_store *open_store(const char *dir, uint32_t keys, uint64_t retain_ms)
+{
+	ff_store *s;
+	ff_store_columnar_config cfg = {.data_dir = dir,
+					.window_ms = 20 * 60 * 1000,
+					.retain_ms = retain_ms,
+					.rollup_keys = keys};
+	assert_int_equal(ff_store_columnar_open(&cfg, NULL, NULL, &s), 0);
+	return s;
+}
+
+/*
+ * Segment `seg`: 200 records, 10 a minute over the segment's 20 minutes;
+ * with `distinct` every record has its own source port (no rollup row
+ * merges two: a minute rollup would not pay), else 2 sources and 2 ports
+ * (the minute rollups merge 10 records into 2 to 4 rows).
+ */
+static void fill(ff_store *s, uint64_t seg, bool distinct)
+{
+	ff_flow recs[200];
+	memset(recs, 0, sizeof recs);
+	for (uint64_t i = 0; i < 200; i++) {
+		ff_flow *f = &recs[i];
+		ff_addr_from_v4(f->src_addr, 0x0a000000u + (uint32_t)(i % 2));
+		ff_addr_from_v4(f->dst_addr, 0x0a010001u);
+		f->src_port = (uint16_t)(40000 + (distinct ? seg * 200 + i : i / 100));
+		f->dst_port = 443;
+		f->proto = 6;
+		f->tcp_flags = 0x18;
+		f->bytes = 100 + i;
+		f->packets = 1 + i % 3;
+		f->flows = 1;
+		f->first_ms = T0 + seg * 1200000 + i * 6000;
+		f->last_ms = f->first_ms + 2000;
+	}
+	for (uint64_t b = 0; b < 4; b++) {
+		ff_batch batch = {.epoch = 9, .sequence = seg * 4 + b + 1, .records = recs + b * 50,
+				  .n_records = 50};
+		strcpy(batch.agent_id, b % 2 ? "node-b" : "node-a");
+		assert_int_equal(ff_store_append(s, &batch), 0);
+	}
+	assert_int_equal(ff_store_columnar_seal(s), 0);
+}
+
+static void fill_segment(ff_store *s, uint64_t seg)
+{
+	fill(s, seg, false);
+}
+
+typedef struct sums {
+	uint64_t rows, bytes, packets, flows;
+	uint64_t since, until; /* rows counted only when wholly inside */
+} sums;
+
+static int add_rows(void *arg, const ff_batch *b)
+{
+	sums *x = arg;
+	for (size_t i = 0; i < b->n_records; i++) {
+		const ff_flow *f = &b->records[i];
+		if (f->first_ms < x->since || f->last_ms > x->until)
+			continue;
+		x->rows++;
+		x->bytes += f->bytes;
+		x->packets += f->packets;
+		x->flows += f->flows;
+	}
+	return 0;
+}
+
+static sums scan(ff_store *s, uint64_t since, uint64_t until, uint64_t bin, uint32_t fields)
+{
+	sums x = {.since = since, .until = until};
+	ff_store_range r = {.since_ms = since, .until_ms = until, .fields = fields,
+			    .rollup_bin_ms = bin};
+	assert_int_equal(ff_store_scan_range(s, &r, add_rows, &x), 0);
+	return x;
+}
+
+#define KEYS_READ (FF_STORE_F_SRC_ADDR | FF_STORE_F_COUNTERS | FF_STORE_F_TIMES)
+
+static void rollups_built_at_seal(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 4; seg++)
+		fill_segment(s, seg);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.segments, 4);
+	assert_int_equal(st.rollup_minute, 4);
+	assert_int_equal(st.rollup_hour, 1); /* segments 1..3; the 4th waits for two more */
+	assert_int_equal(st.rollup_errors, 0);
+	assert_true(st.rollup_bytes > 0);
+	ff_store_close(s);
+	/* Records that never merge: no minute rollups, the hour one made from the segments. */
+	remove_all(dir);
+	temp_dir(dir);
+	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 3; seg++)
+		fill(s, seg, true);
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.rollup_minute, 0);
+	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(st.rollup_errors, 0);
+	ff_store_close(s);
+	/* No rollups when asked for none. */
+	remove_all(dir);
+	temp_dir(dir);
+	s = open_store(dir, 0, 0);
+	fill_segment(s, 0);
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.rollup_minute, 0);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+/* Rollup rows give the raw totals with far fewer rows, for any window. */
+static void rollups_answer_like_raw(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 4; seg++)
+		fill_segment(s, seg);
+	const uint64_t windows[][2] = {{0, UINT64_MAX},
+				       {T0, T0 + 3600000},
+				       {T0 + 600000, T0 + 3000000},
+				       {T0 + 1200000, UINT64_MAX}};
+	for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+		sums raw = scan(s, windows[w][0], windows[w][1], 0, KEYS_READ);
+		sums roll = scan(s, windows[w][0], windows[w][1], UINT64_MAX, KEYS_READ);
+		assert_true(raw.rows > 0);
+		assert_int_equal(roll.bytes, raw.bytes);
+		assert_int_equal(roll.packets, raw.packets);
+		assert_int_equal(roll.flows, raw.flows);
+		assert_int_equal(raw.flows, raw.rows);
+		assert_true(roll.rows < raw.rows);
+	}
+	sums all = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
+	assert_int_equal(all.flows, 800);
+	/* A field rollups do not keep (TCP flags) or a finer bin: raw rows only. */
+	sums flags = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ | FF_STORE_F_TCP_FLAGS);
+	assert_int_equal(flags.rows, 800);
+	sums fine = scan(s, 0, UINT64_MAX, 1000, KEYS_READ);
+	assert_int_equal(fine.rows, 800);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+/* Raw segments gone by --retain: the rollups still answer. */
+static void rollups_outlive_raw(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	/* The records are from 2026: a retention of a minute removes every raw segment. */
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 3; seg++)
+		fill_segment(s, seg);
+	sums before = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
+	ff_store_close(s);
+	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 60000);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.segments, 0);
+	assert_int_equal(st.rollup_minute, 3);
+	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(scan(s, 0, UINT64_MAX, 0, KEYS_READ).rows, 0);
+	sums after = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
+	assert_int_equal(after.bytes, before.bytes);
+	assert_int_equal(after.flows, 600);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static void path_of(char *buf, size_t len, const char *dir, const char *sub, uint64_t id)
+{
+	char d[128];
+	snprintf(d, sizeof d, "%s/%s", dir, sub);
+	assert_int_equal(ff_segment_path(d, id, buf, len), 0);
+}
+
+/* A crash before a rollup was written: the next open builds it. */
+static void missing_rollups_rebuilt(void **state)
+{
+	(void)state;
+	char dir[64], p[256];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 3; seg++)
+		fill_segment(s, seg);
+	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
+	ff_store_close(s);
+	path_of(p, sizeof p, dir, "rollups/hour", 1);
+	assert_int_equal(unlink(p), 0);
+	path_of(p, sizeof p, dir, "rollups/minute", 2);
+	assert_int_equal(unlink(p), 0);
+	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.rollup_minute, 3);
+	assert_int_equal(st.rollup_hour, 1);
+	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
+	assert_int_equal(got.bytes, want.bytes);
+	assert_int_equal(got.flows, want.flows);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+/* A damaged rollup is quarantined and the query reads the raw segments instead. */
+static void damaged_rollup_falls_back(void **state)
+{
+	(void)state;
+	char dir[64], p[256];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	for (uint64_t seg = 0; seg < 3; seg++)
+		fill_segment(s, seg);
+	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
+	ff_store_close(s);
+	/* Flip the last byte: inside the last column block, after the header and directory. */
+	path_of(p, sizeof p, dir, "rollups/hour", 1);
+	int fd = open(p, O_RDWR);
+	assert_true(fd >= 0);
+	off_t end = lseek(fd, 0, SEEK_END);
+	uint8_t c;
+	assert_int_equal(pread(fd, &c, 1, end - 1), 1);
+	c ^= 0x5a;
+	assert_int_equal(pwrite(fd, &c, 1, end - 1), 1);
+	close(fd);
+	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
+	assert_int_equal(got.bytes, want.bytes);
+	assert_int_equal(got.flows, want.flows);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.quarantined, 1);
+	assert_int_equal(st.rollup_hour, 0);
+	char q[256];
+	snprintf(q, sizeof q, "%s/quarantine/hour-seg-0000000000000001.ffs", dir);
+	assert_int_equal(access(q, F_OK), 0);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(rollups_built_at_seal),
+    cmocka_unit_test(rollups_answer_like_raw),
+    cmocka_unit_test(rollups_outlive_raw),
+    cmocka_unit_test(missing_rollups_rebuilt),
+    cmocka_unit_test(damaged_rollup_falls_back),
+};
+
+FF_TEST_MAIN(tests)
