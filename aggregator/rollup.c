@@ -15,7 +15,7 @@
 struct ff_rollup {
 	uint32_t keys;
 	uint64_t bin_ms;
-	ff_hmap *index;	 /* merge key -> uint64 row index */
+	ff_hmap *index;	   /* merge key -> uint64 row index */
 	ff_hmap *agent_ix; /* agent id (FF_AGENT_ID_MAX + 1 bytes) -> uint64 index */
 	ff_flow *rows;
 	size_t n_rows, cap_rows;
@@ -202,8 +202,8 @@ static int ff_rollup_cmp_row(const void *a, const void *b)
 	return memcmp(x->src_addr, y->src_addr, sizeof(ff_flow) - offsetof(ff_flow, src_addr));
 }
 
-int ff_rollup_result(ff_rollup *r, const ff_flow **rows, size_t *n_rows,
-		     const char *const **agents, size_t *n_agents)
+int ff_rollup_result(ff_rollup *r, const ff_flow **rows, size_t *n_rows, const char *const **agents,
+		     size_t *n_agents)
 {
 	free(r->sorted);
 	free(r->agent_rank);

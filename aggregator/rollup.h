@@ -23,9 +23,9 @@
 #include <stdint.h>
 
 /* Every key field a rollup may keep (TCP flags are an OR, never a key). */
-#define FF_ROLLUP_KEYS_ALL                                                                     \
-	(FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR | FF_FIELD_SRC_PORT | FF_FIELD_DST_PORT |        \
-	 FF_FIELD_PROTO | FF_FIELD_TOS | FF_FIELD_IN_IF | FF_FIELD_OUT_IF | FF_FIELD_SRC_AS |   \
+#define FF_ROLLUP_KEYS_ALL                                                                         \
+	(FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR | FF_FIELD_SRC_PORT | FF_FIELD_DST_PORT |           \
+	 FF_FIELD_PROTO | FF_FIELD_TOS | FF_FIELD_IN_IF | FF_FIELD_OUT_IF | FF_FIELD_SRC_AS |      \
 	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 typedef struct ff_rollup ff_rollup;
@@ -56,7 +56,7 @@ size_t ff_rollup_rows(const ff_rollup *r);
  * are owned by the rollup and valid until ff_rollup_free(). Returns 0 or -1
  * when out of memory.
  */
-int ff_rollup_result(ff_rollup *r, const ff_flow **rows, size_t *n_rows,
-		     const char *const **agents, size_t *n_agents);
+int ff_rollup_result(ff_rollup *r, const ff_flow **rows, size_t *n_rows, const char *const **agents,
+		     size_t *n_agents);
 
 #endif

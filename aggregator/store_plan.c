@@ -96,8 +96,8 @@ static bool ff_plan_answers(const ff_plan_query *q, const ff_plan_unit *u)
 	if (u->kind == FF_PLAN_RAW)
 		return true;
 	/* A bin that divides the caller's nests in it; UINT64_MAX takes any. */
-	bool bin_ok = q->rollup_bin_ms == UINT64_MAX ||
-		      (u->bin_ms != 0 && q->rollup_bin_ms % u->bin_ms == 0);
+	bool bin_ok =
+	    q->rollup_bin_ms == UINT64_MAX || (u->bin_ms != 0 && q->rollup_bin_ms % u->bin_ms == 0);
 	return q->rollup_bin_ms != 0 && bin_ok && (q->keys_read & ~u->keys) == 0;
 }
 
@@ -134,8 +134,7 @@ static int ff_plan_phase(ff_plan_run *p, enum ff_plan_kind kind, bool exact_only
 	return 0;
 }
 
-size_t ff_plan_choose(const ff_plan_query *q, const ff_plan_unit *units, size_t n,
-		      size_t *chosen)
+size_t ff_plan_choose(const ff_plan_query *q, const ff_plan_unit *units, size_t n, size_t *chosen)
 {
 	ff_plan_run p = {.q = q, .units = units, .n = n, .chosen = chosen};
 	int rc = 0;

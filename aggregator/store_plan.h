@@ -39,7 +39,7 @@ typedef struct ff_plan_unit {
 typedef struct ff_plan_query {
 	uint64_t since_ms, until_ms; /* nfdump's -t, both inclusive */
 	uint32_t keys_read;	     /* ff_field bits the caller reads */
-	uint64_t rollup_bin_ms;	     /* 0: raw only; UINT64_MAX: any rollup; else bins dividing it */
+	uint64_t rollup_bin_ms; /* 0: raw only; UINT64_MAX: any rollup; else bins dividing it */
 } ff_plan_query;
 
 /*
@@ -47,7 +47,6 @@ typedef struct ff_plan_query {
  * `chosen` (room for n) and returns how many. Returns (size_t)-1 when out
  * of memory.
  */
-size_t ff_plan_choose(const ff_plan_query *q, const ff_plan_unit *units, size_t n,
-		      size_t *chosen);
+size_t ff_plan_choose(const ff_plan_query *q, const ff_plan_unit *units, size_t n, size_t *chosen);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include <stdlib.h>
 
-static int ff_rollups_write(const char *dir, ff_rollup *r, enum ff_segment_kind kind,
-			    uint32_t keys, uint64_t bin_ms, uint64_t first, uint64_t last)
+static int ff_rollups_write(const char *dir, ff_rollup *r, enum ff_segment_kind kind, uint32_t keys,
+			    uint64_t bin_ms, uint64_t first, uint64_t last)
 {
 	const ff_flow *rows;
 	const char *const *agents;

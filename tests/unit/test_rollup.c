@@ -112,8 +112,7 @@ static void agents_from_two_sources(void **state)
 
 /* --- the plan ------------------------------------------------------------------- */
 
-static ff_plan_unit unit(enum ff_plan_kind kind, uint64_t lo, uint64_t hi, uint64_t t0,
-			 uint64_t t1)
+static ff_plan_unit unit(enum ff_plan_kind kind, uint64_t lo, uint64_t hi, uint64_t t0, uint64_t t1)
 {
 	return (ff_plan_unit){.kind = kind,
 			      .covers_first = lo,
@@ -123,7 +122,9 @@ static ff_plan_unit unit(enum ff_plan_kind kind, uint64_t lo, uint64_t hi, uint6
 			      .min_last_ms = t0 + 10,
 			      .max_last_ms = t1,
 			      .keys = kind == FF_PLAN_RAW ? 0xffffffffu : FF_ROLLUP_KEYS_ALL,
-			      .bin_ms = kind == FF_PLAN_HOUR ? 3600000 : kind == FF_PLAN_MINUTE ? 60000 : 0,
+			      .bin_ms = kind == FF_PLAN_HOUR	 ? 3600000
+					: kind == FF_PLAN_MINUTE ? 60000
+								 : 0,
 			      .usable = true};
 }
 
@@ -153,7 +154,9 @@ static void plan_coarsest_inside(void **state)
 	(void)state;
 	ff_plan_unit u[16];
 	size_t n = fixture(u), c[16];
-	ff_plan_query q = {.since_ms = 0, .until_ms = UINT64_MAX, .keys_read = FF_FIELD_SRC_ADDR,
+	ff_plan_query q = {.since_ms = 0,
+			   .until_ms = UINT64_MAX,
+			   .keys_read = FF_FIELD_SRC_ADDR,
 			   .rollup_bin_ms = UINT64_MAX};
 	size_t k = ff_plan_choose(&q, u, n, c);
 	assert_int_equal(k, 3);
@@ -168,7 +171,9 @@ static void plan_edges_read_raw(void **state)
 	(void)state;
 	ff_plan_unit u[16];
 	size_t n = fixture(u), c[16];
-	ff_plan_query q = {.since_ms = 150, .until_ms = 350, .keys_read = FF_FIELD_SRC_ADDR,
+	ff_plan_query q = {.since_ms = 150,
+			   .until_ms = 350,
+			   .keys_read = FF_FIELD_SRC_ADDR,
 			   .rollup_bin_ms = UINT64_MAX};
 	size_t k = ff_plan_choose(&q, u, n, c);
 	assert_int_equal(k, 3);
@@ -183,8 +188,8 @@ static void plan_raw_when_rollups_cannot(void **state)
 	(void)state;
 	ff_plan_unit u[16];
 	size_t n = fixture(u), c[16];
-	ff_plan_query q = {.until_ms = UINT64_MAX, .keys_read = FF_FIELD_TCP_FLAGS,
-			   .rollup_bin_ms = UINT64_MAX};
+	ff_plan_query q = {
+	    .until_ms = UINT64_MAX, .keys_read = FF_FIELD_TCP_FLAGS, .rollup_bin_ms = UINT64_MAX};
 	assert_int_equal(ff_plan_choose(&q, u, n, c), 4);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(u[c[i]].kind, FF_PLAN_RAW);
@@ -202,10 +207,13 @@ static void plan_rollups_after_raw_expired(void **state)
 	ff_plan_unit u[16];
 	size_t n = fixture(u), c[16], m = 0;
 	for (size_t i = 0; i < n; i++)
-		if (u[i].kind != FF_PLAN_RAW && !(u[i].kind == FF_PLAN_MINUTE && u[i].covers_first <= 2))
+		if (u[i].kind != FF_PLAN_RAW &&
+		    !(u[i].kind == FF_PLAN_MINUTE && u[i].covers_first <= 2))
 			u[m++] = u[i];
 	/* Left: minute 3, minute 4, hour 1..2. */
-	ff_plan_query q = {.since_ms = 150, .until_ms = 350, .keys_read = FF_FIELD_SRC_ADDR,
+	ff_plan_query q = {.since_ms = 150,
+			   .until_ms = 350,
+			   .keys_read = FF_FIELD_SRC_ADDR,
 			   .rollup_bin_ms = UINT64_MAX};
 	size_t k = ff_plan_choose(&q, u, m, c);
 	assert_int_equal(k, 3);

@@ -69,7 +69,9 @@ static void fill(ff_store *s, uint64_t seg, bool distinct)
 		f->last_ms = f->first_ms + 2000;
 	}
 	for (uint64_t b = 0; b < 4; b++) {
-		ff_batch batch = {.epoch = 9, .sequence = seg * 4 + b + 1, .records = recs + b * 50,
+		ff_batch batch = {.epoch = 9,
+				  .sequence = seg * 4 + b + 1,
+				  .records = recs + b * 50,
 				  .n_records = 50};
 		strcpy(batch.agent_id, b % 2 ? "node-b" : "node-a");
 		assert_int_equal(ff_store_append(s, &batch), 0);
@@ -105,8 +107,8 @@ static int add_rows(void *arg, const ff_batch *b)
 static sums scan(ff_store *s, uint64_t since, uint64_t until, uint64_t bin, uint32_t fields)
 {
 	sums x = {.since = since, .until = until};
-	ff_store_range r = {.since_ms = since, .until_ms = until, .fields = fields,
-			    .rollup_bin_ms = bin};
+	ff_store_range r = {
+	    .since_ms = since, .until_ms = until, .fields = fields, .rollup_bin_ms = bin};
 	assert_int_equal(ff_store_scan_range(s, &r, add_rows, &x), 0);
 	return x;
 }
@@ -282,10 +284,8 @@ static void damaged_rollup_falls_back(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(rollups_built_at_seal),
-    cmocka_unit_test(rollups_answer_like_raw),
-    cmocka_unit_test(rollups_outlive_raw),
-    cmocka_unit_test(missing_rollups_rebuilt),
+    cmocka_unit_test(rollups_built_at_seal),	 cmocka_unit_test(rollups_answer_like_raw),
+    cmocka_unit_test(rollups_outlive_raw),	 cmocka_unit_test(missing_rollups_rebuilt),
     cmocka_unit_test(damaged_rollup_falls_back),
 };
 

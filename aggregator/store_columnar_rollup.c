@@ -1,0 +1,240 @@
+/*
+ * The columnar store's rollups (store_columnar_impl.h): the minute rollup
+ * of each sealed window, hour rollups over runs of them, and the catch-up
+ * that builds whatever a crash or a failure left missing. Files are built
+ * by store_rollups.c; this file decides when and lists them.
+ */
+#include "store_columnar_impl.h"
+
+#include "ff_log.h"
+#include "store_rollups.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Opens and lists a rollup file just written; on failure it is removed again. */
+static int ff_cs_list_new(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
+{
+	char path[FF_CS_PATH_MAX];
+	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
+	ff_segment *seg = NULL;
+	int rc = ff_segment_open(path, &seg);
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&cs->lock);
+		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
+		pthread_rwlock_unlock(&cs->lock);
+	}
+	if (rc != 0) {
+		ff_segment_close(seg);
+		unlink(path);
+	}
+	return rc;
+}
+
+/* Logs and counts a rollup that could not be built; the next seal tries again. */
+static void ff_cs_rollup_failed(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, int rc)
+{
+	pthread_rwlock_wrlock(&cs->lock);
+	cs->st.rollup_errors++;
+	pthread_rwlock_unlock(&cs->lock);
+	ff_log_error("store: building the %s of segment %" PRIu64 " failed (%s); queries read "
+		     "the segment instead, and the next seal tries again",
+		     ff__cs_kind_name[kind], id, ff_segment_strerror(rc));
+}
+
+static bool ff_cs_unpaid(const ff_cstore *cs, uint64_t id)
+{
+	for (size_t i = 0; i < cs->n_unpaid; i++)
+		if (cs->unpaid[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Remembers that segment `id` has no minute rollup by design. Only in
+ * memory: after a restart the catch-up judges such a segment again, once.
+ */
+static void ff_cs_mark_unpaid(ff_cstore *cs, uint64_t id)
+{
+	if (cs->n_unpaid == cs->cap_unpaid) {
+		size_t cap = cs->cap_unpaid ? cs->cap_unpaid * 2 : 32;
+		uint64_t *p = realloc(cs->unpaid, cap * sizeof *p);
+		if (p == NULL)
+			return; /* judged again at the next seal: slower, never wrong */
+		cs->unpaid = p;
+		cs->cap_unpaid = cap;
+	}
+	cs->unpaid[cs->n_unpaid++] = id;
+	ff_log_debug("store: segment %" PRIu64 " gets no minute rollup: it would not halve "
+		     "the rows",
+		     id);
+}
+
+/* Forgets the ids an hour rollup now covers. */
+static void ff_cs_prune_unpaid(ff_cstore *cs, uint64_t frontier)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < cs->n_unpaid; i++)
+		if (cs->unpaid[i] > frontier)
+			cs->unpaid[m++] = cs->unpaid[i];
+	cs->n_unpaid = m;
+}
+
+/*
+ * Writes and lists the minute rollup `r` of segment `id` (of `source`
+ * rows), sealed and listed just before: never earlier, or a query would
+ * count the window twice, from the rollup and from the journal. `r` NULL:
+ * building it ran out of memory.
+ */
+void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t source)
+{
+	if (r != NULL && !ff_rollups_pay(ff_rollup_rows(r), source)) {
+		ff_cs_mark_unpaid(cs, id);
+		return;
+	}
+	int rc = r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r)
+			   : FF_SEG_ENOMEM;
+	if (rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+	if (rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
+}
+
+/* The last raw id hour rollups cover (0 when none); caller holds the lock. */
+static uint64_t ff_cs_hour_frontier(const ff_cstore *cs)
+{
+	const ff_cs_list *h = &cs->lists[FF_PLAN_HOUR];
+	return h->n ? ff_segment_get_meta(h->v[h->n - 1]->seg)->covers_last : 0;
+}
+
+/* Index of the entry with `id` in a list, or -1; caller holds the lock. */
+static long ff_cs_find(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = 0, b = l->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (l->v[mid]->id < id)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < l->n && l->v[a]->id == id ? (long)a : -1;
+}
+
+/*
+ * Builds the minute rollup of the oldest raw segment past the hour frontier
+ * that has none (one left behind by a crash or a failed build). Returns 1
+ * when it built or tried one, 0 when none is missing.
+ */
+static int ff_cs_rollup_missing_minute(ff_cstore *cs)
+{
+	int tried = 0;
+	pthread_rwlock_rdlock(&cs->lock);
+	uint64_t frontier = ff_cs_hour_frontier(cs);
+	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
+	ff_cseg *todo = NULL;
+	for (size_t i = 0; todo == NULL && i < raw->n; i++)
+		if (raw->v[i]->id > frontier && !atomic_load(&raw->v[i]->bad) &&
+		    !ff_cs_unpaid(cs, raw->v[i]->id) &&
+		    ff_cs_find(&cs->lists[FF_PLAN_MINUTE], raw->v[i]->id) < 0)
+			todo = raw->v[i];
+	int rc = 0;
+	uint64_t id = todo != NULL ? todo->id : 0;
+	if (todo != NULL) {
+		/* Reading under the read lock keeps the segment from being quarantined meanwhile.
+		 */
+		rc = ff_rollups_write_from(cs->min_dir, FF_SEGMENT_MINUTE, cs->cfg.rollup_keys,
+					   &todo->seg, 1);
+		tried = 1;
+	}
+	pthread_rwlock_unlock(&cs->lock);
+	if (tried && rc == FF_ROLLUPS_UNPAID) {
+		ff_cs_mark_unpaid(cs, id);
+		return tried;
+	}
+	if (tried && rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+	if (tried && rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
+	return tried;
+}
+
+/*
+ * What the next hour rollup merges: for each of the next `want` raw ids
+ * past the hour frontier, its minute rollup, or the raw segment itself
+ * where a minute rollup would not pay. Returns how many went into segs, or
+ * 0 while that hour is not complete (fewer ids, or one not yet judged).
+ * Caller holds the lock.
+ */
+static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t want, ff_segment **segs, uint32_t *keys)
+{
+	uint64_t frontier = ff_cs_hour_frontier(cs);
+	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
+	size_t n = 0, i = 0, j = 0;
+	*keys = cs->cfg.rollup_keys;
+	while (i < mins->n && mins->v[i]->id <= frontier)
+		i++;
+	while (j < raw->n && raw->v[j]->id <= frontier)
+		j++;
+	/* A merge of the two lists by id. */
+	while (n < want && (i < mins->n || j < raw->n)) {
+		ff_cseg *m = i < mins->n ? mins->v[i] : NULL, *r = j < raw->n ? raw->v[j] : NULL;
+		uint64_t id = m != NULL && (r == NULL || m->id <= r->id) ? m->id : r->id;
+		ff_cseg *use = m != NULL && m->id == id ? m : NULL;
+		if (use == NULL && ff_cs_unpaid(cs, id))
+			use = r;
+		if (use == NULL || atomic_load(&use->bad))
+			return 0;
+		segs[n++] = use->seg;
+		if (use->kind == FF_PLAN_MINUTE)
+			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
+		i += m != NULL && m->id == id;
+		j += r != NULL && r->id == id;
+	}
+	return n == want ? n : 0;
+}
+
+/* Builds the next hour rollup when its minute rollups are all there; 1 when it tried. */
+static int ff_cs_rollup_next_hour(ff_cstore *cs)
+{
+	uint64_t per_hour = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour
+						      : FF_ROLLUP_HOUR_MS / cs->cfg.window_ms;
+	size_t want = per_hour > 0 ? (size_t)per_hour : 1;
+	ff_segment **segs = calloc(want, sizeof *segs);
+	if (segs == NULL)
+		return 0;
+	uint32_t keys;
+	pthread_rwlock_rdlock(&cs->lock);
+	size_t n = ff_cs_hour_inputs(cs, want, segs, &keys);
+	uint64_t id = n ? ff_segment_get_meta(segs[0])->covers_first : 0;
+	int rc = n ? ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n) : 0;
+	pthread_rwlock_unlock(&cs->lock);
+	free(segs);
+	if (n && rc == 0)
+		rc = ff_cs_list_new(cs, FF_PLAN_HOUR, id);
+	if (n && rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
+	if (n && rc == 0) {
+		pthread_rwlock_rdlock(&cs->lock);
+		uint64_t frontier = ff_cs_hour_frontier(cs);
+		pthread_rwlock_unlock(&cs->lock);
+		ff_cs_prune_unpaid(cs, frontier);
+	}
+	return n && rc == 0;
+}
+
+/*
+ * Catches rollups up: at most `budget` missing minute rollups (so a store
+ * that had none does not stall one seal for long), then every hour rollup
+ * now complete. Appending thread only.
+ */
+void ff__cs_rollup_catchup(ff_cstore *cs, size_t budget)
+{
+	if (cs->cfg.rollup_keys == 0)
+		return;
+	while (budget-- > 0 && ff_cs_rollup_missing_minute(cs))
+		;
+	while (ff_cs_rollup_next_hour(cs))
+		;
+}
