@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 8
-FUZZ_TARGETS := fuzz_nf5 fuzz_nf9 fuzz_ipfix fuzz_sflow fuzz_filter
+FUZZ_TARGETS := fuzz_nf5 fuzz_nf9 fuzz_ipfix fuzz_sflow fuzz_filter fuzz_segment
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST      := ctest --output-on-failure --no-tests=error

@@ -223,6 +223,13 @@ static int ff__seg_check_entry(const ff_segment *s, size_t i, const ff__seg_entr
 	if (e->compression > FF__COMP_LZ4 || (e->compression == FF__COMP_NONE &&
 					      e->stored_len != e->raw_len))
 		return FF_SEG_EFORMAT;
+	/*
+	 * lz4 gives at most 255 bytes per stored byte (a match length byte adds
+	 * 255): a longer decoded length is a lie, refused before a section's
+	 * buffer of that length is allocated.
+	 */
+	if (e->compression == FF__COMP_LZ4 && e->raw_len / 255 > e->stored_len)
+		return FF_SEG_EFORMAT;
 	if (i < FF__SEG_SECTIONS)
 		return e->column == FF__SEC_AGENTS + i && e->shuffle == 0 ? 0 : FF_SEG_EFORMAT;
 	size_t k = i - FF__SEG_SECTIONS, g = k / FF__COL_COUNT;
@@ -237,7 +244,9 @@ static int ff__seg_check_entry(const ff_segment *s, size_t i, const ff__seg_entr
 
 static int ff__seg_read_dir(ff_segment *s)
 {
-	uint64_t groups = (s->meta.rows + FF_SEGMENT_GROUP_ROWS - 1) / FF_SEGMENT_GROUP_ROWS;
+	/* Not (rows + GROUP_ROWS - 1) / GROUP_ROWS, which wraps to 0 near 2^64 rows. */
+	uint64_t groups =
+	    s->meta.rows / FF_SEGMENT_GROUP_ROWS + (s->meta.rows % FF_SEGMENT_GROUP_ROWS != 0);
 	if (s->n_dir != FF__SEG_SECTIONS + groups * FF__COL_COUNT)
 		return FF_SEG_EFORMAT;
 	s->dir = calloc(s->n_dir, sizeof *s->dir);
@@ -250,9 +259,10 @@ static int ff__seg_read_dir(ff_segment *s)
 			return rc;
 	}
 	const ff__seg_entry *a = &s->dir[0], *x = &s->dir[1], *b = &s->dir[2];
-	if (a->rows != s->meta.n_agents || x->rows != s->meta.n_exporters ||
-	    x->raw_len != (uint64_t)x->rows * FF_ADDR_LEN || b->rows != s->meta.n_batches ||
-	    b->raw_len != (uint64_t)b->rows * FF__SEG_BATCH_LEN)
+	/* An agent takes 2 bytes at least: a larger count would size a huge table. */
+	if (a->rows != s->meta.n_agents || a->rows > a->raw_len / 2 ||
+	    x->rows != s->meta.n_exporters || x->raw_len != (uint64_t)x->rows * FF_ADDR_LEN ||
+	    b->rows != s->meta.n_batches || b->raw_len != (uint64_t)b->rows * FF__SEG_BATCH_LEN)
 		return FF_SEG_EFORMAT;
 	return 0;
 }

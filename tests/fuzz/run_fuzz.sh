@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for a short time, seeded from the real export
-# captures in ../shared/corpus (when present) and the filter test table.
+# captures in ../shared/corpus (when present), the filter test table and small
+# valid segment files written by ffsegseed (built beside FFDECODE).
 #   run_fuzz.sh FUZZ_BUILD_DIR FFDECODE SECONDS_PER_TARGET
 # `make test` runs it for a few seconds per target; run it by hand with a
 # larger SECONDS for a real campaign (docs/fields.md records such runs).
@@ -16,7 +17,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -31,9 +32,13 @@ while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
   printf '%s' "${line%%|*}" >"$work/seeds/filter/case$((n++))"
 done <"$src/tests/integration/filter_cases.txt"
+segseed="$(dirname "$ffdecode")/ffsegseed"
+if ! "$segseed" "$work/seeds/segment"; then
+  echo "run_fuzz: $segseed failed: fuzz_segment starts without seeds"
+fi
 
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter; do
+for t in nf5 nf9 ipfix sflow filter segment; do
   bin="$fuzz_build/tests/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue

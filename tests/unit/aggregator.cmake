@@ -16,7 +16,8 @@ ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_c
 ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_aggregator_core
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
         wrong_version bad_magic file_names rollup_header_round_trip rollup_input_checked
-        rollup_fields_checked reads_version_1)
+        rollup_fields_checked reads_version_1 rows_count_overflow lz4_length_bounded
+        agent_count_bounded)
 ff_unit_test(NAME journal SOURCES ${FF_UNIT_DIR}/test_journal.c LIBS ff_aggregator_core
   CASES append_reopen_replays torn_tail_cut corrupt_middle_skipped wrong_version bad_magic
         header_checksum torn_header_rewritten second_open_locked)

@@ -559,6 +559,89 @@ static void reads_version_1(void **state)
 	remove_all(dir);
 }
 
+/* --- directories that lie, CRCs intact (found by tests/fuzz/fuzz_segment.c) ------- */
+
+/*
+ * Sets n little-endian bytes at `at` of a version 2 file to v, then makes the
+ * directory and header CRCs hold again: an intact file whose directory lies.
+ */
+static void rewrite_le(const char *path, off_t at, uint64_t v, int n)
+{
+	size_t len = (size_t)file_size(path);
+	uint8_t *f = malloc(len);
+	assert_non_null(f);
+	FILE *fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fread(f, 1, len, fp), len);
+	put_le(f + at, v, n);
+	uint32_t n_dir = (uint32_t)f[28] | (uint32_t)f[29] << 8 | (uint32_t)f[30] << 16;
+	put_le(f + 76, (uint32_t)crc32(0, f + HDR_LEN, n_dir * 48), 4);
+	put_le(f + HDR_LEN - 4, (uint32_t)crc32(0, f, HDR_LEN - 4), 4);
+	rewind(fp);
+	assert_int_equal(fwrite(f, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	free(f);
+}
+
+/* Writes `rows` rows, makes the directory lie (rewrite_le), and expects `err` from open. */
+static void expect_lie_refused(size_t rows, off_t at, uint64_t v, int n, int err)
+{
+	char dir[64], path[128];
+	temp_dir(dir);
+	free(write_segment(dir, rows, path, sizeof path));
+	rewrite_le(path, at, v, n);
+	ff_segment *s = NULL;
+	assert_int_equal(ff_segment_open(path, &s), err);
+	assert_null(s);
+	remove_all(dir);
+}
+
+/* A row count near 2^64 once wrapped to zero row groups and opened as empty. */
+static void rows_count_overflow(void **state)
+{
+	(void)state;
+	expect_lie_refused(0, 16, UINT64_MAX, 8, FF_SEG_EFORMAT);
+	expect_lie_refused(0, 16, UINT64_MAX - FF_SEGMENT_GROUP_ROWS + 2, 8, FF_SEG_EFORMAT);
+}
+
+/*
+ * A compressed block decodes to at most 255 bytes per stored byte (lz4's
+ * longest match per length byte): a section claiming 1 GB from a few bytes
+ * is refused before anything is allocated for it.
+ */
+static void lz4_length_bounded(void **state)
+{
+	(void)state;
+	/* Entry 0, the agent dictionary: lz4, decoded length 1 GB. */
+	char dir[64], path[128];
+	temp_dir(dir);
+	free(write_segment(dir, 0, path, sizeof path));
+	rewrite_le(path, HDR_LEN + 3, 1, 1);
+	rewrite_le(path, HDR_LEN + 8, 1u << 30, 4);
+	ff_segment *s = NULL;
+	assert_int_equal(ff_segment_open(path, &s), FF_SEG_EFORMAT);
+	assert_null(s);
+	remove_all(dir);
+}
+
+/*
+ * Each agent takes at least 2 bytes of its dictionary: a count of 2^32 - 16
+ * over 24 bytes once allocated 279 GB (FF_SEG_ENOMEM, or an abort under ASan).
+ */
+static void agent_count_bounded(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	temp_dir(dir);
+	free(write_segment(dir, 0, path, sizeof path));
+	rewrite_le(path, 68, 0xfffffff0u, 4);	       /* header: agents */
+	rewrite_le(path, HDR_LEN + 4, 0xfffffff0u, 4); /* entry 0: rows */
+	ff_segment *s = NULL;
+	assert_int_equal(ff_segment_open(path, &s), FF_SEG_EFORMAT);
+	assert_null(s);
+	remove_all(dir);
+}
+
 static void file_names(void **state)
 {
 	(void)state;
@@ -585,6 +668,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(rollup_input_checked),
     cmocka_unit_test(rollup_fields_checked),
     cmocka_unit_test(reads_version_1),
+    cmocka_unit_test(rows_count_overflow),
+    cmocka_unit_test(lz4_length_bounded),
+    cmocka_unit_test(agent_count_bounded),
 };
 
 FF_TEST_MAIN(tests)
