@@ -34,8 +34,9 @@ typedef struct ff_store_columnar_config {
 	uint64_t retain_minute_ms; /* minute rollups; 0: keep forever */
 	uint64_t retain_hour_ms;   /* hour rollups; 0: keep forever */
 	/*
-	 * Minute rollups an hour rollup merges; 0: an hour of windows (12 of
-	 * 5 minutes). For a loader that seals by record time (tests/bench).
+	 * 0: an hour rollup merges the segments of one clock hour (by their
+	 * latest first_ms), built once a segment of a later hour is sealed.
+	 * N: every N segments instead, whatever their times (for tests).
 	 */
 	uint32_t segments_per_hour;
 } ff_store_columnar_config;

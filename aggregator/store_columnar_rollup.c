@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The most files one hour rollup merges. */
+#define FF_CS_HOUR_MAX_FILES 1024
+
 /* Opens and lists a rollup file just written; on failure it is removed again. */
 static int ff_cs_list_new(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
 {
@@ -160,16 +163,28 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 	return tried;
 }
 
-/*
- * What the next hour rollup merges: for each of the next `want` raw ids
- * past the hour frontier, its minute rollup, or the raw segment itself
- * where a minute rollup would not pay. Returns how many went into segs, or
- * 0 while that hour is not complete (fewer ids, or one not yet judged).
- * Caller holds the lock.
- */
-static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t want, ff_segment **segs, uint32_t *keys)
+/* The clock hour a segment or rollup belongs to: that of its latest first_ms. */
+static uint64_t ff_cs_hour_of(const ff_segment *seg)
 {
-	uint64_t frontier = ff_cs_hour_frontier(cs);
+	return ff_segment_get_meta(seg)->max_first_ms / FF_ROLLUP_HOUR_MS;
+}
+
+/*
+ * What the next hour rollup merges: the files of the raw ids past the hour
+ * frontier that belong to the next clock hour (or, with segments_per_hour
+ * set, that many of them). For each id its minute rollup, or the raw
+ * segment itself where a minute rollup would not pay. An hour is complete
+ * once a file of a later hour exists (or `cap` files were collected, for a
+ * clock that never moves on). Returns how many went into segs, or 0 while
+ * the hour is not complete or holds an id not yet judged. A segment's hour
+ * is that of its latest first_ms: records start before their window is
+ * sealed, so that is the hour the window lies in. Caller holds the lock.
+ */
+static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t cap, ff_segment **segs,
+				uint32_t *keys)
+{
+	uint64_t frontier = ff_cs_hour_frontier(cs), hour = 0;
+	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : cap;
 	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
 	size_t n = 0, i = 0, j = 0;
 	*keys = cs->cfg.rollup_keys;
@@ -186,6 +201,10 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t want, ff_segment **s
 			use = r;
 		if (use == NULL || atomic_load(&use->bad))
 			return 0;
+		if (n == 0)
+			hour = ff_cs_hour_of(use->seg);
+		else if (!cs->cfg.segments_per_hour && ff_cs_hour_of(use->seg) > hour)
+			return n; /* the next hour has begun: this one is complete */
 		segs[n++] = use->seg;
 		if (use->kind == FF_PLAN_MINUTE)
 			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
@@ -195,18 +214,17 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t want, ff_segment **s
 	return n == want ? n : 0;
 }
 
-/* Builds the next hour rollup when its minute rollups are all there; 1 when it tried. */
+/* Builds the next hour rollup when its hour is complete; 1 when it built one. */
 static int ff_cs_rollup_next_hour(ff_cstore *cs)
 {
-	uint64_t per_hour = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour
-						      : FF_ROLLUP_HOUR_MS / cs->cfg.window_ms;
-	size_t want = per_hour > 0 ? (size_t)per_hour : 1;
-	ff_segment **segs = calloc(want, sizeof *segs);
+	/* A bound for a clock that never leaves its hour: about 3.5 days of 5-minute windows. */
+	size_t cap = FF_CS_HOUR_MAX_FILES + cs->cfg.segments_per_hour;
+	ff_segment **segs = calloc(cap, sizeof *segs);
 	if (segs == NULL)
 		return 0;
 	uint32_t keys;
 	pthread_rwlock_rdlock(&cs->lock);
-	size_t n = ff_cs_hour_inputs(cs, want, segs, &keys);
+	size_t n = ff_cs_hour_inputs(cs, cap, segs, &keys);
 	uint64_t id = n ? ff_segment_get_meta(segs[0])->covers_first : 0;
 	int rc = n ? ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n) : 0;
 	pthread_rwlock_unlock(&cs->lock);

@@ -197,11 +197,9 @@ int main(int argc, char **argv)
 	 * The store's own clock window is far longer than the load: segments are
 	 * sealed here by record time instead.
 	 */
-	uint64_t per_hour = 3600 / window_s;
 	ff_store_columnar_config cfg = {.data_dir = argv[1],
 					.window_ms = 365ull * 86400 * 1000,
-					.rollup_keys = FF_ROLLUP_KEYS_ALL,
-					.segments_per_hour = per_hour ? (uint32_t)per_hour : 1};
+					.rollup_keys = FF_ROLLUP_KEYS_ALL};
 	ff_store *s = NULL;
 	int rc = ff_store_columnar_open(&cfg, bench_replay, NULL, &s);
 	if (rc != 0) {

@@ -17,7 +17,7 @@
  * left out (with the raw segments read instead) when damaged.
  */
 
-#define T0 1795430400000ull /* a whole hour, unix ms */
+#define T0 1795428000000ull /* a whole clock hour, unix ms */
 
 static void temp_dir(char *dir)
 {
@@ -127,7 +127,7 @@ static void rollups_built_at_seal(void **state)
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.segments, 4);
 	assert_int_equal(st.rollup_minute, 4);
-	assert_int_equal(st.rollup_hour, 1); /* segments 1..3; the 4th waits for two more */
+	assert_int_equal(st.rollup_hour, 1); /* segments 1..3, one clock hour; the 4th's hour is not over */
 	assert_int_equal(st.rollup_errors, 0);
 	assert_true(st.rollup_bytes > 0);
 	ff_store_close(s);
@@ -135,7 +135,7 @@ static void rollups_built_at_seal(void **state)
 	remove_all(dir);
 	temp_dir(dir);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 3; seg++)
+	for (uint64_t seg = 0; seg < 4; seg++)
 		fill(s, seg, true);
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
@@ -195,7 +195,7 @@ static void rollups_outlive_raw(void **state)
 	temp_dir(dir);
 	/* The records are from 2026: a retention of a minute removes every raw segment. */
 	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 3; seg++)
+	for (uint64_t seg = 0; seg < 4; seg++)
 		fill_segment(s, seg);
 	sums before = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
@@ -203,12 +203,12 @@ static void rollups_outlive_raw(void **state)
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.segments, 0);
-	assert_int_equal(st.rollup_minute, 3);
+	assert_int_equal(st.rollup_minute, 4);
 	assert_int_equal(st.rollup_hour, 1);
 	assert_int_equal(scan(s, 0, UINT64_MAX, 0, KEYS_READ).rows, 0);
 	sums after = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
 	assert_int_equal(after.bytes, before.bytes);
-	assert_int_equal(after.flows, 600);
+	assert_int_equal(after.flows, 800);
 	ff_store_close(s);
 	remove_all(dir);
 }
@@ -227,7 +227,7 @@ static void missing_rollups_rebuilt(void **state)
 	char dir[64], p[256];
 	temp_dir(dir);
 	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 3; seg++)
+	for (uint64_t seg = 0; seg < 4; seg++)
 		fill_segment(s, seg);
 	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
@@ -238,7 +238,7 @@ static void missing_rollups_rebuilt(void **state)
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
-	assert_int_equal(st.rollup_minute, 3);
+	assert_int_equal(st.rollup_minute, 4);
 	assert_int_equal(st.rollup_hour, 1);
 	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
 	assert_int_equal(got.bytes, want.bytes);
@@ -254,7 +254,7 @@ static void damaged_rollup_falls_back(void **state)
 	char dir[64], p[256];
 	temp_dir(dir);
 	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 3; seg++)
+	for (uint64_t seg = 0; seg < 4; seg++)
 		fill_segment(s, seg);
 	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
