@@ -199,7 +199,9 @@ static int ff_rollup_cmp_row(const void *a, const void *b)
 		return x->agent_ref < y->agent_ref ? -1 : 1;
 	if (x->first_ms != y->first_ms)
 		return x->first_ms < y->first_ms ? -1 : 1;
-	return memcmp(x->src_addr, y->src_addr, sizeof(ff_flow) - offsetof(ff_flow, src_addr));
+	/* The key fields up to `reserved`: the struct's tail padding is never compared. */
+	return memcmp(x->src_addr, y->src_addr,
+		      offsetof(ff_flow, reserved) + 1 - offsetof(ff_flow, src_addr));
 }
 
 int ff_rollup_result(ff_rollup *r, const ff_flow **rows, size_t *n_rows, const char *const **agents,

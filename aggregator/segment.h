@@ -28,10 +28,13 @@
 #define FF_SEGMENT_VERSION    2
 #define FF_SEGMENT_GROUP_ROWS 65536
 /*
- * Bytes of scratch ff_segment_read_group() needs: the widest column of a
- * group decompressed, then one 64-bit integer per row.
+ * Bytes of scratch ff_segment_read_group() needs: 64 KB for the values of
+ * the rows being decoded, then every column of a group decompressed
+ * side by side (two addresses of 16 bytes, 18 integers of at most 8 bytes).
+ * Most of it is never touched (blocks that were not compressed are read from
+ * the mapping, and few columns need 8 bytes), so malloc it, do not calloc it.
  */
-#define FF_SEGMENT_SCRATCH (FF_SEGMENT_GROUP_ROWS * (FF_ADDR_LEN + 8))
+#define FF_SEGMENT_SCRATCH (65536 + FF_SEGMENT_GROUP_ROWS * (2 * FF_ADDR_LEN + 18 * 8))
 
 enum ff_segment_error {
 	FF_SEG_EIO = -60,      /* open, read, write, sync or rename failed (logged) */

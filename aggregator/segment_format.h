@@ -127,9 +127,6 @@ static inline uint64_t ff__unzigzag(uint64_t z)
 /* CRC-32 (IEEE, zlib's crc32) of `len` bytes. */
 uint32_t ff__seg_crc(const uint8_t *p, size_t len);
 
-/* Stores an integer column's value into the record; FIRST must be set before LAST. */
-void ff__seg_col_set(int col, ff_flow *f, uint64_t v);
-
 /* True for the two address columns. */
 static inline bool ff__seg_is_addr(int col)
 {

@@ -56,7 +56,8 @@ typedef struct ff_flow {
 	uint8_t proto;
 	uint8_t tcp_flags; /* OR of every packet's flags */
 	uint8_t tos;
-	uint8_t reserved; /* zero; keeps the struct free of implicit padding */
+	uint8_t reserved; /* zero; the struct still has 4 bytes of tail padding (124 -> 128),
+			     so code hashing whole records memsets them first */
 } ff_flow;
 
 /* Writes the v4-mapped form of an IPv4 address given in host byte order. */

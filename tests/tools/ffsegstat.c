@@ -130,6 +130,13 @@ static int time_file(const char *path)
 	    {"src_addr+bytes+proto+dst_port",
 	     FF_SEGMENT_COL_SRC_ADDR | FF_SEGMENT_COL_BYTES | FF_SEGMENT_COL_PROTO |
 		 FF_SEGMENT_COL_DST_PORT},
+	    /* What a top-N reads: the counters and times, and its key. */
+	    {"top-N src_addr",
+	     FF_SEGMENT_COL_FIRST | FF_SEGMENT_COL_LAST | FF_SEGMENT_COL_BYTES |
+		 FF_SEGMENT_COL_PACKETS | FF_SEGMENT_COL_FLOWS | FF_SEGMENT_COL_SRC_ADDR},
+	    {"top-N dst_port",
+	     FF_SEGMENT_COL_FIRST | FF_SEGMENT_COL_LAST | FF_SEGMENT_COL_BYTES |
+		 FF_SEGMENT_COL_PACKETS | FF_SEGMENT_COL_FLOWS | FF_SEGMENT_COL_DST_PORT},
 	    {"all", FF_SEGMENT_COLS_ALL},
 	};
 	ff_segment *s = NULL;
