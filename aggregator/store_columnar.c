@@ -94,7 +94,7 @@ int ff__cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg)
 }
 
 /* Takes entry i of a list out (caller holds the write lock) and returns it. */
-static ff_cseg *ff_cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i)
+ff_cseg *ff__cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i)
 {
 	ff_cs_list *l = ff_cs_list_of(cs, kind);
 	ff_cseg *c = l->v[i];
@@ -109,8 +109,10 @@ static ff_cseg *ff_cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i)
 	return c;
 }
 
-static void ff_cs_free_seg(ff_cseg *c)
+void ff__cs_free_seg(ff_cseg *c)
 {
+	if (c == NULL)
+		return;
 	ff_segment_close(c->seg);
 	free(c);
 }
@@ -152,12 +154,12 @@ void ff__cs_quarantine_bad(ff_cstore *cs)
 		for (size_t i = l->n; i-- > 0;) {
 			if (!atomic_load(&l->v[i]->bad))
 				continue;
-			ff_cseg *c = ff_cs_take_seg(cs, k, i);
+			ff_cseg *c = ff__cs_take_seg(cs, k, i);
 			char path[FF_CS_PATH_MAX], name[64];
 			ff_segment_path(l->dir, c->id, path, sizeof path);
 			ff_cs_quarantine_name(k, c->id, name, sizeof name);
 			ff_cs_quarantine(cs, path, name, ff_segment_strerror(FF_SEG_EBLOCK));
-			ff_cs_free_seg(c);
+			ff__cs_free_seg(c);
 		}
 	}
 	pthread_rwlock_unlock(&cs->lock);
@@ -177,13 +179,13 @@ static void ff_cs_expire(ff_cstore *cs, const ff_cseg *const *gone, size_t n)
 				hit = l->v[i] == gone[j];
 			if (!hit)
 				continue;
-			ff_cseg *c = ff_cs_take_seg(cs, k, i);
+			ff_cseg *c = ff__cs_take_seg(cs, k, i);
 			char path[FF_CS_PATH_MAX];
 			ff_segment_path(l->dir, c->id, path, sizeof path);
 			if (unlink(path) != 0)
 				ff_log_errno(FF_LOG_ERROR, errno,
 					     "store: retention: unlink(%s) failed", path);
-			ff_cs_free_seg(c);
+			ff__cs_free_seg(c);
 			cs->st.expired++;
 		}
 	}
@@ -706,7 +708,7 @@ static void ff_cs_close(ff_store *base)
 	ff_journal_close(cs->jnl);
 	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
 		for (size_t i = 0; i < cs->lists[k].n; i++)
-			ff_cs_free_seg(cs->lists[k].v[i]);
+			ff__cs_free_seg(cs->lists[k].v[i]);
 		free(cs->lists[k].v);
 	}
 	ff_window_free(cs->win);

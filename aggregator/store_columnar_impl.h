@@ -76,6 +76,12 @@ extern const char *const ff__cs_kind_name[];
 /* Lists an opened file of `kind` (caller holds the write lock). */
 int ff__cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg);
 
+/* Takes entry i of a list out (caller holds the write lock) and returns it. */
+ff_cseg *ff__cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i);
+
+/* Closes a file taken out of its list. */
+void ff__cs_free_seg(ff_cseg *c);
+
 /* Quarantines every file a scan found damaged (takes the write lock). */
 void ff__cs_quarantine_bad(ff_cstore *cs);
 

@@ -126,6 +126,31 @@ static long ff_cs_find(const ff_cs_list *l, uint64_t id)
 }
 
 /*
+ * Swaps the listed file of `kind` and `id` for the one just written over it
+ * (an hour rollup extended by the segments sealed since). Queries hold the
+ * read lock for their whole scan, so none still reads the old one.
+ */
+static int ff_cs_list_replace(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
+{
+	char path[FF_CS_PATH_MAX];
+	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
+	ff_segment *seg = NULL;
+	int rc = ff_segment_open(path, &seg);
+	ff_cseg *old = NULL;
+	if (rc == 0) {
+		pthread_rwlock_wrlock(&cs->lock);
+		long i = ff_cs_find(&cs->lists[kind], id);
+		old = i >= 0 ? ff__cs_take_seg(cs, kind, (size_t)i) : NULL;
+		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
+		pthread_rwlock_unlock(&cs->lock);
+	}
+	if (rc != 0)
+		ff_segment_close(seg); /* the file stays: the next start lists it */
+	ff__cs_free_seg(old);
+	return rc;
+}
+
+/*
  * Builds the minute rollup of the oldest raw segment past the hour frontier
  * that has none (one left behind by a crash or a failed build). Returns 1
  * when it built or tried one, 0 when none is missing.
@@ -170,24 +195,28 @@ static uint64_t ff_cs_hour_of(const ff_segment *seg)
 }
 
 /*
- * What the next hour rollup merges: the files of the raw ids past the hour
- * frontier that belong to the next clock hour (or, with segments_per_hour
- * set, that many of them). For each id its minute rollup, or the raw
- * segment itself where a minute rollup would not pay. An hour is complete
- * once a file of a later hour exists (or `cap` files were collected, for a
- * clock that never moves on). Returns how many went into segs, or 0 while
- * the hour is not complete or holds an id not yet judged. A segment's hour
- * is that of its latest first_ms: records start before their window is
- * sealed, so that is the hour the window lies in. Caller holds the lock.
+ * The files of the raw ids past the hour frontier, in id order, for the
+ * hour rollup of clock hour `hour` (with segments_per_hour set: the next
+ * that many, whatever their hour): each id's minute rollup, or its raw
+ * segment where a minute rollup would not pay. Stops at the first file of
+ * a later hour, at `cap` files, or at the end of the lists. Returns how many
+ * went into segs; *complete says whether the hour is over (a later hour's
+ * file follows, or the count is reached); *keys the keys all of them keep.
+ * Returns 0 when an id is not judged yet (the catch-up builds its minute
+ * rollup first) or a file is damaged. `hour` UINT64_MAX: the hour of the
+ * first file. A segment's hour is that of its latest first_ms: records
+ * start before their window is sealed, so that is the hour the window lies
+ * in. Caller holds the lock.
  */
-static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t cap, ff_segment **segs,
-				uint32_t *keys)
+static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap,
+				ff_segment **segs, uint32_t *keys, bool *complete)
 {
-	uint64_t frontier = ff_cs_hour_frontier(cs), hour = 0;
+	uint64_t frontier = ff_cs_hour_frontier(cs);
 	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : cap;
 	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
 	size_t n = 0, i = 0, j = 0;
 	*keys = cs->cfg.rollup_keys;
+	*complete = false;
 	while (i < mins->n && mins->v[i]->id <= frontier)
 		i++;
 	while (j < raw->n && raw->v[j]->id <= frontier)
@@ -201,45 +230,83 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, size_t cap, ff_segment **se
 			use = r;
 		if (use == NULL || atomic_load(&use->bad))
 			return 0;
-		if (n == 0)
+		if (hour == UINT64_MAX)
 			hour = ff_cs_hour_of(use->seg);
-		else if (!cs->cfg.segments_per_hour && ff_cs_hour_of(use->seg) > hour)
-			return n; /* the next hour has begun: this one is complete */
+		if (!cs->cfg.segments_per_hour && ff_cs_hour_of(use->seg) > hour) {
+			*complete = true; /* the next hour has begun */
+			return n;
+		}
 		segs[n++] = use->seg;
 		if (use->kind == FF_PLAN_MINUTE)
 			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
 		i += m != NULL && m->id == id;
 		j += r != NULL && r->id == id;
 	}
-	return n == want ? n : 0;
+	*complete = n == want;
+	return n;
 }
 
-/* Builds the next hour rollup when its hour is complete; 1 when it built one. */
+/* Writes and lists (or, `extend`, swaps in) the hour rollup of segs[0 .. n). */
+static int ff_cs_write_hour(ff_cstore *cs, ff_segment **segs, size_t n, uint32_t keys,
+			    bool extend)
+{
+	uint64_t id = ff_segment_get_meta(segs[0])->covers_first;
+	int rc = ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n);
+	pthread_rwlock_unlock(&cs->lock);
+	if (rc == 0)
+		rc = extend ? ff_cs_list_replace(cs, FF_PLAN_HOUR, id)
+			    : ff_cs_list_new(cs, FF_PLAN_HOUR, id);
+	if (rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
+	return rc;
+}
+
+/*
+ * One step of the hour rollups; 1 when it wrote one. While a clock hour is
+ * not over, its hour rollup is kept up to date: each seal merges the new
+ * segment's rows into it (the old hour rollup plus the new files, written
+ * over it under the same id), so a query reads one file for the hour so far
+ * instead of its minute rollups. Then the next hour starts its own.
+ */
 static int ff_cs_rollup_next_hour(ff_cstore *cs)
 {
 	/* A bound for a clock that never leaves its hour: about 3.5 days of 5-minute windows. */
 	size_t cap = FF_CS_HOUR_MAX_FILES + cs->cfg.segments_per_hour;
-	ff_segment **segs = calloc(cap, sizeof *segs);
+	ff_segment **segs = calloc(cap + 1, sizeof *segs);
 	if (segs == NULL)
 		return 0;
 	uint32_t keys;
+	bool complete, extend = false;
 	pthread_rwlock_rdlock(&cs->lock);
-	size_t n = ff_cs_hour_inputs(cs, cap, segs, &keys);
-	uint64_t id = n ? ff_segment_get_meta(segs[0])->covers_first : 0;
-	int rc = n ? ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n) : 0;
-	pthread_rwlock_unlock(&cs->lock);
+	const ff_cs_list *hours = &cs->lists[FF_PLAN_HOUR];
+	ff_cseg *last = hours->n ? hours->v[hours->n - 1] : NULL;
+	size_t n = 0;
+	if (last != NULL && !cs->cfg.segments_per_hour && !atomic_load(&last->bad)) {
+		/* Files of the last hour rollup's own hour sealed since: extend it. */
+		n = ff_cs_hour_inputs(cs, ff_cs_hour_of(last->seg), cap, segs + 1, &keys, &complete);
+		extend = n > 0;
+	}
+	if (extend) {
+		segs[0] = last->seg;
+		keys &= ff_segment_get_meta(last->seg)->rollup_keys;
+		n++;
+	} else {
+		n = ff_cs_hour_inputs(cs, UINT64_MAX, cap, segs, &keys, &complete);
+		/* With a count (tests), an hour rollup is written only whole. */
+		if (cs->cfg.segments_per_hour && !complete)
+			n = 0;
+	}
+	int rc = n > 0 ? ff_cs_write_hour(cs, segs, n, keys, extend) : -1;
+	if (n == 0)
+		pthread_rwlock_unlock(&cs->lock);
 	free(segs);
-	if (n && rc == 0)
-		rc = ff_cs_list_new(cs, FF_PLAN_HOUR, id);
-	if (n && rc != 0)
-		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
-	if (n && rc == 0) {
+	if (rc == 0) {
 		pthread_rwlock_rdlock(&cs->lock);
 		uint64_t frontier = ff_cs_hour_frontier(cs);
 		pthread_rwlock_unlock(&cs->lock);
 		ff_cs_prune_unpaid(cs, frontier);
 	}
-	return n && rc == 0;
+	return rc == 0;
 }
 
 /*

@@ -127,7 +127,8 @@ static void rollups_built_at_seal(void **state)
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.segments, 4);
 	assert_int_equal(st.rollup_minute, 4);
-	assert_int_equal(st.rollup_hour, 1); /* segments 1..3, one clock hour; the 4th's hour is not over */
+	/* Segments 1..3 make one clock hour; the 4th's hour is not over: its rollup so far. */
+	assert_int_equal(st.rollup_hour, 2);
 	assert_int_equal(st.rollup_errors, 0);
 	assert_true(st.rollup_bytes > 0);
 	ff_store_close(s);
@@ -139,7 +140,7 @@ static void rollups_built_at_seal(void **state)
 		fill(s, seg, true);
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
-	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(st.rollup_hour, 2);
 	assert_int_equal(st.rollup_errors, 0);
 	ff_store_close(s);
 	/* No rollups when asked for none. */
@@ -204,7 +205,7 @@ static void rollups_outlive_raw(void **state)
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.segments, 0);
 	assert_int_equal(st.rollup_minute, 4);
-	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(st.rollup_hour, 2);
 	assert_int_equal(scan(s, 0, UINT64_MAX, 0, KEYS_READ).rows, 0);
 	sums after = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
 	assert_int_equal(after.bytes, before.bytes);
@@ -231,15 +232,16 @@ static void missing_rollups_rebuilt(void **state)
 		fill_segment(s, seg);
 	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
-	path_of(p, sizeof p, dir, "rollups/hour", 1);
+	/* A crash loses at most the last files written: segment 4's minute and hour rollups. */
+	path_of(p, sizeof p, dir, "rollups/hour", 4);
 	assert_int_equal(unlink(p), 0);
-	path_of(p, sizeof p, dir, "rollups/minute", 2);
+	path_of(p, sizeof p, dir, "rollups/minute", 4);
 	assert_int_equal(unlink(p), 0);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 4);
-	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(st.rollup_hour, 2);
 	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
 	assert_int_equal(got.bytes, want.bytes);
 	assert_int_equal(got.flows, want.flows);
@@ -275,10 +277,44 @@ static void damaged_rollup_falls_back(void **state)
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.quarantined, 1);
-	assert_int_equal(st.rollup_hour, 0);
+	assert_int_equal(st.rollup_hour, 1);
 	char q[256];
 	snprintf(q, sizeof q, "%s/quarantine/hour-seg-0000000000000001.ffs", dir);
 	assert_int_equal(access(q, F_OK), 0);
+	ff_store_close(s);
+	remove_all(dir);
+}
+
+/* While its hour is not over, the hour rollup is rewritten at every seal to cover it all. */
+static void open_hour_rollup_grows(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	fill_segment(s, 0);
+	fill_segment(s, 1);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.rollup_minute, 2);
+	assert_int_equal(st.rollup_hour, 1);
+	ff_store_read read = {0};
+	sums x = {.until = UINT64_MAX};
+	ff_store_range r = {.until_ms = UINT64_MAX, .fields = KEYS_READ,
+			    .rollup_bin_ms = UINT64_MAX, .read = &read};
+	assert_int_equal(ff_store_scan_range(s, &r, add_rows, &x), 0);
+	assert_int_equal(read.hour_rollups, 1);
+	assert_int_equal(read.minute_rollups, 0);
+	assert_int_equal(read.segments, 0);
+	assert_int_equal(x.flows, 400);
+	/* The same after a restart: the rewritten file covers both segments. */
+	ff_store_close(s);
+	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
+	x = (sums){.until = UINT64_MAX};
+	read = (ff_store_read){0};
+	assert_int_equal(ff_store_scan_range(s, &r, add_rows, &x), 0);
+	assert_int_equal(read.hour_rollups, 1);
+	assert_int_equal(x.flows, 400);
 	ff_store_close(s);
 	remove_all(dir);
 }
@@ -287,6 +323,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(rollups_built_at_seal),	 cmocka_unit_test(rollups_answer_like_raw),
     cmocka_unit_test(rollups_outlive_raw),	 cmocka_unit_test(missing_rollups_rebuilt),
     cmocka_unit_test(damaged_rollup_falls_back),
+    cmocka_unit_test(open_hour_rollup_grows),
 };
 
 FF_TEST_MAIN(tests)
