@@ -698,6 +698,39 @@ static void partition_only_when_it_helps(void **state)
 }
 
 /*
+ * A columnar store in `dir` (a mkdtemp template) holding m's batches: sealed
+ * after every `seal_every` batches, the last ones left in the open window
+ * unless seal_every is 1.
+ */
+static ff_store *columnar_from(const mem_store *m, ff_store_columnar_config *cfg, char *dir,
+			       size_t seal_every)
+{
+	assert_non_null(mkdtemp(dir));
+	cfg->data_dir = dir;
+	cfg->window_ms = 365ull * 86400 * 1000;
+	ff_store *s;
+	assert_int_equal(ff_store_columnar_open(cfg, NULL, NULL, &s), 0);
+	for (size_t i = 0; i < m->n_batches; i++) {
+		ff_batch b = m->batches[i];
+		b.epoch = 1;
+		b.sequence = i + 1;
+		assert_int_equal(ff_store_append(s, &b), 0);
+		if ((i + 1) % seal_every == 0 && (seal_every == 1 || i + 1 < m->n_batches))
+			assert_int_equal(ff_store_columnar_seal(s), 0);
+	}
+	return s;
+}
+
+static void columnar_done(ff_store *s, const char *dir, mem_store *m)
+{
+	ff_store_close(s);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(m);
+}
+
+/*
  * The columnar store, over several sealed segments and the open window,
  * decoding only the query's columns on both cores, answers as the memory
  * store holding the same records does.
@@ -708,18 +741,8 @@ static void columnar_matches_memory(void **state)
 	mem_store *m = mem_new();
 	fill_mixed(m);
 	char dir[] = "/tmp/ff_test_topn_XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	ff_store_columnar_config cfg = {.data_dir = dir, .window_ms = 365ull * 86400 * 1000};
-	ff_store *s;
-	assert_int_equal(ff_store_columnar_open(&cfg, NULL, NULL, &s), 0);
-	for (size_t i = 0; i < m->n_batches; i++) {
-		ff_batch b = m->batches[i];
-		b.epoch = 1;
-		b.sequence = i + 1;
-		assert_int_equal(ff_store_append(s, &b), 0);
-		if (i % 2 == 1 && i + 1 < m->n_batches)
-			assert_int_equal(ff_store_columnar_seal(s), 0);
-	}
+	ff_store_columnar_config cfg = {0};
+	ff_store *s = columnar_from(m, &cfg, dir, 2);
 	static const enum ff_element els[] = {FF_EL_SRCIP, FF_EL_IP, FF_EL_PORT, FF_EL_SRCPORT,
 					      FF_EL_PROTO, FF_EL_SRCAS, FF_EL_INIF, FF_EL_AGENT};
 	for (size_t e = 0; e < sizeof els / sizeof els[0]; e++) {
@@ -731,11 +754,7 @@ static void columnar_matches_memory(void **state)
 		ff_topn_result_free(&a);
 		ff_topn_result_free(&b);
 	}
-	ff_store_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(m);
+	columnar_done(s, dir, m);
 }
 
 /*
@@ -750,20 +769,8 @@ static void columnar_rollups_match_memory(void **state)
 	mem_store *m = mem_new();
 	fill_mixed(m);
 	char dir[] = "/tmp/ff_test_topn_XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	ff_store_columnar_config cfg = {.data_dir = dir,
-					.window_ms = 365ull * 86400 * 1000,
-					.rollup_keys = FF_ROLLUP_KEYS_ALL,
-					.segments_per_hour = 2};
-	ff_store *s;
-	assert_int_equal(ff_store_columnar_open(&cfg, NULL, NULL, &s), 0);
-	for (size_t i = 0; i < m->n_batches; i++) {
-		ff_batch b = m->batches[i];
-		b.epoch = 1;
-		b.sequence = i + 1;
-		assert_int_equal(ff_store_append(s, &b), 0);
-		assert_int_equal(ff_store_columnar_seal(s), 0);
-	}
+	ff_store_columnar_config cfg = {.rollup_keys = FF_ROLLUP_KEYS_ALL, .segments_per_hour = 2};
+	ff_store *s = columnar_from(m, &cfg, dir, 1);
 	static const char *const filters[] = {NULL, "proto tcp and dst port 443", "not port 1005",
 					      "src as 3 or in if 2"};
 	static const uint64_t windows[][2] = {{0, 0}, {1000, 1800}, {1200, 0}};
@@ -788,11 +795,7 @@ static void columnar_rollups_match_memory(void **state)
 				ff_filter_free(flt);
 			}
 	assert_true(rollup_files > 0);
-	ff_store_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	free(m);
+	columnar_done(s, dir, m);
 }
 
 static const struct CMUnitTest tests[] = {
