@@ -1,6 +1,6 @@
 #include "query_series.h"
 
-#include "query_topn.h"
+#include "store.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -69,15 +69,13 @@ static int ff_series_scan_batch(void *arg, const ff_batch *b)
  */
 static bool ff_series_rollups_answer(const ff_series_query *q)
 {
-	uint32_t reads = ff_filter_fields(q->filter);
 	/*
 	 * A rollup row counts when its earliest first_ms is at or before
 	 * until_ms; its other records are in the same rollup bin, so they are
 	 * too only when until_ms ends a series bin (which ends a rollup bin).
 	 */
 	bool until_ok = q->until_ms == UINT64_MAX || (q->until_ms + 1) % q->bin_ms == 0;
-	return until_ok &&
-	       !(reads & (FF_FILTER_READS_COUNTERS | FF_FILTER_READS_TIMES | FF_FIELD_TCP_FLAGS));
+	return until_ok && ff_store_filter_fits_rollups(q->filter);
 }
 
 int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out)
@@ -101,7 +99,7 @@ int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *o
 				.until_ms = UINT64_MAX,
 				.agent = q->agent,
 				.fields = FF_STORE_F_TIMES | FF_STORE_F_COUNTERS |
-					  ff_topn_filter_store_fields(q->filter),
+					  ff_store_fields_of_filter(q->filter),
 				.filter = q->filter,
 				.rollup_bin_ms = ff_series_rollups_answer(q) ? q->bin_ms : 0};
 	ff_store_scan_range(store, &range, ff_series_scan_batch, &x);

@@ -650,31 +650,6 @@ static int ff_topn_fill_rows(const ff_topn_query *q, const ff_topn_best *b, ff_t
 	return 0;
 }
 
-uint32_t ff_topn_filter_store_fields(const ff_filter *filter)
-{
-	static const uint32_t map[][2] = {
-	    {FF_FIELD_SRC_ADDR, FF_STORE_F_SRC_ADDR},
-	    {FF_FIELD_DST_ADDR, FF_STORE_F_DST_ADDR},
-	    {FF_FIELD_SRC_PORT, FF_STORE_F_SRC_PORT},
-	    {FF_FIELD_DST_PORT, FF_STORE_F_DST_PORT},
-	    {FF_FIELD_PROTO, FF_STORE_F_PROTO},
-	    {FF_FIELD_TOS, FF_STORE_F_TOS},
-	    {FF_FIELD_IN_IF, FF_STORE_F_IN_IF},
-	    {FF_FIELD_OUT_IF, FF_STORE_F_OUT_IF},
-	    {FF_FIELD_SRC_AS, FF_STORE_F_SRC_AS},
-	    {FF_FIELD_DST_AS, FF_STORE_F_DST_AS},
-	    {FF_FIELD_EXPORTER, FF_STORE_F_EXPORTER},
-	    {FF_FIELD_TCP_FLAGS, FF_STORE_F_TCP_FLAGS},
-	    {FF_FILTER_READS_COUNTERS, FF_STORE_F_COUNTERS},
-	    {FF_FILTER_READS_TIMES, FF_STORE_F_TIMES},
-	};
-	uint32_t reads = ff_filter_fields(filter), fields = 0;
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (reads & map[i][0])
-			fields |= map[i][1];
-	return fields;
-}
-
 /* The record fields a query reads: its element's, the counters, times, and the filter's. */
 static uint32_t ff_topn_fields(const ff_topn_query *q)
 {
@@ -697,20 +672,7 @@ static uint32_t ff_topn_fields(const ff_topn_query *q)
 	if ((size_t)q->element >= FF_EL_COUNT)
 		return 0;
 	return FF_STORE_F_TIMES | FF_STORE_F_COUNTERS | el_fields[q->element] |
-	       ff_topn_filter_store_fields(q->filter);
-}
-
-/*
- * Whether rollup rows (store.h) answer the query as the raw records would.
- * A rollup row merges one key's records of a time bin: counters summed,
- * first/last widened, TCP flags ORed. Grouping sums and widens alike, so
- * only a filter that reads counters, times or flags would judge the merged
- * row differently from each of its records.
- */
-static bool ff_topn_rollups_answer(const ff_topn_query *q)
-{
-	uint32_t reads = ff_filter_fields(q->filter);
-	return !(reads & (FF_FILTER_READS_COUNTERS | FF_FILTER_READS_TIMES | FF_FIELD_TCP_FLAGS));
+	       ff_store_fields_of_filter(q->filter);
 }
 
 /* A pass groups the keys whose hash has (h >> 32) & (count - 1) == index. */
@@ -847,7 +809,7 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x,
 				.agent = q->agent,
 				.fields = ff_topn_fields(q),
 				.filter = q->filter,
-				.rollup_bin_ms = ff_topn_rollups_answer(q) ? UINT64_MAX : 0,
+				.rollup_bin_ms = ff_store_filter_fits_rollups(q->filter) ? UINT64_MAX : 0,
 				.read = read};
 	/* A store error (out of memory for its buffers) would leave the answer partial. */
 	int rc = ff_store_scan_parallel(store, &range, ff_topn_scan_batch, args, n) < 0 ? -1 : 0;

@@ -109,12 +109,6 @@ typedef struct ff_topn_result {
  */
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out);
 
-/*
- * The FF_STORE_F_* bits of the record fields `filter` reads (NULL: none),
- * for a query's ff_store_range.fields; the series query uses it too.
- */
-uint32_t ff_topn_filter_store_fields(const ff_filter *filter);
-
 void ff_topn_result_free(ff_topn_result *r);
 
 #endif

@@ -21,6 +21,7 @@
 #include "ff_batch.h"
 #include "ff_filter.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -160,6 +161,23 @@ extern const ff_store_ops ff_store_columnar_ops;
 
 /* A short word for an ff_store_error. */
 const char *ff_store_strerror(int err);
+
+/*
+ * The FF_STORE_F_* bits of the record fields `filter` reads
+ * (ff_filter_fields(): key fields, counters, times); 0 for NULL.
+ */
+uint32_t ff_store_fields_of_filter(const ff_filter *filter);
+
+/* The ff_field bits of the key fields an FF_STORE_F_* mask names; every key for 0 (all). */
+uint32_t ff_store_keys_of_fields(uint32_t fields);
+
+/*
+ * Whether rollup rows judge `filter` as they would each of their records:
+ * a rollup row sums counters, widens first/last and ORs TCP flags, so a
+ * filter testing any of them (packets, bytes, flows, duration, pps, bps,
+ * bpp, flags) needs raw records. True for NULL.
+ */
+bool ff_store_filter_fits_rollups(const ff_filter *filter);
 
 static inline int ff_store_append(ff_store *s, const ff_batch *b)
 {

@@ -204,26 +204,6 @@ static void ff_cs_scanner_free(ff_cs_scanner *x)
 	free(x->scratch);
 }
 
-/* The ff_field bits of the key fields an FF_STORE_F_* mask reads (0: all of them). */
-static uint32_t ff_cs_keys_read(uint32_t fields)
-{
-	static const uint32_t map[][2] = {
-	    {FF_STORE_F_SRC_ADDR, FF_FIELD_SRC_ADDR},	{FF_STORE_F_DST_ADDR, FF_FIELD_DST_ADDR},
-	    {FF_STORE_F_EXPORTER, FF_FIELD_EXPORTER},	{FF_STORE_F_SRC_AS, FF_FIELD_SRC_AS},
-	    {FF_STORE_F_DST_AS, FF_FIELD_DST_AS},	{FF_STORE_F_IN_IF, FF_FIELD_IN_IF},
-	    {FF_STORE_F_OUT_IF, FF_FIELD_OUT_IF},	{FF_STORE_F_SRC_PORT, FF_FIELD_SRC_PORT},
-	    {FF_STORE_F_DST_PORT, FF_FIELD_DST_PORT},	{FF_STORE_F_PROTO, FF_FIELD_PROTO},
-	    {FF_STORE_F_TCP_FLAGS, FF_FIELD_TCP_FLAGS}, {FF_STORE_F_TOS, FF_FIELD_TOS},
-	};
-	if (fields == 0)
-		return UINT32_MAX;
-	uint32_t keys = 0;
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (fields & map[i][0])
-			keys |= map[i][1];
-	return keys;
-}
-
 static int ff_cs_cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -286,7 +266,7 @@ static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
 	}
 	ff_plan_query q = {.since_ms = r->since_ms,
 			   .until_ms = r->until_ms,
-			   .keys_read = ff_cs_keys_read(r->fields),
+			   .keys_read = ff_store_keys_of_fields(r->fields),
 			   .rollup_bin_ms = r->rollup_bin_ms};
 	/* Each round drops at least one damaged rollup, so this ends. */
 	do {
