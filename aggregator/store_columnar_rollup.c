@@ -16,22 +16,54 @@
 /* The most files one hour rollup merges. */
 #define FF_CS_HOUR_MAX_FILES 1024
 
-/* Opens and lists a rollup file just written; on failure it is removed again. */
-static int ff_cs_list_new(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
+/* Index of the first entry with an id above `id` (the list's length if none); lock held. */
+static size_t ff_cs_after(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = 0, b = l->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (l->v[mid]->id <= id)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+/* Index of the entry with `id` in a list, or -1; caller holds the lock. */
+static long ff_cs_find(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = ff_cs_after(l, id);
+	return a > 0 && l->v[a - 1]->id == id ? (long)(a - 1) : -1;
+}
+
+/*
+ * Lists the rollup file of `kind` and `id` just written. `replace`: it was
+ * written over a listed one (an hour rollup extended), which is swapped
+ * out; queries hold the read lock for their whole scan, so none still reads
+ * it. When a new file cannot be listed it is removed again (a replacing one
+ * stays: the next start lists it).
+ */
+static int ff_cs_list_put(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, bool replace)
 {
 	char path[FF_CS_PATH_MAX];
 	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
 	ff_segment *seg = NULL;
 	int rc = ff_segment_open(path, &seg);
+	ff_cseg *old = NULL;
 	if (rc == 0) {
 		pthread_rwlock_wrlock(&cs->lock);
+		long i = replace ? ff_cs_find(&cs->lists[kind], id) : -1;
+		old = i >= 0 ? ff__cs_take_seg(cs, kind, (size_t)i) : NULL;
 		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
 		pthread_rwlock_unlock(&cs->lock);
 	}
 	if (rc != 0) {
 		ff_segment_close(seg);
-		unlink(path);
+		if (!replace)
+			unlink(path);
 	}
+	ff__cs_free_seg(old);
 	return rc;
 }
 
@@ -99,7 +131,7 @@ void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t sourc
 	int rc = r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r)
 			   : FF_SEG_ENOMEM;
 	if (rc == 0)
-		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false);
 	if (rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
 }
@@ -109,45 +141,6 @@ static uint64_t ff_cs_hour_frontier(const ff_cstore *cs)
 {
 	const ff_cs_list *h = &cs->lists[FF_PLAN_HOUR];
 	return h->n ? ff_segment_get_meta(h->v[h->n - 1]->seg)->covers_last : 0;
-}
-
-/* Index of the entry with `id` in a list, or -1; caller holds the lock. */
-static long ff_cs_find(const ff_cs_list *l, uint64_t id)
-{
-	size_t a = 0, b = l->n;
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (l->v[mid]->id < id)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	return a < l->n && l->v[a]->id == id ? (long)a : -1;
-}
-
-/*
- * Swaps the listed file of `kind` and `id` for the one just written over it
- * (an hour rollup extended by the segments sealed since). Queries hold the
- * read lock for their whole scan, so none still reads the old one.
- */
-static int ff_cs_list_replace(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
-{
-	char path[FF_CS_PATH_MAX];
-	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
-	ff_segment *seg = NULL;
-	int rc = ff_segment_open(path, &seg);
-	ff_cseg *old = NULL;
-	if (rc == 0) {
-		pthread_rwlock_wrlock(&cs->lock);
-		long i = ff_cs_find(&cs->lists[kind], id);
-		old = i >= 0 ? ff__cs_take_seg(cs, kind, (size_t)i) : NULL;
-		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
-		pthread_rwlock_unlock(&cs->lock);
-	}
-	if (rc != 0)
-		ff_segment_close(seg); /* the file stays: the next start lists it */
-	ff__cs_free_seg(old);
-	return rc;
 }
 
 /*
@@ -162,9 +155,8 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 	uint64_t frontier = ff_cs_hour_frontier(cs);
 	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
 	ff_cseg *todo = NULL;
-	for (size_t i = 0; todo == NULL && i < raw->n; i++)
-		if (raw->v[i]->id > frontier && !atomic_load(&raw->v[i]->bad) &&
-		    !ff_cs_unpaid(cs, raw->v[i]->id) &&
+	for (size_t i = ff_cs_after(raw, frontier); todo == NULL && i < raw->n; i++)
+		if (!atomic_load(&raw->v[i]->bad) && !ff_cs_unpaid(cs, raw->v[i]->id) &&
 		    ff_cs_find(&cs->lists[FF_PLAN_MINUTE], raw->v[i]->id) < 0)
 			todo = raw->v[i];
 	int rc = 0;
@@ -182,7 +174,7 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 		return tried;
 	}
 	if (tried && rc == 0)
-		rc = ff_cs_list_new(cs, FF_PLAN_MINUTE, id);
+		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false);
 	if (tried && rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
 	return tried;
@@ -208,19 +200,15 @@ static uint64_t ff_cs_hour_of(const ff_segment *seg)
  * start before their window is sealed, so that is the hour the window lies
  * in. Caller holds the lock.
  */
-static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap,
-				ff_segment **segs, uint32_t *keys, bool *complete)
+static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap, ff_segment **segs,
+				uint32_t *keys, bool *complete)
 {
 	uint64_t frontier = ff_cs_hour_frontier(cs);
 	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : cap;
 	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
-	size_t n = 0, i = 0, j = 0;
+	size_t n = 0, i = ff_cs_after(mins, frontier), j = ff_cs_after(raw, frontier);
 	*keys = cs->cfg.rollup_keys;
 	*complete = false;
-	while (i < mins->n && mins->v[i]->id <= frontier)
-		i++;
-	while (j < raw->n && raw->v[j]->id <= frontier)
-		j++;
 	/* A merge of the two lists by id. */
 	while (n < want && (i < mins->n || j < raw->n)) {
 		ff_cseg *m = i < mins->n ? mins->v[i] : NULL, *r = j < raw->n ? raw->v[j] : NULL;
@@ -247,15 +235,13 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap,
 }
 
 /* Writes and lists (or, `extend`, swaps in) the hour rollup of segs[0 .. n). */
-static int ff_cs_write_hour(ff_cstore *cs, ff_segment **segs, size_t n, uint32_t keys,
-			    bool extend)
+static int ff_cs_write_hour(ff_cstore *cs, ff_segment **segs, size_t n, uint32_t keys, bool extend)
 {
 	uint64_t id = ff_segment_get_meta(segs[0])->covers_first;
 	int rc = ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n);
 	pthread_rwlock_unlock(&cs->lock);
 	if (rc == 0)
-		rc = extend ? ff_cs_list_replace(cs, FF_PLAN_HOUR, id)
-			    : ff_cs_list_new(cs, FF_PLAN_HOUR, id);
+		rc = ff_cs_list_put(cs, FF_PLAN_HOUR, id, extend);
 	if (rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
 	return rc;
@@ -283,7 +269,8 @@ static int ff_cs_rollup_next_hour(ff_cstore *cs)
 	size_t n = 0;
 	if (last != NULL && !cs->cfg.segments_per_hour && !atomic_load(&last->bad)) {
 		/* Files of the last hour rollup's own hour sealed since: extend it. */
-		n = ff_cs_hour_inputs(cs, ff_cs_hour_of(last->seg), cap, segs + 1, &keys, &complete);
+		n = ff_cs_hour_inputs(cs, ff_cs_hour_of(last->seg), cap, segs + 1, &keys,
+				      &complete);
 		extend = n > 0;
 	}
 	if (extend) {
