@@ -14,22 +14,27 @@
  * mutates it quickly. Rows come from a fixed generator: the seeds are the
  * same on every run.
  */
+#include "ffgen_rng.h"
 #include "segment.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-static uint64_t seed_rng = 0x9e3779b97f4a7c15ull;
+/* The tools' seeded PRNG (tests/tools/ffgen_rng.h): the same stream on every machine. */
+static struct ffgen_rng seed_rng;
+static bool seed_rng_seeded;
 
 static uint64_t seed_rnd(void)
 {
-	seed_rng ^= seed_rng << 13;
-	seed_rng ^= seed_rng >> 7;
-	seed_rng ^= seed_rng << 17;
-	return seed_rng;
+	if (!seed_rng_seeded) {
+		ffgen_rng_seed(&seed_rng, 1);
+		seed_rng_seeded = true;
+	}
+	return ffgen_rng_next(&seed_rng);
 }
 
 /* What a seed's rows look like beyond the common ones. */

@@ -38,6 +38,6 @@ ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
         missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
         series_over_rollups_equal_raw)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
-  LIBS ff_aggregator_core
+  LIBS ff_aggregator_core ffgen_rng
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds
         read_cols_match_read_group)

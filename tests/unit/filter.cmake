@@ -13,7 +13,7 @@ ff_unit_test(NAME filter SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_filter.c LIBS ff
 # What a filter reads and whether a group within column bounds may match it
 # (common/ff_filter_fields.c), for the store's column and row-group skipping.
 ff_unit_test(NAME filter_fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_filter_fields.c
-  LIBS ff_common
+  LIBS ff_common ffgen_rng
   CASES fields_per_primitive may_match_exact_cases may_match_never_misses
         may_match_long_filter)
 

@@ -1,3 +1,6 @@
+#include "ffgen_rng.h"
+
+#include <stdbool.h>
 #include "ff_test.h"
 
 #include "ff_filter.h"
@@ -206,14 +209,17 @@ static void may_match_exact_cases(void **state)
 
 /* ---- randomized ---- */
 
-static uint64_t rng_state = 0x243f6a8885a308d3u;
+/* The tools' seeded PRNG (tests/tools/ffgen_rng.h): the same stream on every machine. */
+static struct ffgen_rng rng_state;
+static bool rng_state_seeded;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	if (!rng_state_seeded) {
+		ffgen_rng_seed(&rng_state, 42);
+		rng_state_seeded = true;
+	}
+	return ffgen_rng_next(&rng_state);
 }
 
 static uint32_t rnd_below(uint32_t n)

@@ -1,3 +1,6 @@
+#include "ffgen_rng.h"
+
+#include <stdbool.h>
 #include "ff_test.h"
 
 #include "segment.h"
@@ -20,14 +23,17 @@
 
 static const char *const agents[] = {"a0", "a1", "a2"};
 
-static uint64_t rnd_state = 88172645463325252ull;
+/* The tools' seeded PRNG (tests/tools/ffgen_rng.h): the same stream on every machine. */
+static struct ffgen_rng rnd_state;
+static bool rnd_state_seeded;
 
 static uint64_t rnd(void)
 {
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
+	if (!rnd_state_seeded) {
+		ffgen_rng_seed(&rnd_state, 7);
+		rnd_state_seeded = true;
+	}
+	return ffgen_rng_next(&rnd_state);
 }
 
 static void temp_dir(char *dir)
