@@ -146,33 +146,16 @@ int ff_window_scan(const ff_window *w, const char *agent, ff_store_scan_fn cb, v
 	return rc;
 }
 
-/*
- * Rows are ordered by agent (a counting sort, stable within an agent), so
- * a scan of the segment hands out long runs of one agent and an agent's
- * query decodes fewer groups.
- */
 int ff_window_build_input(const ff_window *w, uint64_t id, ff_window_input *out)
 {
 	memset(out, 0, sizeof *out);
-	size_t *start = calloc(w->n_agents + 1, sizeof *start);
-	out->rows = malloc((w->n_recs ? w->n_recs : 1) * sizeof *out->rows);
 	out->agents = malloc((w->n_agents ? w->n_agents : 1) * sizeof *out->agents);
-	if (start == NULL || out->rows == NULL || out->agents == NULL) {
-		free(start);
-		ff_window_input_free(out);
+	if (out->agents == NULL)
 		return -1;
-	}
-	for (size_t i = 0; i < w->n_recs; i++)
-		start[w->recs[i].agent_ref + 1]++;
-	for (size_t a = 0; a < w->n_agents; a++) {
-		start[a + 1] += start[a];
+	for (size_t a = 0; a < w->n_agents; a++)
 		out->agents[a] = w->agents[a].id;
-	}
-	for (size_t i = 0; i < w->n_recs; i++)
-		out->rows[start[w->recs[i].agent_ref]++] = w->recs[i];
-	free(start);
 	out->in = (ff_segment_input){.id = id,
-				     .rows = out->rows,
+				     .rows = w->recs,
 				     .n_rows = w->n_recs,
 				     .agents = out->agents,
 				     .n_agents = w->n_agents,
@@ -183,8 +166,6 @@ int ff_window_build_input(const ff_window *w, uint64_t id, ff_window_input *out)
 
 void ff_window_input_free(ff_window_input *in)
 {
-	free(in->rows);
 	free(in->agents);
-	in->rows = NULL;
 	in->agents = NULL;
 }

@@ -43,11 +43,14 @@ size_t ff_window_records(const ff_window *w);
  */
 int ff_window_scan(const ff_window *w, const char *agent, ff_store_scan_fn cb, void *arg);
 
-/* The window as a segment's input; the buffers it owns are freed by ff_window_input_free(). */
+/*
+ * The window as a segment's input: its records are borrowed as they lie
+ * (the segment writer orders rows itself); the agent list is owned and freed
+ * by ff_window_input_free(). Valid until the window changes.
+ */
 typedef struct ff_window_input {
 	ff_segment_input in;
-	ff_flow *rows;	     /* the records, ordered by agent */
-	const char **agents; /* borrowed from the window */
+	const char **agents; /* the window's agent ids, borrowed from it */
 } ff_window_input;
 
 /* Fills *out for segment `id`. Returns 0 or -1 when out of memory. */
