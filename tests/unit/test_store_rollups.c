@@ -85,6 +85,16 @@ static void fill_segment(ff_store *s, uint64_t seg)
 	fill(s, seg, false);
 }
 
+/* A new store in a new temp dir (`dir` gets its path) holding segments 0 .. n - 1. */
+static ff_store *filled_store(char *dir, uint32_t keys, uint64_t n)
+{
+	temp_dir(dir);
+	ff_store *s = open_store(dir, keys, 0);
+	for (uint64_t seg = 0; seg < n; seg++)
+		fill_segment(s, seg);
+	return s;
+}
+
 typedef struct sums {
 	uint64_t rows, bytes, packets, flows;
 	uint64_t since, until; /* rows counted only when wholly inside */
@@ -120,10 +130,7 @@ static void rollups_built_at_seal(void **state)
 {
 	(void)state;
 	char dir[64];
-	temp_dir(dir);
-	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 4; seg++)
-		fill_segment(s, seg);
+	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
 	assert_int_equal(st.segments, 4);
@@ -160,10 +167,7 @@ static void rollups_answer_like_raw(void **state)
 {
 	(void)state;
 	char dir[64];
-	temp_dir(dir);
-	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 4; seg++)
-		fill_segment(s, seg);
+	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
 	const uint64_t windows[][2] = {{0, UINT64_MAX},
 				       {T0, T0 + 3600000},
 				       {T0 + 600000, T0 + 3000000},
@@ -194,11 +198,8 @@ static void rollups_outlive_raw(void **state)
 {
 	(void)state;
 	char dir[64];
-	temp_dir(dir);
 	/* The records are from 2026: a retention of a minute removes every raw segment. */
-	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 4; seg++)
-		fill_segment(s, seg);
+	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
 	sums before = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 60000);
@@ -227,10 +228,7 @@ static void missing_rollups_rebuilt(void **state)
 {
 	(void)state;
 	char dir[64], p[256];
-	temp_dir(dir);
-	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 4; seg++)
-		fill_segment(s, seg);
+	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
 	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
 	/* A crash loses at most the last files written: segment 4's minute and hour rollups. */
@@ -255,10 +253,7 @@ static void damaged_rollup_falls_back(void **state)
 {
 	(void)state;
 	char dir[64], p[256];
-	temp_dir(dir);
-	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	for (uint64_t seg = 0; seg < 4; seg++)
-		fill_segment(s, seg);
+	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
 	sums want = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
 	/* Flip the last byte: inside the last column block, after the header and directory. */
@@ -329,13 +324,7 @@ static void series_over_rollups_equal_raw(void **state)
 {
 	(void)state;
 	char da[64], db[64];
-	temp_dir(da);
-	temp_dir(db);
-	ff_store *a = open_store(da, FF_ROLLUP_KEYS_ALL, 0), *b = open_store(db, 0, 0);
-	for (uint64_t seg = 0; seg < 5; seg++) {
-		fill_segment(a, seg);
-		fill_segment(b, seg);
-	}
+	ff_store *a = filled_store(da, FF_ROLLUP_KEYS_ALL, 5), *b = filled_store(db, 0, 5);
 	ff_filter *tcp = NULL;
 	char err[128];
 	assert_int_equal(ff_filter_compile("proto tcp and src port 40000", &tcp, err, sizeof err), 0);
