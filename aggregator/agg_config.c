@@ -2,8 +2,8 @@
 
 #include "ff_log.h"
 #include "ff_policy.h"
-#include "rollup.h"
-#include "http_api.h"
+#include "store_columnar.h"
+#include "http_server.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #include "agg_config.h"
 #include "dedup.h"
 #include "ff_log.h"
-#include "http_api.h"
+#include "http_server.h"
 #include "http_policy.h"
 #include "ingest.h"
 #include "policy_push.h"

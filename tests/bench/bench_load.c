@@ -22,7 +22,6 @@
 #include "ff_config.h"
 #include "ff_flow.h"
 #include "store.h"
-#include "rollup.h"
 #include "store_columnar.h"
 
 #include <ctype.h>

@@ -13,20 +13,6 @@ ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
         corrupt_state_starts_new_epoch spool_reload_in_order ack_removes_spool_file
         bound_drops_oldest corrupt_spool_file_skipped hello_encodes)
 
-# libFuzzer target for the v5 decoder (clang only): -DFF_FUZZ=ON.
-if(FF_FUZZ)
-  add_executable(fuzz_nf5 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_nf5.c)
-  target_compile_options(fuzz_nf5 PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_nf5 PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_nf5 PRIVATE ff_agent_core)
-  # NetFlow v9 and IPFIX with their template cache (and its state files).
-  foreach(target fuzz_nf9 fuzz_ipfix)
-    add_executable(${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${target}.c)
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${target} PRIVATE ff_agent_core)
-  endforeach()
-endif()
 
 ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_headers.c
   LIBS ff_agent_core
@@ -34,13 +20,6 @@ ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_header
         ipv6_extension_headers ipv6_later_fragment_has_no_ports ipv6_extension_chain_bounded
         icmp_type_code_as_dst_port cut_short_keeps_what_it_reached not_ip_or_unknown_protocol)
 
-# libFuzzer target for the sFlow decoder (clang only): -DFF_FUZZ=ON.
-if(FF_FUZZ)
-  add_executable(fuzz_sflow ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_sflow.c)
-  target_compile_options(fuzz_sflow PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_sflow PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_sflow PRIVATE ff_agent_core)
-endif()
 
 ff_unit_test(NAME sflow SOURCES ${FF_AGENT_UNIT_DIR}/test_sflow.c LIBS ff_agent_core
   CASES raw_header_ipv4_tcp raw_header_vlan raw_header_ipv6_extension expanded_flow_sample

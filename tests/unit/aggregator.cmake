@@ -1,43 +1,43 @@
 # Unit tests of the aggregator's modules (aggregator/), linked to the real library.
-ff_unit_test(NAME dedup SOURCES ${FF_UNIT_DIR}/test_dedup.c LIBS ff_aggregator_core
+ff_unit_test(NAME dedup SOURCES ${FF_UNIT_DIR}/test_dedup.c LIBS ff_agg_ingest ff_agg_store_columnar
   CASES in_order out_of_order duplicate new_epoch watermark_compaction sequence_zero
         memory_bound ingest_acks_duplicate ingest_survives_garbage ingest_rejects_bad_record)
-ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_aggregator_core
+ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_agg_store_columnar
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
         agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen
         filter_selects_records filter_and_window_and_agent filter_on_wildcards
         parallel_merge_matches_serial scan_asks_for_needed_fields columnar_matches_memory
         partitioned_matches_unlimited partition_only_when_it_helps
         columnar_rollups_match_memory)
-ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_aggregator_core
+ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_agg_query
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
         series_bounds_and_names range_carries_filter_fields_rollups)
-ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_aggregator_core
+ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_agg_store_columnar_internals
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
         wrong_version bad_magic file_names rollup_header_round_trip rollup_input_checked
         rollup_fields_checked reads_version_1 rows_count_overflow lz4_length_bounded
         agent_count_bounded)
-ff_unit_test(NAME journal SOURCES ${FF_UNIT_DIR}/test_journal.c LIBS ff_aggregator_core
+ff_unit_test(NAME journal SOURCES ${FF_UNIT_DIR}/test_journal.c LIBS ff_agg_store_columnar_internals
   CASES append_reopen_replays torn_tail_cut corrupt_middle_skipped wrong_version bad_magic
         header_checksum torn_header_rewritten second_open_locked)
 ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
-  LIBS ff_aggregator_core
+  LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES seal_reopen_replays sealed_journal_not_replayed_twice corrupt_segment_quarantined
         time_window second_open_locked retention_policy retention_removes_files)
-ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_aggregator_core
+ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_agg_policy
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
-ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_aggregator_core
+ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_agg_store_columnar_internals
   CASES merges_same_key_in_bin drops_fields_and_splits_bins agents_from_two_sources
         plan_coarsest_inside plan_edges_read_raw plan_raw_when_rollups_cannot
         plan_rollups_after_raw_expired)
 ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
-  LIBS ff_aggregator_core
+  LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
         missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
         series_over_rollups_equal_raw)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
-  LIBS ff_aggregator_core ffgen_rng
+  LIBS ff_agg_store_columnar_internals ffgen_rng
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds
         read_cols_match_read_group)

@@ -1,7 +1,7 @@
 #include "ff_test.h"
 
-#include "rollup.h"
-#include "store_plan.h"
+#include "rollup_merge.h"
+#include "scan_plan.h"
 
 #include <stdlib.h>
 #include <string.h>

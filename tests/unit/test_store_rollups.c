@@ -3,7 +3,7 @@
 #include "query_series.h"
 #include "segment.h"
 #include "store_columnar.h"
-#include "store_rollups.h"
+#include "rollup_file.h"
 
 #include <fcntl.h>
 #include <stdbool.h>

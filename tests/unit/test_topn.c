@@ -3,7 +3,6 @@
 #include "ff_filter.h"
 #include "query_topn.h"
 #include "store.h"
-#include "rollup.h"
 #include "store_columnar.h"
 
 #include <stdio.h>

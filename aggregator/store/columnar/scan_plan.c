@@ -5,7 +5,7 @@
  * intervals, looked up by binary search, so a year of hourly rollups over
  * a hundred thousand segments plans in milliseconds.
  */
-#include "store_plan.h"
+#include "scan_plan.h"
 
 #include <stdlib.h>
 

@@ -4,7 +4,7 @@
  * window, the agent or the filter's column bounds rule out, on one thread
  * or one per core.
  */
-#include "store_columnar_impl.h"
+#include "columnar_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

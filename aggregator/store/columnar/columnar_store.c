@@ -5,15 +5,15 @@
  * retention (retention.c), put together behind ff_store_ops. Threads and
  * locking: store_columnar_impl.h.
  */
-#include "store_columnar_impl.h"
+#include "columnar_impl.h"
 
 #include "ff_log.h"
 #include "journal.h"
 #include "retention.h"
 #include "segment.h"
-#include "store_plan.h"
-#include "store_rollups.h"
-#include "store_window.h"
+#include "scan_plan.h"
+#include "rollup_file.h"
+#include "window.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -515,6 +515,8 @@ static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 	return 0;
 }
 
+static const ff_store_ops ff_store_columnar_ops;
+
 int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_fn replay,
 			   void *arg, ff_store **out)
 {
@@ -726,7 +728,7 @@ static void ff_cs_close(ff_store *base)
 	free(cs);
 }
 
-const ff_store_ops ff_store_columnar_ops = {
+static const ff_store_ops ff_store_columnar_ops = {
     .name = "columnar",
     .open = ff_cs_open_default,
     .append_batch = ff_cs_append,

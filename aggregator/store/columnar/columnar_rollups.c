@@ -4,10 +4,10 @@
  * that builds whatever a crash or a failure left missing. Files are built
  * by store_rollups.c; this file decides when and lists them.
  */
-#include "store_columnar_impl.h"
+#include "columnar_impl.h"
 
 #include "ff_log.h"
-#include "store_rollups.h"
+#include "rollup_file.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

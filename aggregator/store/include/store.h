@@ -156,9 +156,6 @@ struct ff_store {
 };
 
 
-/* The columnar store with its defaults (store_columnar.h for its settings). */
-extern const ff_store_ops ff_store_columnar_ops;
-
 /* A short word for an ff_store_error. */
 const char *ff_store_strerror(int err);
 

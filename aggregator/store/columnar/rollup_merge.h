@@ -18,15 +18,11 @@
  */
 
 #include "ff_flow.h"
+#include "store_columnar.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Every key field a rollup may keep (TCP flags are an OR, never a key). */
-#define FF_ROLLUP_KEYS_ALL                                                                         \
-	(FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR | FF_FIELD_SRC_PORT | FF_FIELD_DST_PORT |           \
-	 FF_FIELD_PROTO | FF_FIELD_TOS | FF_FIELD_IN_IF | FF_FIELD_OUT_IF | FF_FIELD_SRC_AS |      \
-	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 typedef struct ff_rollup ff_rollup;
 

@@ -2,7 +2,7 @@
  * Building rollup files: feed a rollup (rollup.c) and write its result as
  * a segment whose header names its kind, keys, bin and covered raw ids.
  */
-#include "store_rollups.h"
+#include "rollup_file.h"
 
 #include <stdlib.h>
 

@@ -16,7 +16,7 @@
  */
 
 #include "ff_flow.h"
-#include "rollup.h"
+#include "rollup_merge.h"
 #include "segment.h"
 
 #include <stdbool.h>

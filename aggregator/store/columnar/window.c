@@ -1,4 +1,4 @@
-#include "store_window.h"
+#include "window.h"
 
 #include "ff_hmap.h"
 

@@ -4,7 +4,7 @@
  * and first_ms holding the bin start: the record struct has no padding,
  * so its bytes compare as the key.
  */
-#include "rollup.h"
+#include "rollup_merge.h"
 
 #include "ff_batch.h"
 #include "ff_hmap.h"

@@ -16,10 +16,10 @@
 #include "store_columnar.h"
 
 #include "journal.h"
-#include "rollup.h"
+#include "rollup_merge.h"
 #include "segment.h"
-#include "store_plan.h"
-#include "store_window.h"
+#include "scan_plan.h"
+#include "window.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -19,9 +19,16 @@
  * already exists is not replayed again. Bytes on disk: docs/storage.md.
  */
 
+#include "ff_flow.h"
 #include "store.h"
 
 #include <stdint.h>
+
+/* Every key field a rollup may keep (TCP flags are an OR, never a key). */
+#define FF_ROLLUP_KEYS_ALL                                                                         \
+	(FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR | FF_FIELD_SRC_PORT | FF_FIELD_DST_PORT |           \
+	 FF_FIELD_PROTO | FF_FIELD_TOS | FF_FIELD_IN_IF | FF_FIELD_OUT_IF | FF_FIELD_SRC_AS |      \
+	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 #define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
 

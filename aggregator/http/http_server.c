@@ -1,4 +1,4 @@
-#include "http_api.h"
+#include "http_server.h"
 
 #include "ff_config.h"
 #include "ff_element.h"
