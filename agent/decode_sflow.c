@@ -79,14 +79,15 @@ static bool sfl_u32(struct sfl_cur *c, uint32_t *v)
 	return true;
 }
 
+/* One bound check for both halves: reading them through sfl_u32 would
+ * ignore two results that cannot fail, and leave gcc unsure they are set. */
 static bool sfl_u64(struct sfl_cur *c, uint64_t *v)
 {
-	uint32_t hi, lo;
 	if (c->len - c->off < 8)
 		return false;
-	sfl_u32(c, &hi);
-	sfl_u32(c, &lo);
-	*v = (uint64_t)hi << 32 | lo;
+	const uint8_t *p = c->p + c->off;
+	*v = (uint64_t)sfl_get32(p) << 32 | sfl_get32(p + 4);
+	c->off += 8;
 	return true;
 }
 
