@@ -1,8 +1,15 @@
 #!/bin/bash
 # A real exporter: softflowd reads tests/data/traffic.pcap and exports
-# NetFlow v5 through a UDP tee to both an agent and nfcapd; flowfleet's top
-# talkers must equal nfdump's on the same export.
+# NetFlow v5 through a UDP tee to both an agent and nfcapd; both must have
+# received flows, and flowfleet's top talkers must equal nfdump's on the
+# same export.
 . "$(dirname "$0")/lib.sh"
+
+# exporter_counter AGENT NAME: the agent's counter NAME summed over its exporters.
+exporter_counter() {
+	ff_agents_json | jq --arg id "$1" --arg c "$2" \
+		'[.agents[] | select(.id == $id) | .exporters[]?.counters[$c] // 0] | add // 0'
+}
 
 ff_start_aggregator aggregator "$FF_TMP/data"
 UDP_AGENT=$(ff_free_port)
@@ -29,6 +36,17 @@ ff_wait_exit "$TEE" 20 || ff_fail "udp_tee did not finish"
 wait "$TEE" || ff_fail "udp_tee failed"
 
 ff_stop "$FF_NFCAPD_PID"
+# Equal tables prove nothing if softflowd exported nothing: nfcapd must have
+# stored flows, and the agent decoded records from them, none malformed.
+nf_flows=$(nfdump -R "$FF_TMP/nfcapd" -I | awk '$1 == "Flows:" { print $2 }') || true
+[ "${nf_flows:-0}" -gt 0 ] || ff_fail "nfcapd stored no flow from softflowd"
+ff_wait_until 10 test "$(exporter_counter node-a records)" -gt 0 ||
+	ff_fail "agent node-a decoded no record"
+for reason in short_header bad_count truncated unsupported_version; do
+	n=$(exporter_counter node-a "malformed.$reason")
+	[ "$n" = 0 ] || ff_fail "agent node-a counted $n malformed.$reason datagrams"
+done
+ff_log "nfcapd stored $nf_flows flows, the agent decoded $(exporter_counter node-a records) records"
 ff_wait_nfdump 30 srcip/bytes "$FF_TMP/nfcapd"
 ff_assert_nfdump srcip/bytes 10 "$FF_TMP/nfcapd"
 ff_assert_nfdump dstport/bytes 10 "$FF_TMP/nfcapd"

@@ -7,16 +7,19 @@ files into nfdump-style statistics and compares them with what flowfleet (or
 nfdump) answers:
 
   ff_truth.py top     --truth A.csv [--truth B.csv] -s srcip/bytes [-n 10] [-o table|json]
-  ff_truth.py compare --truth A.csv [--truth B.csv] -s srcip/bytes --json top.json
-  ff_truth.py nfdump  --csv nfdump.csv --json top.json -s srcip/bytes [-n 10]
+  ff_truth.py compare --truth A.csv [--truth B.csv] -s srcip/bytes --json top.json [--allow-empty]
+  ff_truth.py nfdump  --csv nfdump.csv --json top.json -s srcip/bytes [-n 10] [--allow-empty]
   ff_truth.py totals  --truth A.csv [--truth B.csv]
 
 `compare` takes `flowfleet top -o json -n 0` and requires every key with
 exactly the truth's flows, packets and bytes. `nfdump` takes `nfdump -o csv -s
 X -n N` and requires the same rows, record for record; keys tied on the order
 counter may appear in any order, and at the cut-off of -n either of the tied
-keys may be the one shown. Exit status: 0 equal, 1 different, 2 bad usage or
-input. Standard library only, so it runs with /usr/bin/python3 anywhere.
+keys may be the one shown. Both refuse an empty reference (the truth, or
+nfdump's table): against an empty answer it would agree without comparing
+anything, which is how a test that sent nothing, or filtered everything out,
+would pass; --allow-empty accepts it where an empty answer is the point. Exit
+status: 0 equal, 1 different or empty, 2 bad usage or input. Standard library only, so it runs with /usr/bin/python3 anywhere.
 """
 
 import argparse
@@ -219,11 +222,28 @@ def check_order(rows, order, label):
     return []
 
 
+def refuse_empty(args, reference, n_reference, answer, n_answer):
+    """1 when the reference has no rows (unless --allow-empty), else None."""
+    if n_reference > 0 or args.allow_empty:
+        return None
+    if not args.quiet:
+        if n_answer == 0:
+            what = "%s and %s both have no rows" % (reference, answer)
+        else:
+            what = "%s has no rows (%s has %d)" % (reference, answer, n_answer)
+        print("ff_truth: %s: nothing to compare (--allow-empty if an empty answer is "
+              "expected)" % what, file=sys.stderr)
+    return 1
+
+
 def cmd_compare(args):
     element, order = parse_stat(args.stat)
     records = read_truth(args.truth)
     want = truth_stat(records, element)
     doc, rows = rows_of_json(args.json, element)
+    refused = refuse_empty(args, "truth", len(want), "flowfleet", len(rows))
+    if refused is not None:
+        return refused
     diffs = check_order(rows, order, "flowfleet")
     got = {}
     for k, c in rows:
@@ -264,6 +284,9 @@ def cmd_nfdump(args):
     _, ours = rows_of_json(args.json, element, counters)
     if args.n > 0:
         theirs, ours = theirs[:args.n], ours[:args.n]
+    refused = refuse_empty(args, "nfdump", len(theirs), "flowfleet", len(ours))
+    if refused is not None:
+        return refused
     diffs = []
     if len(theirs) != len(ours):
         diffs.append("nfdump has %d rows, flowfleet %d" % (len(theirs), len(ours)))
@@ -319,6 +342,8 @@ def main(argv):
             s.add_argument("-o", "--output", choices=("table", "json"), default="table")
         if name in ("compare", "nfdump"):
             s.add_argument("--json", required=True, help="flowfleet top -o json output, - for stdin")
+            s.add_argument("--allow-empty", action="store_true",
+                           help="accept an empty reference (for an answer meant to be empty)")
         if name == "nfdump":
             s.add_argument("--csv", required=True, help="nfdump -o csv -s ... output")
             s.add_argument("--no-rates", action="store_true",
