@@ -10,6 +10,8 @@
  * the request as invalid (HTTP 400).
  */
 
+#include "cli_http.h"
+
 enum ff_cli_exit {
 	FF_CLI_OK = 0,
 	FF_CLI_ESERVER = 1,
@@ -18,8 +20,8 @@ enum ff_cli_exit {
 
 /* Global options, parsed before the subcommand; strings borrowed from argv/env. */
 struct ff_cli_ctx {
-	const char *server; /* base URL of the aggregator's HTTP API */
-	int timeout_s;	    /* per request */
+	const char *server;	      /* base URL of the aggregator's HTTP API */
+	struct ff_cli_http_opts http; /* timeout and CA bundle of every request */
 };
 
 /* `flowfleet top ...`: argv[0] is "top". Returns an ff_cli_exit code. */

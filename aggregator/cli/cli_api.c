@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/http.h>
+#include <curl/curl.h>
 
 #include "cli_http.h"
 
@@ -33,7 +33,7 @@ int ff_cli_api_get(const struct ff_cli_ctx *ctx, const char *path_query, json_t 
 	int rc = FF_CLI_ESERVER;
 
 	*doc = NULL;
-	if (ff_cli_http_get(ctx->server, path_query, ctx->timeout_s, &resp, err, sizeof err) != 0) {
+	if (ff_cli_http_get(ctx->server, path_query, &ctx->http, &resp, err, sizeof err) != 0) {
 		fprintf(stderr, "flowfleet: %s\n", err);
 		return FF_CLI_ESERVER;
 	}
@@ -92,18 +92,19 @@ int ff_cli_json_print(const json_t *doc)
 
 int ff_cli_query_add(char **path, const char *name, const char *value)
 {
-	char *enc = evhttp_encode_uri(value);
+	/* Since curl 7.82 the handle is ignored; encoding needs no transfer. */
+	char *enc = curl_easy_escape(NULL, value, 0);
 	if (enc == NULL)
 		return -1;
 	size_t len = strlen(*path) + strlen(name) + strlen(enc) + 3;
 	char *p = realloc(*path, len);
 	if (p == NULL) {
-		free(enc);
+		curl_free(enc);
 		return -1;
 	}
 	size_t used = strlen(p);
 	snprintf(p + used, len - used, "%c%s=%s", strchr(p, '?') ? '&' : '?', name, enc);
-	free(enc);
+	curl_free(enc);
 	*path = p;
 	return 0;
 }

@@ -1,268 +1,253 @@
 #include "cli_http.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include <netdb.h>
+#include <curl/curl.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/util.h>
+#include "cli_http_body.h"
+#include "cli_http_url.h"
 
-/* A top-N with n=0 over a large store is big, but never this big. */
-#define FF_CLI_HTTP_MAX_BODY (256u * 1024 * 1024)
-
-/* The state of the one request in flight, shared with the callbacks. */
-struct ff_cli_http_call {
-	struct event_base *base;
-	struct ff_cli_http_response *out;
-	bool answered;	    /* a response with a status arrived */
-	bool out_of_memory; /* the body could not be copied */
-	enum evhttp_request_error error;
-	bool have_error;
-	const char *probe_reason; /* why a second, plain connect failed; NULL if it worked */
-};
-
-static void ff_cli_http_on_error(enum evhttp_request_error error, void *arg)
-{
-	struct ff_cli_http_call *call = arg;
-
-	call->error = error;
-	call->have_error = true;
-}
-
-static int ff_cli_http_copy_body(struct evhttp_request *req, struct ff_cli_http_response *out)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-
-	out->body = malloc(len + 1);
-	if (out->body == NULL)
-		return -1;
-	evbuffer_remove(in, out->body, len);
-	out->body[len] = '\0';
-	out->body_len = len;
-	return 0;
-}
-
-static void ff_cli_http_on_done(struct evhttp_request *req, void *arg)
-{
-	struct ff_cli_http_call *call = arg;
-	int status = req != NULL ? evhttp_request_get_response_code(req) : 0;
-
-	/*
-	 * evhttp reports a refused or broken connection with no request or
-	 * status 0; `answered` then stays false and the caller names the reason.
-	 */
-	if (status != 0 && ff_cli_http_copy_body(req, call->out) != 0)
-		call->out_of_memory = true;
-	else if (status != 0) {
-		call->out->status = status;
-		call->answered = true;
-	}
-	event_base_loopbreak(call->base);
-}
-
-/*
- * evhttp closes the socket of a failed connect before it tells us, so the
- * errno we see is that of the close, not why the connect failed. To name the
- * real reason ("connection refused", "no route to host", an unknown host
- * name) the address is resolved and connected once more, plainly. Returns
- * that reason, or NULL when the connect succeeds this time.
- */
-static const char *ff_cli_http_probe(const char *host, int port, int timeout_s)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-	struct timeval tv = {.tv_sec = timeout_s};
-	const char *reason = NULL;
-	char service[16];
-	int fd = -1, rc;
-
-	snprintf(service, sizeof service, "%d", port);
-	rc = getaddrinfo(host, service, &hints, &ai);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
-	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (fd < 0) {
-		reason = strerror(errno);
-		goto out;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
-		reason = errno == ECONNREFUSED ? "connection refused" : strerror(errno);
-out:
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return reason;
-}
-
-static const char *ff_cli_http_reason(const struct ff_cli_http_call *call)
-{
-	if (call->have_error && call->error == EVREQ_HTTP_TIMEOUT)
-		return "timed out";
-	if (call->probe_reason != NULL)
-		return call->probe_reason;
-	if (call->have_error && call->error == EVREQ_HTTP_INVALID_HEADER)
-		return "invalid HTTP response";
-	if (call->have_error && call->error == EVREQ_HTTP_DATA_TOO_LONG)
-		return "response too large";
-	return "connection closed without a response";
-}
-
-/* The parts of the server URL the request needs; strings borrowed from `uri`. */
-struct ff_cli_http_target {
-	const char *host;
-	int port;
-	const char *prefix; /* path before /api, without a trailing slash */
-	size_t prefix_len;
-};
-
-static int ff_cli_http_target(const struct evhttp_uri *uri, struct ff_cli_http_target *t)
-{
-	const char *scheme = evhttp_uri_get_scheme(uri);
-	const char *path = evhttp_uri_get_path(uri);
-
-	if (scheme == NULL || strcasecmp(scheme, "http") != 0)
-		return -1;
-	t->host = evhttp_uri_get_host(uri);
-	if (t->host == NULL || t->host[0] == '\0')
-		return -1;
-	t->port = evhttp_uri_get_port(uri);
-	if (t->port < 0)
-		t->port = 80;
-	t->prefix = path != NULL ? path : "";
-	t->prefix_len = strlen(t->prefix);
-	while (t->prefix_len > 0 && t->prefix[t->prefix_len - 1] == '/')
-		t->prefix_len--;
-	return 0;
-}
-
-/* What is sent beyond the path: a POST body and its bearer token, or nothing (GET). */
+/* What is sent beyond the URL: a POST body and its bearer token, or nothing (GET). */
 struct ff_cli_http_payload {
 	const char *body;   /* NULL: GET */
 	const char *bearer; /* NULL: no Authorization header */
 };
 
-static int ff_cli_http_add_payload(struct evhttp_request *req,
+/* One transfer: the handle, its headers and where the answer goes. */
+struct ff_cli_http_call {
+	CURL *h;
+	struct curl_slist *headers;
+	struct ff_cli_http_body body;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static size_t ff_cli_http_on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct ff_cli_http_body *b = arg;
+
+	/* Returning less than was given makes curl stop with CURLE_WRITE_ERROR. */
+	return ff_cli_http_body_append(b, data, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+static int ff_cli_http_add_header(struct ff_cli_http_call *call, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(call->headers, line);
+
+	if (l == NULL)
+		return -1;
+	call->headers = l;
+	return 0;
+}
+
+/* A token with CR or LF in it would add header lines of its own. */
+static int ff_cli_http_token_ok(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return -1;
+	return 0;
+}
+
+static int ff_cli_http_set_payload(struct ff_cli_http_call *call,
 				   const struct ff_cli_http_payload *p)
 {
 	char auth[1024];
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+	if (ff_cli_http_add_header(call, "Accept: application/json") != 0)
+		return -1;
 	if (p->bearer != NULL) {
-		snprintf(auth, sizeof auth, "Bearer %s", p->bearer);
-		evhttp_add_header(h, "Authorization", auth);
+		/* A cut token would be refused as wrong; say it cannot be sent instead. */
+		if (snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->bearer) >=
+		    (int)sizeof auth)
+			return -1;
+		if (ff_cli_http_add_header(call, auth) != 0)
+			return -1;
 	}
 	if (p->body == NULL)
 		return 0;
-	evhttp_add_header(h, "Content-Type", "application/json");
-	return evbuffer_add(evhttp_request_get_output_buffer(req), p->body, strlen(p->body));
+	/* "Expect:" off: curl would otherwise wait for a "100 Continue" on big bodies. */
+	if (ff_cli_http_add_header(call, "Content-Type: application/json") != 0 ||
+	    ff_cli_http_add_header(call, "Expect:") != 0)
+		return -1;
+	if (curl_easy_setopt(call->h, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body)) != CURLE_OK)
+		return -1;
+	return curl_easy_setopt(call->h, CURLOPT_POSTFIELDS, p->body) == CURLE_OK ? 0 : -1;
 }
 
-/* Sends the request and runs the loop until a callback ends it. */
-static int ff_cli_http_run(struct ff_cli_http_call *call, struct evhttp_connection *conn,
-			   const struct ff_cli_http_target *t, const char *path_query,
-			   const struct ff_cli_http_payload *payload)
+/*
+ * Everything but the payload. The timeout bounds the whole request, so a
+ * server that accepts and never answers fails after `timeout_s` like one
+ * that never accepts. No proxy, even from $http_proxy: the aggregator is an
+ * internal service the CLI has always reached directly, and a proxy set for
+ * package downloads must not silently carry queries and the API token.
+ */
+static int ff_cli_http_set_transfer(struct ff_cli_http_call *call, const char *url,
+				    const struct ff_cli_http_opts *opts)
 {
-	struct evhttp_request *req = evhttp_request_new(ff_cli_http_on_done, call);
-	char target[4096];
+	CURL *h = call->h;
+	int bad = 0;
 
-	if (req == NULL)
-		return -1;
-	evhttp_request_set_error_cb(req, ff_cli_http_on_error);
-	snprintf(target, sizeof target, "%.*s%s", (int)t->prefix_len, t->prefix, path_query);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", t->host);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Accept", "application/json");
-	if (ff_cli_http_add_payload(req, payload) != 0) {
-		evhttp_request_free(req);
+	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)opts->timeout_s) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)opts->timeout_s) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "flowfleet/" FF_VERSION) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, call->errbuf) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ff_cli_http_on_data) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &call->body) != CURLE_OK;
+	/* Refuses an announced Content-Length past the bound before reading it. */
+	bad |=
+	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->body.max) != CURLE_OK;
+	if (opts->cacert != NULL)
+		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, opts->cacert) != CURLE_OK;
+	return bad ? -1 : 0;
+}
+
+/* Why a connect failed, from the errno of the one attempt curl made. */
+static const char *ff_cli_http_connect_reason(CURL *h, const char *errbuf)
+{
+	long os_errno = 0;
+
+	if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK || os_errno == 0)
+		return errbuf;
+	if (os_errno == ECONNREFUSED)
+		return "connection refused";
+	return strerror((int)os_errno);
+}
+
+/* Names why a request got no answer, in `out`. */
+static void ff_cli_http_reason(CURL *h, CURLcode code, const char *errbuf, int timeout_s, char *out,
+			       size_t len)
+{
+	curl_off_t connected_us = 0;
+
+	if (errbuf[0] == '\0')
+		errbuf = curl_easy_strerror(code);
+	switch (code) {
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+		snprintf(out, len,
+			 connected_us > 0 ? "timed out: connected, but no answer within %d s"
+					  : "timed out: no connection established within %d s",
+			 timeout_s);
+		break;
+	case CURLE_COULDNT_CONNECT:
+		snprintf(out, len, "%s", ff_cli_http_connect_reason(h, errbuf));
+		break;
+	case CURLE_GOT_NOTHING:
+		snprintf(out, len, "connection closed without a response");
+		break;
+	default:
+		snprintf(out, len, "%s", errbuf);
+	}
+	/* Some of curl's messages end in a space or a newline. */
+	for (size_t n = strlen(out); n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\n'); n--)
+		out[n - 1] = '\0';
+}
+
+/* Turns a failed transfer into the message the caller prints. */
+static void ff_cli_http_explain(struct ff_cli_http_call *call, CURLcode code,
+				const char *server_url, const char *url, int timeout_s, char *err,
+				size_t err_len)
+{
+	char reason[CURL_ERROR_SIZE + 64];
+
+	if (call->body.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, err_len, "the answer of %s is larger than %u MiB, the most read", url,
+			 FF_CLI_HTTP_MAX_BODY >> 20);
+		return;
+	}
+	if (call->body.out_of_memory || code == CURLE_OUT_OF_MEMORY) {
+		snprintf(err, err_len, "out of memory reading the answer of %s", url);
+		return;
+	}
+	ff_cli_http_reason(call->h, code, call->errbuf, timeout_s, reason, sizeof reason);
+	snprintf(err, err_len, "cannot reach flowfleet-aggregator at %s: %s", server_url, reason);
+}
+
+/* Runs the set-up transfer and fills `out` from its answer. */
+static int ff_cli_http_perform(struct ff_cli_http_call *call, const char *server_url,
+			       const char *url, int timeout_s, struct ff_cli_http_response *out,
+			       char *err, size_t err_len)
+{
+	CURLcode code = curl_easy_perform(call->h);
+	long status = 0;
+
+	if (code != CURLE_OK) {
+		ff_cli_http_explain(call, code, server_url, url, timeout_s, err, err_len);
 		return -1;
 	}
-	/* On failure evhttp_make_request() has already freed the request. */
-	if (evhttp_make_request(conn, req, payload->body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
-				target) != 0)
+	if (curl_easy_getinfo(call->h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+	    status == 0) {
+		snprintf(err, err_len, "%s sent no HTTP status", url);
 		return -1;
-	event_base_dispatch(call->base);
+	}
+	out->body = ff_cli_http_body_take(&call->body, &out->body_len);
+	if (out->body == NULL) {
+		snprintf(err, err_len, "out of memory reading the answer of %s", url);
+		return -1;
+	}
+	out->status = (int)status;
 	return 0;
 }
 
 static int ff_cli_http_request(const char *server_url, const char *path_query,
-			       const struct ff_cli_http_payload *payload, int timeout_s,
+			       const struct ff_cli_http_payload *payload,
+			       const struct ff_cli_http_opts *opts,
 			       struct ff_cli_http_response *out, char *err, size_t err_len)
 {
-	struct ff_cli_http_call call = {.out = out};
-	struct ff_cli_http_target t;
-	struct evhttp_uri *uri = NULL;
-	struct evhttp_connection *conn = NULL;
+	struct ff_cli_http_call call = {.h = NULL};
+	char *url = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	uri = evhttp_uri_parse(server_url);
-	if (uri == NULL || ff_cli_http_target(uri, &t) != 0) {
-		snprintf(err, err_len, "bad server URL '%s': expected http://HOST[:PORT]",
-			 server_url);
+	ff_cli_http_body_init(&call.body, FF_CLI_HTTP_MAX_BODY);
+	if (ff_cli_http_url(server_url, path_query, &url, err, err_len) != 0)
+		goto out;
+	if (payload->bearer != NULL && ff_cli_http_token_ok(payload->bearer) != 0) {
+		snprintf(err, err_len, "the API token holds a control character; not sent");
 		goto out;
 	}
-	call.base = event_base_new();
-	if (call.base != NULL)
-		conn = evhttp_connection_base_new(call.base, NULL, t.host, (unsigned short)t.port);
-	if (conn == NULL) {
-		snprintf(err, err_len, "cannot set up an HTTP connection to %s", server_url);
+	call.h = curl_easy_init();
+	if (call.h == NULL || ff_cli_http_set_transfer(&call, url, opts) != 0 ||
+	    ff_cli_http_set_payload(&call, payload) != 0 ||
+	    curl_easy_setopt(call.h, CURLOPT_HTTPHEADER, call.headers) != CURLE_OK) {
+		snprintf(err, err_len, "cannot set up an HTTP request to %s", server_url);
 		goto out;
 	}
-	evhttp_connection_set_timeout(conn, timeout_s);
-	evhttp_connection_set_max_body_size(conn, FF_CLI_HTTP_MAX_BODY);
-	if (ff_cli_http_run(&call, conn, &t, path_query, payload) != 0) {
-		snprintf(err, err_len, "cannot send a request to %s", server_url);
-		goto out;
-	}
-	if (call.out_of_memory) {
-		snprintf(err, err_len, "out of memory reading the answer of %s", server_url);
-		goto out;
-	}
-	if (!call.answered) {
-		if (!(call.have_error && call.error == EVREQ_HTTP_TIMEOUT))
-			call.probe_reason = ff_cli_http_probe(t.host, t.port, timeout_s);
-		snprintf(err, err_len, "cannot reach flowfleet-aggregator at %s: %s", server_url,
-			 ff_cli_http_reason(&call));
-		goto out;
-	}
-	rc = 0;
+	rc = ff_cli_http_perform(&call, server_url, url, opts->timeout_s, out, err, err_len);
 out:
-	if (conn != NULL)
-		evhttp_connection_free(conn);
-	if (call.base != NULL)
-		event_base_free(call.base);
-	if (uri != NULL)
-		evhttp_uri_free(uri);
+	if (call.h != NULL)
+		curl_easy_cleanup(call.h);
+	curl_slist_free_all(call.headers);
+	ff_cli_http_body_free(&call.body);
+	free(url);
 	if (rc != 0)
 		ff_cli_http_response_free(out);
 	return rc;
 }
 
-int ff_cli_http_get(const char *server_url, const char *path_query, int timeout_s,
-		    struct ff_cli_http_response *out, char *err, size_t err_len)
+int ff_cli_http_get(const char *server_url, const char *path_query,
+		    const struct ff_cli_http_opts *opts, struct ff_cli_http_response *out,
+		    char *err, size_t err_len)
 {
 	const struct ff_cli_http_payload none = {NULL, NULL};
 
-	return ff_cli_http_request(server_url, path_query, &none, timeout_s, out, err, err_len);
+	return ff_cli_http_request(server_url, path_query, &none, opts, out, err, err_len);
 }
 
-int ff_cli_http_post(const char *server_url, const char *path, const char *body,
-		     const char *bearer, int timeout_s, struct ff_cli_http_response *out,
+int ff_cli_http_post(const char *server_url, const char *path, const char *body, const char *bearer,
+		     const struct ff_cli_http_opts *opts, struct ff_cli_http_response *out,
 		     char *err, size_t err_len)
 {
 	const struct ff_cli_http_payload p = {body, bearer};
 
-	return ff_cli_http_request(server_url, path, &p, timeout_s, out, err, err_len);
+	return ff_cli_http_request(server_url, path, &p, opts, out, err, err_len);
 }
 
 void ff_cli_http_response_free(struct ff_cli_http_response *resp)

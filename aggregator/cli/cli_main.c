@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 #include "ff_config.h"
 
@@ -30,7 +32,8 @@ static const struct ff_cli_command ff_cli_commands[] = {
 
 static void ff_cli_usage(FILE *out)
 {
-	fprintf(out, "Usage: flowfleet [--server URL] [--timeout SECONDS] COMMAND [ARGS]\n"
+	fprintf(out, "Usage: flowfleet [--server URL] [--timeout SECONDS] [--cacert FILE] COMMAND "
+		     "[ARGS]\n"
 		     "\n"
 		     "Query a flowfleet-aggregator: fleet-wide flow statistics in nfdump's terms.\n"
 		     "\n"
@@ -40,9 +43,11 @@ static void ff_cli_usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Options:\n"
-		"  -S, --server URL       aggregator HTTP API (default: $FLOWFLEET_SERVER,\n"
-		"                         then " FF_CLI_DEFAULT_SERVER ")\n"
-		"      --timeout SECONDS  per request (default %d)\n"
+		"  -S, --server URL       aggregator HTTP API, http:// or https:// (default:\n"
+		"                         $FLOWFLEET_SERVER, then " FF_CLI_DEFAULT_SERVER ")\n"
+		"      --timeout SECONDS  per request, connecting included (default %d)\n"
+		"      --cacert FILE      PEM CA certificates to verify an https server with\n"
+		"                         (default: the system's)\n"
 		"  -h, --help             this help; 'flowfleet COMMAND --help' for a command\n"
 		"  -V, --version          print the version\n"
 		"\n"
@@ -66,15 +71,16 @@ static int ff_cli_set_timeout(struct ff_cli_ctx *ctx, const char *text)
 	if (ff_parse_uint(text, &v) != 0 || v == 0 || v > 3600)
 		return ff_cli_usage_error("--timeout wants seconds between 1 and 3600, not '%s'",
 					  text);
-	ctx->timeout_s = (int)v;
+	ctx->http.timeout_s = (int)v;
 	return FF_CLI_OK;
 }
 
-enum { FF_CLI_OPT_TIMEOUT = 256 };
+enum { FF_CLI_OPT_TIMEOUT = 256, FF_CLI_OPT_CACERT };
 
 static const struct option ff_cli_longopts[] = {
     {"server", required_argument, NULL, 'S'},
     {"timeout", required_argument, NULL, FF_CLI_OPT_TIMEOUT},
+    {"cacert", required_argument, NULL, FF_CLI_OPT_CACERT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -96,6 +102,8 @@ static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx, in
 			ctx->server = optarg;
 		else if (opt == FF_CLI_OPT_TIMEOUT && ff_cli_set_timeout(ctx, optarg) != FF_CLI_OK)
 			return FF_CLI_EUSAGE;
+		else if (opt == FF_CLI_OPT_CACERT)
+			ctx->http.cacert = optarg;
 		else if (opt == 'h') {
 			ff_cli_usage(stdout);
 			return FF_CLI_OK;
@@ -125,7 +133,7 @@ static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct ff_cli_ctx ctx = {.timeout_s = FF_CLI_DEFAULT_TIMEOUT_S};
+	struct ff_cli_ctx ctx = {.http = {.timeout_s = FF_CLI_DEFAULT_TIMEOUT_S}};
 	const char *env = getenv("FLOWFLEET_SERVER");
 	int done, rc;
 
@@ -133,7 +141,15 @@ int main(int argc, char **argv)
 	rc = ff_cli_parse_global(argc, argv, &ctx, &done);
 	if (done)
 		return rc;
+	/* Once, before any handle: curl's global state is not set up lazily. */
+	CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (code != CURLE_OK) {
+		fprintf(stderr, "flowfleet: cannot initialise libcurl: %s\n",
+			curl_easy_strerror(code));
+		return FF_CLI_ESERVER;
+	}
 	rc = ff_cli_dispatch(&ctx, argc - optind, argv + optind);
+	curl_global_cleanup();
 	if (fflush(stdout) != 0 && rc == FF_CLI_OK) {
 		perror("flowfleet: writing the answer");
 		rc = FF_CLI_ESERVER;

@@ -310,8 +310,8 @@ static int ff_cli_policy_set(const struct ff_cli_ctx *ctx, const struct ff_cli_p
 		fprintf(stderr, "flowfleet policy: out of memory\n");
 		return FF_CLI_ESERVER;
 	}
-	rc = ff_cli_http_post(ctx->server, "/api/v1/policy", text, token, ctx->timeout_s, &resp,
-			      err, sizeof err);
+	rc = ff_cli_http_post(ctx->server, "/api/v1/policy", text, token, &ctx->http, &resp, err,
+			      sizeof err);
 	free(text);
 	if (rc != 0) {
 		fprintf(stderr, "flowfleet: %s\n", err);

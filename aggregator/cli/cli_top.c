@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <event2/http.h>
 #include <jansson.h>
 
 #include "cli.h"
