@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ffgen_flood.h"
 #include "ffgen_rng.h"
 #include "ffgen_v5.h"
 
@@ -34,6 +35,8 @@ struct ffgen_opts {
 	uint64_t flows;
 	uint64_t rate;
 	uint32_t keys;
+	uint32_t hosts; /* --distinct: host population */
+	bool distinct;
 	double zipf;
 	uint32_t uptime_ms;
 	uint32_t max_packets;
@@ -65,6 +68,11 @@ static void ffgen_usage(FILE *out)
 		"  --flows N              v5 records to send (default 10000)\n"
 		"  --rate N               records per second, 0 = as fast as possible (default 0)\n"
 		"  --keys N               distinct keys (5-tuple + ToS) to draw from (default 1000)\n"
+		"  --distinct             flood shape instead of a key pool: every record draws a\n"
+		"                         new key (addresses Zipf over --hosts, source port uniform,\n"
+		"                         destination port a service or any), so almost no two\n"
+		"                         records share a key; --keys is ignored\n"
+		"  --hosts N              --distinct: hosts per side, 1..%u (default 100000)\n"
 		"  --zipf S               popularity skew of keys, addresses and ports (default 1.1)\n"
 		"  --max-packets N        packets per record are 1..N (default 1000)\n"
 		"  --truth FILE           write the ground truth per key as CSV\n"
@@ -77,7 +85,7 @@ static void ffgen_usage(FILE *out)
 		"                         lying-count, bad-count or bad-version\n"
 		"  --quiet                no summary on stderr\n"
 		"  --help                 this text\n",
-		FFGEN_MAX_DEST);
+		FFGEN_MAX_DEST, FFGEN_FLOOD_MAX_HOSTS);
 }
 
 /* Parses "127.x.y.z:PORT"; any other address is refused on purpose. */
@@ -123,6 +131,8 @@ enum {
 	OPT_FLOWS,
 	OPT_RATE,
 	OPT_KEYS,
+	OPT_DISTINCT,
+	OPT_HOSTS,
 	OPT_ZIPF,
 	OPT_MAX_PACKETS,
 	OPT_TRUTH,
@@ -140,6 +150,8 @@ static const struct option ffgen_long_opts[] = {
 	{"flows", required_argument, NULL, OPT_FLOWS},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"keys", required_argument, NULL, OPT_KEYS},
+	{"distinct", no_argument, NULL, OPT_DISTINCT},
+	{"hosts", required_argument, NULL, OPT_HOSTS},
 	{"zipf", required_argument, NULL, OPT_ZIPF},
 	{"max-packets", required_argument, NULL, OPT_MAX_PACKETS},
 	{"truth", required_argument, NULL, OPT_TRUTH},
@@ -187,6 +199,14 @@ static int ffgen_set_opt(struct ffgen_opts *o, int c, const char *arg)
 		if (ffgen_parse_u64("keys", arg, 1u << 24, &v) < 0 || v == 0)
 			return -1;
 		o->keys = (uint32_t)v;
+		return 0;
+	case OPT_DISTINCT:
+		o->distinct = true;
+		return 0;
+	case OPT_HOSTS:
+		if (ffgen_parse_u64("hosts", arg, FFGEN_FLOOD_MAX_HOSTS, &v) < 0 || v == 0)
+			return -1;
+		o->hosts = (uint32_t)v;
 		return 0;
 	case OPT_ZIPF: {
 		char *end = NULL;
@@ -237,7 +257,7 @@ static int ffgen_set_opt(struct ffgen_opts *o, int c, const char *arg)
 static int ffgen_parse_args(struct ffgen_opts *o, int argc, char **argv)
 {
 	*o = (struct ffgen_opts){
-		.seed = 1, .flows = 10000, .keys = 1000, .zipf = 1.1, .uptime_ms = 3600000,
+		.seed = 1, .flows = 10000, .keys = 1000, .hosts = 100000, .zipf = 1.1, .uptime_ms = 3600000,
 		.max_packets = 1000,
 	};
 	int c;
@@ -325,7 +345,7 @@ static void ffgen_pace(const struct ffgen_opts *o, double start, uint64_t record
 		;
 }
 
-static int ffgen_write_truth(const char *path, const struct ffgen_keytab *kt,
+static int ffgen_write_truth(const char *path, const struct ffgen_key *keys, uint32_t n_keys,
 			     const struct ffgen_tally *tally)
 {
 	FILE *f = fopen(path, "w");
@@ -334,10 +354,10 @@ static int ffgen_write_truth(const char *path, const struct ffgen_keytab *kt,
 		return -1;
 	}
 	fprintf(f, "src,dst,sport,dport,proto,tos,flows,packets,bytes\n");
-	for (uint32_t i = 0; i < kt->n; i++) {
+	for (uint32_t i = 0; i < n_keys; i++) {
 		if (tally[i].flows == 0)
 			continue;
-		const struct ffgen_key *k = &kt->keys[i];
+		const struct ffgen_key *k = &keys[i];
 		fprintf(f, "%u.%u.%u.%u,%u.%u.%u.%u,%u,%u,%u,%u,%llu,%llu,%llu\n",
 			k->src >> 24, (k->src >> 16) & 255, (k->src >> 8) & 255, k->src & 255,
 			k->dst >> 24, (k->dst >> 16) & 255, (k->dst >> 8) & 255, k->dst & 255,
@@ -356,10 +376,83 @@ struct ffgen_stats {
 	uint64_t records, packets, bytes, datagrams;
 };
 
-/* Builds one datagram of up to FFGEN_V5_MAX_RECORDS records; returns its length. */
+/*
+ * Where records get their keys: the pooled table (a Zipf draw of a key
+ * index) or the flood shape (a fresh key per record, indexed in `seen`
+ * only when the truth is wanted). The tally grows with the keys it counts.
+ */
+struct ffgen_source {
+	struct ffgen_keytab kt;
+	struct ffgen_zipf kz;
+	struct ffgen_flood flood;
+	struct ffgen_keyset seen;
+	bool distinct, truth;
+	struct ffgen_tally *tally; /* owned, cap entries */
+	uint32_t cap;
+};
+
+static int ffgen_source_init(struct ffgen_source *src, const struct ffgen_opts *o,
+			     struct ffgen_rng *rng)
+{
+	memset(src, 0, sizeof(*src));
+	src->distinct = o->distinct;
+	src->truth = o->truth != NULL;
+	if (o->distinct)
+		return ffgen_flood_init(&src->flood, o->hosts, o->zipf);
+	if (ffgen_keytab_build(&src->kt, rng, o->keys, o->zipf) < 0 ||
+	    ffgen_zipf_init(&src->kz, src->kt.n, o->zipf) < 0)
+		return -1;
+	src->tally = calloc(src->kt.n, sizeof(*src->tally));
+	src->cap = src->kt.n;
+	return src->tally ? 0 : -1;
+}
+
+static void ffgen_source_free(struct ffgen_source *src)
+{
+	free(src->tally);
+	ffgen_zipf_free(&src->kz);
+	ffgen_keytab_free(&src->kt);
+	ffgen_flood_free(&src->flood);
+	ffgen_keyset_free(&src->seen);
+}
+
+/* Makes room in the tally for key index `i`. Returns 0 or -1 when out of memory. */
+static int ffgen_source_room(struct ffgen_source *src, uint32_t i)
+{
+	if (i < src->cap)
+		return 0;
+	uint32_t cap = src->seen.cap > i ? src->seen.cap : i + 1;
+	struct ffgen_tally *t = realloc(src->tally, (size_t)cap * sizeof(*t));
+	if (!t)
+		return -1;
+	memset(t + src->cap, 0, (size_t)(cap - src->cap) * sizeof(*t));
+	src->tally = t;
+	src->cap = cap;
+	return 0;
+}
+
+/* The next record's key and its index in the truth. Returns 0 or -1 when out of memory. */
+static int ffgen_source_draw(struct ffgen_source *src, struct ffgen_rng *rng,
+			     struct ffgen_key *key, uint32_t *index)
+{
+	if (!src->distinct) {
+		*index = ffgen_zipf_draw(&src->kz, rng);
+		*key = src->kt.keys[*index];
+		return 0;
+	}
+	ffgen_flood_draw(&src->flood, rng, key);
+	*index = 0;
+	if (!src->truth)
+		return 0;
+	if (ffgen_keyset_add(&src->seen, key, index) < 0)
+		return -1;
+	return ffgen_source_room(src, *index);
+}
+
+/* Builds one datagram of up to FFGEN_V5_MAX_RECORDS records; returns its length, 0 when out of memory. */
 static size_t ffgen_fill(struct ffgen_v5_writer *w, struct ffgen_rng *rng,
-			 const struct ffgen_keytab *kt, const struct ffgen_zipf *kz, uint64_t count,
-			 uint32_t uptime, uint32_t max_packets, double clock)
+			 struct ffgen_source *src, uint64_t count, uint32_t uptime,
+			 uint32_t max_packets, double clock)
 {
 	ffgen_v5_begin(w, uptime);
 	if (clock > 0) {
@@ -367,26 +460,31 @@ static size_t ffgen_fill(struct ffgen_v5_writer *w, struct ffgen_rng *rng,
 		w->unix_nsecs = (uint32_t)((clock - (double)w->unix_secs) * 1e9);
 	}
 	for (uint64_t r = 0; r < count; r++) {
-		uint32_t ki = ffgen_zipf_draw(kz, rng);
+		struct ffgen_key key;
+		uint32_t ki;
+		if (ffgen_source_draw(src, rng, &key, &ki) < 0)
+			return 0;
 		uint32_t packets = 1 + (uint32_t)ffgen_rng_below(rng, max_packets);
 		uint32_t bytes = packets * (40 + (uint32_t)ffgen_rng_below(rng, 1461));
 		uint32_t age = (uint32_t)ffgen_rng_below(rng, 2000);
 		uint32_t dur = (uint32_t)ffgen_rng_below(rng, 5000);
-		uint8_t flags = ffgen_v5_tcp_flags(rng, kt->keys[ki].proto);
-		ffgen_v5_add(w, ki, &kt->keys[ki], packets, bytes, age, dur, flags);
+		uint8_t flags = ffgen_v5_tcp_flags(rng, key.proto);
+		ffgen_v5_add(w, ki, &key, packets, bytes, age, dur, flags);
 	}
 	return ffgen_v5_finish(w);
 }
 
 /* Counts a datagram's records into the truth once the kernel has taken it. */
-static void ffgen_commit(const struct ffgen_v5_writer *w, struct ffgen_tally *tally,
+static void ffgen_commit(const struct ffgen_v5_writer *w, struct ffgen_source *src,
 			 struct ffgen_stats *st)
 {
 	for (size_t r = 0; r < w->count; r++) {
-		struct ffgen_tally *t = &tally[w->key_index[r]];
-		t->flows++;
-		t->packets += w->packets[r];
-		t->bytes += w->bytes[r];
+		if (src->tally) {
+			struct ffgen_tally *t = &src->tally[w->key_index[r]];
+			t->flows++;
+			t->packets += w->packets[r];
+			t->bytes += w->bytes[r];
+		}
 		st->packets += w->packets[r];
 		st->bytes += w->bytes[r];
 	}
@@ -394,25 +492,26 @@ static void ffgen_commit(const struct ffgen_v5_writer *w, struct ffgen_tally *ta
 	st->datagrams++;
 }
 
+static int ffgen_write_source_truth(const char *path, const struct ffgen_source *src)
+{
+	if (src->distinct)
+		return ffgen_write_truth(path, src->seen.keys, src->seen.n, src->tally);
+	return ffgen_write_truth(path, src->kt.keys, src->kt.n, src->tally);
+}
+
 static int ffgen_stream(int fd, const struct ffgen_opts *o)
 {
 	int rc = -1;
 	struct ffgen_rng rng;
-	struct ffgen_keytab kt = {0};
-	struct ffgen_zipf kz = {0};
-	struct ffgen_tally *tally = NULL;
+	struct ffgen_source src;
 	struct ffgen_stats st = {0};
 	struct ffgen_v5_writer w;
 
 	ffgen_rng_seed(&rng, o->seed);
-	if (ffgen_keytab_build(&kt, &rng, o->keys, o->zipf) < 0 ||
-	    ffgen_zipf_init(&kz, kt.n, o->zipf) < 0) {
-		fprintf(stderr, "ffgen: out of memory building %u keys\n", o->keys);
+	if (ffgen_source_init(&src, o, &rng) < 0) {
+		fprintf(stderr, "ffgen: out of memory building the keys\n");
 		goto out;
 	}
-	tally = calloc(kt.n, sizeof(*tally));
-	if (!tally)
-		goto out;
 	ffgen_v5_init(&w, o->engine_type, o->engine_id);
 
 	double start = ffgen_now(), wall_start = ffgen_wall();
@@ -428,28 +527,30 @@ static int ffgen_stream(int fd, const struct ffgen_opts *o)
 			clock = wall_start - (double)o->span_s + elapsed;
 		}
 		uint32_t uptime = o->uptime_ms + (uint32_t)(elapsed * 1000.0);
-		size_t len =
-		    ffgen_fill(&w, &rng, &kt, &kz, count, uptime, o->max_packets, clock);
+		size_t len = ffgen_fill(&w, &rng, &src, count, uptime, o->max_packets, clock);
+		if (len == 0) {
+			fprintf(stderr, "ffgen: out of memory keeping the truth\n");
+			break;
+		}
 		if (ffgen_send(fd, o, w.buf, len) < 0)
 			break;
-		ffgen_commit(&w, tally, &st);
+		ffgen_commit(&w, &src, &st);
 	}
 	double secs = ffgen_now() - start;
 	if (!o->quiet)
 		fprintf(stderr,
 			"ffgen: seed %llu: %llu records, %llu packets, %llu bytes, %llu datagrams "
-			"in %.3f s (%.0f records/s)\n",
+			"in %.3f s (%.0f records/s)%s\n",
 			(unsigned long long)o->seed, (unsigned long long)st.records,
 			(unsigned long long)st.packets, (unsigned long long)st.bytes,
 			(unsigned long long)st.datagrams, secs,
-			secs > 0 ? (double)st.records / secs : 0.0);
+			secs > 0 ? (double)st.records / secs : 0.0,
+			o->distinct ? ", distinct keys" : "");
 	rc = st.records == o->flows ? 0 : -1;
-	if (o->truth && ffgen_write_truth(o->truth, &kt, tally) < 0)
+	if (o->truth && ffgen_write_source_truth(o->truth, &src) < 0)
 		rc = -1;
 out:
-	free(tally);
-	ffgen_zipf_free(&kz);
-	ffgen_keytab_free(&kt);
+	ffgen_source_free(&src);
 	return rc;
 }
 
