@@ -4,6 +4,7 @@
 #include "ff_policy.h"
 #include "store_columnar.h"
 #include "http_server.h"
+#include "store_open.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,14 @@ static int ff_agg_check_endpoint(const char *v, char *err, size_t err_len)
 	if (strstr(v, "://") != NULL)
 		return 0;
 	snprintf(err, err_len, "'%s' is not a ZeroMQ endpoint (e.g. tcp://*:7470)", v);
+	return -1;
+}
+
+static int ff_agg_check_store(const char *v, char *err, size_t err_len)
+{
+	if (ff_store_backend_known(v))
+		return 0;
+	snprintf(err, err_len, "'%s' is not a store backend (%s)", v, ff_store_backends());
 	return -1;
 }
 
@@ -64,6 +73,13 @@ static const ff_option ff_agg_options[] = {
      .defval = "/var/lib/flowfleet",
      .metavar = "DIR",
      .help = "directory of the store (created if missing)"},
+    {.name = "store",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, store),
+     .defval = FF_STORE_DEFAULT_BACKEND,
+     .validate = ff_agg_check_store,
+     .metavar = "BACKEND",
+     .help = "store backend: " FF_STORE_BACKENDS},
     {.name = "listen",
      .type = FF_OPT_STRING,
      .offset = offsetof(ff_agg_config, listen),

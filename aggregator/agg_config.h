@@ -13,6 +13,7 @@
 
 typedef struct ff_agg_config {
 	char *data_dir;	 /* where the store lives */
+	char *store;	 /* the store backend, one of ff_store_backends() */
 	char *listen;	 /* ZeroMQ endpoint agents connect to */
 	char *http;	 /* ADDR:PORT of the HTTP API */
 	char *log_level; /* error, warn, info or debug */

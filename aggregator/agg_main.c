@@ -13,10 +13,11 @@
 #include "policy_store.h"
 #include "session.h"
 #include "store.h"
-#include "store_columnar.h"
+#include "store_open.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,16 +96,17 @@ static int ff_agg_open_store(ff_agg *a)
 		ff_log_error("--rollup-keys: %s", err);
 		return -1;
 	}
-	ff_store_columnar_config sc = {.data_dir = a->cfg.data_dir,
-				       .window_ms = a->cfg.segment_window_ms,
-				       .retain_ms = a->cfg.retain_ms,
-				       .max_bytes = a->cfg.max_disk,
-				       .rollup_keys = keys,
-				       .retain_minute_ms = a->cfg.retain_minute_ms,
-				       .retain_hour_ms = a->cfg.retain_hour_ms};
-	int rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
+	ff_store_config sc = {.backend = a->cfg.store,
+			      .columnar = {.data_dir = a->cfg.data_dir,
+					   .window_ms = a->cfg.segment_window_ms,
+					   .retain_ms = a->cfg.retain_ms,
+					   .max_bytes = a->cfg.max_disk,
+					   .rollup_keys = keys,
+					   .retain_minute_ms = a->cfg.retain_minute_ms,
+					   .retain_hour_ms = a->cfg.retain_hour_ms}};
+	int rc = ff_store_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
-		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
+		ff_log_error("cannot open the %s store in %s: %s", a->cfg.store, a->cfg.data_dir,
 			     ff_store_strerror(rc));
 		return -1;
 	}
@@ -166,16 +168,36 @@ static int ff_agg_start(ff_agg *a)
 	return a->http != NULL ? 0 : -1;
 }
 
+/* The backend's own counters as "name value, ..." (empty when it has none). */
+static void ff_agg_backend_counters(ff_store *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	json_t *own = s->ops->backend_stats != NULL ? s->ops->backend_stats(s) : NULL;
+	const char *name;
+	json_t *v;
+	size_t used = 0;
+	json_object_foreach(own, name, v)
+	{
+		int n = snprintf(buf + used, len - used, "%s%s %" JSON_INTEGER_FORMAT,
+				 used > 0 ? ", " : "", name, json_integer_value(v));
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	json_decref(own);
+}
+
 static void ff_agg_log_started(ff_agg *a)
 {
 	ff_store_stats st;
 	ff_store_get_stats(a->store, &st);
+	char own[1024];
+	ff_agg_backend_counters(a->store, own, sizeof own);
 	ff_log_info("started %s: %s store in %s (replayed %" PRIu64 " batches, %" PRIu64
-		    " records, %" PRIu64 " segments, %zu agents; %" PRIu64 " torn tail(s) cut, %" PRIu64
-		    " damaged entries skipped, %" PRIu64 " files quarantined), agents on %s, HTTP on %s",
-		    FF_VERSION, a->store->ops->name, a->cfg.data_dir, a->replayed_batches, st.records,
-		    st.segments, ff_sessions_count(a->sessions), st.torn_tails, st.corrupt,
-		    st.quarantined, a->cfg.listen, a->cfg.http);
+		    " records, %zu agents%s%s), agents on %s, HTTP on %s",
+		    FF_VERSION, a->store->ops->name, a->cfg.data_dir, a->replayed_batches,
+		    st.records, ff_sessions_count(a->sessions), own[0] != '\0' ? "; " : "", own,
+		    a->cfg.listen, a->cfg.http);
 }
 
 static void ff_agg_log_stopped(ff_agg *a)

@@ -441,9 +441,15 @@ static void ff_http_series(ff_http *h, struct evhttp_request *req,
 static void ff_http_agents(ff_http *h, struct evhttp_request *req)
 {
 	json_t *agents = ff_sessions_to_json(h->deps.sessions);
-	json_t *doc = agents != NULL ? json_pack("{s:I, s:o}", "now_ms",
-						 (json_int_t)ff_http_now_ms(), "agents", agents)
-				     : NULL;
+	json_t *store = ff_store_stats_json(h->deps.store);
+	json_t *doc = NULL;
+	if (agents != NULL && store != NULL) {
+		doc = json_pack("{s:I, s:o, s:o}", "now_ms", (json_int_t)ff_http_now_ms(), "agents",
+				agents, "store", store);
+	} else {
+		json_decref(agents);
+		json_decref(store);
+	}
 	ff_http_reply_json(req, 200, "OK", doc);
 }
 

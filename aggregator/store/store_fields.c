@@ -13,6 +13,8 @@ const char *ff_store_strerror(int err)
 		return "data dir in use by another process";
 	case FF_STORE_EINVAL:
 		return "batch cannot be stored";
+	case FF_STORE_EBACKEND:
+		return "no such store backend";
 	default:
 		return "unknown store error";
 	}

@@ -209,10 +209,12 @@ int main(int argc, char **argv)
 	rc = bench_load(s, window_s * 1000, &total);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats cst;
+	ff_store_columnar_get_stats(s, &cst);
 	ff_store_close(s);
 	fprintf(stderr, "bench_load: %" PRIu64 " records, %" PRIu64 " segments, %" PRIu64
 			" minute and %" PRIu64 " hour rollups, %" PRIu64 " bytes on disk (%" PRIu64
 			" of them rollups)\n",
-		total, st.segments, st.rollup_minute, st.rollup_hour, st.bytes, st.rollup_bytes);
+		total, cst.segments, cst.rollup_minute, cst.rollup_hour, st.bytes, cst.rollup_bytes);
 	return rc == 0 ? 0 : 1;
 }

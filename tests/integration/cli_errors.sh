@@ -68,4 +68,15 @@ expect_text "$FF_TMP/out" "bogus-key"
 # An unknown flag is a usage error, not a crash.
 expect_exit_nonzero "$FF_TMP/out" "$FF_AGENT" --no-such-flag
 expect_text "$FF_TMP/out" "no-such-flag"
+
+# An unknown store backend is refused at config load, naming the key and the valid names.
+expect_exit_nonzero "$FF_TMP/out" "$FF_AGGREGATOR" --data-dir "$FF_TMP/nope-store" --store nope
+expect_text "$FF_TMP/out" "--store"
+expect_text "$FF_TMP/out" "'nope'"
+expect_text "$FF_TMP/out" "columnar"
+[ ! -e "$FF_TMP/nope-store" ] || ff_fail "--store nope created the data dir"
+printf 'data-dir = %s\nstore = nope\n' "$FF_TMP/nope-store" >"$FF_TMP/store.conf"
+expect_exit_nonzero "$FF_TMP/out" "$FF_AGGREGATOR" -c "$FF_TMP/store.conf"
+expect_text "$FF_TMP/out" "$FF_TMP/store.conf:2:"
+expect_text "$FF_TMP/out" "'store'"
 ff_log "ok"

@@ -95,7 +95,9 @@ static void seal_reopen_replays(void **state)
 	assert_int_equal(r.records, 15);
 	ff_store_stats st;
 	ff_store_get_stats(s, &st);
-	assert_int_equal(st.segments, 1);
+	ff_store_columnar_stats cst;
+	ff_store_columnar_get_stats(s, &cst);
+	assert_int_equal(cst.segments, 1);
 	assert_int_equal(st.batches, 5);
 	assert_int_equal(st.records, 15);
 	assert_int_equal(total_bytes(s, 0, 0, NULL), 1500);
@@ -191,8 +193,8 @@ static void corrupt_segment_quarantined(void **state)
 	append(s, "node-b", 4, 1000000);
 	assert_int_equal(total_bytes(s, 0, 0, NULL), 400);
 	assert_int_equal(quarantined_files(dir), 2);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.quarantined, 2);
 	assert_int_equal(st.segments, 0);
 	assert_int_equal(total_bytes(s, 0, 0, NULL), 400);
@@ -273,8 +275,8 @@ static void retention_removes_files(void **state)
 	ff_store_columnar_config cfg = {.data_dir = dir, .retain_ms = 24ull * 3600 * 1000};
 	replay_log r = {0};
 	assert_int_equal(ff_store_columnar_open(&cfg, on_replay, &r, &s), 0);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.segments, 0);
 	assert_int_equal(st.expired, 1);
 	assert_int_equal(total_bytes(s, 0, 0, NULL), 0);

@@ -131,8 +131,8 @@ static void rollups_built_at_seal(void **state)
 	(void)state;
 	char dir[64];
 	ff_store *s = filled_store(dir, FF_ROLLUP_KEYS_ALL, 4);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.segments, 4);
 	assert_int_equal(st.rollup_minute, 4);
 	/* Segments 1..3 make one clock hour; the 4th's hour is not over: its rollup so far. */
@@ -146,7 +146,7 @@ static void rollups_built_at_seal(void **state)
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
 	for (uint64_t seg = 0; seg < 4; seg++)
 		fill(s, seg, true);
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
 	assert_int_equal(st.rollup_hour, 2);
 	assert_int_equal(st.rollup_errors, 0);
@@ -156,7 +156,7 @@ static void rollups_built_at_seal(void **state)
 	temp_dir(dir);
 	s = open_store(dir, 0, 0);
 	fill_segment(s, 0);
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
 	ff_store_close(s);
 	remove_all(dir);
@@ -203,8 +203,8 @@ static void rollups_outlive_raw(void **state)
 	sums before = scan(s, 0, UINT64_MAX, 0, KEYS_READ);
 	ff_store_close(s);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 60000);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.segments, 0);
 	assert_int_equal(st.rollup_minute, 4);
 	assert_int_equal(st.rollup_hour, 2);
@@ -237,8 +237,8 @@ static void missing_rollups_rebuilt(void **state)
 	path_of(p, sizeof p, dir, "rollups/minute", 4);
 	assert_int_equal(unlink(p), 0);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 4);
 	assert_int_equal(st.rollup_hour, 2);
 	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
@@ -270,8 +270,8 @@ static void damaged_rollup_falls_back(void **state)
 	sums got = scan(s, 0, UINT64_MAX, UINT64_MAX, KEYS_READ);
 	assert_int_equal(got.bytes, want.bytes);
 	assert_int_equal(got.flows, want.flows);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.quarantined, 1);
 	assert_int_equal(st.rollup_hour, 1);
 	char q[256];
@@ -290,8 +290,8 @@ static void open_hour_rollup_grows(void **state)
 	ff_store *s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
 	fill_segment(s, 0);
 	fill_segment(s, 1);
-	ff_store_stats st;
-	ff_store_get_stats(s, &st);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 2);
 	assert_int_equal(st.rollup_hour, 1);
 	ff_store_read read = {0};

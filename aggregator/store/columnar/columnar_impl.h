@@ -57,8 +57,8 @@ typedef struct ff_cstore {
 	/* Guarded by lock. */
 	ff_window *win;
 	ff_cs_list lists[3]; /* indexed by enum ff_plan_kind: raw, minute, hour */
-	uint64_t seg_batches, seg_records;
-	ff_store_stats st;
+	uint64_t seg_batches, seg_records, append_errors;
+	ff_store_columnar_stats st; /* its file counts are taken from the lists */
 	atomic_bool any_bad;
 	/* Appending thread only. */
 	uint64_t next_id;

@@ -542,13 +542,6 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	return 0;
 }
 
-static int ff_cs_open_default(const char *data_dir, ff_store_replay_fn replay, void *arg,
-			      ff_store **out)
-{
-	ff_store_columnar_config cfg = {.data_dir = data_dir};
-	return ff_store_columnar_open(&cfg, replay, arg, out);
-}
-
 /* --- sealing ---------------------------------------------------------------------- */
 
 /* Writes the window as segment `id` and lists it; the window is then emptied. */
@@ -682,7 +675,7 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	if (rc == 0)
 		ff_window_add(cs->win, b, agent);
 	else
-		cs->st.append_errors++;
+		cs->append_errors++;
 	pthread_rwlock_unlock(&cs->lock);
 	return rc;
 }
@@ -691,17 +684,64 @@ static void ff_cs_stats(ff_store *base, ff_store_stats *out)
 {
 	ff_cstore *cs = (ff_cstore *)base;
 	pthread_rwlock_rdlock(&cs->lock);
-	*out = cs->st;
 	out->batches = cs->seg_batches + ff_window_batches(cs->win);
 	out->records = cs->seg_records + ff_window_records(cs->win);
 	out->bytes = cs->lists[FF_PLAN_RAW].bytes + cs->lists[FF_PLAN_MINUTE].bytes +
 		     cs->lists[FF_PLAN_HOUR].bytes +
 		     (cs->jnl != NULL ? ff_journal_bytes(cs->jnl) : 0);
+	out->append_errors = cs->append_errors;
+	pthread_rwlock_unlock(&cs->lock);
+}
+
+void ff_store_columnar_get_stats(ff_store *s, ff_store_columnar_stats *out)
+{
+	ff_cstore *cs = (ff_cstore *)s;
+	pthread_rwlock_rdlock(&cs->lock);
+	*out = cs->st;
 	out->segments = cs->lists[FF_PLAN_RAW].n;
 	out->rollup_minute = cs->lists[FF_PLAN_MINUTE].n;
 	out->rollup_hour = cs->lists[FF_PLAN_HOUR].n;
 	out->rollup_bytes = cs->lists[FF_PLAN_MINUTE].bytes + cs->lists[FF_PLAN_HOUR].bytes;
 	pthread_rwlock_unlock(&cs->lock);
+}
+
+/* The JSON names of the counters, in the order of ff_store_columnar_stats. */
+static const struct {
+	const char *name;
+	size_t offset;
+} ff_cs_stat_names[] = {
+    {"segments", offsetof(ff_store_columnar_stats, segments)},
+    {"seals", offsetof(ff_store_columnar_stats, seals)},
+    {"seal_errors", offsetof(ff_store_columnar_stats, seal_errors)},
+    {"quarantined", offsetof(ff_store_columnar_stats, quarantined)},
+    {"expired", offsetof(ff_store_columnar_stats, expired)},
+    {"torn_tails", offsetof(ff_store_columnar_stats, torn_tails)},
+    {"corrupt", offsetof(ff_store_columnar_stats, corrupt)},
+    {"rollup_minute", offsetof(ff_store_columnar_stats, rollup_minute)},
+    {"rollup_hour", offsetof(ff_store_columnar_stats, rollup_hour)},
+    {"rollup_bytes", offsetof(ff_store_columnar_stats, rollup_bytes)},
+    {"rollup_errors", offsetof(ff_store_columnar_stats, rollup_errors)},
+};
+_Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
+		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),
+	       "every columnar counter has its JSON name");
+
+static json_t *ff_cs_backend_stats(ff_store *base)
+{
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(base, &st);
+	json_t *doc = json_object();
+	for (size_t i = 0; doc != NULL && i < sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0];
+	     i++) {
+		uint64_t v;
+		memcpy(&v, (const char *)&st + ff_cs_stat_names[i].offset, sizeof v);
+		if (json_object_set_new(doc, ff_cs_stat_names[i].name,
+					json_integer((json_int_t)v)) != 0) {
+			json_decref(doc);
+			doc = NULL;
+		}
+	}
+	return doc;
 }
 
 static void ff_cs_close(ff_store *base)
@@ -730,12 +770,12 @@ static void ff_cs_close(ff_store *base)
 
 static const ff_store_ops ff_store_columnar_ops = {
     .name = "columnar",
-    .open = ff_cs_open_default,
     .append_batch = ff_cs_append,
     .scan = ff__cs_scan,
     .scan_range = ff__cs_scan_range,
     .scan_parallel = ff__cs_scan_parallel,
     .tick = ff_cs_tick,
     .stats = ff_cs_stats,
+    .backend_stats = ff_cs_backend_stats,
     .close = ff_cs_close,
 };

@@ -3,9 +3,11 @@
 
 /*
  * The storage interface of the aggregator: a role (this header) and
- * implementations behind a struct of function pointers, so the embedded
- * columnar store (store_columnar.c), ClickHouse later, or a test's in-memory
- * store can serve it without touching ingest or queries.
+ * backends behind a struct of function pointers, so the embedded columnar
+ * store (store/columnar/), ClickHouse later, or a test's in-memory store can
+ * serve it without touching ingest or queries. The aggregator opens its
+ * backend by name through ff_store_open() (store/open/), the one place that
+ * names them; a backend's own tests may call its open function directly.
  *
  * Contract every implementation keeps:
  * - append_batch() returns only once the batch is durable (it survives
@@ -13,7 +15,7 @@
  * - append_batch() is called by one thread at a time (the ingest thread);
  *   scan() and stats() may run concurrently from other threads and see
  *   either all of a batch or none of it.
- * - open() hands every stored batch's identity to the replay callback
+ * - opening hands every stored batch's identity to the replay callback
  *   before it returns, so the caller can rebuild what it derives from the
  *   store (de-duplication state, per-agent counters).
  */
@@ -21,6 +23,7 @@
 #include "ff_batch.h"
 #include "ff_filter.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,22 +42,15 @@ typedef struct ff_store ff_store;
 typedef void (*ff_store_replay_fn)(void *arg, const ff_batch *b);
 typedef int (*ff_store_scan_fn)(void *arg, const ff_batch *b);
 
+/*
+ * What every store counts. A backend's own counters (files, seals, repairs)
+ * come from its optional backend_stats op, under its name.
+ */
 typedef struct ff_store_stats {
-	uint64_t batches;    /* batches stored */
-	uint64_t records;    /* records stored */
-	uint64_t bytes;	     /* bytes on disk */
-	uint64_t torn_tails; /* torn last entries cut off at open */
-	uint64_t corrupt;    /* damaged entries skipped at open */
+	uint64_t batches; /* batches stored */
+	uint64_t records; /* records stored */
+	uint64_t bytes;	  /* bytes on disk */
 	uint64_t append_errors;
-	uint64_t segments;    /* sealed segments (columnar store) */
-	uint64_t seals;	      /* windows sealed into segments since open */
-	uint64_t seal_errors; /* seals that failed (the window stays in the journal) */
-	uint64_t quarantined; /* damaged segments or journals moved aside */
-	uint64_t expired;     /* segments and rollups removed by retention since open */
-	uint64_t rollup_minute; /* minute rollup files */
-	uint64_t rollup_hour;	/* hour rollup files */
-	uint64_t rollup_bytes;	/* their bytes on disk (part of `bytes`) */
-	uint64_t rollup_errors; /* rollups that could not be built (retried at the next seal) */
 } ff_store_stats;
 
 /*
@@ -119,14 +115,13 @@ enum ff_store_field {
 enum ff_store_error {
 	FF_STORE_EIO = -40, /* a read, write or sync failed (errno is logged) */
 	FF_STORE_ENOMEM = -41,
-	FF_STORE_ELOCKED = -42, /* another process uses the data dir */
-	FF_STORE_EINVAL = -43,	/* a batch the store cannot represent */
+	FF_STORE_ELOCKED = -42,	 /* another process uses the data dir */
+	FF_STORE_EINVAL = -43,	 /* a batch the store cannot represent */
+	FF_STORE_EBACKEND = -44, /* no backend of that name (ff_store_open) */
 };
 
 typedef struct ff_store_ops {
 	const char *name;
-	/* Opens (creating if needed) the store in `data_dir`, replaying it. */
-	int (*open)(const char *data_dir, ff_store_replay_fn replay, void *arg, ff_store **out);
 	/* Stores `b` (borrowed) durably. Returns 0 or a negative ff_store_error. */
 	int (*append_batch)(ff_store *s, const ff_batch *b);
 	/* Calls `cb` for every stored batch; returns 0 or the callback's non-zero. */
@@ -147,6 +142,11 @@ typedef struct ff_store_ops {
 	 */
 	int (*tick)(ff_store *s);
 	void (*stats)(ff_store *s, ff_store_stats *out);
+	/*
+	 * Optional: the backend's own counters as a new JSON object of
+	 * integers (NULL when out of memory), shown under the backend's name.
+	 */
+	json_t *(*backend_stats)(ff_store *s);
 	void (*close)(ff_store *s);
 } ff_store_ops;
 
@@ -213,6 +213,13 @@ static inline void ff_store_get_stats(ff_store *s, ff_store_stats *out)
 {
 	s->ops->stats(s, out);
 }
+
+/*
+ * The stats as a new JSON object: {"backend": name, "batches", "records",
+ * "bytes", "append_errors", and <name>: the backend's own counters when it
+ * has any}. NULL when out of memory.
+ */
+json_t *ff_store_stats_json(ff_store *s);
 
 /* Closes and frees the store; NULL is accepted. */
 static inline void ff_store_close(ff_store *s)

@@ -49,6 +49,25 @@ typedef struct ff_store_columnar_config {
 } ff_store_columnar_config;
 
 /*
+ * The columnar store's own counters; ff_store_get_stats() has what every
+ * store counts. They are shown as the "columnar" object of the store's
+ * stats (ff_store_stats_json(), docs/storage.md).
+ */
+typedef struct ff_store_columnar_stats {
+	uint64_t segments;	/* sealed segments */
+	uint64_t seals;		/* windows sealed into segments since open */
+	uint64_t seal_errors;	/* seals that failed (the window stays in the journal) */
+	uint64_t quarantined;	/* damaged segments, rollups or journals moved aside */
+	uint64_t expired;	/* segments and rollups removed by retention since open */
+	uint64_t torn_tails;	/* torn last journal entries cut off at open */
+	uint64_t corrupt;	/* damaged journal entries skipped at open */
+	uint64_t rollup_minute; /* minute rollup files */
+	uint64_t rollup_hour;	/* hour rollup files */
+	uint64_t rollup_bytes;	/* their bytes on disk (part of the store's bytes) */
+	uint64_t rollup_errors; /* rollups that could not be built (retried at the next seal) */
+} ff_store_columnar_stats;
+
+/*
  * Opens (creating if needed) the store, replays every stored batch to
  * `replay` (sealed ones without records), and applies retention. Returns 0
  * with *out set, or a negative ff_store_error (FF_STORE_ELOCKED when
@@ -63,5 +82,8 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
  * ff_store_error; on failure the window stays in the journal.
  */
 int ff_store_columnar_seal(ff_store *s);
+
+/* The counters of a columnar store `s` (any thread). */
+void ff_store_columnar_get_stats(ff_store *s, ff_store_columnar_stats *out);
 
 #endif
