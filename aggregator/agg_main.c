@@ -104,8 +104,7 @@ static int ff_agg_open_store(ff_agg *a)
 				       .retain_hour_ms = a->cfg.retain_hour_ms};
 	int rc = ff_store_columnar_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
-		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir,
-			     ff_store_strerror(rc));
+		ff_log_error("cannot open the store in %s: %s", a->cfg.data_dir, ff_strerror(rc));
 		return -1;
 	}
 	return 0;
