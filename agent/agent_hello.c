@@ -115,7 +115,7 @@ static int ff_hello_pack(const Flowfleet__Hello *msg, uint8_t **frame, size_t *l
 	size_t plen = flowfleet__hello__get_packed_size(msg);
 	uint8_t *packed = malloc(plen ? plen : 1);
 	if (packed == NULL)
-		return FF_FRAME_ENOMEM;
+		return -ENOMEM;
 	flowfleet__hello__pack(msg, packed);
 	int rc = ff_frame_encode(FF_MSG_HELLO, packed, plen, frame, len);
 	free(packed);
@@ -126,7 +126,7 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 {
 	struct ff_hello_buf b;
 	memset(&b, 0, sizeof b);
-	int rc = FF_FRAME_ENOMEM;
+	int rc = -ENOMEM;
 	if (ff_hello_labels(h->labels, &b) != 0 || ff_hello_exporters(h->exporters, &b) != 0)
 		goto out;
 	ff_counter_ref refs[FF_AGENT_N_COUNTERS];

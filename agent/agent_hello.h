@@ -27,8 +27,8 @@ typedef struct ff_agent_hello {
 
 /*
  * Encodes `h` (borrowed) as a framed FF_MSG_HELLO. On success *frame is
- * malloc'd and the caller frees it with free(). Returns 0 or a negative
- * ff_frame_error.
+ * malloc'd and the caller frees it with free(). Returns 0, -ENOMEM or
+ * FF_FRAME_ETOOBIG.
  */
 int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len);
 

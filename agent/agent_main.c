@@ -142,8 +142,7 @@ static int ff_agent_send_batch(ff_agent *a, ff_batch *b)
 	size_t len = 0;
 	int rc = ff_batch_encode(b, &frame, &len);
 	if (rc != 0) {
-		ff_log_error("encoding batch %" PRIu64 " failed: %s", b->sequence,
-			     ff_batch_strerror(rc));
+		ff_log_error("encoding batch %" PRIu64 " failed: %s", b->sequence, ff_strerror(rc));
 		return rc;
 	}
 	a->counters.batches_flushed++;
@@ -334,7 +333,7 @@ static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 	uint64_t max_seq = 0;
 	int n = ff_send_queue_load(a->queue, &max_seq);
 	if (n < 0) {
-		snprintf(err, err_len, "spool %s: %s", a->state.spool_dir, strerror(-n));
+		snprintf(err, err_len, "spool %s: %s", a->state.spool_dir, ff_strerror(n));
 		return -1;
 	}
 	if (n > 0)
@@ -343,7 +342,7 @@ static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 	/* A new epoch may restart at a sequence an old spooled batch still uses. */
 	int rc = ff_agent_state_ensure_above(&a->state, max_seq);
 	if (rc != 0) {
-		snprintf(err, err_len, "state %s: %s", a->state.dir, strerror(-rc));
+		snprintf(err, err_len, "state %s: %s", a->state.dir, ff_strerror(rc));
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,7 @@
 #include "agent_state.h"
 
 #include "agent_fs.h"
+#include "ff_err.h"
 #include "ff_log.h"
 
 #include <errno.h>
@@ -85,13 +86,14 @@ static int ff_agent_state_load(ff_agent_state *st, char *err, size_t err_len)
 		ff_log_warn("state %s: epoch or sequence file unreadable (%s), starting a new "
 			    "epoch",
 			    st->dir,
-			    strerror(-(re != 0	 ? re
-				       : rs != 0 ? rs
-						 : EINVAL)));
+			    ff_strerror(re != 0	  ? re
+					: rs != 0 ? rs
+						  : -EINVAL));
 	st->next_seq = seq != 0 ? seq : 1;
 	int rc = ff_agent_state_new_epoch(st);
 	if (rc != 0) {
-		snprintf(err, err_len, "state %s: cannot write epoch: %s", st->dir, strerror(-rc));
+		snprintf(err, err_len, "state %s: cannot write epoch: %s", st->dir,
+			 ff_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -112,7 +114,7 @@ int ff_agent_state_open(ff_agent_state *st, const char *dir, char *err, size_t e
 	}
 	int rc = ff_agent_mkdirs(spool);
 	if (rc != 0) {
-		snprintf(err, err_len, "state dir %s: cannot create: %s", dir, strerror(-rc));
+		snprintf(err, err_len, "state dir %s: cannot create: %s", dir, ff_strerror(rc));
 		return -1;
 	}
 	st->dir = strdup(dir);

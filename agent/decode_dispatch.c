@@ -162,7 +162,7 @@ static int ff_decoder_load_file(const char *dir, const char *name, void *table,
 	free(buf);
 	if (rc < 0) {
 		ff_log_warn("%s is corrupt (%s); ignored, it is rebuilt from the exporters", path,
-			    strerror(-rc));
+			    ff_strerror(rc));
 		return 0;
 	}
 	return rc;

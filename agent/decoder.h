@@ -39,6 +39,7 @@
  * sampling or sequence tables.
  */
 
+#include "ff_err.h"
 #include "ff_flow.h"
 
 #include <stddef.h>
@@ -51,16 +52,11 @@ struct ff_seqloss;
 struct ff_sflow_counters;
 struct ff_sflow_counters;
 
-/* Why a packet was rejected. The values are stable: exporter_stats maps them to counter names. */
-enum ff_decode_error {
-	FF_DECODE_ESHORT = -1,	     /* shorter than the protocol's header */
-	FF_DECODE_EBADCOUNT = -2,    /* record count outside what the protocol allows */
-	FF_DECODE_ETRUNC = -3,	     /* the header promises more than the packet holds */
-	FF_DECODE_EVERSION = -4,     /* a version no decoder handles (in this context) */
-	FF_DECODE_EBADSET = -5,	     /* a set/sample length is impossible or runs past the packet */
-	FF_DECODE_EBADRECORD = -6,   /* a record runs past its set or sample */
-	FF_DECODE_EBADTEMPLATE = -7, /* an unusable template definition */
-};
+/*
+ * Why a packet was rejected: enum ff_decode_error, FF_DECODE_ESHORT ..
+ * FF_DECODE_EBADTEMPLATE, in common/ff_err.h (one error space for all
+ * modules); exporter_stats maps each to its malformed.* counter.
+ */
 
 /* Receives each decoded record; `f` is borrowed for the duration of the call. */
 typedef void (*ff_decode_emit_fn)(void *arg, const ff_flow *f);

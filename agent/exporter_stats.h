@@ -19,7 +19,7 @@
 
 #define FF_EXPORTER_LOG_MS 60000
 
-/* One per enum ff_decode_error (decoder.h), in the same order. */
+/* One per enum ff_decode_error (common/ff_err.h), in the same order. */
 enum ff_malformed_reason {
 	FF_MAL_SHORT_HEADER,
 	FF_MAL_BAD_COUNT,

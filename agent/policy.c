@@ -190,14 +190,14 @@ int ff_agent_policy_load(const char *dir, ff_agent_policy *out, char *err, size_
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0) {
-		snprintf(err, err_len, "%s: %s", path, strerror(-rc));
+		snprintf(err, err_len, "%s: %s", path, ff_strerror(rc));
 		return -1;
 	}
 	rc = ff_frame_decode(buf, len, &h, &payload, &plen);
 	free(buf);
 	if (rc != 0 || h.type != FF_MSG_POLICY) {
 		snprintf(err, err_len, "%s: not a policy file (%s)", path,
-			 rc != 0 ? ff_frame_strerror(rc) : "wrong message type");
+			 rc != 0 ? ff_strerror(rc) : "wrong message type");
 		free(payload);
 		return -1;
 	}
@@ -222,7 +222,7 @@ int ff_agent_policy_ack_encode(const char *agent_id, uint64_t version, bool appl
 	size_t plen = flowfleet__policy_ack__get_packed_size(&ack);
 	uint8_t *packed = malloc(plen ? plen : 1);
 	if (packed == NULL)
-		return FF_FRAME_ENOMEM;
+		return -ENOMEM;
 	flowfleet__policy_ack__pack(&ack, packed);
 	int rc = ff_frame_encode(FF_MSG_POLICY_ACK, packed, plen, frame, len);
 	free(packed);

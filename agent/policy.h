@@ -80,7 +80,7 @@ int ff_agent_policy_load(const char *dir, ff_agent_policy *out, char *err, size_
 
 /*
  * Encodes a framed PolicyAck. On success *frame is malloc'd and the caller
- * frees it with free(). Returns 0 or a negative ff_frame_error.
+ * frees it with free(). Returns 0, -ENOMEM or FF_FRAME_ETOOBIG.
  */
 int ff_agent_policy_ack_encode(const char *agent_id, uint64_t version, bool applied,
 			       const char *reason, uint8_t **frame, size_t *len);

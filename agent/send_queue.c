@@ -228,10 +228,14 @@ static int ff_spool_load_one(ff_send_queue *q, const char *name)
 	}
 	ff_send_item it = {.frame = buf, .len = len};
 	char expect[32];
-	if ((rc = ff_spool_parse(buf, len, &it)) != 0 ||
-	    (ff_spool_name(it.seq, expect, sizeof expect), strcmp(expect, name) != 0)) {
-		ff_spool_quarantine(path,
-				    rc != 0 ? ff_batch_strerror(rc) : "name and sequence differ");
+	rc = ff_spool_parse(buf, len, &it);
+	if (ff_err_is_errno(rc)) {
+		/* Out of memory says nothing about the file: keep it for the next start. */
+		free(buf);
+		return rc;
+	}
+	if (rc != 0 || (ff_spool_name(it.seq, expect, sizeof expect), strcmp(expect, name) != 0)) {
+		ff_spool_quarantine(path, rc != 0 ? ff_strerror(rc) : "name and sequence differ");
 		free(buf);
 		return 0;
 	}

@@ -145,8 +145,7 @@ static void ff_sender_handle_frame(ff_sender *s, const uint8_t *data, size_t len
 	int rc = ff_frame_decode(data, len, &h, &payload, &plen);
 	if (rc != 0) {
 		s->c->frames_bad++;
-		ff_log_warn("malformed frame from the aggregator (%s), ignored",
-			    ff_frame_strerror(rc));
+		ff_log_warn("malformed frame from the aggregator (%s), ignored", ff_strerror(rc));
 		return;
 	}
 	if (h.type == FF_MSG_ACK) {

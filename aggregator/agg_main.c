@@ -107,7 +107,7 @@ static int ff_agg_open_store(ff_agg *a)
 	int rc = ff_store_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
 		ff_log_error("cannot open the %s store in %s: %s", a->cfg.store, a->cfg.data_dir,
-			     ff_store_strerror(rc));
+			     ff_strerror(rc));
 		return -1;
 	}
 	return 0;

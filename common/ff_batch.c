@@ -19,22 +19,6 @@ bool ff_agent_id_valid(const char *id)
 	return n > 0;
 }
 
-const char *ff_batch_strerror(int err)
-{
-	switch (err) {
-	case FF_BATCH_EPROTO:
-		return "invalid protobuf";
-	case FF_BATCH_EAGENT:
-		return "invalid agent id";
-	case FF_BATCH_ERECORD:
-		return "malformed record";
-	case FF_BATCH_ENOMEM:
-		return "out of memory";
-	default:
-		return ff_frame_strerror(err);
-	}
-}
-
 static void ff_batch_record_to_pb(const ff_flow *f, Flowfleet__FlowRecord *r)
 {
 	flowfleet__flow_record__init(r);
@@ -65,7 +49,7 @@ static void ff_batch_record_to_pb(const ff_flow *f, Flowfleet__FlowRecord *r)
 
 int ff_batch_encode(const ff_batch *b, uint8_t **frame, size_t *frame_len)
 {
-	int rc = FF_BATCH_ENOMEM;
+	int rc = -ENOMEM;
 	Flowfleet__FlowRecord *recs = NULL;
 	Flowfleet__FlowRecord **ptrs = NULL;
 	uint8_t *packed = NULL;
@@ -151,7 +135,7 @@ int ff_batch_decode(const uint8_t *payload, size_t len, ff_batch *out)
 	int rc = FF_BATCH_EAGENT;
 	if (msg->agent_id == NULL || !ff_agent_id_valid(msg->agent_id))
 		goto out;
-	rc = FF_BATCH_ENOMEM;
+	rc = -ENOMEM;
 	ff_flow *recs = calloc(msg->n_records ? msg->n_records : 1, sizeof *recs);
 	if (recs == NULL)
 		goto out;

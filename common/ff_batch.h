@@ -7,6 +7,7 @@
  * framed by ff_frame). (agent_id, epoch, sequence) identifies a batch.
  */
 
+#include "ff_err.h"
 #include "ff_flow.h"
 
 #include <stdbool.h>
@@ -15,13 +16,6 @@
 
 /* Agent ids: 1..64 characters of [A-Za-z0-9._-]. */
 #define FF_AGENT_ID_MAX 64
-
-enum ff_batch_error {
-	FF_BATCH_EPROTO = -20,	/* not a valid FlowBatch protobuf */
-	FF_BATCH_EAGENT = -21,	/* missing or invalid agent id */
-	FF_BATCH_ERECORD = -22, /* a record with a malformed field */
-	FF_BATCH_ENOMEM = -23,
-};
 
 typedef struct ff_batch {
 	char agent_id[FF_AGENT_ID_MAX + 1];
@@ -37,19 +31,18 @@ typedef struct ff_batch {
 /* True if `id` is a valid agent id. */
 bool ff_agent_id_valid(const char *id);
 
-/* A short word for an ff_batch_error (or ff_frame_error), for logs and counters. */
-const char *ff_batch_strerror(int err);
-
 /*
  * Encodes `b` (borrowed) as a framed FF_MSG_BATCH message. On success *frame
- * is malloc'd; the caller frees it with free(). Returns 0 or a negative error.
+ * is malloc'd; the caller frees it with free(). Returns 0, -ENOMEM or
+ * FF_FRAME_ETOOBIG (codes of common/ff_err.h).
  */
 int ff_batch_encode(const ff_batch *b, uint8_t **frame, size_t *frame_len);
 
 /*
  * Decodes the payload of an FF_MSG_BATCH frame (already de-framed) into *out,
  * which the caller releases with ff_batch_release(). Every record is checked;
- * on error nothing is allocated. Returns 0 or a negative ff_batch_error.
+ * on error nothing is allocated. Returns 0, an FF_BATCH_E* code
+ * (common/ff_err.h) or -ENOMEM.
  */
 int ff_batch_decode(const uint8_t *payload, size_t len, ff_batch *out);
 

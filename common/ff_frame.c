@@ -7,30 +7,6 @@
 /* Below this, the lz4 call costs more than the bytes it could save. */
 #define FF_FRAME_COMPRESS_MIN 256
 
-const char *ff_frame_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case FF_FRAME_ESHORT:
-		return "short frame";
-	case FF_FRAME_EMAGIC:
-		return "bad magic";
-	case FF_FRAME_EVERSION:
-		return "unsupported framing version";
-	case FF_FRAME_ECOMP:
-		return "unknown compression";
-	case FF_FRAME_ETOOBIG:
-		return "payload too big";
-	case FF_FRAME_ECORRUPT:
-		return "corrupt payload";
-	case FF_FRAME_ENOMEM:
-		return "out of memory";
-	default:
-		return "unknown error";
-	}
-}
-
 static void ff_frame_put_header(uint8_t *p, uint8_t type, uint8_t comp, uint32_t raw_len)
 {
 	p[0] = FF_FRAME_MAGIC0;
@@ -54,7 +30,7 @@ int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **
 	size_t cap = FF_FRAME_HEADER_LEN + (bound > len ? bound : len);
 	uint8_t *buf = malloc(cap);
 	if (buf == NULL)
-		return FF_FRAME_ENOMEM;
+		return -ENOMEM;
 	uint8_t comp = FF_COMP_NONE;
 	size_t body = len;
 	if (bound > 0) {
@@ -104,7 +80,7 @@ int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t 
 	/* +1 so an empty payload still yields a pointer the caller can free. */
 	uint8_t *out = malloc((size_t)h->raw_len + 1);
 	if (out == NULL)
-		return FF_FRAME_ENOMEM;
+		return -ENOMEM;
 	const uint8_t *body = buf + FF_FRAME_HEADER_LEN;
 	size_t body_len = len - FF_FRAME_HEADER_LEN;
 	if (h->compression == FF_COMP_NONE) {

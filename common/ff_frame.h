@@ -15,6 +15,8 @@
  *  12  .. payload (the rest of the ZeroMQ frame)
  */
 
+#include "ff_err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,17 +42,6 @@ enum ff_frame_compression {
 	FF_COMP_LZ4 = 1, /* LZ4 block format, LZ4_compress_default */
 };
 
-/* Errors returned as negative values. */
-enum ff_frame_error {
-	FF_FRAME_ESHORT = -1,	/* shorter than the header */
-	FF_FRAME_EMAGIC = -2,	/* not "FF" */
-	FF_FRAME_EVERSION = -3, /* framing version we do not speak */
-	FF_FRAME_ECOMP = -4,	/* unknown compression */
-	FF_FRAME_ETOOBIG = -5,	/* declared length above FF_FRAME_MAX_PAYLOAD */
-	FF_FRAME_ECORRUPT = -6, /* payload does not decompress to the declared length */
-	FF_FRAME_ENOMEM = -7,
-};
-
 typedef struct ff_frame_header {
 	uint8_t version;
 	uint8_t type;
@@ -58,25 +49,22 @@ typedef struct ff_frame_header {
 	uint32_t raw_len;
 } ff_frame_header;
 
-/* A short word for an ff_frame_error, for logs and counters. */
-const char *ff_frame_strerror(int err);
-
 /*
  * Frames `payload` (the packed protobuf message) as message `type`. Payloads
  * of 256 bytes or more are lz4-compressed unless compression does not shrink
  * them. On success *out is a malloc'd buffer the caller frees with free().
- * Returns 0 or an ff_frame_error.
+ * Returns 0, FF_FRAME_ETOOBIG or -ENOMEM (codes of common/ff_err.h).
  */
 int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
 		    size_t *out_len);
 
-/* Parses and checks the header of a received frame. Returns 0 or an ff_frame_error. */
+/* Parses and checks the header of a received frame. Returns 0 or an FF_FRAME_E* code. */
 int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h);
 
 /*
  * Checks the header and yields the decompressed payload. *payload is malloc'd
  * (caller frees with free()); it may be empty (len 0, pointer non-NULL).
- * Returns 0 or an ff_frame_error; nothing is allocated on error.
+ * Returns 0, an FF_FRAME_E* code or -ENOMEM; nothing is allocated on error.
  */
 int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
 		    size_t *payload_len);

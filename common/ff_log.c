@@ -1,5 +1,7 @@
 #include "ff_log.h"
 
+#include "ff_err.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,7 +47,8 @@ void ff_log_v(enum ff_log_level level, int err, const char *fmt, va_list ap)
 	if (m > 0)
 		n = (size_t)(n + m) >= sizeof line ? (int)sizeof line - 1 : n + m;
 	if (err != 0)
-		snprintf(line + n, sizeof line - (size_t)n, ": %s", strerror(err));
+		snprintf(line + n, sizeof line - (size_t)n, ": %s",
+			 ff_strerror(err > 0 ? -err : err));
 	/* One fputs per line keeps lines from threads whole. */
 	fprintf(stderr, "%s\n", line);
 }

@@ -6,7 +6,9 @@
  * a timestamp, the program name and a level. The level threshold and the
  * program name are the only process-wide state (set once at start).
  *
- * ff_log_*_errno() append strerror(errno) as ": reason", like err(3).
+ * ff_log_errno() appends the text of `err` as ": reason", like err(3):
+ * `err` is an errno value (positive, as errno holds it) or any negative
+ * code of common/ff_err.h; 0 appends nothing.
  */
 
 #include <stdarg.h>

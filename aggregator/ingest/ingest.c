@@ -176,12 +176,12 @@ static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len,
 	bool answerable = m != NULL && m->agent_id != NULL && ff_agent_id_valid(m->agent_id);
 	ff_ingest_warn_about(ing, FF_INGEST_R_BATCH,
 			     "ingest: batch from %s (agent %s) refused: %s%s", peer ? peer : "?",
-			     answerable ? m->agent_id : "?", ff_batch_strerror(err),
+			     answerable ? m->agent_id : "?", ff_strerror(err),
 			     answerable ? ", answered REJECTED" : ", dropped");
 	if (answerable) {
 		Flowfleet__Ack ack;
 		ff_ingest_ack_init(&ack, m->agent_id, m->epoch, m->sequence,
-				   FLOWFLEET__ACK__STATUS__REJECTED, ff_batch_strerror(err));
+				   FLOWFLEET__ACK__STATUS__REJECTED, ff_strerror(err));
 		ff_ingest_ack_encode(&ack, reply, reply_len);
 		ff_ingest_bump(&ing->n.batches_rejected);
 	}
@@ -206,8 +206,8 @@ static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b,
 		ff_ingest_warn_about(ing, FF_INGEST_R_STORE,
 				     "ingest: batch %s/%016" PRIx64 "/%" PRIu64
 				     " not stored (%s), answered REJECTED",
-				     b->agent_id, b->epoch, b->sequence, ff_store_strerror(rc));
-		*reason = ff_store_strerror(rc);
+				     b->agent_id, b->epoch, b->sequence, ff_strerror(rc));
+		*reason = ff_strerror(rc);
 		return FLOWFLEET__ACK__STATUS__REJECTED;
 	}
 	atomic_store(&ing->store_ok, true);
@@ -268,7 +268,7 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 		ff_ingest_bump(&ing->n.bad_frame);
 		ff_ingest_warn_about(ing, FF_INGEST_R_FRAME,
 				     "ingest: %zu-byte message from %s dropped: %s", len,
-				     peer ? peer : "?", ff_frame_strerror(rc));
+				     peer ? peer : "?", ff_strerror(rc));
 		return;
 	}
 	if (h.type == FF_MSG_HELLO) {

@@ -144,7 +144,7 @@ int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, size_t *l
 	size_t plen = flowfleet__policy__get_packed_size(&m);
 	uint8_t *packed = malloc(plen ? plen : 1);
 	if (packed == NULL)
-		return FF_FRAME_ENOMEM;
+		return -ENOMEM;
 	flowfleet__policy__pack(&m, packed);
 	int rc = ff_frame_encode(FF_MSG_POLICY, packed, plen, frame, len);
 	free(packed);

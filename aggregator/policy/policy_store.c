@@ -1,5 +1,6 @@
 #include "policy_store.h"
 
+#include "ff_err.h"
 #include "ff_log.h"
 
 #include <errno.h>
@@ -148,7 +149,7 @@ static int ff_policy_store_load(ff_policy_store *s, char *err, size_t err_len)
 	size_t len = 0, lineno = 0, off = 0;
 	int rc = ff_policy_store_read_all(s->fd, &buf, &len);
 	if (rc != 0) {
-		snprintf(err, err_len, "%s: %s", s->path, strerror(-rc));
+		snprintf(err, err_len, "%s: %s", s->path, ff_strerror(rc));
 		return -1;
 	}
 	while (rc == 0 && off < len) {
@@ -243,7 +244,7 @@ static int ff_policy_store_append(ff_policy_store *s, const ff_policy_spec *p, c
 	int rc = ff_policy_store_write(s, text, len + 1);
 	free(text);
 	if (rc != 0) {
-		snprintf(err, err_len, "writing %s: %s", s->path, strerror(-rc));
+		snprintf(err, err_len, "writing %s: %s", s->path, ff_strerror(rc));
 		if (ftruncate(s->fd, s->size) != 0)
 			ff_log_errno(FF_LOG_ERROR, errno, "cutting %s back after a failed write",
 				     s->path);

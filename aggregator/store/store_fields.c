@@ -1,25 +1,5 @@
 #include "store.h"
 
-const char *ff_store_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case FF_STORE_EIO:
-		return "i/o error";
-	case FF_STORE_ENOMEM:
-		return "out of memory";
-	case FF_STORE_ELOCKED:
-		return "data dir in use by another process";
-	case FF_STORE_EINVAL:
-		return "batch cannot be stored";
-	case FF_STORE_EBACKEND:
-		return "no such store backend";
-	default:
-		return "unknown store error";
-	}
-}
-
 /* Key fields as ff_field bits (and the filter's extra bits) beside their FF_STORE_F_* bits. */
 static const uint32_t ff_store_field_map[][2] = {
     {FF_FIELD_SRC_ADDR, FF_STORE_F_SRC_ADDR},

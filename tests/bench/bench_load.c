@@ -133,7 +133,7 @@ static int bench_flush(ff_store *s, ff_batch *b, uint64_t seq)
 	b->interval_len_ms = 1000;
 	int rc = ff_store_append(s, b);
 	if (rc != 0)
-		fprintf(stderr, "bench_load: append failed: %s\n", ff_store_strerror(rc));
+		fprintf(stderr, "bench_load: append failed: %s\n", ff_strerror(rc));
 	b->n_records = 0;
 	return rc;
 }
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	int rc = ff_store_columnar_open(&cfg, bench_replay, NULL, &s);
 	if (rc != 0) {
 		fprintf(stderr, "bench_load: cannot open the store in %s: %s\n", argv[1],
-			ff_store_strerror(rc));
+			ff_strerror(rc));
 		return 1;
 	}
 	rc = bench_load(s, window_s * 1000, &total);

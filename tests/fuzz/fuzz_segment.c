@@ -92,8 +92,10 @@ static void fuzz_touch(const void *p, size_t n)
 
 static void fuzz_check_error(long rc)
 {
-	if (rc < FF_SEG_ENOMEM || rc > FF_SEG_EIO)
-		abort(); /* not an ff_segment_error */
+	bool file = rc == FF_SEG_EMAGIC || rc == FF_SEG_EVERSION || rc == FF_SEG_EHEADER ||
+		    rc == FF_SEG_ETRUNC || rc == FF_SEG_EBLOCK || rc == FF_SEG_EFORMAT;
+	if (!file && !ff_err_is_errno((int)rc))
+		abort(); /* neither an ff_segment_error nor -errno */
 }
 
 static void fuzz_batches(const ff_segment *s)

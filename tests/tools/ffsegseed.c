@@ -83,12 +83,12 @@ static void seed_row(ff_flow *f, size_t i, size_t n_agents, unsigned flags)
 
 static const char *const seed_agents[] = {"node-a", "node-b.example", "n"};
 
-/* Writes one segment of n generated rows; returns 0 or an ff_segment_error. */
+/* Writes one segment of n generated rows; returns 0 or a negative code (ff_err.h). */
 static int seed_write(const char *dir, ff_segment_input in, size_t n, unsigned flags)
 {
 	ff_flow *rows = calloc(n ? n : 1, sizeof *rows);
 	if (rows == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		seed_row(&rows[i], i, in.n_agents, flags);
 	ff_segment_batch batches[3];
@@ -109,7 +109,7 @@ static int seed_write(const char *dir, ff_segment_input in, size_t n, unsigned f
 	free(rows);
 	if (rc != 0)
 		fprintf(stderr, "ffsegseed: segment %llu: %s\n", (unsigned long long)in.id,
-			ff_segment_strerror(rc));
+			ff_strerror(rc));
 	return rc;
 }
 

@@ -44,7 +44,7 @@ static int open_seg(const char *path, ff_segment **s)
 	if (rc == 0)
 		rc = ff_segment_verify(*s);
 	if (rc != 0) {
-		fprintf(stderr, "ffsegstat: %s: %s\n", path, ff_segment_strerror(rc));
+		fprintf(stderr, "ffsegstat: %s: %s\n", path, ff_strerror(rc));
 		if (*s != NULL)
 			ff_segment_close(*s);
 	}
@@ -205,8 +205,7 @@ static int rewrite_file(const char *dir, const char *path)
 		printf("rewrote %" PRIu64 " rows in %.3f s\n", m->rows, t);
 		rc = stat_file(out);
 	} else {
-		fprintf(stderr, "ffsegstat: rewriting %s failed: %s\n", path,
-			ff_segment_strerror(rc));
+		fprintf(stderr, "ffsegstat: rewriting %s failed: %s\n", path, ff_strerror(rc));
 		rc = 1;
 	}
 	free(batches);

@@ -11,3 +11,6 @@ ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common
         syntax_error_then_bad_key)
 ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
   CASES parse_stat_default_order parse_stat_unknown_element parse_stat_unknown_order)
+ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common
+  CASES codes_distinct_and_negative named_codes_have_messages errno_gives_system_text
+        unknown_code_names_its_number errno_to_code)

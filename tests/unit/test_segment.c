@@ -626,7 +626,7 @@ static void lz4_length_bounded(void **state)
 
 /*
  * Each agent takes at least 2 bytes of its dictionary: a count of 2^32 - 16
- * over 24 bytes once allocated 279 GB (FF_SEG_ENOMEM, or an abort under ASan).
+ * over 24 bytes once allocated 279 GB (-ENOMEM, or an abort under ASan).
  */
 static void agent_count_bounded(void **state)
 {

@@ -280,7 +280,7 @@ static void hello_encodes(void **state)
 	ff_exporter_stats *ex = ff_exporter_stats_new(8);
 	uint8_t addr[FF_ADDR_LEN];
 	ff_addr_from_v4(addr, 0x7f000001);
-	ff_exporter_stats_count(ex, addr, -3, 1);
+	ff_exporter_stats_count(ex, addr, FF_DECODE_ETRUNC, 1);
 	ff_agent_hello h = {.agent_id = "node-a",
 			    .hostname = "host1",
 			    .labels = &labels,

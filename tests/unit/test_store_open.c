@@ -93,7 +93,7 @@ static void unknown_backend_refused(void **state)
 	assert_int_equal(ff_store_open(&cfg, count_replay, &replayed, &s), FF_STORE_EBACKEND);
 	assert_null(s);
 	assert_int_equal(dir_entries(dir), 0);
-	assert_string_equal(ff_store_strerror(FF_STORE_EBACKEND), "no such store backend");
+	assert_string_equal(ff_strerror(FF_STORE_EBACKEND), "no such store backend");
 	assert_false(ff_store_backend_known("nope"));
 	assert_false(ff_store_backend_known(""));
 	assert_false(ff_store_backend_known("Columnar"));

@@ -54,7 +54,7 @@ void ff_policy_push_check(ff_policy_push *p, ff_policy_push_send_fn send, void *
 
 /*
  * Encodes `spec` as a framed Policy message (*frame malloc'd, caller frees).
- * Returns 0 or a negative ff_frame_error.
+ * Returns 0, -ENOMEM or FF_FRAME_ETOOBIG.
  */
 int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, size_t *len);
 

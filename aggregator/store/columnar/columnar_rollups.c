@@ -55,7 +55,7 @@ static int ff_cs_list_put(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, bo
 		pthread_rwlock_wrlock(&cs->lock);
 		long i = replace ? ff_cs_find(&cs->lists[kind], id) : -1;
 		old = i >= 0 ? ff__cs_take_seg(cs, kind, (size_t)i) : NULL;
-		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : FF_SEG_ENOMEM;
+		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : -ENOMEM;
 		pthread_rwlock_unlock(&cs->lock);
 	}
 	if (rc != 0) {
@@ -75,7 +75,7 @@ static void ff_cs_rollup_failed(ff_cstore *cs, enum ff_plan_kind kind, uint64_t 
 	pthread_rwlock_unlock(&cs->lock);
 	ff_log_error("store: building the %s of segment %" PRIu64 " failed (%s); queries read "
 		     "the segment instead, and the next seal tries again",
-		     ff__cs_kind_name[kind], id, ff_segment_strerror(rc));
+		     ff__cs_kind_name[kind], id, ff_strerror(rc));
 }
 
 static bool ff_cs_unpaid(const ff_cstore *cs, uint64_t id)
@@ -128,8 +128,8 @@ void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t sourc
 		ff_cs_mark_unpaid(cs, id);
 		return;
 	}
-	int rc = r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r)
-			   : FF_SEG_ENOMEM;
+	int rc =
+	    r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r) : -ENOMEM;
 	if (rc == 0)
 		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false);
 	if (rc != 0)

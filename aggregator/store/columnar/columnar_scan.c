@@ -195,7 +195,7 @@ static int ff_cs_scanner_init(ff_cs_scanner *x, const ff_store_range *r, ff_stor
 	/* calloc: fields a column mask leaves out must still be defined bytes. */
 	x->rows = calloc(FF_SEGMENT_GROUP_ROWS, sizeof *x->rows);
 	x->scratch = malloc(FF_SEGMENT_SCRATCH);
-	return x->rows != NULL && x->scratch != NULL ? 0 : FF_STORE_ENOMEM;
+	return x->rows != NULL && x->scratch != NULL ? 0 : -ENOMEM;
 }
 
 static void ff_cs_scanner_free(ff_cs_scanner *x)
@@ -303,7 +303,7 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 	pthread_rwlock_rdlock(&cs->lock);
 	long n = rc == 0 ? ff_cs_plan(cs, r, &plan) : 0;
 	if (n < 0)
-		rc = FF_STORE_ENOMEM;
+		rc = -ENOMEM;
 	for (long i = 0; rc == 0 && i < n; i++)
 		rc = ff_cs_scan_seg(cs, plan[i], &x);
 	free(plan);
@@ -364,7 +364,7 @@ int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_
 	ff_cseg **plan = NULL;
 	long n_plan = rc == 0 ? ff_cs_plan(cs, r, &plan) : 0;
 	if (n_plan < 0)
-		rc = FF_STORE_ENOMEM;
+		rc = -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		w[i].plan = plan;
 		w[i].n_plan = (size_t)n_plan;

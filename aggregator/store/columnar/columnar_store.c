@@ -65,13 +65,13 @@ int ff__cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg)
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		ff_cseg **p = realloc(l->v, cap * sizeof *p);
 		if (p == NULL)
-			return FF_STORE_ENOMEM;
+			return -ENOMEM;
 		l->v = p;
 		l->cap = cap;
 	}
 	ff_cseg *c = calloc(1, sizeof *c);
 	if (c == NULL)
-		return FF_STORE_ENOMEM;
+		return -ENOMEM;
 	const ff_segment_meta *m = ff_segment_get_meta(seg);
 	c->seg = seg;
 	c->id = m->id;
@@ -158,7 +158,7 @@ void ff__cs_quarantine_bad(ff_cstore *cs)
 			char path[FF_CS_PATH_MAX], name[64];
 			ff_segment_path(l->dir, c->id, path, sizeof path);
 			ff_cs_quarantine_name(k, c->id, name, sizeof name);
-			ff_cs_quarantine(cs, path, name, ff_segment_strerror(FF_SEG_EBLOCK));
+			ff_cs_quarantine(cs, path, name, ff_strerror(FF_SEG_EBLOCK));
 			ff__cs_free_seg(c);
 		}
 	}
@@ -256,8 +256,9 @@ static int ff_cs_mkdir(const char *path)
 {
 	if (mkdir(path, 0750) == 0 || errno == EEXIST)
 		return 0;
-	ff_log_errno(FF_LOG_ERROR, errno, "store: mkdir(%s) failed", path);
-	return FF_STORE_EIO;
+	int err = errno;
+	ff_log_errno(FF_LOG_ERROR, err, "store: mkdir(%s) failed", path);
+	return ff_err_errno(err);
 }
 
 /* "dir/name", malloc'd; NULL when out of memory or longer than a path may be. */
@@ -285,7 +286,7 @@ static int ff_cs_paths(ff_cstore *cs, const char *data_dir)
 	if (cs->dir == NULL || cs->seg_dir == NULL || cs->q_dir == NULL || cs->jnl_path == NULL ||
 	    cs->min_dir == NULL || cs->hour_dir == NULL) {
 		ff_log_error("store: data dir path too long: %s", data_dir);
-		return FF_STORE_EIO;
+		return -ENAMETOOLONG;
 	}
 	cs->lists[FF_PLAN_RAW].dir = cs->seg_dir;
 	cs->lists[FF_PLAN_MINUTE].dir = cs->min_dir;
@@ -303,16 +304,16 @@ static int ff_cs_lock(ff_cstore *cs)
 {
 	char *path = ff_cs_join(cs->dir, "LOCK");
 	if (path == NULL)
-		return FF_STORE_ENOMEM;
+		return -ENOMEM;
 	cs->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	int rc = 0;
 	if (cs->lock_fd < 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "store: open(%s) failed", path);
-		rc = FF_STORE_EIO;
+		rc = ff_err_errno(errno);
+		ff_log_errno(FF_LOG_ERROR, rc, "store: open(%s) failed", path);
 	} else if (flock(cs->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		int err = errno;
 		ff_log_errno(FF_LOG_ERROR, err, "store: lock of %s failed", path);
-		rc = err == EWOULDBLOCK ? FF_STORE_ELOCKED : FF_STORE_EIO;
+		rc = err == EWOULDBLOCK ? FF_STORE_ELOCKED : ff_err_errno(err);
 	}
 	free(path);
 	return rc;
@@ -361,13 +362,14 @@ static int ff_cs_load_one(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
 		rc = FF_SEG_EFORMAT;
 	if (rc == 0 && kind == FF_PLAN_RAW)
 		rc = ff_cs_replay_seg(cs, seg);
-	if (rc == FF_SEG_ENOMEM || rc == FF_SEG_EIO) {
+	if (ff_err_is_errno(rc)) {
+		/* The system failed (no memory, i/o), not the file: stop, quarantine nothing. */
 		ff_segment_close(seg);
-		return rc == FF_SEG_ENOMEM ? FF_STORE_ENOMEM : FF_STORE_EIO;
+		return rc;
 	}
 	if (rc != 0) {
 		ff_segment_close(seg);
-		ff_cs_quarantine(cs, path, name, ff_segment_strerror(rc));
+		ff_cs_quarantine(cs, path, name, ff_strerror(rc));
 		return 0;
 	}
 	rc = ff__cs_add_seg(cs, kind, seg);
@@ -399,8 +401,9 @@ static int ff_cs_load_dir(ff_cstore *cs, enum ff_plan_kind kind)
 	const char *dir = cs->lists[kind].dir;
 	DIR *d = opendir(dir);
 	if (d == NULL) {
-		ff_log_errno(FF_LOG_ERROR, errno, "store: opendir(%s) failed", dir);
-		return FF_STORE_EIO;
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "store: opendir(%s) failed", dir);
+		return ff_err_errno(err);
 	}
 	int rc = 0;
 	struct dirent *e;
@@ -448,7 +451,7 @@ static int ff_cs_journal_entry(void *arg, uint64_t segment_id, const ff_batch *b
 		return 0;
 	uint32_t agent;
 	if (ff_window_reserve(cs->win, b, &agent) != 0)
-		return FF_JOURNAL_ENOMEM;
+		return -ENOMEM;
 	ff_window_add(cs->win, b, agent);
 	if (cs->replay != NULL)
 		cs->replay(cs->replay_arg, b);
@@ -466,7 +469,7 @@ static int ff_cs_open_journal_file(ff_cstore *cs, ff_journal_info *info)
 		char name[64];
 		snprintf(name, sizeof name, "journal-%" PRIu64 ".ffj", ff_cs_now_ms());
 		ff_window_clear(cs->win);
-		ff_cs_quarantine(cs, cs->jnl_path, name, ff_journal_strerror(rc));
+		ff_cs_quarantine(cs, cs->jnl_path, name, ff_strerror(rc));
 		rc = ff_journal_open(cs->jnl_path, cs->next_id, ws, ff_cs_journal_entry, cs,
 				     &cs->jnl, info);
 	}
@@ -478,11 +481,8 @@ static int ff_cs_open_journal(ff_cstore *cs)
 	ff_journal_info info;
 	int rc = ff_cs_open_journal_file(cs, &info);
 	if (rc != 0) {
-		ff_log_error("store: cannot open %s: %s", cs->jnl_path,
-			     rc == FF_JOURNAL_ELOCKED ? "locked" : ff_journal_strerror(rc));
-		return rc == FF_JOURNAL_ELOCKED	 ? FF_STORE_ELOCKED
-		       : rc == FF_JOURNAL_ENOMEM ? FF_STORE_ENOMEM
-						 : FF_STORE_EIO;
+		ff_log_error("store: cannot open %s: %s", cs->jnl_path, ff_strerror(rc));
+		return rc;
 	}
 	cs->st.torn_tails += info.torn_tails;
 	cs->st.corrupt += info.corrupt;
@@ -522,7 +522,7 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 {
 	ff_cstore *cs = calloc(1, sizeof *cs);
 	if (cs == NULL)
-		return FF_STORE_ENOMEM;
+		return -ENOMEM;
 	cs->base.ops = &ff_store_columnar_ops;
 	cs->cfg = *cfg;
 	cs->cfg.window_ms = cfg->window_ms ? cfg->window_ms : FF_STORE_DEFAULT_WINDOW_MS;
@@ -532,7 +532,7 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	atomic_init(&cs->any_bad, false);
 	pthread_rwlock_init(&cs->lock, NULL);
 	cs->win = ff_window_new();
-	int rc = cs->win != NULL ? ff_cs_open_all(cs, cfg) : FF_STORE_ENOMEM;
+	int rc = cs->win != NULL ? ff_cs_open_all(cs, cfg) : -ENOMEM;
 	cs->replay = NULL;
 	if (rc != 0) {
 		ff_cs_close(&cs->base);
@@ -549,7 +549,7 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 {
 	ff_window_input in;
 	if (ff_window_build_input(cs->win, id, &in) != 0)
-		return FF_STORE_ENOMEM;
+		return -ENOMEM;
 	int rc = ff_segment_write(cs->seg_dir, &in.in);
 	/* The rows are at hand: the minute rollup costs no reading back. */
 	bool roll = rc == 0 && cs->cfg.rollup_keys != 0;
@@ -579,9 +579,8 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 		unlink(path);
 		ff_log_error("store: sealing segment %" PRIu64 " failed (%s); the window stays in "
 			     "the journal and is sealed later",
-			     id, ff_segment_strerror(rc));
-		return rc == FF_SEG_ENOMEM || rc == FF_STORE_ENOMEM ? FF_STORE_ENOMEM
-								    : FF_STORE_EIO;
+			     id, ff_strerror(rc));
+		return rc;
 	}
 	return 0;
 }
@@ -592,7 +591,7 @@ static int ff_cs_reset_journal(ff_cstore *cs, uint64_t now)
 	cs->jnl_stale = rc != 0;
 	if (rc == 0)
 		cs->next_id++;
-	return rc == 0 ? 0 : FF_STORE_EIO;
+	return rc;
 }
 
 static int ff_cs_seal_at(ff_cstore *cs, uint64_t now)
@@ -635,9 +634,8 @@ static int ff_cs_rotate(ff_cstore *cs, uint64_t now)
 		return 0;
 	if (ff_journal_entries(cs->jnl) > 0)
 		return ff_cs_seal_at(cs, now);
-	int rc =
-	    ff_journal_reset(cs->jnl, ff_journal_segment_id(cs->jnl), ff_cs_window_start(cs, now));
-	return rc == 0 ? 0 : FF_STORE_EIO;
+	return ff_journal_reset(cs->jnl, ff_journal_segment_id(cs->jnl),
+				ff_cs_window_start(cs, now));
 }
 
 /* --- the ff_store_ops --------------------------------------------------------------- */
@@ -659,18 +657,13 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	int rc = ff_cs_rotate(cs, ff_cs_now_ms());
 	/* A failed seal leaves the window in the journal, which can still take batches. */
 	if (rc != 0 && cs->jnl_stale)
-		return FF_STORE_EIO;
+		return rc;
 	uint32_t agent;
 	pthread_rwlock_wrlock(&cs->lock);
-	rc = ff_window_reserve(cs->win, b, &agent) == 0 ? 0 : FF_STORE_ENOMEM;
+	rc = ff_window_reserve(cs->win, b, &agent) == 0 ? 0 : -ENOMEM;
 	pthread_rwlock_unlock(&cs->lock);
-	if (rc == 0) {
-		int jrc = ff_journal_append(cs->jnl, b);
-		rc = jrc == 0			? 0
-		     : jrc == FF_JOURNAL_ENOMEM ? FF_STORE_ENOMEM
-		     : jrc == FF_JOURNAL_EINVAL ? FF_STORE_EINVAL
-						: FF_STORE_EIO;
-	}
+	if (rc == 0)
+		rc = ff_journal_append(cs->jnl, b);
 	pthread_rwlock_wrlock(&cs->lock);
 	if (rc == 0)
 		ff_window_add(cs->win, b, agent);

@@ -46,38 +46,16 @@ struct ff_journal {
 
 enum ff__jnl_check { FF__JNL_OK, FF__JNL_TRUNCATED, FF__JNL_BAD };
 
-const char *ff_journal_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case FF_JOURNAL_EIO:
-		return "i/o error";
-	case FF_JOURNAL_ELOCKED:
-		return "journal in use by another process";
-	case FF_JOURNAL_EMAGIC:
-		return "not a journal file (bad magic)";
-	case FF_JOURNAL_EVERSION:
-		return "unsupported journal version";
-	case FF_JOURNAL_EHEADER:
-		return "journal header checksum mismatch";
-	case FF_JOURNAL_ENOMEM:
-		return "out of memory";
-	case FF_JOURNAL_EINVAL:
-		return "batch too large for the journal";
-	default:
-		return "unknown journal error";
-	}
-}
-
 static int ff__jnl_pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 {
 	while (len > 0) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			errno = n == 0 ? EIO : errno; /* a write of nothing sets no errno */
 			return -1;
+		}
 		p += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
@@ -99,9 +77,10 @@ static int ff__jnl_write_header(ff_journal *j)
 	/* Cut first: a crash after it leaves an empty journal under the old, sealed id. */
 	if (ftruncate(j->fd, FF__JNL_HDR_LEN) != 0 ||
 	    ff__jnl_pwrite_all(j->fd, h, sizeof h, 0) != 0 || fdatasync(j->fd) != 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "journal: writing the header of %s failed",
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: writing the header of %s failed",
 			     j->path);
-		return FF_JOURNAL_EIO;
+		return ff_err_errno(err);
 	}
 	j->end = FF__JNL_HDR_LEN;
 	j->entries = 0;
@@ -176,12 +155,13 @@ static int ff__jnl_load(const ff_journal *j, const uint8_t *payload, size_t len,
 	uint8_t *pb = NULL;
 	size_t pb_len = 0;
 	ff_batch b;
-	if (ff_frame_decode(payload, len, &fh, &pb, &pb_len) != 0)
-		return 1;
-	int rc = fh.type == FF_MSG_BATCH ? ff_batch_decode(pb, pb_len, &b) : FF_BATCH_EPROTO;
+	int rc = ff_frame_decode(payload, len, &fh, &pb, &pb_len);
+	if (rc != 0)
+		return rc == -ENOMEM ? rc : 1; /* out of memory is no damage: stop, skip nothing */
+	rc = fh.type == FF_MSG_BATCH ? ff_batch_decode(pb, pb_len, &b) : FF_BATCH_EPROTO;
 	free(pb);
-	if (rc == FF_BATCH_ENOMEM)
-		return FF_JOURNAL_ENOMEM;
+	if (rc == -ENOMEM)
+		return rc;
 	if (rc != 0)
 		return 1;
 	rc = replay != NULL ? replay(arg, j->segment_id, &b) : 0;
@@ -197,9 +177,10 @@ static int ff__jnl_cut_tail(ff_journal *j, size_t good_end, size_t size, ff_jour
 		    j->path, good_end, size - good_end);
 	info->torn_tails++;
 	if (ftruncate(j->fd, (off_t)good_end) != 0 || fdatasync(j->fd) != 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "journal: ftruncate(%s, %zu) failed", j->path,
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: ftruncate(%s, %zu) failed", j->path,
 			     good_end);
-		return FF_JOURNAL_EIO;
+		return ff_err_errno(err);
 	}
 	return 0;
 }
@@ -257,13 +238,14 @@ static int ff__jnl_open_fd(ff_journal *j)
 {
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (j->fd < 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "journal: open(%s) failed", j->path);
-		return FF_JOURNAL_EIO;
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: open(%s) failed", j->path);
+		return ff_err_errno(err);
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
 		int err = errno;
 		ff_log_errno(FF_LOG_ERROR, err, "journal: lock of %s failed", j->path);
-		return err == EWOULDBLOCK ? FF_JOURNAL_ELOCKED : FF_JOURNAL_EIO;
+		return err == EWOULDBLOCK ? FF_JOURNAL_ELOCKED : ff_err_errno(err);
 	}
 	return 0;
 }
@@ -272,13 +254,17 @@ static int ff__jnl_read(ff_journal *j, ff_journal_replay_fn replay, void *arg,
 			ff_journal_info *info)
 {
 	struct stat st;
-	if (fstat(j->fd, &st) != 0)
-		return FF_JOURNAL_EIO;
+	if (fstat(j->fd, &st) != 0) {
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: fstat(%s) failed", j->path);
+		return ff_err_errno(err);
+	}
 	size_t size = (size_t)st.st_size;
 	void *map = size > 0 ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, j->fd, 0) : NULL;
 	if (map == MAP_FAILED) {
-		ff_log_errno(FF_LOG_ERROR, errno, "journal: mmap(%s) failed", j->path);
-		return FF_JOURNAL_EIO;
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: mmap(%s) failed", j->path);
+		return ff_err_errno(err);
 	}
 	bool fresh = true;
 	int rc = ff__jnl_read_header(j, map, size, &fresh);
@@ -303,7 +289,7 @@ int ff_journal_open(const char *path, uint64_t new_segment_id, uint64_t new_wind
 	ff_journal *j = calloc(1, sizeof *j);
 	if (j == NULL || (j->path = strdup(path)) == NULL) {
 		free(j);
-		return FF_JOURNAL_ENOMEM;
+		return -ENOMEM;
 	}
 	j->segment_id = new_segment_id;
 	j->window_start_ms = new_window_start_ms;
@@ -329,8 +315,7 @@ int ff_journal_append(ff_journal *j, const ff_batch *b)
 	int rc = ff_batch_encode(b, &frame, &len);
 	if (rc != 0 || len > FF__JNL_MAX_PAYLOAD) {
 		free(frame);
-		return rc == FF_BATCH_ENOMEM || rc == FF_FRAME_ENOMEM ? FF_JOURNAL_ENOMEM
-								      : FF_JOURNAL_EINVAL;
+		return rc == -ENOMEM ? rc : FF_JOURNAL_ETOOBIG;
 	}
 	uint8_t h[FF__JNL_ENTRY_HDR] = {0};
 	ff__put32(h, FF__JNL_ENTRY_MAGIC);
@@ -345,13 +330,15 @@ int ff_journal_append(ff_journal *j, const ff_batch *b)
 		free(frame);
 		return 0;
 	}
-	ff_log_errno(FF_LOG_ERROR, errno, "journal: append of %zu bytes to %s failed, batch not acked",
-		     sizeof h + len, j->path);
+	int err = errno;
+	ff_log_errno(FF_LOG_ERROR, err,
+		     "journal: append of %zu bytes to %s failed, batch not acked", sizeof h + len,
+		     j->path);
 	free(frame);
 	if (ftruncate(j->fd, (off_t)j->end) != 0)
 		ff_log_errno(FF_LOG_ERROR, errno, "journal: ftruncate(%s) after a failed append failed",
 			     j->path);
-	return FF_JOURNAL_EIO;
+	return ff_err_errno(err);
 }
 
 int ff_journal_reset(ff_journal *j, uint64_t segment_id, uint64_t window_start_ms)

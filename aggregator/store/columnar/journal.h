@@ -17,20 +17,24 @@
  */
 
 #include "ff_batch.h"
+#include "ff_err.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define FF_JOURNAL_VERSION 1
 
+/*
+ * The journal's own errors, named for it; the codes are the shared ones of
+ * common/ff_err.h. Besides these, functions return -errno when open, read,
+ * write, sync or truncate fail (logged) and -ENOMEM.
+ */
 enum ff_journal_error {
-	FF_JOURNAL_EIO = -80,	   /* open, read, write, sync or truncate failed (logged) */
-	FF_JOURNAL_ELOCKED = -81,  /* another process holds the journal */
-	FF_JOURNAL_EMAGIC = -82,   /* the file is not a journal */
-	FF_JOURNAL_EVERSION = -83, /* a journal version this build does not read */
-	FF_JOURNAL_EHEADER = -84,  /* the header fails its CRC while entries follow it */
-	FF_JOURNAL_ENOMEM = -85,
-	FF_JOURNAL_EINVAL = -86, /* a batch too large for one entry */
+	FF_JOURNAL_ELOCKED = FF_STORE_ELOCKED, /* another process holds the journal */
+	FF_JOURNAL_EMAGIC = FF_EMAGIC,	       /* the file is not a journal */
+	FF_JOURNAL_EVERSION = FF_EVERSION,     /* a journal version this build does not read */
+	FF_JOURNAL_EHEADER = FF_ECHECKSUM, /* the header fails its CRC while entries follow it */
+	FF_JOURNAL_ETOOBIG = FF_STORE_ETOOBIG, /* a batch too large for one entry */
 };
 
 typedef struct ff_journal ff_journal;
@@ -52,27 +56,24 @@ typedef struct ff_journal_info {
  */
 typedef int (*ff_journal_replay_fn)(void *arg, uint64_t segment_id, const ff_batch *b);
 
-/* A short word for an ff_journal_error. */
-const char *ff_journal_strerror(int err);
-
 /*
  * Opens (creating if missing or empty, with `new_segment_id` and
  * `new_window_start_ms`) and locks the journal at `path`, hands every whole
  * entry to `replay` (may be NULL; a non-zero return stops open with that
  * code), cuts a torn last entry off (counted, logged) and skips damaged
  * entries in the middle (counted, logged). Returns 0 with *out set, or a
- * negative ff_journal_error (or the callback's code).
+ * negative code: an ff_journal_error, -errno, -ENOMEM (or the callback's).
  */
 int ff_journal_open(const char *path, uint64_t new_segment_id, uint64_t new_window_start_ms,
 		    ff_journal_replay_fn replay, void *arg, ff_journal **out, ff_journal_info *info);
 
-/* Appends `b` (borrowed) durably. Returns 0 or a negative ff_journal_error. */
+/* Appends `b` (borrowed) durably. Returns 0, -errno, -ENOMEM or FF_JOURNAL_ETOOBIG. */
 int ff_journal_append(ff_journal *j, const ff_batch *b);
 
 /*
  * Empties the journal and starts the next window: the file is cut to its
  * header, which is rewritten with the new ids, then synced. Returns 0 or
- * FF_JOURNAL_EIO.
+ * -errno.
  */
 int ff_journal_reset(ff_journal *j, uint64_t segment_id, uint64_t window_start_ms);
 

@@ -13,7 +13,7 @@ static int ff_rollups_write(const char *dir, ff_rollup *r, enum ff_segment_kind 
 	const char *const *agents;
 	size_t n_rows, n_agents;
 	if (ff_rollup_result(r, &rows, &n_rows, &agents, &n_agents) != 0)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	ff_segment_input in = {.id = first,
 			       .rows = rows,
 			       .n_rows = n_rows,
@@ -55,7 +55,7 @@ static int ff_rollups_add_segment(ff_rollup *r, const ff_segment *seg, ff_flow *
 	const ff_segment_meta *m = ff_segment_get_meta(seg);
 	const char **agents = calloc(m->n_agents ? m->n_agents : 1, sizeof *agents);
 	if (agents == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	for (uint32_t i = 0; i < m->n_agents; i++)
 		agents[i] = ff_segment_agent(seg, i);
 	int rc = 0;
@@ -64,7 +64,7 @@ static int ff_rollups_add_segment(ff_rollup *r, const ff_segment *seg, ff_flow *
 		if (n < 0)
 			rc = (int)n;
 		else if (ff_rollup_add(r, rows, (size_t)n, agents, m->n_agents) != 0)
-			rc = FF_SEG_ENOMEM;
+			rc = -ENOMEM;
 	}
 	free(agents);
 	return rc;
@@ -79,7 +79,7 @@ int ff_rollups_write_from(const char *dir, enum ff_segment_kind kind, uint32_t k
 	ff_rollup *r = ff_rollup_new(keys, bin, 1024);
 	ff_flow *rows = malloc(FF_SEGMENT_GROUP_ROWS * sizeof *rows);
 	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
-	int rc = r != NULL && rows != NULL && scratch != NULL ? 0 : FF_SEG_ENOMEM;
+	int rc = r != NULL && rows != NULL && scratch != NULL ? 0 : -ENOMEM;
 	uint64_t source = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = ff_segment_verify(segs[i]);

@@ -18,6 +18,7 @@
  */
 
 #include "ff_batch.h"
+#include "ff_err.h"
 #include "ff_flow.h"
 
 #include <stdbool.h>
@@ -36,15 +37,19 @@
  */
 #define FF_SEGMENT_SCRATCH (65536 + FF_SEGMENT_GROUP_ROWS * (2 * FF_ADDR_LEN + 18 * 8))
 
+/*
+ * What a damaged segment file gives, named for segments; the codes are the
+ * shared ones of files on disk (common/ff_err.h). Besides these, functions
+ * return -errno when open, read, write, sync or rename fail (logged) and
+ * -ENOMEM.
+ */
 enum ff_segment_error {
-	FF_SEG_EIO = -60,      /* open, read, write, sync or rename failed (logged) */
-	FF_SEG_EMAGIC = -61,   /* not a segment file */
-	FF_SEG_EVERSION = -62, /* a layout version this build does not read */
-	FF_SEG_EHEADER = -63,  /* header or directory fails its CRC */
-	FF_SEG_ETRUNC = -64,   /* the file is shorter than its directory says */
-	FF_SEG_EBLOCK = -65,   /* a block fails its CRC or does not decode */
-	FF_SEG_EFORMAT = -66,  /* an intact directory that makes no sense */
-	FF_SEG_ENOMEM = -67,
+	FF_SEG_EMAGIC = FF_EMAGIC,     /* not a segment file */
+	FF_SEG_EVERSION = FF_EVERSION, /* a layout version this build does not read */
+	FF_SEG_EHEADER = FF_ECHECKSUM, /* header or directory fails its CRC */
+	FF_SEG_ETRUNC = FF_ETRUNCATED, /* the file is shorter than its directory says */
+	FF_SEG_EBLOCK = FF_EBLOCK,     /* a block fails its CRC or does not decode */
+	FF_SEG_EFORMAT = FF_EFORMAT,   /* an intact directory that makes no sense */
 };
 
 /* One stored batch's identity, as the batch table keeps it. */
@@ -108,9 +113,6 @@ typedef struct ff_segment_meta {
 
 typedef struct ff_segment ff_segment;
 
-/* A short word for an ff_segment_error. */
-const char *ff_segment_strerror(int err);
-
 /* "DIR/seg-<id as 16 hex digits>.ffs" into buf; -1 when it does not fit. */
 int ff_segment_path(const char *dir, uint64_t id, char *buf, size_t len);
 
@@ -120,7 +122,7 @@ int ff_segment_parse_name(const char *name, uint64_t *id);
 /*
  * Writes `in` as segment `in->id` into `dir` atomically: a crash leaves
  * either no segment file or the whole one (and maybe a *.tmp the store
- * removes at open). Returns 0 or FF_SEG_EIO / FF_SEG_ENOMEM / FF_SEG_EFORMAT
+ * removes at open). Returns 0 or -errno / -ENOMEM / FF_SEG_EFORMAT
  * (more than 2^32 - 1 rows, batches, agents or exporters, or rollup fields that
  * break the rules above).
  */
@@ -129,7 +131,8 @@ int ff_segment_write(const char *dir, const ff_segment_input *in);
 /*
  * Opens and maps a segment, checking header, directory, dictionaries and
  * batch table (not the column blocks: ff_segment_verify). Returns 0 with
- * *out set (free with ff_segment_close), or a negative ff_segment_error.
+ * *out set (free with ff_segment_close), or an ff_segment_error, -errno or
+ * -ENOMEM.
  */
 int ff_segment_open(const char *path, ff_segment **out);
 
@@ -168,7 +171,7 @@ void ff_segment_group(const ff_segment *s, size_t g, ff_segment_group_info *out)
  * Decodes row group `g` into `out` (room for FF_SEGMENT_GROUP_ROWS records),
  * using `scratch` (FF_SEGMENT_SCRATCH bytes, caller's, so several threads can
  * read one segment). out[i].agent_ref is the agent's dictionary index.
- * Returns the number of rows, or a negative ff_segment_error.
+ * Returns the number of rows, or an ff_segment_error or -ENOMEM.
  */
 long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch);
 
@@ -243,7 +246,7 @@ int ff_segment_block(const ff_segment *s, size_t g, int col, ff_segment_block_in
 
 /*
  * Decodes the batch table; *out is malloc'd (caller frees), *n its length.
- * Returns 0 or a negative ff_segment_error.
+ * Returns 0, an ff_segment_error or -ENOMEM.
  */
 int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n);
 

@@ -46,32 +46,6 @@ struct ff_segment {
 	atomic_int verified;
 };
 
-const char *ff_segment_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case FF_SEG_EIO:
-		return "i/o error";
-	case FF_SEG_EMAGIC:
-		return "not a segment file (bad magic)";
-	case FF_SEG_EVERSION:
-		return "unsupported segment version";
-	case FF_SEG_EHEADER:
-		return "header or directory checksum mismatch";
-	case FF_SEG_ETRUNC:
-		return "truncated segment file";
-	case FF_SEG_EBLOCK:
-		return "block checksum mismatch or undecodable block";
-	case FF_SEG_EFORMAT:
-		return "inconsistent segment directory";
-	case FF_SEG_ENOMEM:
-		return "out of memory";
-	default:
-		return "unknown segment error";
-	}
-}
-
 int ff_segment_path(const char *dir, uint64_t id, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/seg-%016" PRIx64 ".ffs", dir, id);
@@ -117,7 +91,7 @@ static int ff__seg_section(const ff_segment *s, const ff__seg_entry *e, uint8_t 
 {
 	uint8_t *buf = malloc(e->raw_len ? e->raw_len : 1);
 	if (buf == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	const uint8_t *p = ff__seg_block_crc(s, e) == 0 ? ff__seg_block_bytes(s, e, buf) : NULL;
 	if (p == NULL) {
 		free(buf);
@@ -251,7 +225,7 @@ static int ff__seg_read_dir(ff_segment *s)
 		return FF_SEG_EFORMAT;
 	s->dir = calloc(s->n_dir, sizeof *s->dir);
 	if (s->dir == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	for (size_t i = 0; i < s->n_dir; i++) {
 		ff__seg_entry_get(s->map + s->hdr_len + i * FF__SEG_DIR_ENTRY, &s->dir[i]);
 		int rc = ff__seg_check_entry(s, i, &s->dir[i]);
@@ -290,7 +264,7 @@ static int ff__seg_read_agents(ff_segment *s)
 	}
 	free(raw);
 	if (s->agents == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	return rc == 0 && off != len ? FF_SEG_EFORMAT : rc;
 }
 
@@ -299,27 +273,31 @@ static int ff__seg_map(const char *path, ff_segment *s)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "segment: open(%s) failed", path);
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "segment: open(%s) failed", path);
 		if (fd >= 0)
 			close(fd);
-		return FF_SEG_EIO;
+		return ff_err_errno(err);
 	}
 	s->size = (size_t)st.st_size;
+	int rc = 0;
 	if (s->size > 0) {
 		void *m = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
 		s->map = m == MAP_FAILED ? NULL : m;
+		if (s->map == NULL) {
+			rc = ff_err_errno(errno);
+			ff_log_errno(FF_LOG_ERROR, rc, "segment: mmap(%s) failed", path);
+		}
 	}
 	close(fd);
-	if (s->size == 0)
-		return FF_SEG_EMAGIC;
-	return s->map != NULL ? 0 : FF_SEG_EIO;
+	return s->size == 0 ? FF_SEG_EMAGIC : rc;
 }
 
 int ff_segment_open(const char *path, ff_segment **out)
 {
 	ff_segment *s = calloc(1, sizeof *s);
 	if (s == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	atomic_init(&s->verified, 0);
 	int rc = ff__seg_map(path, s);
 	if (rc == 0)
@@ -841,7 +819,7 @@ int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
 	free(raw);
 	if (b == NULL || rc != 0) {
 		free(b);
-		return b == NULL ? FF_SEG_ENOMEM : rc;
+		return b == NULL ? -ENOMEM : rc;
 	}
 	*out = b;
 	*n = nb;

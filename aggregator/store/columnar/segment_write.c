@@ -101,7 +101,7 @@ static int ff__seg_raw_reserve(ff__seg_writer *w, size_t len)
 		return 0;
 	uint8_t *p = realloc(w->raw, len);
 	if (p == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	w->raw = p;
 	w->raw_cap = len;
 	return 0;
@@ -117,14 +117,14 @@ static int ff__seg_add_block(ff__seg_writer *w, ff__seg_entry e, bool fast)
 		size_t cap = w->cap_blocks ? w->cap_blocks * 2 : 64;
 		ff__seg_block *b = realloc(w->blocks, cap * sizeof *b);
 		if (b == NULL)
-			return FF_SEG_ENOMEM;
+			return -ENOMEM;
 		w->blocks = b;
 		w->cap_blocks = cap;
 	}
 	size_t bound = (size_t)LZ4_compressBound((int)e.raw_len);
 	uint8_t *data = malloc(bound > e.raw_len ? bound : e.raw_len + 1);
 	if (data == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	const char *src = (const char *)w->raw;
 	int n = 0;
 	if (e.raw_len >= FF__SEG_LZ4_MIN && fast)
@@ -155,7 +155,7 @@ static int ff__seg_exporters(ff__seg_writer *w)
 	const ff_segment_input *in = w->in;
 	ff_hmap *map = ff_hmap_new(FF_ADDR_LEN, sizeof(uint32_t), 64);
 	w->exp_idx = malloc((in->n_rows ? in->n_rows : 1) * sizeof *w->exp_idx);
-	int rc = map != NULL && w->exp_idx != NULL ? 0 : FF_SEG_ENOMEM;
+	int rc = map != NULL && w->exp_idx != NULL ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < in->n_rows; i++) {
 		/* Runs of one exporter are the rule: only a change needs the map. */
 		if (i > 0 && memcmp(in->rows[i].exporter, in->rows[i - 1].exporter, FF_ADDR_LEN) == 0) {
@@ -166,7 +166,7 @@ static int ff__seg_exporters(ff__seg_writer *w)
 		uint32_t *idx = ff_hmap_upsert(map, in->rows[i].exporter, &created);
 		if (idx == NULL || (created && ff__seg_raw_reserve(w, (w->n_exporters + 1) *
 									 FF_ADDR_LEN) != 0)) {
-			rc = FF_SEG_ENOMEM;
+			rc = -ENOMEM;
 			break;
 		}
 		if (created) {
@@ -190,7 +190,7 @@ static int ff__seg_agents(ff__seg_writer *w)
 	const ff_segment_input *in = w->in;
 	size_t len = 0;
 	if (ff__seg_raw_reserve(w, in->n_agents * (FF_AGENT_ID_MAX + 1) + 1) != 0)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	for (size_t i = 0; i < in->n_agents; i++) {
 		size_t n = strnlen(in->agents[i], FF_AGENT_ID_MAX);
 		w->raw[len++] = (uint8_t)n;
@@ -207,7 +207,7 @@ static int ff__seg_batches(ff__seg_writer *w)
 {
 	const ff_segment_input *in = w->in;
 	if (ff__seg_raw_reserve(w, in->n_batches * FF__SEG_BATCH_LEN + 1) != 0)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	for (size_t i = 0; i < in->n_batches; i++) {
 		const ff_segment_batch *b = &in->batches[i];
 		uint8_t *p = w->raw + i * FF__SEG_BATCH_LEN;
@@ -298,7 +298,7 @@ static int ff__seg_order(ff__seg_writer *w)
 	ff__seg_key *keys = malloc((n ? n : 1) * sizeof *keys);
 	ff__seg_key *tmp = malloc((n ? n : 1) * sizeof *tmp);
 	w->order = malloc((n ? n : 1) * sizeof *w->order);
-	int rc = keys != NULL && tmp != NULL && w->order != NULL ? 0 : FF_SEG_ENOMEM;
+	int rc = keys != NULL && tmp != NULL && w->order != NULL ? 0 : -ENOMEM;
 	uint64_t min_bin = UINT64_MAX;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		uint64_t bin = in->rows[i].first_ms / FF__SEG_SORT_BIN_MS;
@@ -316,7 +316,7 @@ static int ff__seg_order(ff__seg_writer *w)
 	}
 	size_t(*count)[256] = calloc(FF__SEG_DIGITS, sizeof *count);
 	if (rc == 0 && count == NULL)
-		rc = FF_SEG_ENOMEM;
+		rc = -ENOMEM;
 	if (rc == 0)
 		ff__seg_radix(&keys, &tmp, n, count);
 	free(count);
@@ -547,7 +547,7 @@ static int ff__seg_scratch(ff__seg_writer *w)
 	w->addrs = malloc(2 * FF_SEGMENT_GROUP_ROWS * FF_ADDR_LEN);
 	bool ok = w->probe != NULL && w->coded != NULL && w->hc != NULL && w->cols != NULL &&
 		  w->addrs != NULL;
-	return ok ? ff__seg_raw_reserve(w, FF_SEGMENT_GROUP_ROWS * FF_ADDR_LEN) : FF_SEG_ENOMEM;
+	return ok ? ff__seg_raw_reserve(w, FF_SEGMENT_GROUP_ROWS * FF_ADDR_LEN) : -ENOMEM;
 }
 
 static int ff__seg_encode(ff__seg_writer *w)
@@ -616,7 +616,7 @@ static int ff__seg_write_all(int fd, const uint8_t *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -1;
+			return n == 0 ? -EIO : -errno; /* a write of nothing sets no errno */
 		p += n;
 		len -= (size_t)n;
 	}
@@ -628,19 +628,21 @@ static int ff__seg_write_file(ff__seg_writer *w, int fd)
 	size_t head_len = FF__SEG_HDR_LEN + w->n_blocks * FF__SEG_DIR_ENTRY;
 	uint8_t *head = malloc(head_len);
 	if (head == NULL)
-		return FF_SEG_ENOMEM;
+		return -ENOMEM;
 	ff__seg_header(w, head);
 	int rc = ff__seg_write_all(fd, head, head_len);
 	free(head);
 	for (size_t i = 0; rc == 0 && i < w->n_blocks; i++)
 		rc = ff__seg_write_all(fd, w->blocks[i].data, w->blocks[i].e.stored_len);
-	return rc == 0 && fsync(fd) == 0 ? 0 : FF_SEG_EIO;
+	if (rc == 0 && fsync(fd) != 0)
+		rc = ff_err_errno(errno);
+	return rc;
 }
 
 static int ff__seg_sync_dir(const char *dir)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = dfd >= 0 && fsync(dfd) == 0 ? 0 : FF_SEG_EIO;
+	int rc = dfd >= 0 && fsync(dfd) == 0 ? 0 : ff_err_errno(errno);
 	if (dfd >= 0)
 		close(dfd);
 	return rc;
@@ -651,22 +653,23 @@ static int ff__seg_commit(ff__seg_writer *w, const char *dir)
 {
 	char path[4096], tmp[4100];
 	if (ff_segment_path(dir, w->in->id, path, sizeof path) != 0)
-		return FF_SEG_EIO;
+		return -ENAMETOOLONG;
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "segment: open(%s) failed", tmp);
-		return FF_SEG_EIO;
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "segment: open(%s) failed", tmp);
+		return ff_err_errno(err);
 	}
 	int rc = ff__seg_write_file(w, fd);
 	if (close(fd) != 0 && rc == 0)
-		rc = FF_SEG_EIO;
+		rc = ff_err_errno(errno);
 	if (rc == 0 && rename(tmp, path) != 0)
-		rc = FF_SEG_EIO;
+		rc = ff_err_errno(errno);
 	if (rc == 0)
 		rc = ff__seg_sync_dir(dir);
 	if (rc != 0) {
-		ff_log_errno(FF_LOG_ERROR, errno, "segment: writing %s failed, segment not sealed",
+		ff_log_errno(FF_LOG_ERROR, rc, "segment: writing %s failed, segment not sealed",
 			     path);
 		unlink(tmp);
 	}

@@ -112,13 +112,12 @@ enum ff_store_field {
 	FF_STORE_F_TOS = 1u << 14,
 };
 
-enum ff_store_error {
-	FF_STORE_EIO = -40, /* a read, write or sync failed (errno is logged) */
-	FF_STORE_ENOMEM = -41,
-	FF_STORE_ELOCKED = -42,	 /* another process uses the data dir */
-	FF_STORE_EINVAL = -43,	 /* a batch the store cannot represent */
-	FF_STORE_EBACKEND = -44, /* no backend of that name (ff_store_open) */
-};
+/*
+ * Errors of every store operation: -errno when the system failed (the
+ * call and errno are logged), -ENOMEM, FF_STORE_ELOCKED (another process
+ * uses the data dir) and FF_STORE_ETOOBIG (a batch too large to store), all
+ * of common/ff_err.h; ff_strerror() names them.
+ */
 
 typedef struct ff_store_ops {
 	const char *name;
@@ -154,10 +153,6 @@ typedef struct ff_store_ops {
 struct ff_store {
 	const ff_store_ops *ops;
 };
-
-
-/* A short word for an ff_store_error. */
-const char *ff_store_strerror(int err);
 
 /*
  * The FF_STORE_F_* bits of the record fields `filter` reads

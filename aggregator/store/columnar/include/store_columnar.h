@@ -70,8 +70,8 @@ typedef struct ff_store_columnar_stats {
 /*
  * Opens (creating if needed) the store, replays every stored batch to
  * `replay` (sealed ones without records), and applies retention. Returns 0
- * with *out set, or a negative ff_store_error (FF_STORE_ELOCKED when
- * another process uses the dir).
+ * with *out set, or a negative code (store.h: FF_STORE_ELOCKED when
+ * another process uses the dir, -errno, -ENOMEM).
  */
 int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_fn replay,
 			   void *arg, ff_store **out);
@@ -79,7 +79,7 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 /*
  * Seals the open window now, whatever the clock says (an empty window is
  * left alone). From the appending thread only. Returns 0 or a negative
- * ff_store_error; on failure the window stays in the journal.
+ * code (store.h); on failure the window stays in the journal.
  */
 int ff_store_columnar_seal(ff_store *s);
 

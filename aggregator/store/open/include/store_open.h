@@ -30,7 +30,7 @@ bool ff_store_backend_known(const char *name);
 /*
  * Opens (creating if needed) the backend cfg->backend names, replaying
  * every stored batch to `replay` (store.h). Returns 0 with *out set,
- * FF_STORE_EBACKEND for an unknown name, or the backend's ff_store_error.
+ * FF_STORE_EBACKEND for an unknown name, or the backend's error (common/ff_err.h).
  */
 int ff_store_open(const ff_store_config *cfg, ff_store_replay_fn replay, void *arg, ff_store **out);
 
