@@ -1,6 +1,7 @@
 #include "udp_listener.h"
 
 #include "ff_log.h"
+#include "ff_time.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /*
@@ -168,13 +168,6 @@ static void ff_udp_account_drops(ff_udp_listener *l, struct msghdr *h)
 	}
 }
 
-static uint64_t ff_udp_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void ff_udp_deliver(ff_udp_listener *l, int n, uint64_t now_ms)
 {
 	for (int i = 0; i < n; i++) {
@@ -205,7 +198,7 @@ static void ff_udp_on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
-		ff_udp_deliver(l, n, ff_udp_now_ms());
+		ff_udp_deliver(l, n, ff_time_now_ms());
 		if (n < FF_UDP_BATCH)
 			return;
 	}
