@@ -81,39 +81,6 @@ typedef struct ff__seg_entry {
 	uint8_t shuffle; /* 1: values' bytes stored by significance (version 2) */
 } ff__seg_entry;
 
-static inline void ff__put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void ff__put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void ff__put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint16_t ff__get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t ff__get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t ff__get64(const uint8_t *p)
-{
-	return (uint64_t)ff__get32(p) | (uint64_t)ff__get32(p + 4) << 32;
-}
-
 static inline uint64_t ff__zigzag(uint64_t d)
 {
 	return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63);
