@@ -31,7 +31,6 @@ struct ff_udp_listener {
 	int fd;
 	struct event *ev;
 	char *name;
-	uint16_t port;
 	ff_udp_datagram_fn cb;
 	void *arg;
 	ff_agent_counters *c;
@@ -130,12 +129,6 @@ static int ff_udp_open(ff_udp_listener *l, const char *addr_port, uint64_t rcvbu
 		return -1;
 	}
 	ff_udp_set_rcvbuf(l->fd, addr_port, rcvbuf);
-	struct sockaddr_storage bound;
-	socklen_t bl = sizeof bound;
-	if (getsockname(l->fd, (struct sockaddr *)&bound, &bl) == 0)
-		l->port =
-		    ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-						     : ((struct sockaddr_in6 *)&bound)->sin6_port);
 	return 0;
 }
 
@@ -239,11 +232,6 @@ fail:
 const char *ff_udp_listener_name(const ff_udp_listener *l)
 {
 	return l->name;
-}
-
-uint16_t ff_udp_listener_port(const ff_udp_listener *l)
-{
-	return l->port;
 }
 
 void ff_udp_listener_free(ff_udp_listener *l)
