@@ -1,9 +1,9 @@
 /*
  * The columnar store: the journal and the in-memory open window (journal.c,
- * store_window.c), sealed segments (segment.c, segment_write.c), their
- * rollups (store_columnar_rollup.c), scans (store_columnar_scan.c) and
- * retention (retention.c), put together behind ff_store_ops. Threads and
- * locking: store_columnar_impl.h.
+ * window.c), sealed segments (segment_read.c, segment_write.c), their
+ * rollups (columnar_rollups.c), scans (columnar_scan.c) and retention
+ * (retention.c), put together behind ff_store_ops. Threads and locking:
+ * columnar_impl.h.
  */
 #include "columnar_impl.h"
 

@@ -4,7 +4,7 @@
 /*
  * The byte layout of a segment file (version 2; version 1 is read too),
  * shared by the writer
- * (segment_write.c) and the reader (segment.c); docs/storage.md documents
+ * (segment_write.c) and the reader (segment_read.c); docs/storage.md documents
  * the same layout for people. Internal to the segment module: ff__ names.
  * Every field is little-endian and read or written byte by byte, never as
  * a struct, so the file is the same on every machine.

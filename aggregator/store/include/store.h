@@ -4,7 +4,7 @@
 /*
  * The storage interface of the aggregator: a role (this header) and
  * implementations behind a struct of function pointers, so the embedded
- * columnar store (store_columnar.c), ClickHouse later, or a test's in-memory
+ * columnar store (aggregator/store/columnar/), ClickHouse later, or a test's in-memory
  * store can serve it without touching ingest or queries.
  *
  * Contract every implementation keeps:
@@ -32,7 +32,7 @@ typedef struct ff_store ff_store;
  * the call and its `records` may be NULL (a sealed batch of the columnar
  * store: only its identity and n_records are kept apart from the columns).
  * A scan callback is called with groups of stored records of one agent:
- * whole batches (the log store, the columnar store's open window) or runs
+ * whole batches (the columnar store's open window) or runs
  * of a segment's rows (then epoch and sequence are 0). It returns 0 to go
  * on, non-zero to stop.
  */
