@@ -60,7 +60,8 @@ static bool ff_label_key_char(char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
-int ff_agent_label_validate(const char *value, char *err, size_t err_len)
+/* Checks a label "KEY=VALUE": key of [A-Za-z0-9._-], value printable. Returns 0 or -1. */
+static int ff_agent_label_validate(const char *value, char *err, size_t err_len)
 {
 	const char *eq = strchr(value, '=');
 	size_t klen = eq != NULL ? (size_t)(eq - value) : 0;

@@ -42,7 +42,4 @@ int ff_agent_config_load(ff_agent_config *cfg, int argc, char **argv, char *err,
 
 void ff_agent_config_free(ff_agent_config *cfg);
 
-/* Checks a label "KEY=VALUE": key of [A-Za-z0-9._-], value printable. Returns 0 or -1. */
-int ff_agent_label_validate(const char *value, char *err, size_t err_len);
-
 #endif

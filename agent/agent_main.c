@@ -13,6 +13,7 @@
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "ff_policy.h"
 #include "policy.h"
 #include "sampling.h"
@@ -56,13 +57,6 @@ typedef struct ff_agent {
 	bool stopping;
 	bool oom_warned;
 } ff_agent;
-
-static uint64_t ff_agent_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct timeval ff_agent_tv(uint64_t ms)
 {
@@ -186,7 +180,7 @@ static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
 /* Intervals are aligned to multiples of their length, as nfcapd's files are. */
 static void ff_agent_schedule_flush(ff_agent *a)
 {
-	uint64_t now = ff_agent_now_ms(), iv = ff_agent_interval_ms(a);
+	uint64_t now = ff_time_now_ms(), iv = ff_agent_interval_ms(a);
 	uint64_t next = (now / iv + 1) * iv;
 	struct timeval tv = ff_agent_tv(next - now);
 	evtimer_add(a->ev_flush, &tv);
@@ -262,7 +256,7 @@ static void ff_agent_on_policy(void *arg, const uint8_t *payload, size_t len)
 static void ff_agent_on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	ff_agent *a = arg;
-	uint64_t now = ff_agent_now_ms(), iv = ff_agent_interval_ms(a);
+	uint64_t now = ff_time_now_ms(), iv = ff_agent_interval_ms(a);
 	uint64_t boundary = now / iv * iv;
 	ff_agent_flush(a, boundary > a->interval_start_ms ? boundary : now);
 	a->interval_start_ms = boundary > a->interval_start_ms ? boundary : now;
@@ -275,7 +269,7 @@ static void ff_agent_on_flush(evutil_socket_t fd, short what, void *arg)
 static void ff_agent_on_wait(evutil_socket_t fd, short what, void *arg)
 {
 	ff_agent *a = arg;
-	if (ff_sender_pending(a->sender) == 0 || ff_agent_now_ms() >= a->shutdown_deadline_ms)
+	if (ff_sender_pending(a->sender) == 0 || ff_time_now_ms() >= a->shutdown_deadline_ms)
 		event_base_loopexit(a->base, NULL);
 }
 
@@ -300,9 +294,9 @@ static void ff_agent_on_signal(evutil_socket_t sig, short what, void *arg)
 		    (int)sig, a->cfg.shutdown_wait_ms);
 	ff_agent_stop_listeners(a);
 	evtimer_del(a->ev_flush);
-	ff_agent_flush(a, ff_agent_now_ms());
+	ff_agent_flush(a, ff_time_now_ms());
 	ff_agent_save_decoder(a);
-	a->shutdown_deadline_ms = ff_agent_now_ms() + a->cfg.shutdown_wait_ms;
+	a->shutdown_deadline_ms = ff_time_now_ms() + a->cfg.shutdown_wait_ms;
 	struct timeval tv = ff_agent_tv(FF_AGENT_WAIT_POLL_MS);
 	if (ff_sender_pending(a->sender) == 0 || event_add(a->ev_wait, &tv) != 0)
 		event_base_loopexit(a->base, NULL);
@@ -409,7 +403,7 @@ static int ff_agent_open_events(ff_agent *a, char *err, size_t err_len)
 
 static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 {
-	a->started_ms = ff_agent_now_ms();
+	a->started_ms = ff_time_now_ms();
 	a->interval_start_ms = a->started_ms;
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->exporters = ff_exporter_stats_new(FF_AGENT_MAX_EXPORTERS)) == NULL ||

@@ -3,6 +3,7 @@
 #include "agent_fs.h"
 #include "decode_template.h"
 #include "exporter_stats.h"
+#include "ff_bytes.h"
 #include "ff_log.h"
 #include "sampling.h"
 #include "seqloss.h"
@@ -54,7 +55,7 @@ void ff_decoder_ctx_release(ff_decoder_ctx *ctx)
  */
 static const ff_decoder *ff_decode_pick(const uint8_t *pkt)
 {
-	unsigned version = (unsigned)pkt[0] << 8 | pkt[1];
+	unsigned version = ff_get_be16(pkt);
 	switch (version) {
 	case 5:
 		return &ff_decoder_nf5;

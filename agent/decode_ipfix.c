@@ -1,4 +1,5 @@
 #include "decode_template.h"
+#include "ff_bytes.h"
 #include "seqloss.h"
 
 #include <stdlib.h>
@@ -16,16 +17,6 @@
 #define IPFIX_SET_OPTIONS  3
 #define IPFIX_FIRST_DATA   256
 
-static uint16_t ipfix_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t ipfix_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * Reads `n` field specifiers from `p` (`avail` bytes) into `t`; returns the
  * bytes used, or 0 when they run past `avail`.
@@ -36,14 +27,14 @@ static size_t ipfix_fields(ff_template *t, const uint8_t *p, size_t avail, uint1
 	for (uint16_t i = 0; i < n; i++) {
 		if (avail - off < 4)
 			return 0;
-		uint16_t ie = ipfix_u16(p + off), flen = ipfix_u16(p + off + 2);
+		uint16_t ie = ff_get_be16(p + off), flen = ff_get_be16(p + off + 2);
 		off += 4;
 		t->fields[i].id = ie & 0x7fff;
 		t->fields[i].len = flen;
 		if (ie & 0x8000) {
 			if (avail - off < 4)
 				return 0;
-			t->fields[i].enterprise = ipfix_u32(p + off);
+			t->fields[i].enterprise = ff_get_be32(p + off);
 			off += 4;
 		}
 	}
@@ -57,7 +48,7 @@ static size_t ipfix_fields(ff_template *t, const uint8_t *p, size_t avail, uint1
 static int ipfix_template(ff__tpl_packet *pk, uint16_t set_id, const uint8_t *p, size_t avail,
 			  size_t *used)
 {
-	uint16_t id = ipfix_u16(p), n = ipfix_u16(p + 2), scope = 0;
+	uint16_t id = ff_get_be16(p), n = ff_get_be16(p + 2), scope = 0;
 	size_t head = 4;
 	if (n == 0) {
 		*used = 4;
@@ -69,7 +60,7 @@ static int ipfix_template(ff__tpl_packet *pk, uint16_t set_id, const uint8_t *p,
 	if (set_id == IPFIX_SET_OPTIONS) {
 		if (avail < 6)
 			return FF_DECODE_EBADTEMPLATE;
-		scope = ipfix_u16(p + 4);
+		scope = ff_get_be16(p + 4);
 		head = 6;
 		if (scope == 0 || scope > n)
 			return FF_DECODE_EBADTEMPLATE;
@@ -120,7 +111,7 @@ static int ipfix_sets(ff__tpl_packet *pk, const uint8_t *msg, size_t len)
 {
 	size_t off = IPFIX_HEADER_LEN;
 	while (len - off >= 4) {
-		uint16_t set_id = ipfix_u16(msg + off), set_len = ipfix_u16(msg + off + 2);
+		uint16_t set_id = ff_get_be16(msg + off), set_len = ff_get_be16(msg + off + 2);
 		if (set_len < 4 || set_len > len - off)
 			return FF_DECODE_EBADSET;
 		int rc = ipfix_set(pk, set_id, msg + off + 4, set_len - 4u);
@@ -137,20 +128,20 @@ static int ipfix_decode(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 {
 	if (len < IPFIX_HEADER_LEN)
 		return FF_DECODE_ESHORT;
-	if (ipfix_u16(pkt) != 10 || ctx->templates == NULL)
+	if (ff_get_be16(pkt) != 10 || ctx->templates == NULL)
 		return FF_DECODE_EVERSION;
-	uint16_t msg_len = ipfix_u16(pkt + 2);
+	uint16_t msg_len = ff_get_be16(pkt + 2);
 	if (msg_len < IPFIX_HEADER_LEN)
 		return FF_DECODE_ESHORT;
 	if (msg_len > len)
 		return FF_DECODE_ETRUNC;
-	ff_export_hdr hdr = {.export_ms = (uint64_t)ipfix_u32(pkt + 4) * 1000};
-	uint32_t domain = ipfix_u32(pkt + 12);
+	ff_export_hdr hdr = {.export_ms = (uint64_t)ff_get_be32(pkt + 4) * 1000};
+	uint32_t domain = ff_get_be32(pkt + 12);
 	ff__tpl_packet pk;
 	ff__tpl_packet_init(&pk, ctx, exporter, now_ms, 10, domain, &hdr);
 	int err = ipfix_sets(&pk, pkt, msg_len);
 	/* Section 3.1: the sequence counts data records sent before this message. */
-	ff_decoder_seq(ctx, exporter, domain, FF_SEQ_IPFIX_RECORDS, ipfix_u32(pkt + 8),
+	ff_decoder_seq(ctx, exporter, domain, FF_SEQ_IPFIX_RECORDS, ff_get_be32(pkt + 8),
 		       pk.unknown || err ? FF_SEQ_INCREMENT_UNKNOWN : pk.data_records, now_ms);
 	return ff__tpl_packet_end(&pk, err);
 }

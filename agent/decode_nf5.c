@@ -1,4 +1,5 @@
 #include "decoder.h"
+#include "ff_bytes.h"
 #include "seqloss.h"
 
 #include <string.h>
@@ -12,16 +13,6 @@
 #define NF5_HEADER_LEN 24
 #define NF5_RECORD_LEN 48
 #define NF5_MAX_COUNT  30
-
-static uint16_t nf5_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t nf5_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 struct nf5_header {
 	uint16_t count;
@@ -49,19 +40,19 @@ static int nf5_parse_header(const uint8_t *pkt, size_t len, struct nf5_header *h
 {
 	if (len < NF5_HEADER_LEN)
 		return FF_DECODE_ESHORT;
-	if (nf5_u16(pkt) != 5)
+	if (ff_get_be16(pkt) != 5)
 		return FF_DECODE_EVERSION;
-	h->count = nf5_u16(pkt + 2);
+	h->count = ff_get_be16(pkt + 2);
 	if (h->count == 0 || h->count > NF5_MAX_COUNT)
 		return FF_DECODE_EBADCOUNT;
 	if (len < NF5_HEADER_LEN + (size_t)h->count * NF5_RECORD_LEN)
 		return FF_DECODE_ETRUNC;
-	h->sys_uptime = nf5_u32(pkt + 4);
-	h->unix_ms = (uint64_t)nf5_u32(pkt + 8) * 1000 + nf5_u32(pkt + 12) / 1000000;
+	h->sys_uptime = ff_get_be32(pkt + 4);
+	h->unix_ms = (uint64_t)ff_get_be32(pkt + 8) * 1000 + ff_get_be32(pkt + 12) / 1000000;
 	/* The top two bits are the sampling mode; the low 14 the interval. */
-	h->sampling = nf5_u16(pkt + 22) & 0x3fff;
-	h->flow_seq = nf5_u32(pkt + 16);
-	h->engine = nf5_u16(pkt + 20);
+	h->sampling = ff_get_be16(pkt + 22) & 0x3fff;
+	h->flow_seq = ff_get_be32(pkt + 16);
+	h->engine = ff_get_be16(pkt + 20);
 	return 0;
 }
 
@@ -69,22 +60,22 @@ static void nf5_record(const struct nf5_header *h, const uint8_t *r,
 		       const uint8_t exporter[FF_ADDR_LEN], ff_flow *f)
 {
 	memset(f, 0, sizeof *f);
-	ff_addr_from_v4(f->src_addr, nf5_u32(r + 0));
-	ff_addr_from_v4(f->dst_addr, nf5_u32(r + 4));
+	ff_addr_from_v4(f->src_addr, ff_get_be32(r + 0));
+	ff_addr_from_v4(f->dst_addr, ff_get_be32(r + 4));
 	/* r + 8 is the next hop, which the canonical record does not carry. */
-	f->in_if = nf5_u16(r + 12);
-	f->out_if = nf5_u16(r + 14);
-	f->packets = nf5_u32(r + 16);
-	f->bytes = nf5_u32(r + 20);
-	f->first_ms = nf5_abs_ms(h, nf5_u32(r + 24));
-	f->last_ms = nf5_abs_ms(h, nf5_u32(r + 28));
-	f->src_port = nf5_u16(r + 32);
-	f->dst_port = nf5_u16(r + 34);
+	f->in_if = ff_get_be16(r + 12);
+	f->out_if = ff_get_be16(r + 14);
+	f->packets = ff_get_be32(r + 16);
+	f->bytes = ff_get_be32(r + 20);
+	f->first_ms = nf5_abs_ms(h, ff_get_be32(r + 24));
+	f->last_ms = nf5_abs_ms(h, ff_get_be32(r + 28));
+	f->src_port = ff_get_be16(r + 32);
+	f->dst_port = ff_get_be16(r + 34);
 	f->tcp_flags = r[37];
 	f->proto = r[38];
 	f->tos = r[39];
-	f->src_as = nf5_u16(r + 40);
-	f->dst_as = nf5_u16(r + 42);
+	f->src_as = ff_get_be16(r + 40);
+	f->dst_as = ff_get_be16(r + 42);
 	/* r[44], r[45] are the prefix masks, not part of the canonical record. */
 	f->sampling_rate = h->sampling;
 	f->flows = 1;

@@ -1,4 +1,5 @@
 #include "decode_template.h"
+#include "ff_bytes.h"
 #include "seqloss.h"
 
 #include <stdlib.h>
@@ -15,29 +16,19 @@
 #define NF9_SET_OPTIONS	 1
 #define NF9_FIRST_DATA	 256
 
-static uint16_t nf9_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t nf9_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Reads `n` (type, length) pairs from `p` into t->fields[at..]. */
 static void nf9_fields(ff_template *t, uint16_t at, const uint8_t *p, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		t->fields[at + i].id = nf9_u16(p + 4 * i);
-		t->fields[at + i].len = nf9_u16(p + 4 * i + 2);
+		t->fields[at + i].id = ff_get_be16(p + 4 * i);
+		t->fields[at + i].len = ff_get_be16(p + 4 * i + 2);
 	}
 }
 
 /* One template record at `p` (`avail` bytes left in the set); sets *used. */
 static int nf9_template(ff__tpl_packet *pk, const uint8_t *p, size_t avail, size_t *used)
 {
-	uint16_t id = nf9_u16(p), n = nf9_u16(p + 2);
+	uint16_t id = ff_get_be16(p), n = ff_get_be16(p + 2);
 	*used = 4 + (size_t)n * 4;
 	if (id < NF9_FIRST_DATA || n == 0 || n > FF_TPL_MAX_FIELDS || *used > avail)
 		return FF_DECODE_EBADTEMPLATE;
@@ -56,7 +47,7 @@ static int nf9_options_template(ff__tpl_packet *pk, const uint8_t *p, size_t ava
 {
 	if (avail < 6)
 		return FF_DECODE_EBADTEMPLATE;
-	uint16_t id = nf9_u16(p), scope_len = nf9_u16(p + 2), opt_len = nf9_u16(p + 4);
+	uint16_t id = ff_get_be16(p), scope_len = ff_get_be16(p + 2), opt_len = ff_get_be16(p + 4);
 	size_t n = (size_t)scope_len / 4 + opt_len / 4;
 	*used = 6 + (size_t)scope_len + opt_len;
 	if (id < NF9_FIRST_DATA || scope_len % 4 != 0 || opt_len % 4 != 0 || n == 0 ||
@@ -105,22 +96,23 @@ static int nf9_decode(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 {
 	if (len < NF9_HEADER_LEN)
 		return FF_DECODE_ESHORT;
-	if (nf9_u16(pkt) != 9)
+	if (ff_get_be16(pkt) != 9)
 		return FF_DECODE_EVERSION;
 	if (ctx->templates == NULL)
 		return FF_DECODE_EVERSION;
-	ff_export_hdr hdr = {.export_ms = (uint64_t)nf9_u32(pkt + 8) * 1000,
-			     .sys_uptime = nf9_u32(pkt + 4),
+	ff_export_hdr hdr = {.export_ms = (uint64_t)ff_get_be32(pkt + 8) * 1000,
+			     .sys_uptime = ff_get_be32(pkt + 4),
 			     .has_uptime = 1};
-	uint32_t source_id = nf9_u32(pkt + 16);
+	uint32_t source_id = ff_get_be32(pkt + 16);
 	ff__tpl_packet pk;
 	ff__tpl_packet_init(&pk, ctx, exporter, now_ms, 9, source_id, &hdr);
-	ff_decoder_seq(ctx, exporter, source_id, FF_SEQ_V9_PACKETS, nf9_u32(pkt + 12), 1, now_ms);
+	ff_decoder_seq(ctx, exporter, source_id, FF_SEQ_V9_PACKETS, ff_get_be32(pkt + 12), 1,
+		       now_ms);
 	size_t off = NF9_HEADER_LEN;
 	int err = 0;
 	/* Fewer than 4 bytes after the last flowset are padding. */
 	while (err == 0 && len - off >= 4) {
-		uint16_t set_id = nf9_u16(pkt + off), set_len = nf9_u16(pkt + off + 2);
+		uint16_t set_id = ff_get_be16(pkt + off), set_len = ff_get_be16(pkt + off + 2);
 		if (set_len < 4 || set_len > len - off) {
 			err = FF_DECODE_EBADSET;
 			break;

@@ -1,6 +1,7 @@
 #include "decoder.h"
 
 #include "exporter_stats.h"
+#include "ff_bytes.h"
 #include "packet_headers.h"
 #include "seqloss.h"
 #include "sflow_counters.h"
@@ -65,16 +66,11 @@ struct sfl_cur {
 	size_t off;
 };
 
-static uint32_t sfl_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static bool sfl_u32(struct sfl_cur *c, uint32_t *v)
 {
 	if (c->len - c->off < 4)
 		return false;
-	*v = sfl_get32(c->p + c->off);
+	*v = ff_get_be32(c->p + c->off);
 	c->off += 4;
 	return true;
 }
@@ -86,7 +82,7 @@ static bool sfl_u64(struct sfl_cur *c, uint64_t *v)
 	if (c->len - c->off < 8)
 		return false;
 	const uint8_t *p = c->p + c->off;
-	*v = (uint64_t)sfl_get32(p) << 32 | sfl_get32(p + 4);
+	*v = ff_get_be64(p);
 	c->off += 8;
 	return true;
 }
@@ -134,7 +130,7 @@ static bool sfl_address(struct sfl_cur *c, uint8_t out[FF_ADDR_LEN])
 	case SFL_ADDR_IPV4:
 		if ((a = sfl_take(c, 4)) == NULL)
 			return false;
-		ff_addr_from_v4(out, sfl_get32(a));
+		ff_addr_from_v4(out, ff_get_be32(a));
 		return true;
 	case SFL_ADDR_IPV6:
 		if ((a = sfl_take(c, FF_ADDR_LEN)) == NULL)
@@ -230,7 +226,7 @@ static int sfl_rec_gateway(struct sfl_cur *r, struct sfl_flow_acc *acc)
 		if (!sfl_u32(r, &type) || !sfl_u32(r, &n_as) || n_as > (r->len - r->off) / 4)
 			return FF_DECODE_EBADRECORD;
 		if (n_as > 0)
-			dst_as = sfl_get32(r->p + r->off + (size_t)(n_as - 1) * 4);
+			dst_as = ff_get_be32(r->p + r->off + (size_t)(n_as - 1) * 4);
 		r->off += (size_t)n_as * 4;
 	}
 	acc->src_as = src_as;
@@ -285,22 +281,22 @@ static int sfl_flow_records(struct sfl_cur *c, uint32_t n, struct sfl_flow_acc *
 static void sfl_flow_from_ip(const struct sfl_flow_acc *acc, ff_flow *f)
 {
 	const uint8_t *p = acc->ip;
-	f->bytes = sfl_get32(p);
-	f->proto = (uint8_t)sfl_get32(p + 4);
+	f->bytes = ff_get_be32(p);
+	f->proto = (uint8_t)ff_get_be32(p + 4);
 	size_t a = acc->ip_format == SFL_REC_SAMPLED_IPV4 ? 4 : FF_ADDR_LEN;
 	if (a == 4) {
-		ff_addr_from_v4(f->src_addr, sfl_get32(p + 8));
-		ff_addr_from_v4(f->dst_addr, sfl_get32(p + 12));
+		ff_addr_from_v4(f->src_addr, ff_get_be32(p + 8));
+		ff_addr_from_v4(f->dst_addr, ff_get_be32(p + 12));
 	} else {
 		memcpy(f->src_addr, p + 8, FF_ADDR_LEN);
 		memcpy(f->dst_addr, p + 24, FF_ADDR_LEN);
 	}
 	const uint8_t *q = p + 8 + 2 * a;
-	f->src_port = (uint16_t)sfl_get32(q);
-	f->dst_port = (uint16_t)sfl_get32(q + 4);
-	f->tcp_flags = (uint8_t)sfl_get32(q + 8);
+	f->src_port = (uint16_t)ff_get_be32(q);
+	f->dst_port = (uint16_t)ff_get_be32(q + 4);
+	f->tcp_flags = (uint8_t)ff_get_be32(q + 8);
 	/* IPv4 carries the ToS byte; IPv6 its "priority", the traffic class. */
-	f->tos = (uint8_t)sfl_get32(q + 12);
+	f->tos = (uint8_t)ff_get_be32(q + 12);
 }
 
 /*
@@ -489,7 +485,7 @@ static int sfl_parse_header(struct sfl_cur *c, struct sfl_datagram *dg)
 	if (version != SFL_VERSION)
 		return FF_DECODE_EVERSION;
 	/* An address type other than unknown, IPv4 and IPv6 is a layout we cannot follow. */
-	if (c->len - c->off >= 4 && sfl_get32(c->p + c->off) > SFL_ADDR_IPV6)
+	if (c->len - c->off >= 4 && ff_get_be32(c->p + c->off) > SFL_ADDR_IPV6)
 		return FF_DECODE_EVERSION;
 	if (!sfl_address(c, dg->agent) || !sfl_u32(c, &dg->sub_agent) ||
 	    !sfl_u32(c, &dg->sequence) || !sfl_u32(c, &dg->uptime_ms) ||

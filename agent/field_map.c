@@ -1,5 +1,7 @@
 #include "field_map.h"
 
+#include "ff_bytes.h"
+
 #include <string.h>
 
 /* Seconds between the NTP era (1900) and the unix epoch (RFC 7011 section 6.1.9). */
@@ -80,35 +82,27 @@ enum ff_field_action ff_field_action_of(uint32_t enterprise, uint16_t id, uint16
 	return len >= 1 && len <= 8 ? a : FF_FA_SKIP;
 }
 
-static uint64_t ff_be(const uint8_t *p, size_t len)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void ff_field_apply(ff_field_values *out, enum ff_field_action a, const uint8_t *p,
 			   size_t len)
 {
 	ff_flow *f = &out->flow;
 	out->seen |= 1ull << a;
 	switch (a) {
-	case FF_FA_SRC_V4: ff_addr_from_v4(f->src_addr, (uint32_t)ff_be(p, 4)); break;
-	case FF_FA_DST_V4: ff_addr_from_v4(f->dst_addr, (uint32_t)ff_be(p, 4)); break;
+	case FF_FA_SRC_V4: ff_addr_from_v4(f->src_addr, (uint32_t)ff_get_be_n(p, 4)); break;
+	case FF_FA_DST_V4: ff_addr_from_v4(f->dst_addr, (uint32_t)ff_get_be_n(p, 4)); break;
 	case FF_FA_SRC_V6: memcpy(f->src_addr, p, FF_ADDR_LEN); break;
 	case FF_FA_DST_V6: memcpy(f->dst_addr, p, FF_ADDR_LEN); break;
-	case FF_FA_SRC_PORT: f->src_port = (uint16_t)ff_be(p, len); break;
-	case FF_FA_DST_PORT: f->dst_port = (uint16_t)ff_be(p, len); break;
-	case FF_FA_PROTO: f->proto = (uint8_t)ff_be(p, len); break;
-	case FF_FA_TOS: f->tos = (uint8_t)ff_be(p, len); break;
+	case FF_FA_SRC_PORT: f->src_port = (uint16_t)ff_get_be_n(p, len); break;
+	case FF_FA_DST_PORT: f->dst_port = (uint16_t)ff_get_be_n(p, len); break;
+	case FF_FA_PROTO: f->proto = (uint8_t)ff_get_be_n(p, len); break;
+	case FF_FA_TOS: f->tos = (uint8_t)ff_get_be_n(p, len); break;
 	/* tcpControlBits grew to 16 bits in RFC 7125; the canonical record keeps the classic 8. */
-	case FF_FA_TCP_FLAGS: f->tcp_flags = (uint8_t)ff_be(p, len); break;
-	case FF_FA_IN_IF: f->in_if = (uint32_t)ff_be(p, len); break;
-	case FF_FA_OUT_IF: f->out_if = (uint32_t)ff_be(p, len); break;
-	case FF_FA_SRC_AS: f->src_as = (uint32_t)ff_be(p, len); break;
-	case FF_FA_DST_AS: f->dst_as = (uint32_t)ff_be(p, len); break;
-	default: out->v[a] = ff_be(p, len); break;
+	case FF_FA_TCP_FLAGS: f->tcp_flags = (uint8_t)ff_get_be_n(p, len); break;
+	case FF_FA_IN_IF: f->in_if = (uint32_t)ff_get_be_n(p, len); break;
+	case FF_FA_OUT_IF: f->out_if = (uint32_t)ff_get_be_n(p, len); break;
+	case FF_FA_SRC_AS: f->src_as = (uint32_t)ff_get_be_n(p, len); break;
+	case FF_FA_DST_AS: f->dst_as = (uint32_t)ff_get_be_n(p, len); break;
+	default: out->v[a] = ff_get_be_n(p, len); break;
 	}
 }
 
@@ -131,7 +125,7 @@ size_t ff_field_map_record(const ff_template *t, const uint8_t *rec, size_t avai
 			if (len == 255) {
 				if (avail - off < 2)
 					return 0;
-				len = (size_t)rec[off] << 8 | rec[off + 1];
+				len = ff_get_be16(rec + off);
 				off += 2;
 			}
 		}

@@ -1,5 +1,7 @@
 #include "packet_headers.h"
 
+#include "ff_bytes.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -27,16 +29,6 @@
 #define IP6_AH		51
 #define IP6_DSTOPTS	60
 
-static uint16_t pkthdr_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t pkthdr_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Ports, flags or ICMP type/code of the transport header at `p`; L3 if it is cut short. */
 static enum ff_pkthdr_depth pkthdr_l4(const uint8_t *p, size_t len, ff_flow *f)
 {
@@ -45,8 +37,8 @@ static enum ff_pkthdr_depth pkthdr_l4(const uint8_t *p, size_t len, ff_flow *f)
 	case IPPROTO_UDP_:
 		if (len < 4)
 			return FF_PKTHDR_L3;
-		f->src_port = pkthdr_u16(p);
-		f->dst_port = pkthdr_u16(p + 2);
+		f->src_port = ff_get_be16(p);
+		f->dst_port = ff_get_be16(p + 2);
 		/* The flags byte is at offset 13 of a TCP header; a short snapshot may lack it. */
 		if (f->proto == IPPROTO_TCP_ && len >= 14)
 			f->tcp_flags = p[13];
@@ -55,7 +47,7 @@ static enum ff_pkthdr_depth pkthdr_l4(const uint8_t *p, size_t len, ff_flow *f)
 	case IPPROTO_ICMPV6_:
 		if (len < 2)
 			return FF_PKTHDR_L3;
-		f->dst_port = (uint16_t)(p[0] << 8 | p[1]);
+		f->dst_port = ff_get_be16(p);
 		return FF_PKTHDR_L4;
 	default:
 		return FF_PKTHDR_L3;
@@ -71,10 +63,10 @@ static enum ff_pkthdr_depth pkthdr_ipv4(const uint8_t *p, size_t len, ff_flow *f
 		return FF_PKTHDR_L2;
 	f->tos = p[1];
 	f->proto = p[9];
-	ff_addr_from_v4(f->src_addr, pkthdr_u32(p + 12));
-	ff_addr_from_v4(f->dst_addr, pkthdr_u32(p + 16));
+	ff_addr_from_v4(f->src_addr, ff_get_be32(p + 12));
+	ff_addr_from_v4(f->dst_addr, ff_get_be32(p + 16));
 	/* Later fragments start with payload, not with the transport header. */
-	if ((pkthdr_u16(p + 6) & 0x1fff) != 0 || ihl > len)
+	if ((ff_get_be16(p + 6) & 0x1fff) != 0 || ihl > len)
 		return FF_PKTHDR_L3;
 	return pkthdr_l4(p + ihl, len - ihl, f);
 }
@@ -119,7 +111,7 @@ static enum ff_pkthdr_depth pkthdr_ipv6_chain(const uint8_t *p, size_t len, size
 		const uint8_t *ext = p + off;
 		size_t ext_len = pkthdr_ipv6_ext_len(f->proto, ext);
 		/* A fragment other than the first carries no transport header. */
-		bool later_fragment = f->proto == IP6_FRAGMENT && (pkthdr_u16(ext + 2) >> 3) != 0;
+		bool later_fragment = f->proto == IP6_FRAGMENT && (ff_get_be16(ext + 2) >> 3) != 0;
 		f->proto = ext[0];
 		if (later_fragment || ext_len > len - off)
 			return FF_PKTHDR_L3;
@@ -166,13 +158,13 @@ static enum ff_pkthdr_depth pkthdr_ethernet(const uint8_t *p, size_t len, ff_flo
 	if (len < ETH_HEADER_LEN)
 		return FF_PKTHDR_NONE;
 	size_t off = 12;
-	uint16_t type = pkthdr_u16(p + off);
+	uint16_t type = ff_get_be16(p + off);
 	for (int i = 0; i < ETH_MAX_TAGS && pkthdr_is_vlan_tag(type); i++) {
 		/* A tag is 4 bytes: its own TPID (already read) and the TCI; then the next type. */
 		off += 4;
 		if (len < off + 2)
 			return FF_PKTHDR_L2;
-		type = pkthdr_u16(p + off);
+		type = ff_get_be16(p + off);
 	}
 	off += 2;
 	return pkthdr_ip_by_type(type, p + off, len - off, f);

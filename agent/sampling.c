@@ -1,5 +1,6 @@
 #include "sampling.h"
 
+#include "ff_bytes.h"
 #include "ff_hmap.h"
 
 #include <errno.h>
@@ -208,21 +209,6 @@ bool ff_sampling_dirty(const ff_sampling *s)
 	return s->dirty;
 }
 
-static uint8_t *ff_sm_put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-	return p + n;
-}
-
-static uint64_t ff_sm_get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int ff_sampling_save(ff_sampling *s, uint8_t **buf, size_t *len)
 {
 	size_t n = ff_hmap_count(s->learned);
@@ -230,9 +216,9 @@ int ff_sampling_save(ff_sampling *s, uint8_t **buf, size_t *len)
 	uint8_t *out = malloc(size), *p = out;
 	if (out == NULL)
 		return -ENOMEM;
-	p = ff_sm_put(p, FF_SM_MAGIC, 4);
-	p = ff_sm_put(p, FF_SM_VERSION, 4);
-	p = ff_sm_put(p, n, 4);
+	p = ff_put_le_n(p, FF_SM_MAGIC, 4);
+	p = ff_put_le_n(p, FF_SM_VERSION, 4);
+	p = ff_put_le_n(p, n, 4);
 	size_t cursor = 0;
 	const void *kp;
 	void *vp;
@@ -240,13 +226,13 @@ int ff_sampling_save(ff_sampling *s, uint8_t **buf, size_t *len)
 		const struct ff_sampler_key *k = kp;
 		const struct ff_sampler_val *v = vp;
 		memcpy(p, k->exporter, FF_ADDR_LEN);
-		p = ff_sm_put(p + FF_ADDR_LEN, k->domain, 4);
-		p = ff_sm_put(p, k->kind, 4);
-		p = ff_sm_put(p, k->id, 8);
-		p = ff_sm_put(p, v->rate, 4);
-		p = ff_sm_put(p, v->sysinit_ms, 8);
+		p = ff_put_le_n(p + FF_ADDR_LEN, k->domain, 4);
+		p = ff_put_le_n(p, k->kind, 4);
+		p = ff_put_le_n(p, k->id, 8);
+		p = ff_put_le_n(p, v->rate, 4);
+		p = ff_put_le_n(p, v->sysinit_ms, 8);
 	}
-	p = ff_sm_put(p, XXH64(out, (size_t)(p - out), 0), 8);
+	p = ff_put_le_n(p, XXH64(out, (size_t)(p - out), 0), 8);
 	*buf = out;
 	*len = size;
 	s->dirty = false;
@@ -255,27 +241,27 @@ int ff_sampling_save(ff_sampling *s, uint8_t **buf, size_t *len)
 
 int ff_sampling_load(ff_sampling *s, const uint8_t *buf, size_t len)
 {
-	if (len < FF_SM_HEAD + 8 || ff_sm_get(buf, 4) != FF_SM_MAGIC ||
-	    ff_sm_get(buf + 4, 4) != FF_SM_VERSION ||
-	    ff_sm_get(buf + len - 8, 8) != XXH64(buf, len - 8, 0))
+	if (len < FF_SM_HEAD + 8 || ff_get_le_n(buf, 4) != FF_SM_MAGIC ||
+	    ff_get_le_n(buf + 4, 4) != FF_SM_VERSION ||
+	    ff_get_le_n(buf + len - 8, 8) != XXH64(buf, len - 8, 0))
 		return -EINVAL;
-	uint64_t n = ff_sm_get(buf + 8, 4);
+	uint64_t n = ff_get_le_n(buf + 8, 4);
 	if (n > FF_SAMPLING_MAX || len != FF_SM_HEAD + n * FF_SM_ENTRY + 8)
 		return -EINVAL;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = buf + FF_SM_HEAD + i * FF_SM_ENTRY;
-		uint32_t kind = (uint32_t)ff_sm_get(p + 20, 4);
+		uint32_t kind = (uint32_t)ff_get_le_n(p + 20, 4);
 		if (kind > FF_SAMPLER_SELECTOR)
 			return -EINVAL;
 		struct ff_sampler_key k;
-		ff_sampler_key_set(&k, p, (uint32_t)ff_sm_get(p + 16, 4),
-				   (enum ff_sampler_kind)kind, ff_sm_get(p + 24, 8));
+		ff_sampler_key_set(&k, p, (uint32_t)ff_get_le_n(p + 16, 4),
+				   (enum ff_sampler_kind)kind, ff_get_le_n(p + 24, 8));
 		int err = 0;
 		struct ff_sampler_val *v = ff_sampler_slot(s, &k, &err);
 		if (v == NULL)
 			return err;
-		v->rate = (uint32_t)ff_sm_get(p + 32, 4);
-		v->sysinit_ms = ff_sm_get(p + 36, 8);
+		v->rate = (uint32_t)ff_get_le_n(p + 32, 4);
+		v->sysinit_ms = ff_get_le_n(p + 36, 8);
 	}
 	s->dirty = false;
 	return (int)n;

@@ -2,6 +2,7 @@
 
 #include "ff_frame.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "flowfleet.pb-c.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zmq.h>
 
 /*
@@ -36,13 +36,6 @@ struct ff_sender {
 	bool resend_all;	/* a connection just completed: resend every batch */
 	bool connected;
 };
-
-static uint64_t ff_sender_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int ff_sender_events(void *sock)
 {
@@ -94,7 +87,7 @@ static bool ff_sender_due(const ff_sender *s, const ff_send_item *it, uint64_t n
 /* Sends what is due: the Hello, then unacked batches oldest first, until zmq pushes back. */
 static void ff_sender_pump(ff_sender *s)
 {
-	uint64_t now = ff_sender_now_ms();
+	uint64_t now = ff_time_mono_ms();
 	ff_sender_send_hello(s, now);
 	ff_send_item *it;
 	for (size_t i = 0; (it = ff_send_queue_at(s->q, i)) != NULL; i++) {

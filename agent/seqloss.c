@@ -13,7 +13,6 @@ struct ff_seqloss_key {
 
 struct ff_seqloss {
 	ff_hmap *map; /* ff_seqloss_key -> ff_seqloss_entry */
-	uint64_t untracked;
 };
 
 ff_seqloss *ff_seqloss_new(void)
@@ -48,10 +47,8 @@ static ff_seqloss_entry *ff_seqloss_entry_of(ff_seqloss *t, const uint8_t export
 	ff_seqloss_entry *e = ff_hmap_find(t->map, &k);
 	if (e != NULL)
 		return e;
-	if (ff_hmap_count(t->map) >= FF_SEQLOSS_MAX) {
-		t->untracked++;
+	if (ff_hmap_count(t->map) >= FF_SEQLOSS_MAX)
 		return NULL;
-	}
 	int created = 0;
 	e = ff_hmap_upsert(t->map, &k, &created);
 	if (e != NULL && created) {
@@ -113,9 +110,4 @@ const ff_seqloss_entry *ff_seqloss_next(const ff_seqloss *t, size_t *cursor)
 	if (!ff_hmap_next(t->map, cursor, &key, &val))
 		return NULL;
 	return val;
-}
-
-uint64_t ff_seqloss_untracked(const ff_seqloss *t)
-{
-	return t->untracked;
 }

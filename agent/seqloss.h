@@ -14,8 +14,7 @@
  * taken back from the loss counted for its gap. Anything further away is an
  * exporter restart or a counter reset: it is counted as a reset and the
  * accounting resynchronises without counting loss. The table is bounded;
- * beyond FF_SEQLOSS_MAX entries new streams are not tracked (counted in
- * ff_seqloss_untracked()).
+ * beyond FF_SEQLOSS_MAX entries new streams are not tracked.
  */
 
 #include "ff_flow.h"
@@ -70,8 +69,5 @@ int64_t ff_seqloss_observe(ff_seqloss *t, const uint8_t exporter[FF_ADDR_LEN], u
 
 /* Iterates: *cursor starts at 0; returns the next entry (borrowed) or NULL at the end. */
 const ff_seqloss_entry *ff_seqloss_next(const ff_seqloss *t, size_t *cursor);
-
-/* Streams not tracked because the table was full. */
-uint64_t ff_seqloss_untracked(const ff_seqloss *t);
 
 #endif

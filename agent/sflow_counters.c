@@ -1,5 +1,6 @@
 #include "sflow_counters.h"
 
+#include "ff_bytes.h"
 #include "ff_hmap.h"
 
 #include <stdlib.h>
@@ -49,10 +50,7 @@ static void sflow_if_key_make(struct sflow_if_key *k, const uint8_t agent[FF_ADD
 			      uint32_t if_index)
 {
 	memcpy(k->agent, agent, FF_ADDR_LEN);
-	k->if_index[0] = (uint8_t)(if_index >> 24);
-	k->if_index[1] = (uint8_t)(if_index >> 16);
-	k->if_index[2] = (uint8_t)(if_index >> 8);
-	k->if_index[3] = (uint8_t)if_index;
+	ff_put_be32(k->if_index, if_index);
 }
 
 int ff_sflow_counters_put_if(ff_sflow_counters *c, const ff_sflow_if_counters *v, uint64_t now_ms)

@@ -1,5 +1,6 @@
 #include "template_cache.h"
 
+#include "ff_bytes.h"
 #include "field_map.h"
 #include "ff_hmap.h"
 
@@ -246,36 +247,21 @@ bool ff_template_cache_dirty(const ff_template_cache *tc)
 	return tc->dirty;
 }
 
-static uint8_t *ff_put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-	return p + n;
-}
-
-static uint64_t ff_get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static uint8_t *ff_tc_write_entry(uint8_t *p, const ff_tpl_key *k, const ff_template *t)
 {
 	memcpy(p, k->exporter, FF_ADDR_LEN);
 	p += FF_ADDR_LEN;
-	p = ff_put_le(p, k->domain, 4);
-	p = ff_put_le(p, k->id, 2);
-	p = ff_put_le(p, k->proto, 1);
-	p = ff_put_le(p, t->options, 1);
-	p = ff_put_le(p, t->n_scope, 2);
-	p = ff_put_le(p, t->n_fields, 2);
-	p = ff_put_le(p, 0, 2); /* reserved */
+	p = ff_put_le_n(p, k->domain, 4);
+	p = ff_put_le_n(p, k->id, 2);
+	p = ff_put_le_n(p, k->proto, 1);
+	p = ff_put_le_n(p, t->options, 1);
+	p = ff_put_le_n(p, t->n_scope, 2);
+	p = ff_put_le_n(p, t->n_fields, 2);
+	p = ff_put_le_n(p, 0, 2); /* reserved */
 	for (uint16_t i = 0; i < t->n_fields; i++) {
-		p = ff_put_le(p, t->fields[i].id, 2);
-		p = ff_put_le(p, t->fields[i].len, 2);
-		p = ff_put_le(p, t->fields[i].enterprise, 4);
+		p = ff_put_le_n(p, t->fields[i].id, 2);
+		p = ff_put_le_n(p, t->fields[i].len, 2);
+		p = ff_put_le_n(p, t->fields[i].enterprise, 4);
 	}
 	return p;
 }
@@ -291,14 +277,14 @@ int ff_template_cache_save(ff_template_cache *tc, uint8_t **buf, size_t *len)
 	uint8_t *out = malloc(size), *p = out;
 	if (out == NULL)
 		return -ENOMEM;
-	p = ff_put_le(p, FF_TC_MAGIC, 4);
-	p = ff_put_le(p, FF_TC_VERSION, 4);
-	p = ff_put_le(p, tc->n_templates, 4);
+	p = ff_put_le_n(p, FF_TC_MAGIC, 4);
+	p = ff_put_le_n(p, FF_TC_VERSION, 4);
+	p = ff_put_le_n(p, tc->n_templates, 4);
 	cursor = 0;
 	while (ff_hmap_next(tc->map, &cursor, &k, &v))
 		if (*(ff_template **)v != NULL)
 			p = ff_tc_write_entry(p, k, *(ff_template **)v);
-	p = ff_put_le(p, XXH64(out, (size_t)(p - out), 0), 8);
+	p = ff_put_le_n(p, XXH64(out, (size_t)(p - out), 0), 8);
 	*buf = out;
 	*len = size;
 	tc->dirty = false;
@@ -315,10 +301,10 @@ static ff_template *ff_tc_read_entry(const uint8_t *buf, size_t end, size_t *off
 		return NULL;
 	memset(k, 0, sizeof *k);
 	memcpy(k->exporter, p, FF_ADDR_LEN);
-	k->domain = (uint32_t)ff_get_le(p + 16, 4);
-	k->id = (uint16_t)ff_get_le(p + 20, 2);
+	k->domain = (uint32_t)ff_get_le_n(p + 16, 4);
+	k->id = (uint16_t)ff_get_le_n(p + 20, 2);
 	k->proto = p[22];
-	uint16_t n = (uint16_t)ff_get_le(p + 26, 2);
+	uint16_t n = (uint16_t)ff_get_le_n(p + 26, 2);
 	if ((k->proto != 9 && k->proto != 10) || n > FF_TPL_MAX_FIELDS ||
 	    end - *off - FF_TC_ENTRY < (size_t)n * FF_TC_FIELD)
 		return NULL;
@@ -330,13 +316,13 @@ static ff_template *ff_tc_read_entry(const uint8_t *buf, size_t end, size_t *off
 	t->id = k->id;
 	t->proto = k->proto;
 	t->options = p[23] ? 1 : 0;
-	t->n_scope = (uint16_t)ff_get_le(p + 24, 2);
+	t->n_scope = (uint16_t)ff_get_le_n(p + 24, 2);
 	t->n_fields = n;
 	for (uint16_t i = 0; i < n; i++) {
 		const uint8_t *fp = p + FF_TC_ENTRY + (size_t)i * FF_TC_FIELD;
-		t->fields[i].id = (uint16_t)ff_get_le(fp, 2);
-		t->fields[i].len = (uint16_t)ff_get_le(fp + 2, 2);
-		t->fields[i].enterprise = (uint32_t)ff_get_le(fp + 4, 4);
+		t->fields[i].id = (uint16_t)ff_get_le_n(fp, 2);
+		t->fields[i].len = (uint16_t)ff_get_le_n(fp + 2, 2);
+		t->fields[i].enterprise = (uint32_t)ff_get_le_n(fp + 4, 4);
 	}
 	*off += FF_TC_ENTRY + (size_t)n * FF_TC_FIELD;
 	if (t->n_scope > n || ff_template_finish(t) != 0) {
@@ -349,11 +335,11 @@ static ff_template *ff_tc_read_entry(const uint8_t *buf, size_t end, size_t *off
 /* Checks the frame of a saved buffer; returns the entry count or -EINVAL. */
 static int64_t ff_tc_check(const uint8_t *buf, size_t len)
 {
-	if (len < FF_TC_HEAD + 8 || ff_get_le(buf, 4) != FF_TC_MAGIC ||
-	    ff_get_le(buf + 4, 4) != FF_TC_VERSION ||
-	    ff_get_le(buf + len - 8, 8) != XXH64(buf, len - 8, 0))
+	if (len < FF_TC_HEAD + 8 || ff_get_le_n(buf, 4) != FF_TC_MAGIC ||
+	    ff_get_le_n(buf + 4, 4) != FF_TC_VERSION ||
+	    ff_get_le_n(buf + len - 8, 8) != XXH64(buf, len - 8, 0))
 		return -EINVAL;
-	return (int64_t)ff_get_le(buf + 8, 4);
+	return (int64_t)ff_get_le_n(buf + 8, 4);
 }
 
 int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len)

@@ -1,6 +1,7 @@
 #include "udp_listener.h"
 
 #include "ff_log.h"
+#include "ff_time.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /*
@@ -31,7 +31,6 @@ struct ff_udp_listener {
 	int fd;
 	struct event *ev;
 	char *name;
-	uint16_t port;
 	ff_udp_datagram_fn cb;
 	void *arg;
 	ff_agent_counters *c;
@@ -130,12 +129,6 @@ static int ff_udp_open(ff_udp_listener *l, const char *addr_port, uint64_t rcvbu
 		return -1;
 	}
 	ff_udp_set_rcvbuf(l->fd, addr_port, rcvbuf);
-	struct sockaddr_storage bound;
-	socklen_t bl = sizeof bound;
-	if (getsockname(l->fd, (struct sockaddr *)&bound, &bl) == 0)
-		l->port =
-		    ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-						     : ((struct sockaddr_in6 *)&bound)->sin6_port);
 	return 0;
 }
 
@@ -168,13 +161,6 @@ static void ff_udp_account_drops(ff_udp_listener *l, struct msghdr *h)
 	}
 }
 
-static uint64_t ff_udp_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void ff_udp_deliver(ff_udp_listener *l, int n, uint64_t now_ms)
 {
 	for (int i = 0; i < n; i++) {
@@ -205,7 +191,7 @@ static void ff_udp_on_read(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
-		ff_udp_deliver(l, n, ff_udp_now_ms());
+		ff_udp_deliver(l, n, ff_time_now_ms());
 		if (n < FF_UDP_BATCH)
 			return;
 	}
@@ -246,11 +232,6 @@ fail:
 const char *ff_udp_listener_name(const ff_udp_listener *l)
 {
 	return l->name;
-}
-
-uint16_t ff_udp_listener_port(const ff_udp_listener *l)
-{
-	return l->port;
 }
 
 void ff_udp_listener_free(ff_udp_listener *l)

@@ -45,9 +45,6 @@ ff_udp_listener *ff_udp_listener_new(struct event_base *base, const char *addr_p
 /* The address as given, e.g. "127.0.0.1:2055" (borrowed). */
 const char *ff_udp_listener_name(const ff_udp_listener *l);
 
-/* The bound port (useful when 0 was asked for). */
-uint16_t ff_udp_listener_port(const ff_udp_listener *l);
-
 /* Stops reading and closes the socket. */
 void ff_udp_listener_free(ff_udp_listener *l);
 

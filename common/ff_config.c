@@ -199,18 +199,6 @@ static int ff_config_set_opt(const ff_option *o, void *target, const char *value
 	}
 }
 
-int ff_config_set(const ff_config_table *t, void *target, const char *name, const char *value,
-		  char *err, size_t err_len)
-{
-	const ff_option *o = ff_config_find(t, name);
-	if (o == NULL)
-		return ff_config_fail(err, err_len, "unknown key '%s'", name);
-	char why[256];
-	if (ff_config_set_opt(o, target, value, why, sizeof why) != 0)
-		return ff_config_fail(err, err_len, "%s: %s", name, why);
-	return FF_CONFIG_OK;
-}
-
 static int ff_config_defaults(const ff_config_table *t, void *target, char *err, size_t err_len)
 {
 	for (size_t i = 0; i < t->n_opts; i++) {
@@ -352,6 +340,9 @@ static int ff_config_apply_args(const ff_config_table *t, void *target,
 	return FF_CONFIG_OK;
 }
 
+/* Prints --help for the table. */
+static void ff_config_usage(const ff_config_table *t, const char *prog, FILE *out);
+
 int ff_config_load(const ff_config_table *t, void *target, int argc, char **argv,
 		   int *first_arg, char *err, size_t err_len)
 {
@@ -426,7 +417,7 @@ static void ff_config_usage_line(const ff_option *o, FILE *out)
 	fputc('\n', out);
 }
 
-void ff_config_usage(const ff_config_table *t, const char *prog, FILE *out)
+static void ff_config_usage(const ff_config_table *t, const char *prog, FILE *out)
 {
 	const char *base = strrchr(prog, '/');
 	fprintf(out, "Usage: %s %s\n\n", base ? base + 1 : prog, t->synopsis ? t->synopsis : "");

@@ -69,13 +69,6 @@ enum ff_config_result {
 int ff_config_load(const ff_config_table *t, void *target, int argc, char **argv,
 		   int *first_arg, char *err, size_t err_len);
 
-/* Sets one option from its text form, as the file and flags do. */
-int ff_config_set(const ff_config_table *t, void *target, const char *name, const char *value,
-		  char *err, size_t err_len);
-
-/* Prints --help for the table. */
-void ff_config_usage(const ff_config_table *t, const char *prog, FILE *out);
-
 /* Frees the strings and lists stored in `target`. */
 void ff_config_free(const ff_config_table *t, void *target);
 

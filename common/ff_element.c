@@ -27,7 +27,8 @@ static const char *const ff_orders[FF_ORDER_COUNT] = {
 	[FF_ORDER_PPS] = "pps",	    [FF_ORDER_BPS] = "bps",	    [FF_ORDER_BPP] = "bpp",
 };
 
-int ff_element_parse(const char *word, enum ff_element *out)
+/* Parses an element word; returns 0 or -1 if unknown. */
+static int ff_element_parse(const char *word, enum ff_element *out)
 {
 	for (int i = 0; i < FF_EL_COUNT; i++) {
 		if (strcmp(word, ff_elements[i].name) == 0) {
@@ -54,7 +55,8 @@ const char *ff_element_list(void)
 	       "exporter, agent";
 }
 
-int ff_order_parse(const char *word, enum ff_order *out)
+/* Parses an order word; returns 0 or -1 if unknown. */
+static int ff_order_parse(const char *word, enum ff_order *out)
 {
 	for (int i = 0; i < FF_ORDER_COUNT; i++) {
 		if (strcmp(word, ff_orders[i]) == 0) {

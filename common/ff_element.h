@@ -37,8 +37,6 @@ enum ff_order {
 	FF_ORDER_COUNT
 };
 
-/* Parses an element word; returns 0 or -1 if unknown. */
-int ff_element_parse(const char *word, enum ff_element *out);
 /* The element's word, e.g. "srcip". */
 const char *ff_element_name(enum ff_element el);
 /* nfdump's column title for the element, e.g. "Src IP Addr". */
@@ -46,8 +44,6 @@ const char *ff_element_title(enum ff_element el);
 /* Every element word, comma separated, for error messages. */
 const char *ff_element_list(void);
 
-/* Parses an order word; returns 0 or -1 if unknown. */
-int ff_order_parse(const char *word, enum ff_order *out);
 const char *ff_order_name(enum ff_order order);
 /* Every order word, comma separated, for error messages. */
 const char *ff_order_list(void);

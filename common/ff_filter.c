@@ -76,7 +76,11 @@ static void print_node(struct ff__fbuf *b, const struct ff__fast *ast,
 	}
 }
 
-char *ff__filter_print(const struct ff__fast *ast, const struct ff__ftok *toks)
+/*
+ * Writes the normalized text of the tree into a new string (caller frees), or
+ * returns NULL when memory runs out.
+ */
+static char *filter_print(const struct ff__fast *ast, const struct ff__ftok *toks)
 {
 	struct ff__fbuf b = {0};
 	buf_put(&b, "", 0);
@@ -107,7 +111,7 @@ int ff_filter_compile(const char *expr, ff_filter **out, char *err, size_t err_l
 		goto fail;
 	f = calloc(1, sizeof *f);
 	if (f == NULL || ff__filter_emit(&ast, f) != 0 ||
-	    (f->source = ff__filter_print(&ast, toks)) == NULL) {
+	    (f->source = filter_print(&ast, toks)) == NULL) {
 		ff__filter_error(err, err_len, 1, 1, "out of memory");
 		goto fail;
 	}

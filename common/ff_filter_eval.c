@@ -228,7 +228,8 @@ static bool test_pair(const struct ff_filter *f, const struct ff__ftest *t, cons
 	}
 }
 
-bool ff__filter_test(const struct ff_filter *f, const struct ff__ftest *t, const ff_flow *flow)
+/* The test of one instruction. */
+static bool filter_test(const struct ff_filter *f, const struct ff__ftest *t, const ff_flow *flow)
 {
 	switch (t->kind) {
 	case FF__T_INET:
@@ -268,7 +269,7 @@ bool ff_filter_match(const ff_filter *f, const ff_flow *flow)
 	int32_t i = f->entry;
 	while (i >= 0) {
 		const struct ff__finsn *in = &f->prog[i];
-		i = ff__filter_test(f, &in->test, flow) ? in->on_true : in->on_false;
+		i = filter_test(f, &in->test, flow) ? in->on_true : in->on_false;
 	}
 	return i == FF__ACCEPT;
 }

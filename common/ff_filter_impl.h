@@ -134,12 +134,6 @@ int ff__filter_parse(struct ff__ftok *toks, size_t ntoks, struct ff__fast *ast, 
 		     size_t err_len);
 void ff__fast_free(struct ff__fast *ast);
 
-/*
- * Writes the normalized text of the tree into a new string (caller frees), or
- * returns NULL when memory runs out.
- */
-char *ff__filter_print(const struct ff__fast *ast, const struct ff__ftok *toks);
-
 /* ---- the compiled filter ---- */
 
 /* A jump target below zero ends the evaluation. */
@@ -172,8 +166,5 @@ struct ff_filter {
  * 0, or -1 when memory runs out.
  */
 int ff__filter_emit(struct ff__fast *ast, struct ff_filter *f);
-
-/* The test of one instruction; exposed for the unit tests. */
-bool ff__filter_test(const struct ff_filter *f, const struct ff__ftest *t, const ff_flow *flow);
 
 #endif

@@ -1,5 +1,7 @@
 #include "ff_flow.h"
 
+#include "ff_bytes.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -8,10 +10,7 @@ static const uint8_t ff_v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xf
 void ff_addr_from_v4(uint8_t out[FF_ADDR_LEN], uint32_t v4_host)
 {
 	memcpy(out, ff_v4_prefix, sizeof ff_v4_prefix);
-	out[12] = (uint8_t)(v4_host >> 24);
-	out[13] = (uint8_t)(v4_host >> 16);
-	out[14] = (uint8_t)(v4_host >> 8);
-	out[15] = (uint8_t)v4_host;
+	ff_put_be32(out + 12, v4_host);
 }
 
 bool ff_addr_is_v4(const uint8_t addr[FF_ADDR_LEN])
@@ -21,8 +20,7 @@ bool ff_addr_is_v4(const uint8_t addr[FF_ADDR_LEN])
 
 uint32_t ff_addr_v4(const uint8_t addr[FF_ADDR_LEN])
 {
-	return (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
-	       addr[15];
+	return ff_get_be32(addr + 12);
 }
 
 char *ff_addr_format(const uint8_t addr[FF_ADDR_LEN], char *buf)

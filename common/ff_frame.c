@@ -1,5 +1,7 @@
 #include "ff_frame.h"
 
+#include "ff_bytes.h"
+
 #include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +17,7 @@ static void ff_frame_put_header(uint8_t *p, uint8_t type, uint8_t comp, uint32_t
 	p[3] = type;
 	p[4] = comp;
 	p[5] = p[6] = p[7] = 0;
-	p[8] = (uint8_t)raw_len;
-	p[9] = (uint8_t)(raw_len >> 8);
-	p[10] = (uint8_t)(raw_len >> 16);
-	p[11] = (uint8_t)(raw_len >> 24);
+	ff_put_le32(p + 8, raw_len);
 }
 
 int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
@@ -60,8 +59,7 @@ int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h)
 	h->version = buf[2];
 	h->type = buf[3];
 	h->compression = buf[4];
-	h->raw_len = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
-		     (uint32_t)buf[11] << 24;
+	h->raw_len = ff_get_le32(buf + 8);
 	if (h->compression != FF_COMP_NONE && h->compression != FF_COMP_LZ4)
 		return FF_FRAME_ECOMP;
 	if (h->raw_len > FF_FRAME_MAX_PAYLOAD)

@@ -99,7 +99,11 @@ static bool ff_policy_target_all(const char *target)
 	return target == NULL || target[0] == '\0' || strcmp(target, "all") == 0;
 }
 
-int ff_policy_target_check(const char *target, char *err, size_t err_len)
+/*
+ * Checks a target: "" or "all" (every agent) or key=value pairs separated
+ * by commas, keys and values of [A-Za-z0-9._-]. Returns 0 or -1 with a message.
+ */
+static int ff_policy_target_check(const char *target, char *err, size_t err_len)
 {
 	if (ff_policy_target_all(target))
 		return 0;

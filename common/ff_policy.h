@@ -50,12 +50,6 @@ int ff_policy_keys_parse(const char *text, uint32_t *keys, char *err, size_t err
 char *ff_policy_keys_format(uint32_t keys, char *buf, size_t len);
 
 /*
- * Checks a target: "" or "all" (every agent) or key=value pairs separated
- * by commas, keys and values of [A-Za-z0-9._-]. Returns 0 or -1 with a message.
- */
-int ff_policy_target_check(const char *target, char *err, size_t err_len);
-
-/*
  * How specifically `target` selects an agent with the labels
  * keys[i]=values[i]: -1 when it does not, 0 for a target of every agent,
  * otherwise the number of pairs it matched (all of them).

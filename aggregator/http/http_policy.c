@@ -1,6 +1,7 @@
 #include "http_policy.h"
 
 #include "ff_log.h"
+#include "ff_time.h"
 #include "http_reply.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define FF_TOKEN_BYTES 32
@@ -237,13 +237,6 @@ static int ff_hp_parse_policy(const json_t *body, ff_policy_spec *p, char *err, 
 	return 0;
 }
 
-static uint64_t ff_hp_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static json_t *ff_hp_read_body(struct evhttp_request *req, char *err, size_t err_len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -271,7 +264,7 @@ static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
 	ff_policy_spec spec = {0};
 	int rc = body == NULL ? -1 : ff_hp_parse_policy(body, &spec, err, sizeof err);
 	if (rc == 0)
-		rc = ff_policy_store_add(p->store, &spec, ff_hp_now_ms(), err, sizeof err);
+		rc = ff_policy_store_add(p->store, &spec, ff_time_now_ms(), err, sizeof err);
 	if (rc == 0) {
 		ff_log_info("http: stored policy %llu for target '%s'",
 			    (unsigned long long)spec.version, spec.target[0] ? spec.target : "all");

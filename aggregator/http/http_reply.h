@@ -2,8 +2,8 @@
 #define FF_HTTP_REPLY_H
 
 /*
- * JSON answers shared by every HTTP handler of the aggregator (http_api.c,
- * http_policy.c): one compact JSON document per reply, newline-terminated,
+ * JSON answers shared by every HTTP handler of the aggregator
+ * (aggregator/http/): one compact JSON document per reply, newline-terminated,
  * `Content-Type: application/json`; errors as {"error": "message"}.
  */
 

@@ -3,6 +3,7 @@
 #include "ff_config.h"
 #include "ff_element.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "http_reply.h"
 #include "ff_filter.h"
 #include "query_flows.h"
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 /* Requests are small GETs; anything larger is not for us. */
 #define FF_HTTP_MAX_BODY     65536
@@ -60,13 +60,6 @@ int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t
 	return 0;
 }
 
-static uint64_t ff_http_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* --- answers (JSON ones are in http_reply.c) -------------------------------- */
 
 static void ff_http_send_text(struct evhttp_request *req, int code, const char *reason,
@@ -101,7 +94,7 @@ static int ff_http_time_param(const char *name, const char *v, uint64_t *out, ch
 		*out = x;
 		return 0;
 	}
-	uint64_t now = ff_http_now_ms();
+	uint64_t now = ff_time_now_ms();
 	if (digits > 0 && ff_parse_duration_ms(v, &x) == 0 && x <= now) {
 		*out = now - x;
 		return 0;
@@ -365,7 +358,7 @@ static int ff_http_series_params(const struct evkeyvalq *params, const ff_http_s
 {
 	const char *metric = evhttp_find_header(params, "metric");
 	const char *bin = evhttp_find_header(params, "bin");
-	uint64_t now = ff_http_now_ms();
+	uint64_t now = ff_time_now_ms();
 	*q = (ff_series_query){.bin_ms = FF_HTTP_DEFAULT_BIN_MS, .agent = sc->agent,
 			       .filter = sc->filter};
 	if (metric != NULL && ff_series_metric_parse(metric, &q->metric) != 0) {
@@ -444,7 +437,7 @@ static void ff_http_agents(ff_http *h, struct evhttp_request *req)
 	json_t *store = ff_store_stats_json(h->deps.store);
 	json_t *doc = NULL;
 	if (agents != NULL && store != NULL) {
-		doc = json_pack("{s:I, s:o, s:o}", "now_ms", (json_int_t)ff_http_now_ms(), "agents",
+		doc = json_pack("{s:I, s:o, s:o}", "now_ms", (json_int_t)ff_time_now_ms(), "agents",
 				agents, "store", store);
 	} else {
 		json_decref(agents);

@@ -2,6 +2,7 @@
 
 #include "ff_frame.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "flowfleet.pb-c.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zmq.h>
 
 /* The message property naming the peer (a stable property; its macro is draft API). */
@@ -59,13 +59,6 @@ struct ff_ingest {
 	ff_ingest_warn warn[FF_INGEST_R_COUNT]; /* ingest thread only */
 };
 
-static uint64_t ff_ingest_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void ff_ingest_bump(_Atomic uint64_t *c)
 {
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
@@ -78,7 +71,7 @@ static void ff_ingest_warn_about(ff_ingest *ing, enum ff_ingest_reason r, const 
 static void ff_ingest_warn_about(ff_ingest *ing, enum ff_ingest_reason r, const char *fmt, ...)
 {
 	ff_ingest_warn *w = &ing->warn[r];
-	uint64_t now = ff_ingest_now_ms();
+	uint64_t now = ff_time_now_ms();
 	if (w->last_ms != 0 && now - w->last_ms < FF_INGEST_WARN_EVERY_MS) {
 		w->suppressed++;
 		return;
@@ -153,7 +146,7 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
 				     "ingest: agent %s speaks protocol %" PRIu32 ", we speak %d; "
 				     "accepted, newer fields are ignored",
 				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION);
-	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_ingest_now_ms()) < 0)
+	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_time_now_ms()) < 0)
 		ff_log_error("ingest: out of memory recording the Hello of %s", h->agent_id);
 	if (ing->deps.push != NULL)
 		ff_policy_push_hello(ing->deps.push, h, ident->data, ident->len, reply, reply_len);
@@ -192,7 +185,7 @@ static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len,
 static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b, const char *peer,
 					      const char **reason)
 {
-	uint64_t now = ff_ingest_now_ms();
+	uint64_t now = ff_time_now_ms();
 	if (ff_dedup_seen(ing->deps.dedup, b->agent_id, b->epoch, b->sequence)) {
 		ff_sessions_batch(ing->deps.sessions, b, true, peer, now);
 		ff_ingest_bump(&ing->n.batches_duplicate);

@@ -129,7 +129,11 @@ static int ff_policy_push_keys(uint32_t keys, char *buf, size_t len, char **name
 	return 0;
 }
 
-int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, size_t *len)
+/*
+ * Encodes `spec` as a framed Policy message (*frame malloc'd, caller frees).
+ * Returns 0 or a negative ff_frame_error.
+ */
+static int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, size_t *len)
 {
 	Flowfleet__Policy m = FLOWFLEET__POLICY__INIT;
 	char buf[160], *names[16];

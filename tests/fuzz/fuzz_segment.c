@@ -1,11 +1,12 @@
 /*
- * libFuzzer target for the segment reader (aggregator/segment.c): a segment
- * file damaged on disk must open with an FF_SEG_* error or read without
- * reading out of bounds, crashing or hanging, so the store can quarantine
- * it. Every input is run twice: as it is (which mostly tests the CRC
- * checks), and again with its header, directory and block CRCs made to
- * hold, so the fuzzer reaches the checks behind them: a CRC only stops
- * random damage, not a directory that lies.
+ * libFuzzer target for the segment reader
+ * (aggregator/store/columnar/segment_read.c): a segment file damaged on
+ * disk must open with an FF_SEG_* error or read without reading out of
+ * bounds, crashing or hanging, so the store can quarantine it. Every input
+ * is run twice: as it is (which mostly tests the CRC checks), and again
+ * with its header, directory and block CRCs made to hold, so the fuzzer
+ * reaches the checks behind them: a CRC only stops random damage, not a
+ * directory that lies.
  *
  * The reader maps the file; a read past its end but inside the last page
  * would go unseen, so this target is linked with --wrap=mmap,--wrap=munmap

@@ -39,7 +39,7 @@ fi
 
 passed=0 failed=0
 for t in nf5 nf9 ipfix sflow filter segment; do
-  bin="$fuzz_build/tests/fuzz_$t"
+  bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue
   fi

@@ -16,6 +16,7 @@
  */
 #include "decoder.h"
 #include "ff_filter.h"
+#include "ff_time.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,7 +128,7 @@ static int fff_receive(int fd, const struct fff_opts *o, struct fff_records *r)
 		ff_addr_from_v4(exporter, ntohl(from.sin_addr.s_addr));
 		datagrams++;
 		last = fff_now();
-		if (ff_decode_dispatch(&ctx, pkt, (size_t)n, exporter, (uint64_t)time(NULL) * 1000) < 0)
+		if (ff_decode_dispatch(&ctx, pkt, (size_t)n, exporter, ff_time_now_ms()) < 0)
 			rejected++;
 	}
 	ff_decoder_ctx_release(&ctx);

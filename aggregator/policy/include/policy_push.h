@@ -52,10 +52,4 @@ int ff_policy_push_ack(ff_policy_push *p, const uint8_t *payload, size_t len);
 /* Pushes to every known agent whose policy changed since the last call, through `send`. */
 void ff_policy_push_check(ff_policy_push *p, ff_policy_push_send_fn send, void *arg);
 
-/*
- * Encodes `spec` as a framed Policy message (*frame malloc'd, caller frees).
- * Returns 0, -ENOMEM or FF_FRAME_ETOOBIG.
- */
-int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, size_t *len);
-
 #endif

@@ -2,10 +2,10 @@
 #define FF_STORE_COLUMNAR_IMPL_H
 
 /*
- * Internals of the columnar store shared by its files: store_columnar.c
- * (open, append, seal, retention, quarantine), store_columnar_scan.c (plans
- * and scans, on one thread or several) and store_columnar_rollup.c (builds
- * rollup files after seals). Not part of any interface: ff__ names.
+ * Internals of the columnar store shared by its files: columnar_store.c
+ * (open, append, seal, retention, quarantine), columnar_scan.c (plans and
+ * scans, on one thread or several) and columnar_rollups.c (builds rollup
+ * files after seals). Not part of any interface: ff__ names.
  *
  * Threads: one thread appends (and seals, builds rollups, applies
  * retention); queries scan from others. The rwlock guards the window and

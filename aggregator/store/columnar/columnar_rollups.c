@@ -1,8 +1,8 @@
 /*
- * The columnar store's rollups (store_columnar_impl.h): the minute rollup
- * of each sealed window, hour rollups over runs of them, and the catch-up
+ * The columnar store's rollups (columnar_impl.h): the minute rollup of
+ * each sealed window, hour rollups over runs of them, and the catch-up
  * that builds whatever a crash or a failure left missing. Files are built
- * by store_rollups.c; this file decides when and lists them.
+ * by rollup_file.c; this file decides when and lists them.
  */
 #include "columnar_impl.h"
 

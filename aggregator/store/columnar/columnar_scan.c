@@ -1,6 +1,6 @@
 /*
- * Scans of the columnar store (store_columnar_impl.h): the plan of which
- * files to read (store_plan.h), then their row groups, skipping what the
+ * Scans of the columnar store (columnar_impl.h): the plan of which files
+ * to read (scan_plan.h), then their row groups, skipping what the
  * window, the agent or the filter's column bounds rule out, on one thread
  * or one per core.
  */
@@ -246,7 +246,7 @@ static bool ff_cs_plan_verified(ff_cstore *cs, ff_cseg *const *all, ff_plan_unit
 }
 
 /*
- * The files a scan reads (store_plan.h), into *out (malloc'd, caller
+ * The files a scan reads (scan_plan.h), into *out (malloc'd, caller
  * frees); caller holds the lock. Returns how many, or -1 when out of memory.
  */
 static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)

@@ -1,13 +1,14 @@
 /*
  * The columnar store: the journal and the in-memory open window (journal.c,
- * store_window.c), sealed segments (segment.c, segment_write.c), their
- * rollups (store_columnar_rollup.c), scans (store_columnar_scan.c) and
- * retention (retention.c), put together behind ff_store_ops. Threads and
- * locking: store_columnar_impl.h.
+ * window.c), sealed segments (segment_read.c, segment_write.c), their
+ * rollups (columnar_rollups.c), scans (columnar_scan.c) and retention
+ * (retention.c), put together behind ff_store_ops. Threads and locking:
+ * columnar_impl.h.
  */
 #include "columnar_impl.h"
 
 #include "ff_log.h"
+#include "ff_time.h"
 #include "journal.h"
 #include "retention.h"
 #include "segment.h"
@@ -28,15 +29,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static uint64_t ff_cs_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t ff_cs_window_start(const ff_cstore *cs, uint64_t now)
 {
@@ -130,7 +123,7 @@ static void ff_cs_quarantine(ff_cstore *cs, const char *path, const char *name, 
 	char to[FF_CS_PATH_MAX];
 	snprintf(to, sizeof to, "%s/%s", cs->q_dir, name);
 	if (ff_cs_exists(to))
-		snprintf(to, sizeof to, "%s/%s.%" PRIu64, cs->q_dir, name, ff_cs_now_ms());
+		snprintf(to, sizeof to, "%s/%s.%" PRIu64, cs->q_dir, name, ff_time_now_ms());
 	cs->st.quarantined++;
 	if (rename(path, to) != 0) {
 		ff_log_errno(FF_LOG_ERROR, errno,
@@ -462,12 +455,12 @@ static int ff_cs_reset_journal(ff_cstore *cs, uint64_t now);
 
 static int ff_cs_open_journal_file(ff_cstore *cs, ff_journal_info *info)
 {
-	uint64_t ws = ff_cs_window_start(cs, ff_cs_now_ms());
+	uint64_t ws = ff_cs_window_start(cs, ff_time_now_ms());
 	int rc =
 	    ff_journal_open(cs->jnl_path, cs->next_id, ws, ff_cs_journal_entry, cs, &cs->jnl, info);
 	if (rc == FF_JOURNAL_EMAGIC || rc == FF_JOURNAL_EVERSION || rc == FF_JOURNAL_EHEADER) {
 		char name[64];
-		snprintf(name, sizeof name, "journal-%" PRIu64 ".ffj", ff_cs_now_ms());
+		snprintf(name, sizeof name, "journal-%" PRIu64 ".ffj", ff_time_now_ms());
 		ff_window_clear(cs->win);
 		ff_cs_quarantine(cs, cs->jnl_path, name, ff_strerror(rc));
 		rc = ff_journal_open(cs->jnl_path, cs->next_id, ws, ff_cs_journal_entry, cs,
@@ -494,7 +487,7 @@ static int ff_cs_open_journal(ff_cstore *cs)
 		ff_log_info("store: journal of segment %" PRIu64 " was sealed before the last "
 			    "stop; its %" PRIu64 " entries are not replayed twice",
 			    info.segment_id, info.entries);
-	return ff_cs_reset_journal(cs, ff_cs_now_ms());
+	return ff_cs_reset_journal(cs, ff_time_now_ms());
 }
 
 static void ff_cs_close(ff_store *base);
@@ -511,7 +504,7 @@ static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 	if (rc != 0)
 		return rc;
 	ff__cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
-	ff_cs_retention(cs, ff_cs_now_ms());
+	ff_cs_retention(cs, ff_time_now_ms());
 	return 0;
 }
 
@@ -621,7 +614,7 @@ static int ff_cs_seal_at(ff_cstore *cs, uint64_t now)
 int ff_store_columnar_seal(ff_store *s)
 {
 	ff_cstore *cs = (ff_cstore *)s;
-	return ff_cs_seal_at(cs, ff_cs_now_ms());
+	return ff_cs_seal_at(cs, ff_time_now_ms());
 }
 
 /* Seals a window whose time is over; an empty journal just moves to the current window. */
@@ -644,7 +637,7 @@ static int ff_cs_rotate(ff_cstore *cs, uint64_t now)
 static int ff_cs_tick(ff_store *base)
 {
 	ff_cstore *cs = (ff_cstore *)base;
-	uint64_t now = ff_cs_now_ms(), ws = ff_journal_window_start(cs->jnl);
+	uint64_t now = ff_time_now_ms(), ws = ff_journal_window_start(cs->jnl);
 	if (cs->jnl_stale || ff_journal_entries(cs->jnl) == 0 ||
 	    (now >= ws && now - ws < cs->cfg.window_ms))
 		return 0;
@@ -654,7 +647,7 @@ static int ff_cs_tick(ff_store *base)
 static int ff_cs_append(ff_store *base, const ff_batch *b)
 {
 	ff_cstore *cs = (ff_cstore *)base;
-	int rc = ff_cs_rotate(cs, ff_cs_now_ms());
+	int rc = ff_cs_rotate(cs, ff_time_now_ms());
 	/* A failed seal leaves the window in the journal, which can still take batches. */
 	if (rc != 0 && cs->jnl_stale)
 		return rc;

@@ -12,6 +12,7 @@
  * for the next whole entry.
  */
 #include "journal.h"
+#include "ff_bytes.h"
 #include "segment_format.h"
 
 #include "ff_frame.h"
@@ -68,12 +69,12 @@ static int ff__jnl_pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off
 static int ff__jnl_write_header(ff_journal *j)
 {
 	uint8_t h[FF__JNL_HDR_LEN] = {0};
-	ff__put32(h, FF__JNL_MAGIC);
-	ff__put16(h + 4, FF_JOURNAL_VERSION);
-	ff__put16(h + 6, FF__JNL_HDR_LEN);
-	ff__put64(h + 8, j->segment_id);
-	ff__put64(h + 16, j->window_start_ms);
-	ff__put32(h + 28, ff__seg_crc(h, 28));
+	ff_put_le32(h, FF__JNL_MAGIC);
+	ff_put_le16(h + 4, FF_JOURNAL_VERSION);
+	ff_put_le16(h + 6, FF__JNL_HDR_LEN);
+	ff_put_le64(h + 8, j->segment_id);
+	ff_put_le64(h + 16, j->window_start_ms);
+	ff_put_le32(h + 28, ff__seg_crc(h, 28));
 	/* Cut first: a crash after it leaves an empty journal under the old, sealed id. */
 	if (ftruncate(j->fd, FF__JNL_HDR_LEN) != 0 ||
 	    ff__jnl_pwrite_all(j->fd, h, sizeof h, 0) != 0 || fdatasync(j->fd) != 0) {
@@ -97,16 +98,16 @@ static int ff__jnl_read_header(ff_journal *j, const uint8_t *h, size_t size, boo
 	*fresh = size < FF__JNL_HDR_LEN;
 	if (*fresh)
 		return 0;
-	if (ff__get32(h) != FF__JNL_MAGIC)
+	if (ff_get_le32(h) != FF__JNL_MAGIC)
 		return FF_JOURNAL_EMAGIC;
-	if (ff__get16(h + 4) != FF_JOURNAL_VERSION)
+	if (ff_get_le16(h + 4) != FF_JOURNAL_VERSION)
 		return FF_JOURNAL_EVERSION;
-	if (ff__seg_crc(h, 28) != ff__get32(h + 28) || ff__get16(h + 6) != FF__JNL_HDR_LEN) {
+	if (ff__seg_crc(h, 28) != ff_get_le32(h + 28) || ff_get_le16(h + 6) != FF__JNL_HDR_LEN) {
 		*fresh = size == FF__JNL_HDR_LEN;
 		return *fresh ? 0 : FF_JOURNAL_EHEADER;
 	}
-	j->segment_id = ff__get64(h + 8);
-	j->window_start_ms = ff__get64(h + 16);
+	j->segment_id = ff_get_le64(h + 8);
+	j->window_start_ms = ff_get_le64(h + 16);
 	return 0;
 }
 
@@ -118,14 +119,14 @@ static enum ff__jnl_check ff__jnl_check(const uint8_t *base, size_t size, size_t
 	if (size - off < FF__JNL_ENTRY_HDR)
 		return FF__JNL_TRUNCATED;
 	const uint8_t *h = base + off;
-	if (ff__get32(h) != FF__JNL_ENTRY_MAGIC || h[4] != FF__JNL_ENTRY_VER)
+	if (ff_get_le32(h) != FF__JNL_ENTRY_MAGIC || h[4] != FF__JNL_ENTRY_VER)
 		return FF__JNL_BAD;
-	size_t len = ff__get32(h + 8);
+	size_t len = ff_get_le32(h + 8);
 	if (len > FF__JNL_MAX_PAYLOAD)
 		return FF__JNL_BAD;
 	if (size - off - FF__JNL_ENTRY_HDR < len)
 		return FF__JNL_TRUNCATED;
-	if (ff__seg_crc(h + FF__JNL_ENTRY_HDR, len) != ff__get32(h + 12))
+	if (ff__seg_crc(h + FF__JNL_ENTRY_HDR, len) != ff_get_le32(h + 12))
 		return FF__JNL_BAD;
 	*entry_len = FF__JNL_ENTRY_HDR + len;
 	return FF__JNL_OK;
@@ -318,10 +319,10 @@ int ff_journal_append(ff_journal *j, const ff_batch *b)
 		return rc == -ENOMEM ? rc : FF_JOURNAL_ETOOBIG;
 	}
 	uint8_t h[FF__JNL_ENTRY_HDR] = {0};
-	ff__put32(h, FF__JNL_ENTRY_MAGIC);
+	ff_put_le32(h, FF__JNL_ENTRY_MAGIC);
 	h[4] = FF__JNL_ENTRY_VER;
-	ff__put32(h + 8, (uint32_t)len);
-	ff__put32(h + 12, ff__seg_crc(frame, len));
+	ff_put_le32(h + 8, (uint32_t)len);
+	ff_put_le32(h + 12, ff__seg_crc(frame, len));
 	if (ff__jnl_pwrite_all(j->fd, h, sizeof h, j->end) == 0 &&
 	    ff__jnl_pwrite_all(j->fd, frame, len, j->end + sizeof h) == 0 &&
 	    fdatasync(j->fd) == 0) {

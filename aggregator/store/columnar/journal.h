@@ -9,7 +9,7 @@
  * holds more than one window. Its header names that future segment id: if
  * a segment of that id already exists at start, the journal was sealed but
  * not yet reset when the process died, and its entries must not be
- * replayed a second time (ff_store_columnar does that check).
+ * replayed a second time (columnar_store.c does that check).
  *
  * The file is flock'ed: a second process on the same data dir fails to
  * open it with FF_JOURNAL_ELOCKED. Byte layout: docs/storage.md.

@@ -1,5 +1,5 @@
 /*
- * Building rollup files: feed a rollup (rollup.c) and write its result as
+ * Building rollup files: feed a rollup (rollup_merge.c) and write its result as
  * a segment whose header names its kind, keys, bin and covered raw ids.
  */
 #include "rollup_file.h"

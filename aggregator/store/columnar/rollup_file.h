@@ -1,18 +1,18 @@
-#ifndef FF_STORE_ROLLUPS_H
-#define FF_STORE_ROLLUPS_H
+#ifndef FF_ROLLUP_FILE_H
+#define FF_ROLLUP_FILE_H
 
 /*
  * The rollup files of the columnar store, written as ordinary segment
  * files (segment.h) whose header says what they summarize:
  *
  *   DATA_DIR/rollups/minute/seg-<id>.ffs  raw segment <id>'s records merged
- *                                        per key and minute (rollup.h)
+ *                                        per key and minute (rollup_merge.h)
  *   DATA_DIR/rollups/hour/seg-<id>.ffs    a run of minute rollups, raw ids
  *                                        <id> .. covers_last, merged per key
  *                                        and hour
  *
- * This module builds them; the store (store_columnar.c) decides when,
- * lists them, and reads them through its plan (store_plan.h).
+ * This module builds them; the store (columnar_rollups.c) decides when,
+ * lists them, and reads them through its plan (scan_plan.h).
  */
 
 #include "ff_flow.h"

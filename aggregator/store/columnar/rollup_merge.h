@@ -1,5 +1,5 @@
-#ifndef FF_ROLLUP_H
-#define FF_ROLLUP_H
+#ifndef FF_ROLLUP_MERGE_H
+#define FF_ROLLUP_MERGE_H
 
 /*
  * Rollups: stored records merged per key over a time bin, so queries over

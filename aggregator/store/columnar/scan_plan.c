@@ -39,7 +39,7 @@ static int ff_plan_cmp_span(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* Sorts and merges the marks, so ff_plan_is_done() can search them. */
+/* Sorts and merges the marks, so ff_plan_touches() can search them. */
 static void ff_plan_settle(ff_plan_done *d)
 {
 	if (d->n > 1)

@@ -1,5 +1,5 @@
-#ifndef FF_STORE_PLAN_H
-#define FF_STORE_PLAN_H
+#ifndef FF_SCAN_PLAN_H
+#define FF_SCAN_PLAN_H
 
 /*
  * Which files a scan of the columnar store reads: raw segments, minute

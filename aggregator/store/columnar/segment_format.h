@@ -4,7 +4,7 @@
 /*
  * The byte layout of a segment file (version 2; version 1 is read too),
  * shared by the writer
- * (segment_write.c) and the reader (segment.c); docs/storage.md documents
+ * (segment_write.c) and the reader (segment_read.c); docs/storage.md documents
  * the same layout for people. Internal to the segment module: ff__ names.
  * Every field is little-endian and read or written byte by byte, never as
  * a struct, so the file is the same on every machine.
@@ -80,39 +80,6 @@ typedef struct ff__seg_entry {
 	uint32_t crc;
 	uint8_t shuffle; /* 1: values' bytes stored by significance (version 2) */
 } ff__seg_entry;
-
-static inline void ff__put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void ff__put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void ff__put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint16_t ff__get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t ff__get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t ff__get64(const uint8_t *p)
-{
-	return (uint64_t)ff__get32(p) | (uint64_t)ff__get32(p + 4) << 32;
-}
 
 static inline uint64_t ff__zigzag(uint64_t d)
 {

@@ -7,6 +7,7 @@
  * query decodes them, so a query never counts half a corrupt segment.
  */
 #include "segment.h"
+#include "ff_bytes.h"
 #include "segment_format.h"
 
 #include "ff_log.h"
@@ -115,10 +116,10 @@ static int ff__seg_read_rollup(ff_segment *s, const uint8_t *h)
 		return 0;
 	}
 	m->kind = (enum ff_segment_kind)h[80];
-	m->rollup_keys = ff__get32(h + 84);
-	m->bin_ms = ff__get64(h + 88);
-	m->covers_first = ff__get64(h + 96);
-	m->covers_last = ff__get64(h + 104);
+	m->rollup_keys = ff_get_le32(h + 84);
+	m->bin_ms = ff_get_le64(h + 88);
+	m->covers_first = ff_get_le64(h + 96);
+	m->covers_last = ff_get_le64(h + 104);
 	if (h[80] == FF_SEGMENT_RAW)
 		return m->rollup_keys == 0 && m->bin_ms == 0 && m->covers_first == m->id &&
 			       m->covers_last == m->id
@@ -134,39 +135,39 @@ static int ff__seg_read_rollup(ff_segment *s, const uint8_t *h)
 static int ff__seg_read_header(ff_segment *s)
 {
 	const uint8_t *h = s->map;
-	if (s->size < 4 || ff__get32(h) != FF__SEG_MAGIC)
+	if (s->size < 4 || ff_get_le32(h) != FF__SEG_MAGIC)
 		return FF_SEG_EMAGIC;
 	/* The version comes before the CRC: another version may lay the header out otherwise. */
 	if (s->size < 6)
 		return FF_SEG_ETRUNC;
-	uint16_t version = ff__get16(h + 4);
+	uint16_t version = ff_get_le16(h + 4);
 	if (version != 1 && version != FF_SEGMENT_VERSION)
 		return FF_SEG_EVERSION;
 	size_t hdr_len = version == 1 ? FF__SEG_HDR_LEN_V1 : FF__SEG_HDR_LEN;
 	if (s->size < hdr_len)
 		return FF_SEG_ETRUNC;
-	if (ff__seg_crc(h, hdr_len - 4) != ff__get32(h + hdr_len - 4) ||
-	    ff__get16(h + 6) != hdr_len)
+	if (ff__seg_crc(h, hdr_len - 4) != ff_get_le32(h + hdr_len - 4) ||
+	    ff_get_le16(h + 6) != hdr_len)
 		return FF_SEG_EHEADER;
 	ff_segment_meta *m = &s->meta;
 	m->version = version;
-	m->id = ff__get64(h + 8);
-	m->rows = ff__get64(h + 16);
-	m->min_first_ms = ff__get64(h + 32);
-	m->max_first_ms = ff__get64(h + 40);
-	m->min_last_ms = ff__get64(h + 48);
-	m->max_last_ms = ff__get64(h + 56);
-	m->n_batches = ff__get32(h + 64);
-	m->n_agents = ff__get32(h + 68);
-	m->n_exporters = ff__get32(h + 72);
+	m->id = ff_get_le64(h + 8);
+	m->rows = ff_get_le64(h + 16);
+	m->min_first_ms = ff_get_le64(h + 32);
+	m->max_first_ms = ff_get_le64(h + 40);
+	m->min_last_ms = ff_get_le64(h + 48);
+	m->max_last_ms = ff_get_le64(h + 56);
+	m->n_batches = ff_get_le32(h + 64);
+	m->n_agents = ff_get_le32(h + 68);
+	m->n_exporters = ff_get_le32(h + 72);
 	m->file_bytes = s->size;
 	s->hdr_len = hdr_len;
-	s->n_dir = ff__get32(h + 28);
+	s->n_dir = ff_get_le32(h + 28);
 	if ((s->size - hdr_len) / FF__SEG_DIR_ENTRY < s->n_dir)
 		return FF_SEG_ETRUNC;
-	if (ff__seg_crc(h + hdr_len, s->n_dir * FF__SEG_DIR_ENTRY) != ff__get32(h + 76))
+	if (ff__seg_crc(h + hdr_len, s->n_dir * FF__SEG_DIR_ENTRY) != ff_get_le32(h + 76))
 		return FF_SEG_EHEADER;
-	if (ff__get32(h + 24) != FF_SEGMENT_GROUP_ROWS)
+	if (ff_get_le32(h + 24) != FF_SEGMENT_GROUP_ROWS)
 		return FF_SEG_EFORMAT;
 	return ff__seg_read_rollup(s, h);
 }
@@ -459,20 +460,20 @@ static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t
 		break;
 	case 2:
 		for (uint32_t i = 0; i < n; i++)
-			v[i] = base + ff__get16(p + 2 * (size_t)i);
+			v[i] = base + ff_get_le16(p + 2 * (size_t)i);
 		break;
 	case 3:
 		for (uint32_t i = 0; i < n; i++)
-			v[i] = base + (ff__get16(p + 3 * (size_t)i) |
+			v[i] = base + (ff_get_le16(p + 3 * (size_t)i) |
 				       (uint32_t)p[3 * (size_t)i + 2] << 16);
 		break;
 	case 4:
 		for (uint32_t i = 0; i < n; i++)
-			v[i] = base + ff__get32(p + 4 * (size_t)i);
+			v[i] = base + ff_get_le32(p + 4 * (size_t)i);
 		break;
 	case 8:
 		for (uint32_t i = 0; i < n; i++)
-			v[i] = base + ff__get64(p + 8 * (size_t)i);
+			v[i] = base + ff_get_le64(p + 8 * (size_t)i);
 		break;
 	default: /* 5 to 7: rare (counters past 4 GB) */
 		for (uint32_t i = 0; i < n; i++) {
@@ -663,10 +664,7 @@ static inline void ff__seg_put_v4(uint8_t *a, uint64_t v)
 {
 	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	memcpy(a, prefix, sizeof prefix);
-	a[12] = (uint8_t)(v >> 24);
-	a[13] = (uint8_t)(v >> 16);
-	a[14] = (uint8_t)(v >> 8);
-	a[15] = (uint8_t)v;
+	ff_put_be32(a + 12, (uint32_t)v);
 }
 
 /* Rows [at, at + n) of an address column into out[0 .. n). */
@@ -806,13 +804,13 @@ int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
 	ff_segment_batch *b = calloc(nb ? nb : 1, sizeof *b);
 	for (size_t i = 0; b != NULL && i < nb; i++) {
 		const uint8_t *p = raw + i * FF__SEG_BATCH_LEN;
-		b[i].agent = ff__get32(p);
-		b[i].interval_len_ms = ff__get32(p + 4);
-		b[i].epoch = ff__get64(p + 8);
-		b[i].sequence = ff__get64(p + 16);
-		b[i].interval_start_ms = ff__get64(p + 24);
-		b[i].policy_version = ff__get64(p + 32);
-		b[i].n_records = ff__get32(p + 40);
+		b[i].agent = ff_get_le32(p);
+		b[i].interval_len_ms = ff_get_le32(p + 4);
+		b[i].epoch = ff_get_le64(p + 8);
+		b[i].sequence = ff_get_le64(p + 16);
+		b[i].interval_start_ms = ff_get_le64(p + 24);
+		b[i].policy_version = ff_get_le64(p + 32);
+		b[i].n_records = ff_get_le32(p + 40);
 		if (b[i].agent >= s->meta.n_agents)
 			rc = FF_SEG_EFORMAT;
 	}

@@ -10,6 +10,7 @@
  * a segment's name.
  */
 #include "segment.h"
+#include "ff_bytes.h"
 #include "segment_format.h"
 
 #include "ff_hmap.h"
@@ -211,14 +212,14 @@ static int ff__seg_batches(ff__seg_writer *w)
 	for (size_t i = 0; i < in->n_batches; i++) {
 		const ff_segment_batch *b = &in->batches[i];
 		uint8_t *p = w->raw + i * FF__SEG_BATCH_LEN;
-		ff__put32(p, b->agent);
-		ff__put32(p + 4, b->interval_len_ms);
-		ff__put64(p + 8, b->epoch);
-		ff__put64(p + 16, b->sequence);
-		ff__put64(p + 24, b->interval_start_ms);
-		ff__put64(p + 32, b->policy_version);
-		ff__put32(p + 40, b->n_records);
-		ff__put32(p + 44, 0);
+		ff_put_le32(p, b->agent);
+		ff_put_le32(p + 4, b->interval_len_ms);
+		ff_put_le64(p + 8, b->epoch);
+		ff_put_le64(p + 16, b->sequence);
+		ff_put_le64(p + 24, b->interval_start_ms);
+		ff_put_le64(p + 32, b->policy_version);
+		ff_put_le32(p + 40, b->n_records);
+		ff_put_le32(p + 44, 0);
 	}
 	ff__seg_entry e = {.column = FF__SEC_BATCHES,
 			   .rows = (uint32_t)in->n_batches,
@@ -586,27 +587,27 @@ static void ff__seg_header(ff__seg_writer *w, uint8_t *buf)
 		ff__seg_entry_put(buf + FF__SEG_HDR_LEN + i * FF__SEG_DIR_ENTRY, &w->blocks[i].e);
 	}
 	memset(buf, 0, FF__SEG_HDR_LEN);
-	ff__put32(buf, FF__SEG_MAGIC);
-	ff__put16(buf + 4, FF_SEGMENT_VERSION);
-	ff__put16(buf + 6, FF__SEG_HDR_LEN);
-	ff__put64(buf + 8, w->in->id);
-	ff__put64(buf + 16, w->in->n_rows);
-	ff__put32(buf + 24, FF_SEGMENT_GROUP_ROWS);
-	ff__put32(buf + 28, (uint32_t)w->n_blocks);
-	ff__put64(buf + 32, w->min_first);
-	ff__put64(buf + 40, w->max_first);
-	ff__put64(buf + 48, w->min_last);
-	ff__put64(buf + 56, w->max_last);
-	ff__put32(buf + 64, (uint32_t)w->in->n_batches);
-	ff__put32(buf + 68, (uint32_t)w->in->n_agents);
-	ff__put32(buf + 72, (uint32_t)w->n_exporters);
-	ff__put32(buf + 76, ff__seg_crc(buf + FF__SEG_HDR_LEN, dir_len));
+	ff_put_le32(buf, FF__SEG_MAGIC);
+	ff_put_le16(buf + 4, FF_SEGMENT_VERSION);
+	ff_put_le16(buf + 6, FF__SEG_HDR_LEN);
+	ff_put_le64(buf + 8, w->in->id);
+	ff_put_le64(buf + 16, w->in->n_rows);
+	ff_put_le32(buf + 24, FF_SEGMENT_GROUP_ROWS);
+	ff_put_le32(buf + 28, (uint32_t)w->n_blocks);
+	ff_put_le64(buf + 32, w->min_first);
+	ff_put_le64(buf + 40, w->max_first);
+	ff_put_le64(buf + 48, w->min_last);
+	ff_put_le64(buf + 56, w->max_last);
+	ff_put_le32(buf + 64, (uint32_t)w->in->n_batches);
+	ff_put_le32(buf + 68, (uint32_t)w->in->n_agents);
+	ff_put_le32(buf + 72, (uint32_t)w->n_exporters);
+	ff_put_le32(buf + 76, ff__seg_crc(buf + FF__SEG_HDR_LEN, dir_len));
 	buf[80] = (uint8_t)w->in->kind;
-	ff__put32(buf + 84, w->in->rollup_keys);
-	ff__put64(buf + 88, w->in->bin_ms);
-	ff__put64(buf + 96, w->covers_first);
-	ff__put64(buf + 104, w->covers_last);
-	ff__put32(buf + FF__SEG_HDR_LEN - 4, ff__seg_crc(buf, FF__SEG_HDR_LEN - 4));
+	ff_put_le32(buf + 84, w->in->rollup_keys);
+	ff_put_le64(buf + 88, w->in->bin_ms);
+	ff_put_le64(buf + 96, w->covers_first);
+	ff_put_le64(buf + 104, w->covers_last);
+	ff_put_le32(buf + FF__SEG_HDR_LEN - 4, ff__seg_crc(buf, FF__SEG_HDR_LEN - 4));
 }
 
 static int ff__seg_write_all(int fd, const uint8_t *p, size_t len)

@@ -35,7 +35,7 @@ typedef struct ff_store ff_store;
  * the call and its `records` may be NULL (a sealed batch of the columnar
  * store: only its identity and n_records are kept apart from the columns).
  * A scan callback is called with groups of stored records of one agent:
- * whole batches (the log store, the columnar store's open window) or runs
+ * whole batches (the columnar store's open window) or runs
  * of a segment's rows (then epoch and sequence are 0). It returns 0 to go
  * on, non-zero to stop.
  */
