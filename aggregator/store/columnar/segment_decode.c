@@ -1,0 +1,423 @@
+/*
+ * Decoding a segment's column blocks into records: each block is checked
+ * and decompressed once, then decoded in slices of FF__SEG_SLICE rows so a
+ * slice's records stay in L1 across columns. Opening and checking the file
+ * is segment_read.c's.
+ */
+#include "segment.h"
+#include "ff_bytes.h"
+#include "segment_format.h"
+#include "segment_impl.h"
+
+#include <errno.h>
+#include <lz4.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FF__SEG_SLICE 128
+#define FF__SEG_SLICE_BYTES (FF__SEG_SLICE * sizeof(uint64_t))
+/*
+ * Scratch: the slice's values, then the values of every column whose block
+ * holds one value (width 0), filled once per group, then the needed blocks
+ * decompressed side by side.
+ */
+#define FF__SEG_FIXED_AT FF__SEG_SLICE_BYTES
+#define FF__SEG_BLOCKS_AT 65536
+_Static_assert((1 + FF__COL_COUNT) * FF__SEG_SLICE_BYTES <= FF__SEG_BLOCKS_AT &&
+		       FF__COL_COUNT == 18 + 2 &&
+		       FF_SEGMENT_SCRATCH >=
+			   FF__SEG_BLOCKS_AT + FF_SEGMENT_GROUP_ROWS * (2 * FF_ADDR_LEN + 18 * 8),
+	       "FF_SEGMENT_SCRATCH holds the values and every column's widest block");
+
+/* One needed column of the group being decoded. */
+typedef struct ff__seg_src {
+	const ff__seg_entry *e;
+	const uint8_t *p;      /* the block's decoded bytes */
+	const uint64_t *fixed; /* a width-0 integer column: its values for any slice */
+	uint64_t prev;	       /* delta encoding: the last value of the previous slice */
+} ff__seg_src;
+
+/*
+ * Unpacks `n` little-endian values of `width` bytes into v[], adding `base`
+ * (a frame of reference's min) on the way. One loop per common width, so
+ * the compiler turns each into plain loads: this runs for every value a
+ * query reads.
+ */
+static void ff__seg_unpack(const uint8_t *p, uint8_t width, uint32_t n, uint64_t base,
+			   uint64_t *v)
+{
+	switch (width) {
+	case 0:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base;
+		break;
+	case 1:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + p[i];
+		break;
+	case 2:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + ff_get_le16(p + 2 * (size_t)i);
+		break;
+	case 3:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + (ff_get_le16(p + 3 * (size_t)i) |
+				       (uint32_t)p[3 * (size_t)i + 2] << 16);
+		break;
+	case 4:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + ff_get_le32(p + 4 * (size_t)i);
+		break;
+	case 8:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + ff_get_le64(p + 8 * (size_t)i);
+		break;
+	default: /* 5 to 7: rare (counters past 4 GB) */
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t x = 0;
+			for (uint8_t k = 0; k < width; k++)
+				x |= (uint64_t)p[(size_t)i * width + k] << (8 * k);
+			v[i] = base + x;
+		}
+		break;
+	}
+}
+
+/*
+ * As ff__seg_unpack() for shuffled bytes: plane k holds byte k of every
+ * value, planes `stride` bytes apart (the block's rows), `p` at the slice's
+ * first row in plane 0. One pass per common width, every plane read in step.
+ */
+static void ff__seg_unshuffle(const uint8_t *p, uint8_t width, size_t stride, uint32_t n,
+			      uint64_t base, uint64_t *v)
+{
+	const uint8_t *p1 = p + stride, *p2 = p1 + stride, *p3 = p2 + stride;
+	switch (width) {
+	case 2:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + (p[i] | (uint32_t)p1[i] << 8);
+		break;
+	case 3:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + (p[i] | (uint32_t)p1[i] << 8 | (uint32_t)p2[i] << 16);
+		break;
+	case 4:
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = base + (p[i] | (uint32_t)p1[i] << 8 | (uint32_t)p2[i] << 16 |
+				       (uint32_t)p3[i] << 24);
+		break;
+	default: {
+		/*
+		 * 5 to 8 bytes (counters of rollups pass 4 GB): one pass over
+		 * eight planes, those past the width read from zeros.
+		 */
+		static const uint8_t zeros[FF__SEG_SLICE];
+		const uint8_t *q[8];
+		for (uint8_t k = 0; k < 8; k++)
+			q[k] = k < width ? p + k * stride : zeros;
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t lo = q[0][i] | (uint32_t)q[1][i] << 8 | (uint32_t)q[2][i] << 16 |
+				      (uint32_t)q[3][i] << 24;
+			uint64_t hi = q[4][i] | (uint32_t)q[5][i] << 8 | (uint32_t)q[6][i] << 16 |
+				      (uint32_t)q[7][i] << 24;
+			v[i] = base + (lo | hi << 32);
+		}
+		break;
+	}
+	}
+}
+
+/*
+ * Undoes the delta encoding of rows [at, at + n), unpacked without a base:
+ * row 0 is an offset from min, every later row a zigzag delta. The running
+ * value goes from one slice to the next in src->prev.
+ */
+static void ff__seg_undo_delta(ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v)
+{
+	uint32_t i = 0;
+	uint64_t prev = src->prev;
+	if (at == 0 && n > 0) {
+		prev = v[0] += src->e->min;
+		i = 1;
+	}
+	for (; i < n; i++)
+		prev = v[i] = prev + ff__unzigzag(v[i]);
+	src->prev = prev;
+}
+
+/* The values of rows [at, at + n) of an integer (or IPv4 address) block into v[]. */
+static void ff__seg_values(ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v)
+{
+	const ff__seg_entry *e = src->e;
+	/* A duration is stored without a reference: min/max bound last_ms itself. */
+	uint64_t base = e->encoding == FF__ENC_FOR || e->encoding == FF__ENC_V4 ? e->min : 0;
+	if (e->shuffle && e->width > 1)
+		ff__seg_unshuffle(src->p + at, e->width, e->rows, n, base, v);
+	else
+		ff__seg_unpack(src->p + (size_t)at * e->width, e->width, n, base, v);
+	if (e->encoding == FF__ENC_DELTA)
+		ff__seg_undo_delta(src, at, n, v);
+}
+
+/* Dictionary columns must index their dictionary: a bad index is a bad block. */
+static int ff__seg_check_refs(const ff_segment *s, int col, const uint64_t *v, uint32_t n)
+{
+	uint64_t size = col == FF__COL_EXPORTER ? s->meta.n_exporters
+			: col == FF__COL_AGENT	? s->meta.n_agents
+						: UINT64_MAX;
+	if (size == UINT64_MAX)
+		return 0;
+	/*
+	 * The OR of the values bounds their maximum and vectorizes: the exact
+	 * check runs only when it does not settle it.
+	 */
+	uint64_t any = 0;
+	for (uint32_t i = 0; i < n; i++)
+		any |= v[i];
+	if (any < size)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] >= size)
+			return FF_SEG_EBLOCK;
+	return 0;
+}
+
+/* Stores v[i] into field `field` (of type `type`) of out[i], for i < n. */
+#define FF__SEG_SCATTER(field, type)              \
+	do {                                       \
+		for (uint32_t i = 0; i < n; i++)   \
+			out[i].field = (type)v[i]; \
+	} while (0)
+/* One loop per column: this runs for every value a query reads. */
+static void ff__seg_scatter(const ff_segment *s, int col, const uint64_t *v, uint32_t n,
+			    ff_flow *out)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		FF__SEG_SCATTER(first_ms, uint64_t);
+		break;
+	case FF__COL_LAST:
+		/* Stored as zigzag(last - first): FIRST is decoded before it. */
+		for (uint32_t i = 0; i < n; i++)
+			out[i].last_ms = out[i].first_ms + ff__unzigzag(v[i]);
+		break;
+	case FF__COL_BYTES:
+		FF__SEG_SCATTER(bytes, uint64_t);
+		break;
+	case FF__COL_PACKETS:
+		FF__SEG_SCATTER(packets, uint64_t);
+		break;
+	case FF__COL_FLOWS:
+		FF__SEG_SCATTER(flows, uint64_t);
+		break;
+	case FF__COL_EXPORTER:
+		for (uint32_t i = 0; i < n; i++)
+			memcpy(out[i].exporter, s->exporters + v[i] * FF_ADDR_LEN, FF_ADDR_LEN);
+		break;
+	case FF__COL_SRC_AS:
+		FF__SEG_SCATTER(src_as, uint32_t);
+		break;
+	case FF__COL_DST_AS:
+		FF__SEG_SCATTER(dst_as, uint32_t);
+		break;
+	case FF__COL_IN_IF:
+		FF__SEG_SCATTER(in_if, uint32_t);
+		break;
+	case FF__COL_OUT_IF:
+		FF__SEG_SCATTER(out_if, uint32_t);
+		break;
+	case FF__COL_SAMPLING:
+		FF__SEG_SCATTER(sampling_rate, uint32_t);
+		break;
+	case FF__COL_WILDCARDS:
+		FF__SEG_SCATTER(wildcards, uint32_t);
+		break;
+	case FF__COL_AGENT:
+		FF__SEG_SCATTER(agent_ref, uint32_t);
+		break;
+	case FF__COL_SRC_PORT:
+		FF__SEG_SCATTER(src_port, uint16_t);
+		break;
+	case FF__COL_DST_PORT:
+		FF__SEG_SCATTER(dst_port, uint16_t);
+		break;
+	case FF__COL_PROTO:
+		FF__SEG_SCATTER(proto, uint8_t);
+		break;
+	case FF__COL_TCP_FLAGS:
+		FF__SEG_SCATTER(tcp_flags, uint8_t);
+		break;
+	case FF__COL_TOS:
+		FF__SEG_SCATTER(tos, uint8_t);
+		break;
+	default:
+		break;
+	}
+}
+#undef FF__SEG_SCATTER
+
+/* Writes the v4-mapped form of the IPv4 address v (host order) into a. */
+static inline void ff__seg_put_v4(uint8_t *a, uint64_t v)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memcpy(a, prefix, sizeof prefix);
+	ff_put_be32(a + 12, (uint32_t)v);
+}
+
+/* Rows [at, at + n) of an address column into out[0 .. n). */
+static void ff__seg_decode_addr(ff__seg_src *src, uint32_t at, uint32_t n, ff_flow *out,
+				uint64_t *v)
+{
+	const ff__seg_entry *e = src->e;
+	size_t off = e->column == FF__COL_SRC_ADDR ? offsetof(ff_flow, src_addr)
+						   : offsetof(ff_flow, dst_addr);
+	if (e->encoding == FF__ENC_BYTES) {
+		const uint8_t *p = src->p + (size_t)at * FF_ADDR_LEN;
+		for (uint32_t i = 0; i < n; i++)
+			memcpy((uint8_t *)&out[i] + off, p + (size_t)i * FF_ADDR_LEN, FF_ADDR_LEN);
+		return;
+	}
+	/* Bits past 32, which only a crafted block could hold, are dropped. */
+	ff__seg_values(src, at, n, v);
+	for (uint32_t i = 0; i < n; i++)
+		ff__seg_put_v4((uint8_t *)&out[i] + off, v[i]);
+}
+
+/* Rows [at, at + n) of one column into out[0 .. n). */
+static int ff__seg_decode_slice(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
+				ff_flow *out, uint64_t *v)
+{
+	int col = src->e->column;
+	if (src->fixed != NULL) {
+		ff__seg_scatter(s, col, src->fixed, n, out);
+		return 0;
+	}
+	if (ff__seg_is_addr(col)) {
+		ff__seg_decode_addr(src, at, n, out, v);
+		return 0;
+	}
+	ff__seg_values(src, at, n, v);
+	if (ff__seg_check_refs(s, col, v, n) != 0)
+		return FF_SEG_EBLOCK;
+	ff__seg_scatter(s, col, v, n, out);
+	return 0;
+}
+
+/* The columns a mask of FF_SEGMENT_COL_* bits asks for, with those every scan needs. */
+static uint32_t ff__seg_cols(uint32_t cols)
+{
+	if (cols == FF_SEGMENT_COLS_ALL)
+		return (1u << FF__COL_COUNT) - 1;
+	cols |= 1u << FF__COL_AGENT | 1u << FF__COL_WILDCARDS;
+	if (cols & 1u << FF__COL_LAST)
+		cols |= 1u << FF__COL_FIRST;
+	return cols;
+}
+
+/*
+ * A width-0 integer column holds one value (min; 0 for durations, which
+ * have no reference): fills a slice of it once, checking a dictionary index
+ * once, so the slices only copy it into the records.
+ */
+static int ff__seg_fixed(const ff_segment *s, const ff__seg_entry *e, uint64_t *fixed)
+{
+	uint64_t value = e->encoding == FF__ENC_DURATION ? 0 : e->min;
+	for (uint32_t i = 0; i < FF__SEG_SLICE; i++)
+		fixed[i] = value;
+	return ff__seg_check_refs(s, e->column, fixed, 1);
+}
+
+/*
+ * Decompresses every wanted block of a group, each into its own part of the
+ * scratch, and fills src[] in column order (FIRST before LAST, which needs
+ * it). Returns the number of columns or FF_SEG_EBLOCK.
+ */
+static int ff__seg_sources(const ff_segment *s, const ff__seg_entry *e, uint32_t want,
+			   uint8_t *scratch, ff__seg_src *src)
+{
+	size_t used = FF__SEG_BLOCKS_AT;
+	int n = 0;
+	for (int col = 0; col < FF__COL_COUNT; col++) {
+		if (!(want & 1u << col))
+			continue;
+		/* Directory checks bound every block; this keeps a bad one in the scratch anyway. */
+		if (e[col].raw_len > FF_SEGMENT_SCRATCH - used)
+			return FF_SEG_EBLOCK;
+		/* Even an empty (width-0) block must decode, as before. */
+		const uint8_t *p = ff__seg_block_bytes(s, &e[col], scratch + used);
+		if (p == NULL)
+			return FF_SEG_EBLOCK;
+		if (p != s->map + e[col].offset)
+			used += e[col].raw_len;
+		src[n] = (ff__seg_src){.e = &e[col], .p = p};
+		if (e[col].width == 0 && !ff__seg_is_addr(col)) {
+			uint64_t *fixed = (uint64_t *)(void *)(scratch + FF__SEG_FIXED_AT +
+							       (size_t)col * FF__SEG_SLICE_BYTES);
+			if (ff__seg_fixed(s, &e[col], fixed) != 0)
+				return FF_SEG_EBLOCK;
+			src[n].fixed = fixed;
+		}
+		n++;
+	}
+	return n;
+}
+
+long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff_flow *out,
+				uint8_t *scratch)
+{
+	if (g >= ff_segment_groups(s))
+		return FF_SEG_EFORMAT;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
+	ff__seg_src src[FF__COL_COUNT];
+	int n_src = ff__seg_sources(s, e, ff__seg_cols(cols), scratch, src);
+	if (n_src < 0)
+		return n_src;
+	uint64_t *v = (uint64_t *)(void *)scratch;
+	uint32_t rows = e->rows;
+	for (uint32_t at = 0; at < rows; at += FF__SEG_SLICE) {
+		uint32_t n = rows - at < FF__SEG_SLICE ? rows - at : FF__SEG_SLICE;
+		/* The reserved byte and the tail padding are zero, as the writer had them. */
+		if (cols == FF_SEGMENT_COLS_ALL)
+			memset(out + at, 0, n * sizeof *out);
+		for (int k = 0; k < n_src; k++)
+			if (ff__seg_decode_slice(s, &src[k], at, n, out + at, v) != 0)
+				return FF_SEG_EBLOCK;
+	}
+	return (long)rows;
+}
+
+long ff_segment_read_group(const ff_segment *s, size_t g, ff_flow *out, uint8_t *scratch)
+{
+	return ff_segment_read_group_cols(s, g, FF_SEGMENT_COLS_ALL, out, scratch);
+}
+
+int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
+{
+	uint8_t *raw;
+	int rc = ff__seg_section(s, &s->dir[2], &raw);
+	if (rc != 0)
+		return rc;
+	size_t nb = s->meta.n_batches;
+	ff_segment_batch *b = calloc(nb ? nb : 1, sizeof *b);
+	for (size_t i = 0; b != NULL && i < nb; i++) {
+		const uint8_t *p = raw + i * FF__SEG_BATCH_LEN;
+		b[i].agent = ff_get_le32(p);
+		b[i].interval_len_ms = ff_get_le32(p + 4);
+		b[i].epoch = ff_get_le64(p + 8);
+		b[i].sequence = ff_get_le64(p + 16);
+		b[i].interval_start_ms = ff_get_le64(p + 24);
+		b[i].policy_version = ff_get_le64(p + 32);
+		b[i].n_records = ff_get_le32(p + 40);
+		if (b[i].agent >= s->meta.n_agents)
+			rc = FF_SEG_EFORMAT;
+	}
+	free(raw);
+	if (b == NULL || rc != 0) {
+		free(b);
+		return b == NULL ? -ENOMEM : rc;
+	}
+	*out = b;
+	*n = nb;
+	return 0;
+}
