@@ -2,13 +2,17 @@
 # bench_ingest.sh BUILD_DIR [SECONDS_PER_STEP] [RATES...]
 #
 # The highest NetFlow v5 send rate (records/s) each collector takes without
-# losing a record, measured in one run on this machine:
+# losing a record, for each shape of traffic (SHAPES, default both):
+#   pooled   - ffgen's key pool (20,000 keys): the summarizer merges most records
+#   distinct - ffgen --distinct: nearly every record a new key, as in a flood
+# measured in one run on this machine:
 #   agent  - flowfleet-agent decoding, summarizing and sending to an aggregator
 #   nfcapd - Debian's nfcapd with an 8 MiB socket buffer (-B 4194304)
 #   sink   - udp_sink: recvmmsg and count, nothing else (the ceiling)
 # Each step sends ffgen --rate R for a few seconds to one collector at a time
 # (one sender, one receiver: the machine has two cores), lets it drain, stops
-# it and reads how many records it got. Run by hand, never by ctest: it loads
+# it and reads how many records it got; for the agent also its peak RSS
+# (VmHWM) and, at the end, the aggregator's. Run by hand, never by ctest: it loads
 # both cores for a minute or two. Only 127.0.0.1 is used.
 set -euo pipefail
 
@@ -16,7 +20,8 @@ BUILD=$(cd "${1:?usage: bench_ingest.sh BUILD_DIR [SECONDS] [RATES...]}" && pwd)
 SECS=${2:-3}
 shift $(($# > 1 ? 2 : 1))
 RATES=("$@")
-[ ${#RATES[@]} -gt 0 ] || RATES=(500000 1000000 2000000 3000000 4000000 5000000 6000000)
+[ ${#RATES[@]} -gt 0 ] || RATES=(200000 500000 1000000 2000000 3000000 4000000 5000000 6000000)
+read -r -a SHAPES <<<"${SHAPES:-pooled distinct}"
 
 export FF_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 # Any binary can come from elsewhere through the environment (FF_AGENT=...).
@@ -32,7 +37,9 @@ FF_LOG_LEVEL=info
 # send PORT RATE: prints the records ffgen handed to the kernel.
 send() {
 	local flows=$(($2 * SECS))
-	timeout --kill-after=5 $((SECS * 4 + 30)) "$FF_GEN" --seed 7 --flows "$flows" --keys 20000 \
+	local shape_args=(--keys 20000)
+	[ "$SHAPE" = distinct ] && shape_args=(--distinct --hosts 100000)
+	timeout --kill-after=5 $((SECS * 4 + 30)) "$FF_GEN" --seed 7 --flows "$flows" "${shape_args[@]}" \
 		--rate "$2" --dest "127.0.0.1:$1" 2>"$FF_TMP/ffgen.err" || true
 	sed -n 's/.*: \([0-9]*\) records,.*/\1/p' "$FF_TMP/ffgen.err"
 }
@@ -41,10 +48,11 @@ send() {
 run_agent() {
 	local port rate=$1
 	port=$(ff_free_port)
-	ff_start_agent bench "$port"
+	ff_start_agent bench "$port" --interval "${INTERVAL:-10}"
 	local pid=$FF_LAST_PID
 	SENT=$(send "$port" "$rate")
 	sleep 1
+	RSS=$(peak_rss_mb "$pid")
 	ff_stop "$pid" 30
 	GOT=$(sed -n 's/.*records\.decoded \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
 	rm -rf "$FF_TMP/state-bench" "$FF_TMP/agent-bench.log"
@@ -74,20 +82,35 @@ run_sink() {
 	rm -f "$FF_TMP/sink.log"
 }
 
+# peak_rss_mb PID: the process's peak resident set (VmHWM), in MB.
+peak_rss_mb() {
+	awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+for SHAPE in "${SHAPES[@]}"; do
+# A fresh aggregator per shape, so its peak RSS is this shape's.
+unset FF_ZMQ_PORT FF_HTTP_PORT
+rm -rf "$FF_TMP/data"
 ff_start_aggregator aggregator "$FF_TMP/data"
 declare -A best=([agent]=0 [nfcapd]=0 [sink]=0)
 declare -A done_=([agent]=0 [nfcapd]=0 [sink]=0)
-printf '%-8s %10s %10s %12s %12s %8s\n' collector rate achieved sent received lost
+agent_rss=0
+echo "shape: $SHAPE"
+printf '%-8s %10s %10s %12s %12s %8s %8s\n' collector rate achieved sent received lost rss_mb
 for rate in "${RATES[@]}"; do
 	for c in sink nfcapd agent; do
 		[ "${done_[$c]}" = 1 ] && continue
-		SENT=0 GOT=0
+		SENT=0 GOT=0 RSS=-
 		run_$c "$rate"
 		sent=${SENT:-0} got=${GOT:-0}
 		lost=$((sent - got))
 		# What ffgen reached: at high rates the sender, not the receiver, is the limit.
 		achieved=$(sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p' "$FF_TMP/ffgen.err")
-		printf '%-8s %10d %10d %12d %12d %8d\n' "$c" "$rate" "${achieved:-0}" "$sent" "$got" "$lost"
+		printf '%-8s %10d %10d %12d %12d %8d %8s\n' "$c" "$rate" "${achieved:-0}" "$sent" "$got" \
+			"$lost" "$RSS"
+		if [ "$c" = agent ] && [ "$RSS" -gt "$agent_rss" ]; then agent_rss=$RSS; fi
 		# ffgen may not reach the asked rate: a loss-free step counts at the rate it reached.
 		if [ "$lost" -eq 0 ] && [ "$sent" -eq $((rate * SECS)) ]; then
 			[ "${achieved:-0}" -gt "${best[$c]}" ] && best[$c]=${achieved:-0}
@@ -96,10 +119,11 @@ for rate in "${RATES[@]}"; do
 		fi
 	done
 done
-ff_stop "$FF_AGG_PID"
 
-echo
-echo "highest lossless rate reached (records/s, ${SECS}s steps):"
+echo "highest lossless rate reached, $SHAPE keys (records/s, ${SECS}s steps):"
 for c in sink nfcapd agent; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "agent/nfcapd $(ratio "${best[agent]}" "${best[nfcapd]}")  agent/sink $(ratio "${best[agent]}" "${best[sink]}")  nfcapd/sink $(ratio "${best[nfcapd]}" "${best[sink]}")"
+echo "agent peak RSS ${agent_rss} MB, aggregator peak RSS $(peak_rss_mb "$FF_AGG_PID") MB"
+echo
+ff_stop "$FF_AGG_PID" 60
+done
