@@ -105,6 +105,12 @@ static const ff_option ff_agent_options[] = {
      "bound on unacked batches kept (oldest dropped beyond it)"},
     {"rcvbuf", 0, FF_OPT_SIZE, FF_OFF(rcvbuf), "8M", 4096, 1ull << 30, NULL, "SIZE",
      "UDP socket receive buffer to ask for"},
+    {"receive-threads", 0, FF_OPT_UINT, FF_OFF(receive_threads), "0", 0, 64, NULL, "N",
+     "threads receiving and decoding, each with its own socket per address (SO_REUSEPORT); "
+     "0: one per core, at most 2"},
+    {"handoff-records", 0, FF_OPT_UINT, FF_OFF(handoff_records), "262144", 1024, 1u << 26, NULL,
+     "N", "decoded records each receive thread can hand to the summarizer ahead of it (beyond: "
+     "counted as handoff.drops)"},
     {"log-level", 0, FF_OPT_STRING, FF_OFF(log_level), "info", 0, 0, ff_agent_level_validate,
      "LEVEL", "error, warn, info or debug"},
     {"hostname", 0, FF_OPT_STRING, FF_OFF(hostname), NULL, 0, 0, NULL, "NAME",

@@ -26,6 +26,8 @@ typedef struct ff_agent_config {
 	uint64_t shutdown_wait_ms;
 	uint64_t spool_max;
 	uint64_t rcvbuf;
+	uint64_t receive_threads; /* 0: one per core, at most 2 */
+	uint64_t handoff_records; /* hand-off ring per receive thread */
 	char *log_level;
 	char *hostname; /* sent in Hello; defaults to gethostname() */
 	uint64_t sampling_default;     /* rate for exporters that announce none */

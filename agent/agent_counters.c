@@ -19,7 +19,29 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"frames.bad", c->frames_bad},
 	    {"records.filtered", c->records_filtered},
 	    {"bytes.sent", c->bytes_sent},
+	    {"handoff.drops", c->handoff_drops},
 	};
 	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++)
 		out[i] = list[i];
+}
+
+void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src)
+{
+	dst->udp_datagrams += src->udp_datagrams;
+	dst->udp_bytes += src->udp_bytes;
+	dst->udp_drops += src->udp_drops;
+	dst->udp_errors += src->udp_errors;
+	dst->records_decoded += src->records_decoded;
+	dst->batches_flushed += src->batches_flushed;
+	dst->batches_sent += src->batches_sent;
+	dst->batches_acked += src->batches_acked;
+	dst->batches_resent += src->batches_resent;
+	dst->batches_dropped += src->batches_dropped;
+	dst->batches_rejected += src->batches_rejected;
+	dst->batches_pending += src->batches_pending;
+	dst->records_sent += src->records_sent;
+	dst->frames_bad += src->frames_bad;
+	dst->records_filtered += src->records_filtered;
+	dst->bytes_sent += src->bytes_sent;
+	dst->handoff_drops += src->handoff_drops;
 }

@@ -3,7 +3,8 @@
 
 /*
  * The agent's own counters, totals since start. One struct owned by the
- * agent's context; modules that count borrow a pointer to it. The names
+ * agent's context and one per receive thread (receiver.c), summed for the
+ * Hello and the exit log; modules that count borrow a pointer to one. The names
  * (ff_agent_counters_list) are what Hello.counters and the exit log carry.
  */
 
@@ -27,6 +28,7 @@ typedef struct ff_agent_counters {
 	uint64_t frames_bad; /* malformed or unknown frames from the aggregator */
 	uint64_t records_filtered; /* decoded records the policy's filter (or sampler) dropped */
 	uint64_t bytes_sent;	   /* frame bytes of batches sent the first time */
+	uint64_t handoff_drops;	   /* decoded records lost: a receive thread's hand-off was full */
 } ff_agent_counters;
 
 typedef struct ff_counter_ref {
@@ -34,9 +36,12 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 16
+#define FF_AGENT_N_COUNTERS 17
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);
+
+/* Adds every counter of `src` to `dst` (a receive thread's counters to the agent's). */
+void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src);
 
 #endif

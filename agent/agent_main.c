@@ -2,25 +2,26 @@
  * flowfleet-agent: receives flow exports over UDP, decodes them into
  * canonical records, summarizes them per interval and delivers one batch
  * per interval to the aggregator (sender.c), keeping every batch until it
- * is acknowledged. Everything runs on one libevent loop; the context struct
- * below is the only state.
+ * is acknowledged. Receiving and decoding run on their own threads
+ * (receiver.c), handing decoded records over bounded rings, so a flush of
+ * any size never stops the sockets being read; policy, summarizing,
+ * flushing and sending run on the main thread's libevent loop. The context
+ * struct below is the main thread's state.
  */
 #include "agent_config.h"
 #include "agent_counters.h"
 #include "agent_hello.h"
 #include "agent_state.h"
-#include "decoder.h"
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
 #include "ff_time.h"
 #include "ff_policy.h"
 #include "policy.h"
-#include "sampling.h"
+#include "receiver.h"
 #include "send_queue.h"
 #include "sender.h"
 #include "summarizer.h"
-#include "udp_listener.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -40,14 +41,11 @@ typedef struct ff_agent {
 	struct event_base *base;
 	ff_agent_config cfg;
 	ff_agent_state state;
-	ff_agent_counters counters;
-	ff_exporter_stats *exporters;
+	ff_agent_counters counters; /* the main thread's; the receive threads keep their own */
 	ff_summarizer *summ;
 	ff_send_queue *queue;
 	ff_sender *sender;
-	ff_udp_listener **listeners;
-	size_t n_listeners;
-	ff_decoder_ctx dctx;
+	ff_receivers *rx;
 	struct event *ev_flush, *ev_term, *ev_int, *ev_wait;
 	uint64_t started_ms;
 	uint64_t interval_start_ms;
@@ -73,7 +71,6 @@ static uint64_t ff_agent_interval_ms(const ff_agent *a)
 static void ff_agent_on_record(void *arg, const ff_flow *f)
 {
 	ff_agent *a = arg;
-	a->counters.records_decoded++;
 	ff_flow admitted = *f;
 	if (!ff_agent_policy_admit(&a->policy, &admitted)) {
 		a->counters.records_filtered++;
@@ -90,7 +87,7 @@ static void ff_agent_save_decoder(ff_agent *a)
 {
 	if (a->state.dir == NULL)
 		return;
-	int rc = ff_decoder_ctx_save(&a->dctx, a->state.dir);
+	int rc = ff_receivers_save(a->rx, a->state.dir);
 	if (rc != 0)
 		ff_log_errno(FF_LOG_WARN, -rc,
 			     "saving templates and sampler tables in %s failed; retried at the next "
@@ -98,17 +95,20 @@ static void ff_agent_save_decoder(ff_agent *a)
 			     a->state.dir);
 }
 
-static void ff_agent_on_datagram(void *arg, const uint8_t *pkt, size_t len,
-				 const uint8_t exporter[FF_ADDR_LEN], uint64_t now_ms)
+/* The main thread's counters plus every receive thread's. */
+static ff_agent_counters ff_agent_counters_sum(const ff_agent *a)
 {
-	ff_agent *a = arg;
-	int rc = ff_decode_dispatch(&a->dctx, pkt, len, exporter, now_ms);
-	ff_exporter_stats_count(a->exporters, exporter, rc, now_ms);
+	ff_agent_counters c = a->counters;
+	if (a->rx != NULL)
+		ff_receivers_add_counters(a->rx, &c);
+	return c;
 }
 
 static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 {
 	ff_agent *a = arg;
+	ff_agent_counters counters = ff_agent_counters_sum(a);
+	ff_exporter_stats *exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL;
 	ff_agent_hello h = {
 	    .agent_id = a->cfg.id,
 	    .hostname = a->cfg.hostname,
@@ -116,10 +116,12 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .epoch = a->state.epoch,
 	    .started_ms = a->started_ms,
 	    .policy_version = a->policy.version,
-	    .counters = &a->counters,
-	    .exporters = a->exporters,
+	    .counters = &counters,
+	    .exporters = exporters,
 	};
-	return ff_agent_hello_encode(&h, frame, len);
+	int rc = ff_agent_hello_encode(&h, frame, len);
+	ff_exporter_stats_free(exporters);
+	return rc;
 }
 
 /* Puts records back after a failed flush, so the next interval's batch carries them. */
@@ -256,12 +258,14 @@ static void ff_agent_on_policy(void *arg, const uint8_t *payload, size_t len)
 static void ff_agent_on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	ff_agent *a = arg;
+	/* Records received before the boundary belong to the interval that ends. */
+	ff_receivers_drain(a->rx);
 	uint64_t now = ff_time_now_ms(), iv = ff_agent_interval_ms(a);
 	uint64_t boundary = now / iv * iv;
 	ff_agent_flush(a, boundary > a->interval_start_ms ? boundary : now);
 	a->interval_start_ms = boundary > a->interval_start_ms ? boundary : now;
 	ff_agent_apply_pending(a);
-	ff_decoder_expire(&a->dctx, now);
+	ff_receivers_expire(a->rx, now);
 	ff_agent_save_decoder(a);
 	ff_agent_schedule_flush(a);
 }
@@ -271,13 +275,6 @@ static void ff_agent_on_wait(evutil_socket_t fd, short what, void *arg)
 	ff_agent *a = arg;
 	if (ff_sender_pending(a->sender) == 0 || ff_time_now_ms() >= a->shutdown_deadline_ms)
 		event_base_loopexit(a->base, NULL);
-}
-
-static void ff_agent_stop_listeners(ff_agent *a)
-{
-	for (size_t i = 0; i < a->n_listeners; i++)
-		ff_udp_listener_free(a->listeners[i]);
-	a->n_listeners = 0;
 }
 
 static void ff_agent_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -292,7 +289,9 @@ static void ff_agent_on_signal(evutil_socket_t sig, short what, void *arg)
 	ff_log_info("signal %d: flushing the open interval and waiting up to %" PRIu64
 		    " ms for acks",
 		    (int)sig, a->cfg.shutdown_wait_ms);
-	ff_agent_stop_listeners(a);
+	/* Everything received so far goes into the last batch. */
+	ff_receivers_stop(a->rx);
+	ff_receivers_drain(a->rx);
 	evtimer_del(a->ev_flush);
 	ff_agent_flush(a, ff_time_now_ms());
 	ff_agent_save_decoder(a);
@@ -342,46 +341,30 @@ static int ff_agent_open_queue(ff_agent *a, char *err, size_t err_len)
 	return 0;
 }
 
-/* Decoding state: sampling configuration, then what the state dir kept of templates and samplers. */
-static int ff_agent_open_decoder(ff_agent *a, char *err, size_t err_len)
+/*
+ * The receive threads, their sockets and decoding state: sampling
+ * configuration, then what the state dir kept of templates and samplers.
+ */
+static int ff_agent_open_receivers(ff_agent *a, char *err, size_t err_len)
 {
-	if (ff_decoder_ctx_init(&a->dctx, ff_agent_on_record, a) != 0) {
-		snprintf(err, err_len, "out of memory");
+	ff_receivers_opts o = {
+	    .listen = &a->cfg.listen_udp,
+	    .rcvbuf = a->cfg.rcvbuf,
+	    .threads = (unsigned)a->cfg.receive_threads,
+	    .handoff_records = (size_t)a->cfg.handoff_records,
+	    .sampling_default = (uint32_t)a->cfg.sampling_default,
+	    .sampling_overrides = &a->cfg.sampling_overrides,
+	    .max_exporters = FF_AGENT_MAX_EXPORTERS,
+	    .on_record = ff_agent_on_record,
+	    .arg = a,
+	};
+	if ((a->rx = ff_receivers_new(a->base, &o, err, err_len)) == NULL)
 		return -1;
-	}
-	a->dctx.stats = a->exporters;
-	ff_sampling_set_default(a->dctx.sampling, (uint32_t)a->cfg.sampling_default);
-	for (size_t i = 0; i < a->cfg.sampling_overrides.n; i++) {
-		uint8_t addr[FF_ADDR_LEN];
-		uint32_t rate = 0;
-		if (ff_sampling_parse_override(a->cfg.sampling_overrides.v[i], addr, &rate, err,
-					       err_len) != 0 ||
-		    ff_sampling_set_override(a->dctx.sampling, addr, rate) != 0)
-			return -1;
-	}
 	if (a->state.dir != NULL) {
-		int n = ff_decoder_ctx_load(&a->dctx, a->state.dir);
+		int n = ff_receivers_load(a->rx, a->state.dir);
 		if (n > 0)
 			ff_log_info("reloaded %d templates and sampler entries from %s", n,
 				    a->state.dir);
-	}
-	return 0;
-}
-
-static int ff_agent_open_listeners(ff_agent *a, char *err, size_t err_len)
-{
-	a->listeners = calloc(a->cfg.listen_udp.n, sizeof *a->listeners);
-	if (a->listeners == NULL) {
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < a->cfg.listen_udp.n; i++) {
-		ff_udp_listener *l =
-		    ff_udp_listener_new(a->base, a->cfg.listen_udp.v[i], a->cfg.rcvbuf,
-					ff_agent_on_datagram, a, &a->counters, err, err_len);
-		if (l == NULL)
-			return -1;
-		a->listeners[a->n_listeners++] = l;
 	}
 	return 0;
 }
@@ -406,12 +389,11 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	a->started_ms = ff_time_now_ms();
 	a->interval_start_ms = a->started_ms;
 	if ((a->base = event_base_new()) == NULL ||
-	    (a->exporters = ff_exporter_stats_new(FF_AGENT_MAX_EXPORTERS)) == NULL ||
 	    (a->summ = ff_summarizer_new(4096)) == NULL) {
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	if (ff_agent_open_queue(a, err, err_len) != 0 || ff_agent_open_decoder(a, err, err_len) != 0)
+	if (ff_agent_open_queue(a, err, err_len) != 0)
 		return -1;
 	ff_sender_opts so = {
 	    .endpoint = a->cfg.aggregator,
@@ -424,23 +406,23 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	};
 	if ((a->sender = ff_sender_new(a->base, &so, a->queue, &a->counters, err, err_len)) == NULL)
 		return -1;
-	if (ff_agent_open_listeners(a, err, err_len) != 0)
+	if (ff_agent_open_receivers(a, err, err_len) != 0 || ff_agent_open_events(a, err, err_len) != 0)
 		return -1;
-	return ff_agent_open_events(a, err, err_len);
+	return ff_receivers_start(a->rx, err, err_len);
 }
 
 static void ff_agent_log_start(const ff_agent *a)
 {
 	char listen[1024] = "";
 	size_t off = 0;
-	for (size_t i = 0; i < a->n_listeners && off < sizeof listen; i++)
+	for (size_t i = 0; i < a->cfg.listen_udp.n && off < sizeof listen; i++)
 		off += (size_t)snprintf(listen + off, sizeof listen - off, "%s%s", i ? "," : "",
-					ff_udp_listener_name(a->listeners[i]));
+					a->cfg.listen_udp.v[i]);
 	ff_log_info("flowfleet-agent %s started: id %s, epoch %016" PRIx64
-		    ", next sequence %" PRIu64 ", udp %s, aggregator %s, interval %" PRIu64
-		    " ms, state %s",
+		    ", next sequence %" PRIu64 ", udp %s (%zu receive threads), aggregator %s, "
+		    "interval %" PRIu64 " ms, state %s",
 		    FF_VERSION, a->cfg.id, a->state.epoch, a->state.next_seq, listen,
-		    a->cfg.aggregator, a->cfg.interval_ms,
+		    ff_receivers_count(a->rx), a->cfg.aggregator, a->cfg.interval_ms,
 		    a->state.dir ? a->state.dir : "(none: nothing kept across restarts)");
 }
 
@@ -450,15 +432,18 @@ static uint64_t ff_agent_malformed_total(const ff_agent *a)
 	uint64_t total = 0;
 	size_t cursor = 0;
 	const ff_exporter_counters *e;
-	while ((e = ff_exporter_stats_next(a->exporters, &cursor)) != NULL)
+	ff_exporter_stats *sum = ff_receivers_exporters(a->rx);
+	while (sum != NULL && (e = ff_exporter_stats_next(sum, &cursor)) != NULL)
 		for (int r = 0; r < FF_MAL_N; r++)
 			total += e->malformed[r];
+	ff_exporter_stats_free(sum);
 	return total;
 }
 
 static void ff_agent_log_exit(const ff_agent *a)
 {
-	const ff_agent_counters *c = &a->counters;
+	ff_agent_counters sum = ff_agent_counters_sum(a);
+	const ff_agent_counters *c = &sum;
 	size_t left = ff_send_queue_len(a->queue);
 	if (left > 0)
 		ff_log_warn("%zu batches left unacknowledged%s", left,
@@ -469,23 +454,20 @@ static void ff_agent_log_exit(const ff_agent *a)
 		    ", records.decoded %" PRIu64 ", batches.flushed %" PRIu64
 		    ", batches.sent %" PRIu64 ", batches.acked %" PRIu64 ", batches.resent %" PRIu64
 		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64 ", records.filtered %" PRIu64
-		    ", bytes.sent %" PRIu64,
+		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64,
 		    c->udp_datagrams, c->udp_drops, ff_agent_malformed_total(a), c->records_decoded,
 		    c->batches_flushed, c->batches_sent, c->batches_acked, c->batches_resent,
-		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent);
+		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent, c->handoff_drops);
 }
 
 static void ff_agent_close(ff_agent *a)
 {
-	ff_agent_stop_listeners(a);
-	free(a->listeners);
+	ff_receivers_free(a->rx);
 	ff_sender_free(a->sender);
 	ff_send_queue_free(a->queue);
 	ff_summarizer_free(a->summ);
 	ff_agent_policy_release(&a->policy);
 	ff_agent_policy_release(&a->pending);
-	ff_decoder_ctx_release(&a->dctx);
-	ff_exporter_stats_free(a->exporters);
 	ff_agent_state_close(&a->state);
 	struct event *evs[] = {a->ev_flush, a->ev_wait, a->ev_term, a->ev_int};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

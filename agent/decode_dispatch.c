@@ -189,3 +189,25 @@ int ff_decoder_ctx_load(ff_decoder_ctx *ctx, const char *dir)
 		n += ff_decoder_load_file(dir, "samplers", ctx->sampling, ff_decoder_load_samplers);
 	return n;
 }
+
+bool ff_decoder_ctx_dirty(const ff_decoder_ctx *ctx)
+{
+	return (ctx->templates != NULL && ff_template_cache_dirty(ctx->templates)) ||
+	       (ctx->sampling != NULL && ff_sampling_dirty(ctx->sampling));
+}
+
+int ff_decoder_ctx_merge_state(ff_decoder_ctx *dst, ff_decoder_ctx *src)
+{
+	int rc = 0;
+	if (dst->templates != NULL && src->templates != NULL &&
+	    (rc = ff_template_cache_merge(dst->templates, src->templates)) != 0)
+		return rc;
+	if (dst->sampling != NULL && src->sampling != NULL &&
+	    (rc = ff_sampling_merge(dst->sampling, src->sampling)) != 0)
+		return rc;
+	if (src->templates != NULL)
+		ff_template_cache_mark_saved(src->templates);
+	if (src->sampling != NULL)
+		ff_sampling_mark_saved(src->sampling);
+	return 0;
+}

@@ -42,6 +42,7 @@
 #include "ff_err.h"
 #include "ff_flow.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,6 +106,17 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir);
  * -errno for an unreadable directory.
  */
 int ff_decoder_ctx_load(ff_decoder_ctx *ctx, const char *dir);
+
+/* Whether templates or sampler tables changed since the last save or merge. */
+bool ff_decoder_ctx_dirty(const ff_decoder_ctx *ctx);
+
+/*
+ * Merges the templates and sampler tables of `src` into `dst`, the
+ * freshest copy of each winning, and counts `src` as saved: with several
+ * receive threads, one context per thread, `dst` is what is saved.
+ * Returns 0 or a negative errno.
+ */
+int ff_decoder_ctx_merge_state(ff_decoder_ctx *dst, ff_decoder_ctx *src);
 
 typedef struct ff_decoder {
 	const char *name;

@@ -4,6 +4,7 @@
 #include "ff_hmap.h"
 #include "ff_log.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -191,4 +192,22 @@ const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, s
 size_t ff_exporter_stats_count_exporters(const ff_exporter_stats *s)
 {
 	return ff_hmap_count(s->map);
+}
+
+int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src)
+{
+	size_t cursor = 0;
+	const ff_exporter_counters *e;
+	while ((e = ff_exporter_stats_next(src, &cursor)) != NULL) {
+		ff_exporter_counters *d = ff_exporter_entry(dst, e->addr);
+		if (d == NULL)
+			return -ENOMEM;
+		d->packets += e->packets;
+		d->records += e->records;
+		for (int r = 0; r < FF_MAL_N; r++)
+			d->malformed[r] += e->malformed[r];
+		for (int v = 0; v < FF_EV_N; v++)
+			d->events[v] += e->events[v];
+	}
+	return 0;
 }

@@ -105,4 +105,10 @@ const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, s
 
 size_t ff_exporter_stats_count_exporters(const ff_exporter_stats *s);
 
+/*
+ * Adds every counter of `src` into `dst` (the receive threads keep a table
+ * each; the Hello carries their sum). Returns 0 or -ENOMEM.
+ */
+int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src);
+
 #endif

@@ -4,6 +4,7 @@
 #include "ff_hmap.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,16 @@ struct ff_sampler_key {
 struct ff_sampler_val {
 	uint64_t sysinit_ms;
 	uint32_t rate;
-	uint32_t zero;
+	/* When last learned, on a counter shared by every table (0: reloaded); see merge. */
+	uint32_t stamp;
 };
+
+static _Atomic uint32_t ff_sampling_clock;
+
+static uint32_t ff_sampling_tick(void)
+{
+	return atomic_fetch_add_explicit(&ff_sampling_clock, 1, memory_order_relaxed) + 1;
+}
 
 struct ff_sampling {
 	ff_hmap *learned;   /* ff_sampler_key -> ff_sampler_val */
@@ -138,6 +147,7 @@ int ff_sampling_learn(ff_sampling *s, const uint8_t exporter[FF_ADDR_LEN], uint3
 	if (v->rate != rate)
 		s->dirty = true;
 	v->rate = rate;
+	v->stamp = ff_sampling_tick();
 	return 0;
 }
 
@@ -153,6 +163,7 @@ int ff_sampling_set_sysinit(ff_sampling *s, const uint8_t exporter[FF_ADDR_LEN],
 	if (v->sysinit_ms != sysinit_ms)
 		s->dirty = true;
 	v->sysinit_ms = sysinit_ms;
+	v->stamp = ff_sampling_tick();
 	return 0;
 }
 
@@ -262,7 +273,32 @@ int ff_sampling_load(ff_sampling *s, const uint8_t *buf, size_t len)
 			return err;
 		v->rate = (uint32_t)ff_get_le_n(p + 32, 4);
 		v->sysinit_ms = ff_get_le_n(p + 36, 8);
+		v->stamp = 0;
 	}
 	s->dirty = false;
 	return (int)n;
+}
+
+void ff_sampling_mark_saved(ff_sampling *s)
+{
+	s->dirty = false;
+}
+
+int ff_sampling_merge(ff_sampling *dst, const ff_sampling *src)
+{
+	size_t cursor = 0;
+	const void *kp;
+	void *vp;
+	while (ff_hmap_next(src->learned, &cursor, &kp, &vp)) {
+		const struct ff_sampler_val *v = vp;
+		struct ff_sampler_val *d = ff_hmap_find(dst->learned, kp);
+		if (d != NULL && d->stamp >= v->stamp)
+			continue;
+		int err = 0;
+		if (d == NULL && (d = ff_sampler_slot(dst, kp, &err)) == NULL)
+			return err;
+		*d = *v;
+		dst->dirty = true;
+	}
+	return 0;
 }

@@ -79,6 +79,16 @@ void ff_sampling_apply(const ff_sampling *s, ff_flow *f);
 /* True when the learned tables changed since the last save or load. */
 bool ff_sampling_dirty(const ff_sampling *s);
 
+/* Clears the dirty flag: what it holds was saved by other means (a merge). */
+void ff_sampling_mark_saved(ff_sampling *s);
+
+/*
+ * Copies into `dst` every learned entry of `src` that `dst` lacks or learned
+ * earlier (overrides and the default stay): one table of what several
+ * receive threads learned, to be saved. Returns 0 or a negative errno.
+ */
+int ff_sampling_merge(ff_sampling *dst, const ff_sampling *src);
+
 /* Serialises the learned tables (not the configuration). Caller frees *buf. Returns 0 or -ENOMEM.
  */
 int ff_sampling_save(ff_sampling *s, uint8_t **buf, size_t *len);

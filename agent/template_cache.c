@@ -5,6 +5,7 @@
 #include "ff_hmap.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -94,8 +95,12 @@ static bool ff_template_same(const ff_template *a, const ff_template *b)
 	return true;
 }
 
+/* Orders template arrivals across every cache (one per receive thread). */
+static _Atomic uint64_t ff_tc_clock;
+
 int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t)
 {
+	t->stamp = atomic_fetch_add_explicit(&ff_tc_clock, 1, memory_order_relaxed) + 1;
 	ff_template **slot = ff_hmap_find(tc->map, key);
 	if (slot == NULL) {
 		if (ff_hmap_count(tc->map) >= FF_TPL_MAX_TEMPLATES) {
@@ -357,8 +362,39 @@ int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len
 		int rc = ff_template_cache_put(tc, &k, t);
 		if (rc < 0)
 			return rc;
+		t->stamp = 0; /* older than anything an exporter sends from now on */
 		loaded++;
 	}
 	tc->dirty = false;
 	return off == end ? loaded : -EINVAL;
+}
+
+void ff_template_cache_mark_saved(ff_template_cache *tc)
+{
+	tc->dirty = false;
+}
+
+int ff_template_cache_merge(ff_template_cache *dst, const ff_template_cache *src)
+{
+	size_t cursor = 0;
+	const void *k;
+	void *v;
+	while (ff_hmap_next(src->map, &cursor, &k, &v)) {
+		const ff_template *t = *(ff_template **)v;
+		if (t == NULL)
+			continue;
+		const ff_template *have = ff_template_cache_get(dst, k);
+		if (have != NULL && have->stamp >= t->stamp)
+			continue;
+		size_t size = sizeof *t + (size_t)t->n_fields * sizeof t->fields[0];
+		ff_template *copy = malloc(size);
+		if (copy == NULL)
+			return -ENOMEM;
+		memcpy(copy, t, size);
+		int rc = ff_template_cache_put(dst, k, copy);
+		if (rc < 0)
+			return rc;
+		copy->stamp = t->stamp;
+	}
+	return 0;
 }

@@ -54,6 +54,12 @@ typedef struct ff_template {
 	uint8_t has_varlen;
 	uint8_t proto;	  /* 9 or 10: v9 scope field types are not element ids */
 	uint32_t min_len; /* shortest record: fixed lengths plus one byte per varlen field */
+	/*
+	 * When the exporter last sent it, on a counter shared by every cache
+	 * (0: reloaded from a state file), so ff_template_cache_merge() keeps
+	 * the freshest of several threads' copies.
+	 */
+	uint64_t stamp;
 	ff_tpl_field fields[];
 } ff_template;
 
@@ -150,6 +156,16 @@ size_t ff_template_cache_pending(const ff_template_cache *tc);
 
 /* True when templates changed since the last save or load. */
 bool ff_template_cache_dirty(const ff_template_cache *tc);
+
+/* Clears the dirty flag: what it holds was saved by other means (a merge). */
+void ff_template_cache_mark_saved(ff_template_cache *tc);
+
+/*
+ * Copies into `dst` every template of `src` that `dst` lacks or holds with
+ * an older stamp: one cache of what several receive threads learned, to be
+ * saved. Returns 0 or a negative errno.
+ */
+int ff_template_cache_merge(ff_template_cache *dst, const ff_template_cache *src);
 
 /* Serialises every template into a malloc'd buffer (caller frees). Returns 0 or -ENOMEM. */
 int ff_template_cache_save(ff_template_cache *tc, uint8_t **buf, size_t *len);

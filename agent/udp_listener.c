@@ -34,6 +34,7 @@ struct ff_udp_listener {
 	ff_udp_datagram_fn cb;
 	void *arg;
 	ff_agent_counters *c;
+	pthread_mutex_t *lock;
 	uint32_t last_ovfl; /* SO_RXQ_OVFL is a running total per socket */
 	uint8_t *slab;	    /* FF_UDP_BATCH * FF_UDP_SLOT bytes */
 	struct mmsghdr msgs[FF_UDP_BATCH];
@@ -93,42 +94,93 @@ static void ff_udp_exporter(const struct sockaddr_storage *ss, uint8_t out[FF_AD
 }
 
 /* Asks for `want` bytes: SO_RCVBUFFORCE passes rmem_max when privileged. */
-static void ff_udp_set_rcvbuf(int fd, const char *name, uint64_t want)
+static void ff_udp_set_rcvbuf(int fd, const char *name, uint64_t want, bool quiet)
 {
 	int v = want > INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) != 0)
+	bool forced = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) == 0;
+	if (!forced && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) != 0)
 		ff_log_errno(FF_LOG_WARN, errno, "setsockopt(SO_RCVBUF, %d) on %s failed, ignored",
 			     v, name);
 	int got = 0;
 	socklen_t len = sizeof got;
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0) {
+		ff_log_errno(FF_LOG_WARN, errno, "getsockopt(SO_RCVBUF) on %s failed", name);
+		return;
+	}
 	/* Linux reports double the usable size (it counts its bookkeeping). */
-	if ((uint64_t)got / 2 < want)
-		ff_log_warn("%s: socket buffer is %d bytes, asked for %" PRIu64
-			    " (raise net.core.rmem_max or run with CAP_NET_ADMIN)",
-			    name, got / 2, want);
-	else
-		ff_log_info("udp %s: socket buffer %d bytes", name, got / 2);
+	if ((uint64_t)got / 2 < (uint64_t)v)
+		ff_log_warn("udp %s: SO_RCVBUF %d asked, kernel gave %d: set sysctl -w "
+			    "net.core.rmem_max=%d (or run with CAP_NET_ADMIN)",
+			    name, v, got / 2, v);
+	else if (!quiet)
+		ff_log_info("udp %s: socket buffer %d bytes%s", name, got / 2,
+			    forced ? " (SO_RCVBUFFORCE)" : "");
 }
 
-static int ff_udp_open(ff_udp_listener *l, const char *addr_port, uint64_t rcvbuf, char *err,
+bool ff_udp_reuseport_supported(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0)
+		return false;
+	bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * SO_REUSEPORT would let us share a port another process (of our user)
+ * already holds, splitting its traffic: a plain bind first fails as
+ * before. UDP leaves nothing behind once the probe is closed.
+ */
+static int ff_udp_probe_unused(const struct sockaddr_storage *ss, unsigned ss_len)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = bind(fd, (const struct sockaddr *)ss, ss_len) != 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* A group member binds the port its first socket got (which differs when asked for port 0). */
+static void ff_udp_group_port(struct sockaddr_storage *ss, const ff_udp_listener *first)
+{
+	struct sockaddr_storage bound;
+	socklen_t len = sizeof bound;
+	if (getsockname(first->fd, (struct sockaddr *)&bound, &len) != 0)
+		return;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = ((struct sockaddr_in *)&bound)->sin_port;
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
+}
+
+static int ff_udp_open(ff_udp_listener *l, const ff_udp_listener_opts *o, char *err,
 		       size_t err_len)
 {
 	struct sockaddr_storage ss;
 	unsigned ss_len;
-	if (ff_udp_parse_addr(addr_port, &ss, &ss_len) != 0) {
-		snprintf(err, err_len, "listen address '%s': expected ADDR:PORT", addr_port);
+	if (ff_udp_parse_addr(o->addr_port, &ss, &ss_len) != 0) {
+		snprintf(err, err_len, "listen address '%s': expected ADDR:PORT", o->addr_port);
+		return -1;
+	}
+	if (o->group != NULL)
+		ff_udp_group_port(&ss, o->group);
+	int rc = o->reuseport && o->group == NULL ? ff_udp_probe_unused(&ss, ss_len) : 0;
+	if (rc != 0) {
+		snprintf(err, err_len, "listen on udp %s: %s", o->addr_port, strerror(-rc));
 		return -1;
 	}
 	l->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) != 0 ||
+	    (o->reuseport &&
+	     setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
 	    bind(l->fd, (struct sockaddr *)&ss, ss_len) != 0) {
-		snprintf(err, err_len, "listen on udp %s: %s", addr_port, strerror(errno));
+		snprintf(err, err_len, "listen on udp %s: %s", o->addr_port, strerror(errno));
 		return -1;
 	}
-	ff_udp_set_rcvbuf(l->fd, addr_port, rcvbuf);
+	ff_udp_set_rcvbuf(l->fd, o->addr_port, o->rcvbuf, o->group != NULL);
 	return 0;
 }
 
@@ -186,20 +238,27 @@ static void ff_udp_on_read(evutil_socket_t fd, short what, void *arg)
 		int n = recvmmsg(l->fd, l->msgs, FF_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				if (l->lock != NULL)
+					pthread_mutex_lock(l->lock);
 				l->c->udp_errors++;
+				if (l->lock != NULL)
+					pthread_mutex_unlock(l->lock);
 				ff_log_errno(FF_LOG_WARN, errno, "recvmmsg on %s failed", l->name);
 			}
 			return;
 		}
+		if (l->lock != NULL)
+			pthread_mutex_lock(l->lock);
 		ff_udp_deliver(l, n, ff_time_now_ms());
+		if (l->lock != NULL)
+			pthread_mutex_unlock(l->lock);
 		if (n < FF_UDP_BATCH)
 			return;
 	}
 }
 
-ff_udp_listener *ff_udp_listener_new(struct event_base *base, const char *addr_port,
-				     uint64_t rcvbuf, ff_udp_datagram_fn cb, void *arg,
-				     ff_agent_counters *counters, char *err, size_t err_len)
+ff_udp_listener *ff_udp_listener_new(struct event_base *base, const ff_udp_listener_opts *o,
+				     char *err, size_t err_len)
 {
 	ff_udp_listener *l = calloc(1, sizeof *l);
 	if (l == NULL) {
@@ -207,20 +266,21 @@ ff_udp_listener *ff_udp_listener_new(struct event_base *base, const char *addr_p
 		return NULL;
 	}
 	l->fd = -1;
-	l->cb = cb;
-	l->arg = arg;
-	l->c = counters;
-	l->name = strdup(addr_port);
+	l->cb = o->cb;
+	l->arg = o->arg;
+	l->c = o->counters;
+	l->lock = o->lock;
+	l->name = strdup(o->addr_port);
 	l->slab = malloc((size_t)FF_UDP_BATCH * FF_UDP_SLOT);
 	if (l->name == NULL || l->slab == NULL) {
 		snprintf(err, err_len, "out of memory");
 		goto fail;
 	}
-	if (ff_udp_open(l, addr_port, rcvbuf, err, err_len) != 0)
+	if (ff_udp_open(l, o, err, err_len) != 0)
 		goto fail;
 	l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST, ff_udp_on_read, l);
 	if (l->ev == NULL || event_add(l->ev, NULL) != 0) {
-		snprintf(err, err_len, "cannot register udp %s with the event loop", addr_port);
+		snprintf(err, err_len, "cannot register udp %s with the event loop", o->addr_port);
 		goto fail;
 	}
 	return l;

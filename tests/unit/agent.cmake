@@ -41,7 +41,10 @@ ff_unit_test(NAME template_cache SOURCES ${FF_AGENT_UNIT_DIR}/test_template_cach
   LIBS ff_agent_core
   CASES put_refresh_replace withdraw_all_by_kind finish_rejects_empty_records
         pending_bounded_and_ordered save_load_roundtrip sampling_save_load_and_parse
-        sampling_scale_saturates seqloss_gap_late_reset_wrap)
+        sampling_scale_saturates seqloss_gap_late_reset_wrap merge_keeps_freshest)
 ff_unit_test(NAME policy SOURCES ${FF_AGENT_UNIT_DIR}/test_policy.c LIBS ff_agent_core
   CASES key_mask_wildcards_the_rest topk_other_preserves_totals filter_drops_before_summarizing
         refuses_bad_policy persists_across_restart ack_encodes)
+ff_unit_test(NAME handoff_ring SOURCES ${FF_AGENT_UNIT_DIR}/test_handoff_ring.c
+  LIBS ff_agent_core
+  CASES order_kept bound_respected_and_counted wraparound two_threads_keep_order)

@@ -165,6 +165,45 @@ static void save_load_roundtrip(void **state)
 	ff_template_cache_free(bad);
 }
 
+/* Two receive threads load the same state; only the one the exporter lands on learns a new layout. */
+static void merge_keeps_freshest(void **state)
+{
+	(void)state;
+	ff_template_cache *src = ff_template_cache_new();
+	ff_tpl_key k = key(7, 300);
+	ff_template_cache_put(src, &k, tpl(300, 8, 0));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(ff_template_cache_save(src, &buf, &len), 0);
+	ff_template_cache *a = ff_template_cache_new(), *b = ff_template_cache_new();
+	assert_int_equal(ff_template_cache_load(a, buf, len), 1);
+	assert_int_equal(ff_template_cache_load(b, buf, len), 1);
+	assert_int_equal(ff_template_cache_put(b, &k, tpl(300, 4, 0)), FF_TPL_REPLACED);
+	for (int order = 0; order < 2; order++) {
+		ff_template_cache *sum = ff_template_cache_new();
+		assert_int_equal(ff_template_cache_merge(sum, order ? b : a), 0);
+		assert_int_equal(ff_template_cache_merge(sum, order ? a : b), 0);
+		const ff_template *t = ff_template_cache_get(sum, &k);
+		assert_non_null(t);
+		assert_int_equal(t->fields[1].len, 4);
+		ff_template_cache_free(sum);
+	}
+	ff_sampling *sa = ff_sampling_new(), *sb = ff_sampling_new(), *ss = ff_sampling_new();
+	assert_int_equal(ff_sampling_learn(sa, ex1, 3, FF_SAMPLER_ID, 5, 100), 0);
+	assert_int_equal(ff_sampling_learn(sb, ex1, 3, FF_SAMPLER_ID, 5, 512), 0);
+	assert_int_equal(ff_sampling_merge(ss, sb), 0);
+	assert_int_equal(ff_sampling_merge(ss, sa), 0);
+	assert_int_equal(ff_sampling_lookup(ss, ex1, 3, FF_SAMPLER_ID, 5), 512); /* learned last */
+	assert_true(ff_sampling_dirty(ss));
+	free(buf);
+	ff_sampling_free(sa);
+	ff_sampling_free(sb);
+	ff_sampling_free(ss);
+	ff_template_cache_free(src);
+	ff_template_cache_free(a);
+	ff_template_cache_free(b);
+}
+
 static void sampling_save_load_and_parse(void **state)
 {
 	(void)state;
@@ -242,6 +281,7 @@ static const struct CMUnitTest template_cache_tests[] = {
     cmocka_unit_test(finish_rejects_empty_records), cmocka_unit_test(pending_bounded_and_ordered),
     cmocka_unit_test(save_load_roundtrip),	    cmocka_unit_test(sampling_save_load_and_parse),
     cmocka_unit_test(sampling_scale_saturates),	    cmocka_unit_test(seqloss_gap_late_reset_wrap),
+    cmocka_unit_test(merge_keeps_freshest),
 };
 
 FF_TEST_MAIN(template_cache_tests)
