@@ -19,6 +19,7 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"frames.bad", c->frames_bad},
 	    {"records.filtered", c->records_filtered},
 	    {"bytes.sent", c->bytes_sent},
+	    {"summarizer.early_flushes", c->early_flushes},
 	};
 	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++)
 		out[i] = list[i];
