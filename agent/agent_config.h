@@ -32,6 +32,10 @@ typedef struct ff_agent_config {
 	char *hostname; /* sent in Hello; defaults to gethostname() */
 	uint64_t sampling_default;     /* rate for exporters that announce none */
 	ff_strlist sampling_overrides; /* EXPORTER=N */
+	uint64_t max_keys;	       /* summarizer bound; full: an early batch */
+	uint64_t batch_max_records;    /* records a batch at most */
+	uint64_t batch_max_bytes;      /* about this many encoded bytes a batch at most */
+	uint64_t wire_version;	       /* FlowBatch layout sent: 1 records, 2 columns */
 } ff_agent_config;
 
 /*

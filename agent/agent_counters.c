@@ -20,6 +20,7 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"records.filtered", c->records_filtered},
 	    {"bytes.sent", c->bytes_sent},
 	    {"handoff.drops", c->handoff_drops},
+	    {"summarizer.early_flushes", c->early_flushes},
 	};
 	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++)
 		out[i] = list[i];
@@ -44,4 +45,5 @@ void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src)
 	dst->records_filtered += src->records_filtered;
 	dst->bytes_sent += src->bytes_sent;
 	dst->handoff_drops += src->handoff_drops;
+	dst->early_flushes += src->early_flushes;
 }

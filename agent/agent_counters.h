@@ -25,10 +25,11 @@ typedef struct ff_agent_counters {
 	uint64_t batches_rejected; /* REJECTED acks: kept and retried */
 	uint64_t batches_pending;  /* current, not a total: kept until acked */
 	uint64_t records_sent;
-	uint64_t frames_bad; /* malformed or unknown frames from the aggregator */
+	uint64_t frames_bad;	   /* malformed or unknown frames from the aggregator */
 	uint64_t records_filtered; /* decoded records the policy's filter (or sampler) dropped */
 	uint64_t bytes_sent;	   /* frame bytes of batches sent the first time */
 	uint64_t handoff_drops;	   /* decoded records lost: a receive thread's hand-off was full */
+	uint64_t early_flushes;	   /* batches sent before the interval ended: --max-keys full */
 } ff_agent_counters;
 
 typedef struct ff_counter_ref {
@@ -36,7 +37,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 17
+#define FF_AGENT_N_COUNTERS 18
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);

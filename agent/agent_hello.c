@@ -136,7 +136,7 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 		b.counter_ptrs[i] = &b.counters[i];
 	}
 	Flowfleet__Hello msg = FLOWFLEET__HELLO__INIT;
-	msg.protocol_version = FF_PROTOCOL_VERSION;
+	msg.protocol_version = h->protocol_version != 0 ? h->protocol_version : FF_PROTOCOL_VERSION;
 	msg.agent_id = (char *)h->agent_id;
 	msg.hostname = (char *)(h->hostname ? h->hostname : "");
 	msg.labels = b.label_ptrs;

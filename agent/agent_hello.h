@@ -23,6 +23,7 @@ typedef struct ff_agent_hello {
 	uint64_t policy_version; /* the policy applied now, 0 for none */
 	const ff_agent_counters *counters;
 	const ff_exporter_stats *exporters; /* may be NULL */
+	uint32_t protocol_version;	    /* the FlowBatch layout sent; 0: FF_PROTOCOL_VERSION */
 } ff_agent_hello;
 
 /*

@@ -54,6 +54,7 @@ typedef struct ff_agent {
 	ff_agent_policy policy, pending;
 	bool stopping;
 	bool oom_warned;
+	bool early_failed; /* an early flush failed: no other until the interval ends */
 } ff_agent;
 
 static struct timeval ff_agent_tv(uint64_t ms)
@@ -65,8 +66,11 @@ static struct timeval ff_agent_tv(uint64_t ms)
 /* The interval in force: the policy's when it sets one, else the configured one. */
 static uint64_t ff_agent_interval_ms(const ff_agent *a)
 {
-	return a->policy.interval_s != 0 ? (uint64_t)a->policy.interval_s * 1000 : a->cfg.interval_ms;
+	return a->policy.interval_s != 0 ? (uint64_t)a->policy.interval_s * 1000
+					 : a->cfg.interval_ms;
 }
+
+static void ff_agent_after_add(ff_agent *a);
 
 static void ff_agent_on_record(void *arg, const ff_flow *f)
 {
@@ -80,6 +84,7 @@ static void ff_agent_on_record(void *arg, const ff_flow *f)
 		ff_log_error("out of memory in the summarizer: records are being lost");
 		a->oom_warned = true;
 	}
+	ff_agent_after_add(a);
 }
 
 /* Keeps templates and sampler tables across restarts; a failure only costs a refresh wait. */
@@ -89,10 +94,11 @@ static void ff_agent_save_decoder(ff_agent *a)
 		return;
 	int rc = ff_receivers_save(a->rx, a->state.dir);
 	if (rc != 0)
-		ff_log_errno(FF_LOG_WARN, -rc,
-			     "saving templates and sampler tables in %s failed; retried at the next "
-			     "interval",
-			     a->state.dir);
+		ff_log_errno(
+		    FF_LOG_WARN, -rc,
+		    "saving templates and sampler tables in %s failed; retried at the next "
+		    "interval",
+		    a->state.dir);
 }
 
 /* The main thread's counters plus every receive thread's. */
@@ -118,65 +124,181 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .policy_version = a->policy.version,
 	    .counters = &counters,
 	    .exporters = exporters,
+	    .protocol_version = (uint32_t)a->cfg.wire_version,
 	};
 	int rc = ff_agent_hello_encode(&h, frame, len);
 	ff_exporter_stats_free(exporters);
 	return rc;
 }
 
-/* Puts records back after a failed flush, so the next interval's batch carries them. */
-static void ff_agent_requeue(ff_agent *a, ff_flow *recs, size_t n)
+/* Puts records back after a failed flush, so the next batch carries them. */
+static void ff_agent_requeue(ff_agent *a, const ff_flow *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		ff_summarizer_add(a->summ, &recs[i]);
-	free(recs);
+		if (ff_summarizer_add(a->summ, &recs[i]) != 0) {
+			ff_log_error("out of memory putting back %zu records: they are lost",
+				     n - i);
+			return;
+		}
 }
 
-static int ff_agent_send_batch(ff_agent *a, ff_batch *b)
-{
-	uint8_t *frame = NULL;
-	size_t len = 0;
-	int rc = ff_batch_encode(b, &frame, &len);
-	if (rc != 0) {
-		ff_log_error("encoding batch %" PRIu64 " failed: %s", b->sequence, ff_strerror(rc));
-		return rc;
-	}
-	a->counters.batches_flushed++;
-	ff_log_info("batch %" PRIu64 ": %zu records, %zu bytes", b->sequence, b->n_records, len);
-	ff_sender_submit(a->sender, b->epoch, b->sequence, b->n_records, frame, len);
-	return 0;
-}
-
-/* Turns everything summarized since interval_start into one batch. An empty interval sends nothing.
+/*
+ * Takes a sequence, encodes one bounded batch from next(arg) and hands it to
+ * the sender. Returns 0, or an error with nothing submitted (the iterator
+ * may have moved: the caller rewinds it).
  */
-static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
+static int ff_agent_send_stream(ff_agent *a, ff_batch *head, ff_batch_next_fn next, void *arg,
+				size_t *taken)
 {
-	ff_batch b = {.epoch = a->state.epoch,
-		      .policy_version = a->policy.version,
-		      .interval_start_ms = a->interval_start_ms,
-		      .interval_len_ms = (uint32_t)(end_ms - a->interval_start_ms)};
-	snprintf(b.agent_id, sizeof b.agent_id, "%s", a->cfg.id);
-	if (ff_summarizer_flush(a->summ, &b.records, &b.n_records) != 0) {
-		ff_log_error("out of memory flushing the interval; retrying at the next one");
-		return;
-	}
-	if (b.n_records == 0)
-		return;
-	int rc = ff_agent_state_take_seq(&a->state, &b.sequence);
+	int rc = ff_agent_state_take_seq(&a->state, &head->sequence);
 	if (rc != 0) {
 		ff_log_errno(FF_LOG_ERROR, -rc,
 			     "persisting the batch sequence in %s failed; records kept for the "
 			     "next interval",
 			     a->state.dir);
-		ff_agent_requeue(a, b.records, b.n_records);
+		return rc;
+	}
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	rc = ff_batch_encode_stream(head, next, arg, a->cfg.batch_max_records,
+				    a->cfg.batch_max_bytes, (unsigned)a->cfg.wire_version, &frame,
+				    &len, taken);
+	if (rc != 0) {
+		ff_log_error("encoding batch %" PRIu64 " failed: %s", head->sequence,
+			     ff_strerror(rc));
+		return rc;
+	}
+	a->counters.batches_flushed++;
+	ff_log_info("batch %" PRIu64 ": %zu records, %zu bytes", head->sequence, *taken, len);
+	ff_sender_submit(a->sender, head->epoch, head->sequence, *taken, frame, len);
+	return 0;
+}
+
+/* The array a top-K policy leaves, walked for ff_batch_encode_stream(). */
+typedef struct ff_agent_array_walk {
+	const ff_flow *recs;
+	size_t n, next;
+} ff_agent_array_walk;
+
+static const ff_flow *ff_agent_array_next(void *arg)
+{
+	ff_agent_array_walk *w = arg;
+	return w->next < w->n ? &w->recs[w->next++] : NULL;
+}
+
+/* The summarizer's table walked in place: no copy of every record. */
+typedef struct ff_agent_table_walk {
+	const ff_summarizer *s;
+	size_t cursor;
+} ff_agent_table_walk;
+
+static const ff_flow *ff_agent_table_next(void *arg)
+{
+	ff_agent_table_walk *w = arg;
+	return ff_summarizer_next(w->s, &w->cursor);
+}
+
+/* After a failure mid-table: keeps only the records from `cursor` on. */
+static void ff_agent_keep_from(ff_agent *a, size_t cursor)
+{
+	size_t n = ff_summarizer_count(a->summ), i = 0;
+	ff_flow *rest = malloc((n ? n : 1) * sizeof *rest);
+	if (rest == NULL) {
+		ff_log_error("out of memory keeping the unsent records: the interval is lost");
+		ff_summarizer_clear(a->summ);
 		return;
 	}
-	b.n_records = ff_agent_policy_topk(&a->policy, b.records, b.n_records);
-	if (ff_agent_send_batch(a, &b) != 0) {
-		ff_agent_requeue(a, b.records, b.n_records);
-		return;
+	const ff_flow *f;
+	while ((f = ff_summarizer_next(a->summ, &cursor)) != NULL)
+		rest[i++] = *f;
+	ff_summarizer_clear(a->summ);
+	ff_agent_requeue(a, rest, i);
+	free(rest);
+}
+
+/* Sends the table as a stream of bounded batches. Returns 0, or -1 (unsent records kept). */
+static int ff_agent_flush_table(ff_agent *a, ff_batch *head)
+{
+	ff_agent_table_walk w = {.s = a->summ};
+	ff_summarizer_begin(a->summ, &w.cursor);
+	for (;;) {
+		size_t peek = w.cursor, mark = w.cursor, taken = 0;
+		/* Looking ahead first, so no sequence is taken for an empty batch. */
+		if (ff_summarizer_next(a->summ, &peek) == NULL)
+			break;
+		if (ff_agent_send_stream(a, head, ff_agent_table_next, &w, &taken) != 0) {
+			if (mark != 0)
+				ff_agent_keep_from(a, mark);
+			return -1;
+		}
 	}
-	free(b.records);
+	ff_summarizer_clear(a->summ);
+	return 0;
+}
+
+/* A top-K policy needs every record sorted: the array path, bounded by --max-keys. */
+static int ff_agent_flush_topk(ff_agent *a, ff_batch *head)
+{
+	ff_flow *recs = NULL;
+	size_t n = 0;
+	if (ff_summarizer_flush(a->summ, &recs, &n) != 0) {
+		ff_log_error("out of memory flushing the interval; retrying at the next one");
+		return -1;
+	}
+	n = ff_agent_policy_topk(&a->policy, recs, n);
+	ff_agent_array_walk w = {.recs = recs, .n = n};
+	int rc = 0;
+	while (w.next < w.n) {
+		size_t mark = w.next, taken = 0;
+		if (ff_agent_send_stream(a, head, ff_agent_array_next, &w, &taken) != 0) {
+			ff_agent_requeue(a, recs + mark, n - mark);
+			rc = -1;
+			break;
+		}
+	}
+	free(recs);
+	return rc;
+}
+
+/*
+ * Sends everything summarized since interval_start as one or more batches
+ * of that interval, `len_ms` long. An empty table sends nothing. Returns 0,
+ * or -1 when some records could not be sent (they stay in the table).
+ */
+static int ff_agent_flush_records(ff_agent *a, uint32_t len_ms)
+{
+	if (ff_summarizer_count(a->summ) == 0)
+		return 0;
+	ff_batch head = {.epoch = a->state.epoch,
+			 .policy_version = a->policy.version,
+			 .interval_start_ms = a->interval_start_ms,
+			 .interval_len_ms = len_ms};
+	snprintf(head.agent_id, sizeof head.agent_id, "%s", a->cfg.id);
+	return a->policy.topk != 0 ? ff_agent_flush_topk(a, &head) : ff_agent_flush_table(a, &head);
+}
+
+static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
+{
+	a->early_failed = false;
+	ff_agent_flush_records(a, (uint32_t)(end_ms - a->interval_start_ms));
+}
+
+/*
+ * The summarizer holds --max-keys keys: rather than grow, it sends them now
+ * as batches of the current interval (same start, new sequences), so memory
+ * stays bounded and totals exact. A failure waits for the interval's end.
+ */
+static void ff_agent_after_add(ff_agent *a)
+{
+	if (ff_summarizer_count(a->summ) < a->cfg.max_keys || a->early_failed)
+		return;
+	a->counters.early_flushes++;
+	if (ff_agent_flush_records(a, (uint32_t)ff_agent_interval_ms(a)) != 0) {
+		ff_log_warn("early flush of %zu keys failed; the table grows until the interval "
+			    "ends",
+			    ff_summarizer_count(a->summ));
+		a->early_failed = true;
+	}
 }
 
 /* Intervals are aligned to multiples of their length, as nfcapd's files are. */
@@ -214,12 +336,12 @@ static void ff_agent_apply_pending(ff_agent *a)
 		return;
 	char keys[128];
 	ff_agent_policy_move(&a->policy, &a->pending);
-	ff_log_info("policy %" PRIu64 " applied: filter '%s', keys %s, interval %" PRIu64
-		    " ms, top-K %u, sampling %u",
-		    a->policy.version, a->policy.filter ? ff_filter_source(a->policy.filter) : "",
-		    ff_policy_keys_format(FF_POLICY_KEY_FIELDS & ~a->policy.wildcards, keys,
-					  sizeof keys),
-		    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample);
+	ff_log_info(
+	    "policy %" PRIu64 " applied: filter '%s', keys %s, interval %" PRIu64
+	    " ms, top-K %u, sampling %u",
+	    a->policy.version, a->policy.filter ? ff_filter_source(a->policy.filter) : "",
+	    ff_policy_keys_format(FF_POLICY_KEY_FIELDS & ~a->policy.wildcards, keys, sizeof keys),
+	    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample);
 	if (a->state.dir != NULL) {
 		int rc = ff_agent_policy_save(&a->policy, a->state.dir);
 		if (rc != 0)
@@ -454,10 +576,11 @@ static void ff_agent_log_exit(const ff_agent *a)
 		    ", records.decoded %" PRIu64 ", batches.flushed %" PRIu64
 		    ", batches.sent %" PRIu64 ", batches.acked %" PRIu64 ", batches.resent %" PRIu64
 		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64 ", records.filtered %" PRIu64
-		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64,
+		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64 ", summarizer.early_flushes %" PRIu64,
 		    c->udp_datagrams, c->udp_drops, ff_agent_malformed_total(a), c->records_decoded,
 		    c->batches_flushed, c->batches_sent, c->batches_acked, c->batches_resent,
-		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent, c->handoff_drops);
+		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent, c->handoff_drops,
+		    c->early_flushes);
 }
 
 static void ff_agent_close(ff_agent *a)

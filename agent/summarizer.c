@@ -105,3 +105,21 @@ int ff_summarizer_flush(ff_summarizer *s, ff_flow **records, size_t *n)
 	*n = i;
 	return 0;
 }
+
+void ff_summarizer_begin(const ff_summarizer *s, size_t *cursor)
+{
+	(void)s;
+	*cursor = 0;
+}
+
+const ff_flow *ff_summarizer_next(const ff_summarizer *s, size_t *cursor)
+{
+	const void *key;
+	void *val;
+	return ff_hmap_next(s->map, cursor, &key, &val) ? val : NULL;
+}
+
+void ff_summarizer_clear(ff_summarizer *s)
+{
+	ff_hmap_clear(s->map);
+}

@@ -34,4 +34,17 @@ size_t ff_summarizer_count(const ff_summarizer *s);
  */
 int ff_summarizer_flush(ff_summarizer *s, ff_flow **records, size_t *n);
 
+/*
+ * Walks the merged records in place, so a flush can encode them without
+ * copying the table: ff_summarizer_begin() starts a walk (*cursor = 0),
+ * ff_summarizer_next() yields the next record (borrowed, valid until the
+ * next add or clear) or NULL at the end. Saving and restoring the cursor
+ * replays a part of the walk. Adding records during a walk invalidates it.
+ */
+void ff_summarizer_begin(const ff_summarizer *s, size_t *cursor);
+const ff_flow *ff_summarizer_next(const ff_summarizer *s, size_t *cursor);
+
+/* Forgets every record, keeping the table's capacity. */
+void ff_summarizer_clear(ff_summarizer *s);
+
 #endif

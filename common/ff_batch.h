@@ -32,16 +32,57 @@ typedef struct ff_batch {
 bool ff_agent_id_valid(const char *id);
 
 /*
- * Encodes `b` (borrowed) as a framed FF_MSG_BATCH message. On success *frame
- * is malloc'd; the caller frees it with free(). Returns 0, -ENOMEM or
- * FF_FRAME_ETOOBIG (codes of common/ff_err.h).
+ * Records one batch may carry in protocol version 2 (a decoder bound: a
+ * hostile count cannot make the aggregator allocate more than this many
+ * records, 128 MiB). Version 1 batches are not bounded, for old agents.
+ */
+#define FF_BATCH_MAX_RECORDS (1u << 20)
+
+/* The two FlowBatch layouts (docs/protocol.md). */
+enum ff_batch_wire {
+	FF_BATCH_WIRE_RECORDS = 1, /* one FlowRecord message a record */
+	FF_BATCH_WIRE_COLUMNS = 2, /* packed columns */
+};
+
+/*
+ * Yields the next record to encode, or NULL at the end. The record must stay
+ * valid (and unchanged) until ff_batch_encode_stream() returns.
+ */
+typedef const ff_flow *(*ff_batch_next_fn)(void *arg);
+
+/*
+ * Encodes one framed FF_MSG_BATCH of wire version `wire` (enum
+ * ff_batch_wire) with the header fields of `head` (its records are
+ * ignored), taking records from next(arg) until it yields NULL, or
+ * `max_records` were taken, or the encoded columns reach about `max_bytes`
+ * (0: no bound; version 2 takes at most FF_BATCH_MAX_RECORDS). It never
+ * takes a record it does not encode. *n_taken says how many it took; a
+ * batch of 0 records is still encoded. On success *frame is malloc'd (the
+ * caller frees it). Returns 0, -ENOMEM, -EINVAL (unknown version) or
+ * FF_FRAME_ETOOBIG.
+ *
+ * Version 2 encodes the records in its own order (the batch is a set).
+ */
+int ff_batch_encode_stream(const ff_batch *head, ff_batch_next_fn next, void *arg,
+			   size_t max_records, size_t max_bytes, unsigned wire, uint8_t **frame,
+			   size_t *frame_len, size_t *n_taken);
+
+/*
+ * Encodes `b` (borrowed) with every record as one framed FF_MSG_BATCH of
+ * FF_PROTOCOL_VERSION (version 1 when it holds more than
+ * FF_BATCH_MAX_RECORDS). On success *frame is malloc'd; the caller frees it
+ * with free(). Returns 0, -ENOMEM or FF_FRAME_ETOOBIG.
  */
 int ff_batch_encode(const ff_batch *b, uint8_t **frame, size_t *frame_len);
 
+/* ff_batch_encode() in an explicit wire version (enum ff_batch_wire). */
+int ff_batch_encode_wire(const ff_batch *b, unsigned wire, uint8_t **frame, size_t *frame_len);
+
 /*
- * Decodes the payload of an FF_MSG_BATCH frame (already de-framed) into *out,
- * which the caller releases with ff_batch_release(). Every record is checked;
- * on error nothing is allocated. Returns 0, an FF_BATCH_E* code
+ * Decodes the payload of an FF_MSG_BATCH frame (already de-framed), of
+ * either wire version, into *out, which the caller releases with
+ * ff_batch_release(). Every record and every column length is checked; on
+ * error nothing is allocated. Returns 0, an FF_BATCH_E* code
  * (common/ff_err.h) or -ENOMEM.
  */
 int ff_batch_decode(const uint8_t *payload, size_t len, ff_batch *out);

@@ -27,6 +27,8 @@ static const ff_err_text ff_err_texts[] = {
     {FF_BATCH_EPROTO, "invalid protobuf"},
     {FF_BATCH_EAGENT, "invalid agent id"},
     {FF_BATCH_ERECORD, "malformed record"},
+    {FF_BATCH_ECOLUMN, "column length does not match the record count"},
+    {FF_BATCH_ETOOMANY, "too many records in one batch"},
 
     {FF_DECODE_ESHORT, "datagram shorter than its header"},
     {FF_DECODE_EBADCOUNT, "record count out of range"},

@@ -40,6 +40,8 @@ enum ff_batch_error {
 	FF_BATCH_EPROTO = -4112,  /* not a valid FlowBatch protobuf */
 	FF_BATCH_EAGENT = -4113,  /* missing or invalid agent id */
 	FF_BATCH_ERECORD = -4114, /* a record with a malformed field */
+	FF_BATCH_ECOLUMN = -4115, /* a column whose length is not the record count's */
+	FF_BATCH_ETOOMANY = -4116, /* more records than FF_BATCH_MAX_RECORDS */
 };
 
 /*

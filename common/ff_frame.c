@@ -9,11 +9,12 @@
 /* Below this, the lz4 call costs more than the bytes it could save. */
 #define FF_FRAME_COMPRESS_MIN 256
 
-static void ff_frame_put_header(uint8_t *p, uint8_t type, uint8_t comp, uint32_t raw_len)
+static void ff_frame_put_header(uint8_t *p, uint8_t version, uint8_t type, uint8_t comp,
+				uint32_t raw_len)
 {
 	p[0] = FF_FRAME_MAGIC0;
 	p[1] = FF_FRAME_MAGIC1;
-	p[2] = FF_FRAME_VERSION;
+	p[2] = version;
 	p[3] = type;
 	p[4] = comp;
 	p[5] = p[6] = p[7] = 0;
@@ -23,6 +24,14 @@ static void ff_frame_put_header(uint8_t *p, uint8_t type, uint8_t comp, uint32_t
 int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
 		    size_t *out_len)
 {
+	return ff_frame_encode_version(FF_FRAME_VERSION, type, payload, len, out, out_len);
+}
+
+int ff_frame_encode_version(uint8_t version, uint8_t type, const uint8_t *payload, size_t len,
+			    uint8_t **out, size_t *out_len)
+{
+	if (version < FF_FRAME_VERSION || version > FF_FRAME_VERSION_MAX)
+		return FF_FRAME_EVERSION;
 	if (len > FF_FRAME_MAX_PAYLOAD)
 		return FF_FRAME_ETOOBIG;
 	size_t bound = len >= FF_FRAME_COMPRESS_MIN ? (size_t)LZ4_compressBound((int)len) : 0;
@@ -33,8 +42,8 @@ int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **
 	uint8_t comp = FF_COMP_NONE;
 	size_t body = len;
 	if (bound > 0) {
-		int n = LZ4_compress_default((const char *)payload, (char *)buf + FF_FRAME_HEADER_LEN,
-					     (int)len, (int)bound);
+		int n = LZ4_compress_default(
+		    (const char *)payload, (char *)buf + FF_FRAME_HEADER_LEN, (int)len, (int)bound);
 		if (n > 0 && (size_t)n < len) {
 			comp = FF_COMP_LZ4;
 			body = (size_t)n;
@@ -42,7 +51,7 @@ int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **
 	}
 	if (comp == FF_COMP_NONE && len > 0)
 		memcpy(buf + FF_FRAME_HEADER_LEN, payload, len);
-	ff_frame_put_header(buf, type, comp, (uint32_t)len);
+	ff_frame_put_header(buf, version, type, comp, (uint32_t)len);
 	*out = buf;
 	*out_len = FF_FRAME_HEADER_LEN + body;
 	return 0;
@@ -54,7 +63,7 @@ int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h)
 		return FF_FRAME_ESHORT;
 	if (buf[0] != FF_FRAME_MAGIC0 || buf[1] != FF_FRAME_MAGIC1)
 		return FF_FRAME_EMAGIC;
-	if (buf[2] != FF_FRAME_VERSION)
+	if (buf[2] < FF_FRAME_VERSION || buf[2] > FF_FRAME_VERSION_MAX)
 		return FF_FRAME_EVERSION;
 	h->version = buf[2];
 	h->type = buf[3];

@@ -7,7 +7,7 @@
  * The byte layout is specified in docs/protocol.md:
  *
  *   0  2  magic "FF" (0x46 0x46)
- *   2  1  framing version (FF_FRAME_VERSION)
+ *   2  1  framing version (FF_FRAME_VERSION; 2 for a version 2 FlowBatch)
  *   3  1  message type (enum ff_msg_type)
  *   4  1  compression (enum ff_frame_compression)
  *   5  3  reserved, zero
@@ -20,12 +20,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FF_FRAME_MAGIC0 0x46
-#define FF_FRAME_MAGIC1 0x46
+#define FF_FRAME_MAGIC0	 0x46
+#define FF_FRAME_MAGIC1	 0x46
 #define FF_FRAME_VERSION 1
-#define FF_FRAME_HEADER_LEN 12
+/*
+ * A frame's version byte says how its payload is laid out: every message is
+ * version 1 except a columnar (protocol version 2) FlowBatch, which is 2, so
+ * an aggregator that predates columns refuses it (and the agent keeps it)
+ * instead of storing it as an empty batch. Receivers accept 1..MAX.
+ */
+#define FF_FRAME_VERSION_MAX 2
+#define FF_FRAME_HEADER_LEN  12
 /* Protocol version carried in Hello; bumped when older peers cannot cope. */
-#define FF_PROTOCOL_VERSION 1
+#define FF_PROTOCOL_VERSION 2
+/* The oldest protocol version the aggregator still accepts (docs/protocol.md). */
+#define FF_PROTOCOL_VERSION_MIN 1
 /* Bound on a decompressed payload: a corrupt header cannot make us allocate more. */
 #define FF_FRAME_MAX_PAYLOAD (256u * 1024 * 1024)
 
@@ -57,6 +66,10 @@ typedef struct ff_frame_header {
  */
 int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
 		    size_t *out_len);
+
+/* ff_frame_encode() with an explicit framing version (1..FF_FRAME_VERSION_MAX). */
+int ff_frame_encode_version(uint8_t version, uint8_t type, const uint8_t *payload, size_t len,
+			    uint8_t **out, size_t *out_len);
 
 /* Parses and checks the header of a received frame. Returns 0 or an FF_FRAME_E* code. */
 int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h);

@@ -141,11 +141,14 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
 		flowfleet__hello__free_unpacked(h, NULL);
 		return;
 	}
-	if (h->protocol_version != FF_PROTOCOL_VERSION)
+	/* Versions 1 and 2 differ only in the FlowBatch layout, and both are decoded. */
+	if (h->protocol_version < FF_PROTOCOL_VERSION_MIN ||
+	    h->protocol_version > FF_PROTOCOL_VERSION)
 		ff_ingest_warn_about(ing, FF_INGEST_R_HELLO,
-				     "ingest: agent %s speaks protocol %" PRIu32 ", we speak %d; "
+				     "ingest: agent %s speaks protocol %" PRIu32 ", we speak %d..%d; "
 				     "accepted, newer fields are ignored",
-				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION);
+				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION_MIN,
+				     FF_PROTOCOL_VERSION);
 	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_time_now_ms()) < 0)
 		ff_log_error("ingest: out of memory recording the Hello of %s", h->agent_id);
 	if (ing->deps.push != NULL)

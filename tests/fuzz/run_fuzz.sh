@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for a short time, seeded from the real export
-# captures in ../shared/corpus (when present), the filter test table and small
-# valid segment files written by ffsegseed (built beside FFDECODE).
+# captures in ../shared/corpus (when present), the filter test table, small
+# valid segment files written by ffsegseed (built beside FFDECODE) and
+# FlowBatch payloads written by bench_wire --seeds (tests/bench beside it).
 #   run_fuzz.sh FUZZ_BUILD_DIR FFDECODE SECONDS_PER_TARGET
 # `make test` runs it for a few seconds per target; run it by hand with a
 # larger SECONDS for a real campaign (docs/fields.md records such runs).
@@ -17,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -37,8 +38,14 @@ if ! "$segseed" "$work/seeds/segment"; then
   echo "run_fuzz: $segseed failed: fuzz_segment starts without seeds"
 fi
 
+# FlowBatch payloads of both wire versions, from the encoder (tests/bench/bench_wire.c).
+benchwire="$(dirname "$ffdecode")/../bench/bench_wire"
+if ! "$benchwire" --seeds "$work/seeds/batch"; then
+  echo "run_fuzz: $benchwire failed: fuzz_batch starts without seeds"
+fi
+
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter segment; do
+for t in nf5 nf9 ipfix sflow filter segment batch; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue

@@ -2,6 +2,9 @@
 
 #include "summarizer.h"
 
+#include "ff_batch.h"
+#include "ff_frame.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,11 +142,114 @@ static void flush_empty_returns_nothing(void **state)
 	ff_summarizer_free(s);
 }
 
+static const ff_flow *table_next(void *arg)
+{
+	void **w = arg;
+	return ff_summarizer_next(w[0], w[1]);
+}
+
+/* Sends the table as bounded batches, as the agent's flush does; sums what decodes. */
+static size_t drain(ff_summarizer *s, size_t max_records, uint64_t *bytes, size_t *batches)
+{
+	size_t cursor, records = 0;
+	ff_summarizer_begin(s, &cursor);
+	void *w[2] = {s, &cursor};
+	ff_batch head = {.interval_start_ms = 1000, .interval_len_ms = 10000};
+	strcpy(head.agent_id, "node-a");
+	for (;;) {
+		uint8_t *frame, *payload;
+		size_t len, taken, plen;
+		assert_int_equal(ff_batch_encode_stream(&head, table_next, w, max_records, 0,
+							FF_BATCH_WIRE_COLUMNS, &frame, &len,
+							&taken),
+				 0);
+		ff_frame_header h;
+		assert_int_equal(ff_frame_decode(frame, len, &h, &payload, &plen), 0);
+		ff_batch got;
+		assert_int_equal(ff_batch_decode(payload, plen, &got), 0);
+		for (size_t i = 0; i < got.n_records; i++)
+			*bytes += got.records[i].bytes;
+		records += got.n_records;
+		ff_batch_release(&got);
+		free(payload);
+		free(frame);
+		if (taken == 0)
+			break;
+		assert_true(taken <= max_records);
+		(*batches)++;
+	}
+	ff_summarizer_clear(s);
+	assert_int_equal(ff_summarizer_count(s), 0);
+	return records;
+}
+
+/*
+ * With a key bound, a table that fills is sent early (as the agent does at
+ * --max-keys) and keeps going: every record is counted once, none is lost,
+ * and the table never holds more than the bound.
+ */
+static void max_keys_early_flush_keeps_totals(void **state)
+{
+	(void)state;
+	const size_t max_keys = 1000, n = 25000;
+	ff_summarizer *s = ff_summarizer_new(16);
+	uint64_t want = 0, got = 0;
+	size_t records = 0, early = 0, batches = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Every 5th record repeats an earlier key, so some merge. */
+		uint32_t key = (uint32_t)(i % 5 == 0 ? i / 2 : i);
+		ff_flow f =
+		    flow(0x0a000000u + key, (uint16_t)(key * 7), 1000 + i, 2000 + i, 100 + i, 2);
+		want += f.bytes;
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+		assert_true(ff_summarizer_count(s) <= max_keys);
+		if (ff_summarizer_count(s) >= max_keys) {
+			records += drain(s, 300, &got, &batches);
+			early++;
+		}
+	}
+	records += drain(s, 300, &got, &batches);
+	assert_int_equal(got, want);
+	assert_true(early >= n / max_keys / 2);
+	assert_true(batches >= early * 4);
+	assert_true(records <= n);
+	ff_summarizer_free(s);
+}
+
+/* The walk yields every record once; a saved cursor replays the rest. */
+static void walk_yields_every_record(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(16);
+	for (uint32_t i = 0; i < 100; i++) {
+		ff_flow f = flow(0x0a000000u + i, 1, 1000, 2000, 100, 0);
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+	}
+	size_t cursor, n = 0, mark = 0;
+	ff_summarizer_begin(s, &cursor);
+	const ff_flow *f;
+	while ((f = ff_summarizer_next(s, &cursor)) != NULL) {
+		if (++n == 40)
+			mark = cursor;
+	}
+	assert_int_equal(n, 100);
+	size_t rest = 0;
+	while (ff_summarizer_next(s, &mark) != NULL)
+		rest++;
+	assert_int_equal(rest, 60);
+	ff_summarizer_clear(s);
+	ff_summarizer_begin(s, &cursor);
+	assert_null(ff_summarizer_next(s, &cursor));
+	ff_summarizer_free(s);
+}
+
 static const struct CMUnitTest summarizer_tests[] = {
     cmocka_unit_test(same_key_merges),
     cmocka_unit_test(different_keys_stay_apart),
     cmocka_unit_test(flush_returns_all_and_empties),
     cmocka_unit_test(flush_empty_returns_nothing),
+    cmocka_unit_test(max_keys_early_flush_keeps_totals),
+    cmocka_unit_test(walk_yields_every_record),
 };
 
 FF_TEST_MAIN(summarizer_tests)

@@ -1,0 +1,42 @@
+#ifndef FF_BATCH_IMPL_H
+#define FF_BATCH_IMPL_H
+
+/*
+ * Shared by the batch codec's files: ff_batch.c (API, version 1 records,
+ * decoding either version), ff_batch_stream.c (taking records in bounded
+ * batches), ff_batch_columns.c (version 2 encoding) and
+ * ff_batch_columns_decode.c (version 2 decoding). Not a public header.
+ */
+
+#include "ff_batch.h"
+#include "flowfleet.pb-c.h"
+
+/* Fills the header fields of `msg` (initialized by the caller) from `head`. */
+void ff_batch_head_to_pb(const ff_batch *head, Flowfleet__FlowBatch *msg);
+
+/* Packs `msg` and frames it with framing version `frame_version`. */
+int ff_batch_pack_frame(const Flowfleet__FlowBatch *msg, uint8_t frame_version, uint8_t **frame,
+			size_t *frame_len);
+
+/* Version 1: one FlowRecord a record. */
+int ff_batch_build_records(const ff_batch *head, const ff_flow *const *recs, size_t n,
+			   uint8_t **frame, size_t *frame_len);
+
+/* Version 2: columns. Sorts `recs` (the pointers, not the records). */
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
+			   size_t *frame_len);
+
+/* About how many column bytes `f` costs in version 2, addresses excluded. */
+size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms);
+
+/*
+ * True when the address can travel in a 4-byte column: v4-mapped, or the
+ * zero address of a wildcarded field (then 0.0.0.0 stands for ::). A
+ * v4-mapped 0.0.0.0 in a wildcarded field cannot (it would come back as ::).
+ */
+bool ff_batch_addr_fits4(const uint8_t addr[FF_ADDR_LEN], bool wildcarded);
+
+/* Version 2 columns of `msg` into a new record array (*recs, malloc'd). */
+int ff_batch_decode_columns(const Flowfleet__FlowBatch *msg, ff_flow **recs, size_t *n);
+
+#endif

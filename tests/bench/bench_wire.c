@@ -1,0 +1,249 @@
+/*
+ * bench_wire: wire bytes a record (frames after lz4, as the agent sends
+ * them) of protocol version 1 and version 2 side by side, for records shaped
+ * as ffgen makes them (a pool of keys, and --distinct's flood where nearly
+ * every record is a new key), summarized by the agent's summarizer over a
+ * 10 s interval and cut into 65536-record batches, and for a capture
+ * decoded by the agent's decoders.
+ *   bench_wire [--records N] [--pcap FILE]
+ *   bench_wire --seeds DIR   writes small FlowBatch payloads (both versions)
+ *                            as seeds for fuzz_batch
+ */
+#include "decoder.h"
+#include "ff_batch.h"
+#include "ff_frame.h"
+#include "ffgen_flood.h"
+#include "ffgen_keys.h"
+#include "pcap_reader.h"
+#include "summarizer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BENCH_START_MS 1795430000000ull
+#define BENCH_BATCH    65536
+
+/* One record as ffgen's v5 writer shapes it, for key `k`, exported at `now`. */
+static ff_flow bench_record(const struct ffgen_key *k, struct ffgen_rng *r, uint64_t now)
+{
+	ff_flow f;
+	memset(&f, 0, sizeof f);
+	ff_addr_from_v4(f.src_addr, k->src);
+	ff_addr_from_v4(f.dst_addr, k->dst);
+	ff_addr_from_v4(f.exporter, 0x7f000001u);
+	f.src_port = k->sport;
+	f.dst_port = k->dport;
+	f.proto = k->proto;
+	f.tos = k->tos;
+	f.in_if = k->in_if;
+	f.out_if = k->out_if;
+	f.packets = 1 + ffgen_rng_below(r, 1000);
+	f.bytes = f.packets * (40 + ffgen_rng_below(r, 1461));
+	f.last_ms = now - ffgen_rng_below(r, 2000);
+	f.first_ms = f.last_ms - ffgen_rng_below(r, 5000);
+	f.tcp_flags = k->proto == 6 ? (uint8_t)(0x02 | ffgen_rng_below(r, 0x20)) : 0;
+	f.flows = 1;
+	return f;
+}
+
+typedef struct bench_walk {
+	const ff_summarizer *s;
+	size_t cursor;
+} bench_walk;
+
+static const ff_flow *bench_next(void *arg)
+{
+	bench_walk *w = arg;
+	return ff_summarizer_next(w->s, &w->cursor);
+}
+
+/* Frame bytes of the summarizer's table in `wire`, cut as the agent cuts it. */
+static size_t bench_encode(const ff_summarizer *s, unsigned wire, size_t *records)
+{
+	ff_batch head = {.epoch = 1, .interval_start_ms = BENCH_START_MS, .interval_len_ms = 10000};
+	strcpy(head.agent_id, "bench");
+	bench_walk w = {.s = s};
+	ff_summarizer_begin(s, &w.cursor);
+	size_t total = 0;
+	*records = 0;
+	for (;;) {
+		uint8_t *frame;
+		size_t len, taken;
+		if (ff_batch_encode_stream(&head, bench_next, &w, BENCH_BATCH, 4u << 20, wire,
+					   &frame, &len, &taken) != 0) {
+			fprintf(stderr, "bench_wire: encoding failed\n");
+			exit(1);
+		}
+		free(frame);
+		if (taken == 0)
+			break;
+		total += len;
+		*records += taken;
+	}
+	return total;
+}
+
+static void bench_report(const char *name, const ff_summarizer *s)
+{
+	size_t n1, n2;
+	size_t b1 = bench_encode(s, FF_BATCH_WIRE_RECORDS, &n1);
+	size_t b2 = bench_encode(s, FF_BATCH_WIRE_COLUMNS, &n2);
+	if (n1 == 0) {
+		printf("%-28s no records\n", name);
+		return;
+	}
+	printf("%-28s %9zu records  v1 %6.2f B/record  v2 %6.2f B/record  (%.1fx)\n", name, n1,
+	       (double)b1 / (double)n1, (double)b2 / (double)n2, (double)b1 / (double)b2);
+}
+
+/* `n` records over one 10 s interval, from a pool of keys or flood-shaped. */
+static ff_summarizer *bench_generate(size_t n, bool distinct)
+{
+	struct ffgen_rng r;
+	ffgen_rng_seed(&r, 1);
+	struct ffgen_keytab kt = {0};
+	struct ffgen_flood fl;
+	struct ffgen_zipf pick = {0};
+	if (distinct ? ffgen_flood_init(&fl, 100000, 1.1) != 0
+		     : ffgen_keytab_build(&kt, &r, 200000, 1.1) != 0 ||
+			   ffgen_zipf_init(&pick, 200000, 1.1) != 0) {
+		fprintf(stderr, "bench_wire: out of memory\n");
+		exit(1);
+	}
+	ff_summarizer *s = ff_summarizer_new(n);
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		struct ffgen_key k;
+		if (distinct)
+			ffgen_flood_draw(&fl, &r, &k);
+		else
+			k = kt.keys[ffgen_zipf_draw(&pick, &r)];
+		ff_flow f = bench_record(&k, &r, BENCH_START_MS + i * 10000 / n);
+		if (ff_summarizer_add(s, &f) != 0)
+			exit(1);
+	}
+	if (distinct)
+		ffgen_flood_free(&fl);
+	else {
+		ffgen_keytab_free(&kt);
+		ffgen_zipf_free(&pick);
+	}
+	return s;
+}
+
+static void bench_on_record(void *arg, const ff_flow *f)
+{
+	ff_summarizer_add(arg, f);
+}
+
+/* The capture decoded as the agent decodes it, all of it in one interval. */
+static ff_summarizer *bench_pcap(const char *path)
+{
+	ff_summarizer *s = ff_summarizer_new(4096);
+	ff_decoder_ctx d;
+	ff_pcap_reader *r;
+	char err[256];
+	if (s == NULL || ff_decoder_ctx_init(&d, bench_on_record, s) != 0 ||
+	    ff_pcap_open(path, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "bench_wire: %s: cannot decode\n", path);
+		exit(1);
+	}
+	ff_pcap_udp u;
+	while (ff_pcap_next(r, &u) == 1) {
+		uint8_t exporter[FF_ADDR_LEN];
+		memcpy(exporter, u.src, FF_ADDR_LEN);
+		ff_decode_dispatch(&d, u.payload, u.len, exporter, u.ts_us / 1000);
+	}
+	ff_pcap_close(r);
+	ff_decoder_expire(&d, UINT64_MAX / 2);
+	ff_decoder_ctx_release(&d);
+	return s;
+}
+
+/* Writes the de-framed payload of `b` in `wire` to DIR/NAME-vWIRE. */
+static void bench_seed(const char *dir, const char *name, const ff_batch *b, unsigned wire)
+{
+	uint8_t *frame, *payload;
+	size_t len, plen;
+	ff_frame_header h;
+	if (ff_batch_encode_wire(b, wire, &frame, &len) != 0 ||
+	    ff_frame_decode(frame, len, &h, &payload, &plen) != 0)
+		exit(1);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s-v%u", dir, name, wire);
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(payload, 1, plen, f) != plen || fclose(f) != 0) {
+		fprintf(stderr, "bench_wire: cannot write %s\n", path);
+		exit(1);
+	}
+	free(payload);
+	free(frame);
+}
+
+static int bench_seeds(const char *dir)
+{
+	struct ffgen_rng r;
+	ffgen_rng_seed(&r, 7);
+	struct ffgen_flood fl;
+	if (ffgen_flood_init(&fl, 1000, 1.1) != 0)
+		return 1;
+	ff_flow recs[40];
+	for (size_t i = 0; i < 40; i++) {
+		struct ffgen_key k;
+		ffgen_flood_draw(&fl, &r, &k);
+		recs[i] = bench_record(&k, &r, BENCH_START_MS + 5000);
+	}
+	ffgen_flood_free(&fl);
+	ff_batch b = {.epoch = 9,
+		      .sequence = 3,
+		      .interval_start_ms = BENCH_START_MS,
+		      .interval_len_ms = 10000,
+		      .records = recs,
+		      .n_records = 40};
+	strcpy(b.agent_id, "seed");
+	for (unsigned v = 1; v <= 2; v++)
+		bench_seed(dir, "v4", &b, v);
+	ff_addr_parse("2001:db8::7", recs[3].src_addr);
+	ff_addr_parse("fe80::1", recs[5].exporter);
+	memset(recs[7].dst_addr, 0, FF_ADDR_LEN);
+	recs[7].wildcards = FF_FIELD_DST_ADDR | FF_FIELD_TOS;
+	recs[9].sampling_rate = 100;
+	for (unsigned v = 1; v <= 2; v++)
+		bench_seed(dir, "mixed", &b, v);
+	b.n_records = 1;
+	bench_seed(dir, "one", &b, 2);
+	b.n_records = 0;
+	bench_seed(dir, "empty", &b, 2);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 500000;
+	const char *pcap = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
+			return bench_seeds(argv[++i]);
+		if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
+			n = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--pcap") == 0 && i + 1 < argc)
+			pcap = argv[++i];
+		else {
+			fprintf(stderr,
+				"usage: bench_wire [--records N] [--pcap FILE] | --seeds DIR\n");
+			return 2;
+		}
+	}
+	ff_summarizer *s = bench_generate(n, false);
+	bench_report("pooled (200k keys)", s);
+	ff_summarizer_free(s);
+	s = bench_generate(n, true);
+	bench_report("distinct (flood, 100k hosts)", s);
+	ff_summarizer_free(s);
+	if (pcap != NULL) {
+		s = bench_pcap(pcap);
+		bench_report(pcap, s);
+		ff_summarizer_free(s);
+	}
+	return 0;
+}
