@@ -1,7 +1,8 @@
 /*
  * flowfleet-aggregator: the central daemon. The main thread runs libevent
- * (HTTP API and signals); the ingest thread runs the ZeroMQ ROUTER socket.
- * They share the store and the agent sessions, which lock for themselves.
+ * (HTTP API and signals), whose queries run on the HTTP API's query threads;
+ * the ingest thread runs the ZeroMQ ROUTER socket. They share the store and
+ * the agent sessions, which lock for themselves.
  */
 #include "agg_config.h"
 #include "dedup.h"
