@@ -149,6 +149,29 @@ static const ff_option ff_agg_options[] = {
      .min = 1u << 20,
      .metavar = "SIZE",
      .help = "memory a top-N query groups keys in; more keys are answered in partitions"},
+    {.name = "query-threads",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, query_threads),
+     .defval = "2",
+     .min = 1,
+     .max = 64,
+     .metavar = "N",
+     .help = "threads that run queries (top, flows, series) beside the HTTP loop (1..64)"},
+    {.name = "query-queue",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, query_queue),
+     .defval = "8",
+     .max = 4096,
+     .metavar = "N",
+     .help = "queries that may wait for a query thread; more are answered 503 with "
+	     "Retry-After (0..4096)"},
+    {.name = "query-timeout",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, query_timeout_ms),
+     .defval = "30s",
+     .metavar = "DURATION",
+     .help = "a query not answered this long after it arrived is stopped and answered 503; "
+	     "0 for no bound"},
 };
 
 static const ff_config_table ff_agg_table = {

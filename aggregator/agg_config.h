@@ -24,6 +24,9 @@ typedef struct ff_agg_config {
 	uint64_t retain_minute_ms;  /* minute rollups: keep this long; 0 forever */
 	uint64_t retain_hour_ms;    /* hour rollups: keep this long; 0 forever */
 	uint64_t query_memory;	    /* bytes a top-N query's group tables may use */
+	uint64_t query_threads;	    /* threads that run queries, 1..64 */
+	uint64_t query_queue;	    /* queries that may wait for one of them */
+	uint64_t query_timeout_ms;  /* a query not answered by then gets 503; 0 for none */
 } ff_agg_config;
 
 /*

@@ -1,7 +1,8 @@
 /*
  * flowfleet-aggregator: the central daemon. The main thread runs libevent
- * (HTTP API and signals); the ingest thread runs the ZeroMQ ROUTER socket.
- * They share the store and the agent sessions, which lock for themselves.
+ * (HTTP API and signals), whose queries run on the HTTP API's query threads;
+ * the ingest thread runs the ZeroMQ ROUTER socket. They share the store and
+ * the agent sessions, which lock for themselves.
  */
 #include "agg_config.h"
 #include "dedup.h"
@@ -163,7 +164,10 @@ static int ff_agg_start(ff_agg *a)
 			   .sessions = a->sessions,
 			   .ingest = a->ingest,
 			   .policy = a->http_policy,
-			   .query_memory = a->cfg.query_memory};
+			   .query_memory = a->cfg.query_memory,
+			   .query_threads = (size_t)a->cfg.query_threads,
+			   .query_queue = (size_t)a->cfg.query_queue,
+			   .query_timeout_ms = a->cfg.query_timeout_ms};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;
 }

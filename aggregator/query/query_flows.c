@@ -1,5 +1,8 @@
 #include "query_flows.h"
 
+#include "query_deadline.h"
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +118,10 @@ static bool ff_flows_selects(const ff_flows_query *q, const ff_flow *f)
 static int ff_flows_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_flows_ctx *x = arg;
+	if (ff_query_expired(x->q->deadline_ms)) {
+		x->failed = true;
+		return 1;
+	}
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
@@ -159,7 +166,7 @@ int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
 		out->rows = malloc((x.n ? x.n : 1) * sizeof *out->rows);
 	if (out->rows == NULL) {
 		free(x.heap);
-		return -1;
+		return ff_query_expired(q->deadline_ms) ? -ETIMEDOUT : -1;
 	}
 	out->matched = x.matched;
 	ff_flows_drain(&x, out);

@@ -1,7 +1,9 @@
 #include "query_series.h"
 
+#include "query_deadline.h"
 #include "store.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,8 @@ static int ff_series_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_series_ctx *x = arg;
 	const ff_series_query *q = x->q;
+	if (ff_query_expired(q->deadline_ms))
+		return 1;
 	if (q->agent != NULL && strcmp(q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
@@ -103,6 +107,10 @@ int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *o
 				.filter = q->filter,
 				.rollup_bin_ms = ff_series_rollups_answer(q) ? q->bin_ms : 0};
 	ff_store_scan_range(store, &range, ff_series_scan_batch, &x);
+	if (ff_query_expired(q->deadline_ms)) {
+		ff_series_result_free(out);
+		return -ETIMEDOUT;
+	}
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 #include "query_topn.h"
 
 #include "ff_flow.h"
+#include "query_deadline.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -495,6 +497,10 @@ static bool ff_topn_selects(const ff_topn_query *q, const ff_flow *f)
 static int ff_topn_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_topn_ctx *x = arg;
+	if (ff_query_expired(x->q->deadline_ms)) {
+		x->failed = true;
+		return 1;
+	}
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
@@ -966,6 +972,9 @@ int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out)
 	}
 	if (rc == 0)
 		rc = ff_topn_fill_rows(q, &best, out);
+	/* A scan stopped by the deadline failed its pass; say why. */
+	if (rc != 0 && ff_query_expired(q->deadline_ms))
+		rc = -ETIMEDOUT;
 	if (rc != 0)
 		memset(&out->total, 0, sizeof out->total);
 	free(best.g);

@@ -5,9 +5,11 @@
  * The aggregator's HTTP API on libevent's evhttp, exactly as docs/api.md
  * specifies it (that document is the contract the CLI is written against):
  * GET /healthz, GET /api/v1/top, /api/v1/flows, /api/v1/series,
- * GET /api/v1/agents. Answers are JSON
- * (jansson); a bad parameter gets 400 with {"error": ...} naming the valid
- * words. Handlers run on the thread that runs the event base.
+ * GET /api/v1/agents, /api/v1/stats. Answers are JSON (jansson); a bad
+ * parameter gets 400 with {"error": ...} naming the valid words. Requests
+ * are parsed and answered on the thread that runs the event base; the
+ * queries (top, flows, series) run on a pool of query threads meanwhile,
+ * and past its bounds are answered 503 with Retry-After.
  */
 
 #include "http_policy.h"
@@ -26,6 +28,9 @@ typedef struct ff_http_deps {
 	const ff_ingest *ingest; /* for the store health of /healthz */
 	ff_http_policy *policy;	 /* the /api/v1/policy endpoints (http_policy.h); may be NULL */
 	uint64_t query_memory;	 /* bytes a top-N's group tables may use; 0: the default */
+	size_t query_threads;	 /* threads running queries; 0 acts as 1 */
+	size_t query_queue;	 /* queries that may wait for a thread; more get 503 */
+	uint64_t query_timeout_ms; /* a query not answered by then gets 503; 0 for none */
 } ff_http_deps;
 
 /*
@@ -40,7 +45,11 @@ int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t
  */
 ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_http_deps *deps);
 
-/* Stops serving and frees; open connections are closed. NULL is accepted. */
+/*
+ * Stops serving and frees: waiting queries are answered 503, running ones
+ * end (within their timeout) and are answered, then open connections are
+ * closed. NULL is accepted.
+ */
 void ff_http_free(ff_http *h);
 
 #endif

@@ -32,6 +32,7 @@ typedef struct ff_flows_query {
 	uint64_t since_ms;	 /* window start, unix ms; 0 for no lower bound */
 	uint64_t until_ms;	 /* window end, inclusive; 0 for no upper bound */
 	const ff_filter *filter; /* only records it matches; NULL for all (borrowed) */
+	uint64_t deadline_ms;	 /* query_deadline.h: CLOCK_MONOTONIC ms; 0 for none */
 } ff_flows_query;
 
 /* A listed record and the agent that collected it (agent_ref is meaningless here). */
@@ -48,8 +49,8 @@ typedef struct ff_flows_result {
 
 /*
  * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or `limit` is out of
- * range (nothing to free then).
+ * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
+ * -1 when out of memory or `limit` is out of range (nothing to free then).
  */
 int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out);
 

@@ -32,6 +32,7 @@ typedef struct ff_series_query {
 	uint64_t until_ms;	 /* last instant counted, inclusive; >= since_ms */
 	const char *agent;	 /* only this agent's records; NULL for all (borrowed) */
 	const ff_filter *filter; /* only records it matches; NULL for all (borrowed) */
+	uint64_t deadline_ms;	 /* query_deadline.h: CLOCK_MONOTONIC ms; 0 for none */
 } ff_series_query;
 
 typedef struct ff_series_result {
@@ -49,8 +50,9 @@ uint64_t ff_series_bins(const ff_series_query *q);
 
 /*
  * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or when the query
- * spans no bin or more than FF_SERIES_MAX_BINS (nothing to free then).
+ * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
+ * -1 when out of memory or when the query spans no bin or more than
+ * FF_SERIES_MAX_BINS (nothing to free then).
  */
 int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out);
 

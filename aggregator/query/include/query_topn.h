@@ -63,6 +63,7 @@ typedef struct ff_topn_query {
 	uint64_t until_ms; /* window end, unix ms, inclusive; 0 for no upper bound */
 	const ff_filter *filter; /* only records it matches; NULL for all (borrowed) */
 	size_t mem_limit;	 /* bytes for the group tables; 0: FF_TOPN_DEFAULT_MEM_LIMIT */
+	uint64_t deadline_ms;	 /* query_deadline.h: CLOCK_MONOTONIC ms; 0 for none */
 } ff_topn_query;
 
 typedef struct ff_topn_row {
@@ -103,9 +104,9 @@ typedef struct ff_topn_result {
 
 /*
  * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or when the keys do
- * not fit mem_limit even in FF_TOPN_MAX_PARTITIONS partitions (nothing to
- * free then).
+ * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
+ * -1 when out of memory or when the keys do not fit mem_limit even in
+ * FF_TOPN_MAX_PARTITIONS partitions (nothing to free then).
  */
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out);
 

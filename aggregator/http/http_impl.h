@@ -1,0 +1,35 @@
+#ifndef FF_HTTP_IMPL_H
+#define FF_HTTP_IMPL_H
+
+/*
+ * What the HTTP API's files share and no one else sees: the server
+ * (http_server.c routes a request to its resource's handler) and one
+ * handler per resource, each in its file. Handlers run on the event loop;
+ * those that scan the store parse the request there and submit the query
+ * to the pool (http_pool.h). Not part of any interface: ff__ names.
+ */
+
+#include "http_pool.h"
+#include "http_server.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+struct ff_http {
+	struct evhttp *http;
+	ff_http_deps deps;
+	ff__http_pool *pool;
+};
+
+/* A resource's handler: `params` is the parsed query string, freed after the call. */
+typedef void ff__http_handler(ff_http *h, struct evhttp_request *req,
+			      const struct evkeyvalq *params);
+
+ff__http_handler ff__http_top;	   /* GET /api/v1/top (http_top.c) */
+ff__http_handler ff__http_flows;   /* GET /api/v1/flows (http_flows.c) */
+ff__http_handler ff__http_series;  /* GET /api/v1/series (http_series.c) */
+ff__http_handler ff__http_agents;  /* GET /api/v1/agents (http_agents.c) */
+ff__http_handler ff__http_healthz; /* GET /healthz (http_health.c) */
+ff__http_handler ff__http_stats;   /* GET /api/v1/stats (http_health.c) */
+
+#endif
