@@ -24,6 +24,8 @@ typedef struct ff_agg_config {
 	uint64_t retain_minute_ms;  /* minute rollups: keep this long; 0 forever */
 	uint64_t retain_hour_ms;    /* hour rollups: keep this long; 0 forever */
 	uint64_t query_memory;	    /* bytes a top-N query's group tables may use */
+	uint64_t window_max_records; /* columnar store: records the open window holds at most */
+	uint64_t window_max_bytes;   /* columnar store: record memory of the open window at most */
 } ff_agg_config;
 
 /*
