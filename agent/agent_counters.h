@@ -24,9 +24,13 @@ typedef struct ff_agent_counters {
 	uint64_t batches_rejected; /* REJECTED acks: kept and retried */
 	uint64_t batches_pending;  /* current, not a total: kept until acked */
 	uint64_t records_sent;
-	uint64_t frames_bad; /* malformed or unknown frames from the aggregator */
+	uint64_t frames_bad;	   /* malformed or unknown frames from the aggregator */
 	uint64_t records_filtered; /* decoded records the policy's filter (or sampler) dropped */
 	uint64_t bytes_sent;	   /* frame bytes of batches sent the first time */
+	/* Current, not totals: send-to-ack time of the last acks (ack_latency.h). */
+	uint64_t ack_latency_p50_ms;
+	uint64_t ack_latency_p99_ms;
+	uint64_t ack_latency_max_ms;
 } ff_agent_counters;
 
 typedef struct ff_counter_ref {
@@ -34,7 +38,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 16
+#define FF_AGENT_N_COUNTERS 19
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);
