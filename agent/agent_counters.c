@@ -21,6 +21,9 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"bytes.sent", c->bytes_sent},
 	    {"handoff.drops", c->handoff_drops},
 	    {"summarizer.early_flushes", c->early_flushes},
+	    {"ack_latency.p50_ms", c->ack_latency_p50_ms},
+	    {"ack_latency.p99_ms", c->ack_latency_p99_ms},
+	    {"ack_latency.max_ms", c->ack_latency_max_ms},
 	};
 	for (size_t i = 0; i < FF_AGENT_N_COUNTERS; i++)
 		out[i] = list[i];

@@ -30,6 +30,10 @@ typedef struct ff_agent_counters {
 	uint64_t bytes_sent;	   /* frame bytes of batches sent the first time */
 	uint64_t handoff_drops;	   /* decoded records lost: a receive thread's hand-off was full */
 	uint64_t early_flushes;	   /* batches sent before the interval ended: --max-keys full */
+	/* Current, not totals: send-to-ack time of the last acks (ack_latency.h). */
+	uint64_t ack_latency_p50_ms;
+	uint64_t ack_latency_p99_ms;
+	uint64_t ack_latency_max_ms;
 } ff_agent_counters;
 
 typedef struct ff_counter_ref {
@@ -37,7 +41,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 18
+#define FF_AGENT_N_COUNTERS 21
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);

@@ -576,11 +576,12 @@ static void ff_agent_log_exit(const ff_agent *a)
 		    ", records.decoded %" PRIu64 ", batches.flushed %" PRIu64
 		    ", batches.sent %" PRIu64 ", batches.acked %" PRIu64 ", batches.resent %" PRIu64
 		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64 ", records.filtered %" PRIu64
-		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64 ", summarizer.early_flushes %" PRIu64,
+		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64 ", summarizer.early_flushes %" PRIu64
+		    ", ack_latency p50/p99/max %" PRIu64 "/%" PRIu64 "/%" PRIu64 " ms",
 		    c->udp_datagrams, c->udp_drops, ff_agent_malformed_total(a), c->records_decoded,
 		    c->batches_flushed, c->batches_sent, c->batches_acked, c->batches_resent,
 		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent, c->handoff_drops,
-		    c->early_flushes);
+		    c->early_flushes, c->ack_latency_p50_ms, c->ack_latency_p99_ms, c->ack_latency_max_ms);
 }
 
 static void ff_agent_close(ff_agent *a)

@@ -1,5 +1,7 @@
 #include "sender.h"
 
+#include "ack_latency.h"
+
 #include "ff_frame.h"
 #include "ff_log.h"
 #include "ff_time.h"
@@ -30,6 +32,7 @@ struct ff_sender {
 	struct event *ev_sock, *ev_mon, *ev_tick;
 	ff_send_queue *q;
 	ff_agent_counters *c;
+	ff_ack_latency lat; /* send-to-ack times of the last acks */
 	ff_sender_opts o;
 	char *endpoint;
 	uint64_t last_hello_ms; /* 0: a Hello is due now */
@@ -107,6 +110,20 @@ static void ff_sender_pump(ff_sender *s)
 	s->resend_all = false;
 }
 
+/* Records the send-to-ack time of batch (epoch, seq) if it is still queued. */
+static void ff_sender_time_ack(ff_sender *s, uint64_t epoch, uint64_t seq)
+{
+	ff_send_item *it;
+	for (size_t i = 0; (it = ff_send_queue_at(s->q, i)) != NULL; i++) {
+		if (it->epoch != epoch || it->seq != seq || it->last_send_ms == 0)
+			continue;
+		ff_ack_latency_add(&s->lat, ff_time_mono_ms() - it->last_send_ms);
+		ff_ack_latency_summary(&s->lat, &s->c->ack_latency_p50_ms,
+				       &s->c->ack_latency_p99_ms, &s->c->ack_latency_max_ms);
+		return;
+	}
+}
+
 static void ff_sender_handle_ack(ff_sender *s, const uint8_t *payload, size_t len)
 {
 	Flowfleet__Ack *ack = flowfleet__ack__unpack(NULL, len, payload);
@@ -119,13 +136,18 @@ static void ff_sender_handle_ack(ff_sender *s, const uint8_t *payload, size_t le
 		s->c->batches_rejected++;
 		ff_log_warn("aggregator rejected batch %" PRIu64 " (%s); kept for a later retry",
 			    ack->sequence, ack->reason ? ack->reason : "no reason given");
-	} else if (ff_send_queue_ack(s->q, ack->epoch, ack->sequence) == 0) {
-		s->c->batches_acked++;
-		ff_log_debug("batch %" PRIu64 " acked (%s)", ack->sequence,
-			     ack->status == FLOWFLEET__ACK__STATUS__OK ? "ok" : "duplicate");
 	} else {
-		/* A second ack of a batch we resent: harmless. */
-		ff_log_debug("ack for batch %" PRIu64 " not pending, ignored", ack->sequence);
+		ff_sender_time_ack(s, ack->epoch, ack->sequence);
+		if (ff_send_queue_ack(s->q, ack->epoch, ack->sequence) == 0) {
+			s->c->batches_acked++;
+			ff_log_debug("batch %" PRIu64 " acked (%s)", ack->sequence,
+				     ack->status == FLOWFLEET__ACK__STATUS__OK ? "ok"
+									       : "duplicate");
+		} else {
+			/* A second ack of a batch we resent: harmless. */
+			ff_log_debug("ack for batch %" PRIu64 " not pending, ignored",
+				     ack->sequence);
+		}
 	}
 	flowfleet__ack__free_unpacked(ack, NULL);
 }

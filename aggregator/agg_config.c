@@ -172,6 +172,22 @@ static const ff_option ff_agg_options[] = {
      .metavar = "DURATION",
      .help = "a query not answered this long after it arrived is stopped and answered 503; "
 	     "0 for no bound"},
+    {.name = "window-max-records",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, window_max_records),
+     .defval = "1000000",
+     .min = 1,
+     .max = UINT32_MAX,
+     .metavar = "N",
+     .help = "records the open window holds at most; a fuller window is sealed early"},
+    {.name = "window-max-bytes",
+     .type = FF_OPT_SIZE,
+     .offset = offsetof(ff_agg_config, window_max_bytes),
+     .defval = "128M",
+     .min = 1u << 20,
+     .metavar = "SIZE",
+     .help = "record memory of the open window at most (128 bytes a record); a fuller "
+	     "window is sealed early"},
 };
 
 static const ff_config_table ff_agg_table = {

@@ -27,6 +27,8 @@ typedef struct ff_agg_config {
 	uint64_t query_threads;	    /* threads that run queries, 1..64 */
 	uint64_t query_queue;	    /* queries that may wait for one of them */
 	uint64_t query_timeout_ms;  /* a query not answered by then gets 503; 0 for none */
+	uint64_t window_max_records; /* columnar store: records the open window holds at most */
+	uint64_t window_max_bytes;   /* columnar store: record memory of the open window at most */
 } ff_agg_config;
 
 /*

@@ -104,7 +104,9 @@ static int ff_agg_open_store(ff_agg *a)
 					   .max_bytes = a->cfg.max_disk,
 					   .rollup_keys = keys,
 					   .retain_minute_ms = a->cfg.retain_minute_ms,
-					   .retain_hour_ms = a->cfg.retain_hour_ms}};
+					   .retain_hour_ms = a->cfg.retain_hour_ms,
+					   .window_max_records = a->cfg.window_max_records,
+					   .window_max_bytes = a->cfg.window_max_bytes}};
 	int rc = ff_store_open(&sc, ff_agg_replay, a, &a->store);
 	if (rc != 0) {
 		ff_log_error("cannot open the %s store in %s: %s", a->cfg.store, a->cfg.data_dir,

@@ -198,7 +198,10 @@ int main(int argc, char **argv)
 	 */
 	ff_store_columnar_config cfg = {.data_dir = argv[1],
 					.window_ms = 365ull * 86400 * 1000,
-					.rollup_keys = FF_ROLLUP_KEYS_ALL};
+					.rollup_keys = FF_ROLLUP_KEYS_ALL,
+					/* Segments end where this program says (BENCH_MAX_SEGMENT). */
+					.window_max_records = UINT64_MAX,
+					.window_max_bytes = UINT64_MAX};
 	ff_store *s = NULL;
 	int rc = ff_store_columnar_open(&cfg, bench_replay, NULL, &s);
 	if (rc != 0) {

@@ -5,7 +5,9 @@
 #include "segment.h"
 #include "store_columnar.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +70,11 @@ static void append(ff_store *s, const char *agent, uint64_t seq, uint64_t t_ms)
 
 static uint64_t total_bytes(ff_store *s, uint64_t since, uint64_t until, const char *agent)
 {
-	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .agent = agent,
-			   .since_ms = since, .until_ms = until};
+	ff_topn_query q = {.element = FF_EL_SRCIP,
+			   .order = FF_ORDER_BYTES,
+			   .agent = agent,
+			   .since_ms = since,
+			   .until_ms = until};
 	ff_topn_result res;
 	assert_int_equal(ff_topn_run(s, &q, &res), 0);
 	ff_topn_result_free(&res);
@@ -246,9 +251,10 @@ static void second_open_locked(void **state)
 static void retention_policy(void **state)
 {
 	(void)state;
-	const ff_retention_item items[] = {
-	    {.newest_ms = 1000, .bytes = 10}, {.newest_ms = 5000, .bytes = 10},
-	    {.newest_ms = 2000, .bytes = 10}, {.newest_ms = 9000, .bytes = 10}};
+	const ff_retention_item items[] = {{.newest_ms = 1000, .bytes = 10},
+					   {.newest_ms = 5000, .bytes = 10},
+					   {.newest_ms = 2000, .bytes = 10},
+					   {.newest_ms = 9000, .bytes = 10}};
 	bool drop[4];
 	ff_retention_policy age = {.retain_ms = 6000};
 	assert_int_equal(ff_retention_select(&age, items, 4, 0, 10000, drop), 2);
@@ -284,6 +290,234 @@ static void retention_removes_files(void **state)
 	remove_all(dir);
 }
 
+/* --- early seals and the background sealer ------------------------------------------ */
+
+static ff_store *open_cfg(const char *dir, uint64_t max_records, ff_store_seal_hook hook,
+			  void *hook_arg, replay_log *r)
+{
+	ff_store *s;
+	ff_store_columnar_config cfg = {.data_dir = dir,
+					.window_ms = 3600 * 1000,
+					.rollup_keys = FF_ROLLUP_KEYS_ALL,
+					.window_max_records = max_records,
+					.seal_hook = hook,
+					.seal_hook_arg = hook_arg};
+	if (r != NULL)
+		memset(r, 0, sizeof *r);
+	assert_int_equal(ff_store_columnar_open(&cfg, on_replay, r, &s), 0);
+	return s;
+}
+
+/* 40 batches of 1..8 records from two agents, times spread over 40 minutes. */
+static void append_many(ff_store *s, uint64_t from)
+{
+	for (uint64_t q = from; q < from + 40; q++)
+		append(s, q % 3 ? "node-a" : "node-b", 1 + q % 8, 1000000 + q * 60000);
+}
+
+static void assert_same_answers(ff_store *a, ff_store *b)
+{
+	const uint64_t cuts[][2] = {
+	    {0, 0}, {1000000, 1000000 + 20 * 60000}, {1000000 + 7 * 60000, 1000000 + 33 * 60000}};
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		assert_int_equal(total_bytes(a, cuts[i][0], cuts[i][1], NULL),
+				 total_bytes(b, cuts[i][0], cuts[i][1], NULL));
+		assert_int_equal(total_bytes(a, cuts[i][0], cuts[i][1], "node-b"),
+				 total_bytes(b, cuts[i][0], cuts[i][1], "node-b"));
+	}
+	ff_store_stats x, y;
+	ff_store_get_stats(a, &x);
+	ff_store_get_stats(b, &y);
+	assert_int_equal(x.batches, y.batches);
+	assert_int_equal(x.records, y.records);
+}
+
+static void early_seal_keeps_totals(void **state)
+{
+	(void)state;
+	char d1[64], d2[64];
+	temp_dir(d1);
+	temp_dir(d2);
+	ff_store *bounded = open_cfg(d1, 10, NULL, NULL, NULL);
+	ff_store *whole = open_cfg(d2, UINT64_MAX, NULL, NULL, NULL);
+	append_many(bounded, 1);
+	append_many(whole, 1);
+	assert_same_answers(bounded, whole);
+	assert_int_equal(ff_store_columnar_seal(bounded), 0);
+	assert_int_equal(ff_store_columnar_seal(whole), 0);
+	ff_store_columnar_stats cb, cw;
+	ff_store_columnar_get_stats(bounded, &cb);
+	ff_store_columnar_get_stats(whole, &cw);
+	assert_true(cb.early_seals > 5);
+	assert_int_equal(cb.segments, cb.early_seals + 1);
+	assert_int_equal(cw.early_seals, 0);
+	assert_int_equal(cw.segments, 1);
+	assert_true(cb.rollup_hour >= 1);
+	assert_int_equal(cb.seal_errors + cb.rollup_errors, 0);
+	assert_same_answers(bounded, whole);
+	append_many(bounded, 100); /* an open window after the early seals */
+	append_many(whole, 100);
+	ff_store_close(bounded);
+	ff_store_close(whole);
+	replay_log r1, r2;
+	bounded = open_cfg(d1, 10, NULL, NULL, &r1);
+	whole = open_cfg(d2, UINT64_MAX, NULL, NULL, &r2);
+	assert_int_equal(r1.batches, 80);
+	assert_int_equal(r1.records, r2.records);
+	assert_same_answers(bounded, whole);
+	ff_store_close(bounded);
+	ff_store_close(whole);
+	remove_all(d1);
+	remove_all(d2);
+}
+
+/* A seal hook that holds the sealer until released, or fails every try. */
+typedef struct hold {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int entered;
+	bool release;
+	int fail;			 /* returned instead of waiting when non-zero */
+	int pass_first;			 /* this many calls pass at once */
+	char copy_from[96], copy_to[96]; /* copied while held: a snapshot of the sealing journal */
+} hold;
+
+static int hold_hook(void *arg, uint64_t id)
+{
+	(void)id;
+	hold *h = arg;
+	pthread_mutex_lock(&h->mu);
+	h->entered++;
+	pthread_cond_broadcast(&h->cv);
+	if (h->copy_from[0] != '\0') {
+		char cmd[256];
+		snprintf(cmd, sizeof cmd, "cp '%s' '%s'", h->copy_from, h->copy_to);
+		h->copy_from[0] = system(cmd) == 0 ? '\0' : 'x';
+	}
+	while (h->fail == 0 && !h->release && h->entered > h->pass_first)
+		pthread_cond_wait(&h->cv, &h->mu);
+	int rc = h->fail;
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+static void hold_init(hold *h)
+{
+	memset(h, 0, sizeof *h);
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+}
+
+static void hold_wait_entered(hold *h, int n)
+{
+	pthread_mutex_lock(&h->mu);
+	while (h->entered < n)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void hold_release(hold *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->release = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void hold_destroy(hold *h)
+{
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+}
+
+static void query_during_background_seal(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	hold h;
+	hold_init(&h);
+	snprintf(h.copy_from, sizeof h.copy_from, "%s/journal-sealing.ffj", dir);
+	snprintf(h.copy_to, sizeof h.copy_to, "%s/sealing.copy", dir);
+	ff_store *s = open_cfg(dir, 10, hold_hook, &h, NULL);
+	append(s, "node-a", 6, 1000000);
+	append(s, "node-b", 5, 1000000); /* past the bound: handed to the (held) sealer */
+	hold_wait_entered(&h, 1);
+	append(s, "node-a", 3, 1000000); /* acked while the seal is held */
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 1400);
+	assert_int_equal(total_bytes(s, 0, 0, "node-b"), 500);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	assert_int_equal(st.records, 14);
+	ff_store_columnar_stats cst;
+	ff_store_columnar_get_stats(s, &cst);
+	assert_int_equal(cst.seals, 0);
+	assert_int_equal(cst.early_seals, 1);
+	hold_release(&h);
+	assert_int_equal(ff_store_columnar_seal(s), 0); /* waits for the held seal, then seals */
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 1400);
+	ff_store_columnar_get_stats(s, &cst);
+	assert_int_equal(cst.seals, 2);
+	assert_int_equal(cst.segments, 2);
+	ff_store_close(s);
+	/* A crash after the segment was listed, before its journal was removed: not twice. */
+	char pending[96];
+	snprintf(pending, sizeof pending, "%s/journal-sealing.ffj", dir);
+	assert_int_equal(h.copy_from[0], '\0');
+	assert_int_equal(rename(h.copy_to, pending), 0);
+	replay_log r;
+	s = open_cfg(dir, 10, NULL, NULL, &r);
+	assert_int_equal(r.batches, 3);
+	assert_int_equal(r.records, 14);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 1400);
+	assert_int_equal(access(pending, F_OK), -1);
+	ff_store_close(s);
+	hold_destroy(&h);
+	remove_all(dir);
+}
+
+/* A seal that fails (a crash would cut it the same way) leaves its journal, replayed whole. */
+static void crash_during_background_seal_replays(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	hold h;
+	hold_init(&h);
+	h.pass_first = 2;
+	ff_store *s = open_cfg(dir, 10, hold_hook, &h, NULL);
+	for (uint64_t q = 1; q <= 7; q++) /* 28 records: two early seals pass, the third is held */
+		append(s, "node-a", q, 1000000 + q * 1000);
+	hold_wait_entered(&h, 3);
+	pthread_mutex_lock(&h.mu);
+	h.fail = -EIO;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.mu);
+	/* The held third hand-over is now failing: batches still go on into the open window. */
+	for (uint64_t q = 8; q <= 12; q++)
+		append(s, "node-b", 1 + q % 8, 2000000);
+	uint64_t want = total_bytes(s, 0, 0, NULL);
+	ff_store_stats st;
+	ff_store_get_stats(s, &st);
+	ff_store_close(s); /* no seal: as a crash */
+	replay_log r;
+	s = open_cfg(dir, 10, NULL, NULL, &r);
+	assert_int_equal(r.batches, 12);
+	assert_int_equal(r.records, st.records);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), want);
+	ff_store_stats st2;
+	ff_store_get_stats(s, &st2);
+	assert_int_equal(st2.records, st.records);
+	assert_int_equal(st2.batches, 12);
+	ff_store_close(s);
+	s = open_cfg(dir, 10, NULL, NULL, &r); /* and a second start counts the same */
+	assert_int_equal(r.batches, 12);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), want);
+	ff_store_close(s);
+	hold_destroy(&h);
+	remove_all(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(seal_reopen_replays),
     cmocka_unit_test(sealed_journal_not_replayed_twice),
@@ -292,6 +526,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(second_open_locked),
     cmocka_unit_test(retention_policy),
     cmocka_unit_test(retention_removes_files),
+    cmocka_unit_test(early_seal_keeps_totals),
+    cmocka_unit_test(query_during_background_seal),
+    cmocka_unit_test(crash_during_background_seal_replays),
 };
 
 FF_TEST_MAIN(tests)

@@ -7,10 +7,14 @@
  * scans, on one thread or several) and columnar_rollups.c (builds rollup
  * files after seals). Not part of any interface: ff__ names.
  *
- * Threads: one thread appends (and seals, builds rollups, applies
- * retention); queries scan from others. The rwlock guards the window and
- * the file lists; disk writes happen outside it, so a slow fdatasync never
- * holds up a query. Files are immutable once listed.
+ * Threads: one thread appends (and rotates the journal when a window is
+ * over or full); the sealer thread (columnar_sealer.c) writes the full
+ * window as a segment, builds rollups and applies retention; queries scan
+ * from others. `lock` guards the file lists, `win_lock` the open and the
+ * sealing window; when both are taken, `lock` first. The appending thread
+ * takes only `win_lock`, briefly, so a rollup the sealer builds under
+ * `lock` never holds up an ack. Disk writes happen outside both, so a slow
+ * fdatasync never holds up a query. Files are immutable once listed.
  */
 
 #include "store_columnar.h"
@@ -46,22 +50,46 @@ typedef struct ff_cs_list {
 	const char *dir; /* borrowed from the store */
 } ff_cs_list;
 
+/*
+ * The background sealer: at most one window is being sealed; the appending
+ * thread waits for it before handing over the next (push back). Guarded by
+ * its mutex.
+ */
+typedef struct ff_cs_sealer {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	bool busy;	 /* a job is handed over and not yet sealed */
+	int last_rc;	 /* 0, or the error of the last failed try (retried) */
+	ff_journal *jnl; /* the job's journal, renamed to journal-sealing.ffj */
+	uint64_t id;	 /* the segment it becomes */
+} ff_cs_sealer;
+
 typedef struct ff_cstore {
 	ff_store base; /* first: an ff_cstore is an ff_store */
 	ff_store_columnar_config cfg;
-	char *dir, *seg_dir, *q_dir, *jnl_path, *roll_dir, *min_dir, *hour_dir;
+	char *dir, *seg_dir, *q_dir, *jnl_path, *pending_path, *roll_dir, *min_dir, *hour_dir;
 	int lock_fd;
 	ff_journal *jnl;
-	bool jnl_stale; /* a seal succeeded but the journal reset failed */
-	pthread_rwlock_t lock;
-	/* Guarded by lock. */
+	atomic_bool jnl_stale; /* a sealed journal's reset failed: it still names its segment */
+	atomic_uint_least64_t jnl_bytes; /* the open and the sealing journal's bytes */
+	pthread_rwlock_t lock, win_lock;
+	/* Guarded by win_lock. */
 	ff_window *win;
+	ff_window *sealing; /* handed to the sealer; read by queries until its segment is listed */
+	uint64_t append_errors;
+	/* Guarded by lock. */
 	ff_cs_list lists[3]; /* indexed by enum ff_plan_kind: raw, minute, hour */
-	uint64_t seg_batches, seg_records, append_errors;
+	uint64_t seg_batches, seg_records;
 	ff_store_columnar_stats st; /* its file counts are taken from the lists */
 	atomic_bool any_bad;
+	atomic_uint_least64_t early_seals; /* counted by the appending thread */
+	ff_cs_sealer sealer;
 	/* Appending thread only. */
 	uint64_t next_id;
+	/* Sealer thread only (the opening thread before it starts). */
 	/* Raw ids past the hour frontier whose minute rollup would not pay (not written). */
 	uint64_t *unpaid;
 	size_t n_unpaid, cap_unpaid;
@@ -90,6 +118,35 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
 			 void *const *args, size_t n_args);
 int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg);
+
+/*
+ * Writes window `w` as segment `id` and lists it; when `w` is the sealing
+ * window it leaves queries at the same moment (one write lock), so no
+ * record is counted twice or missed. Then its minute rollup. Returns 0 or
+ * a negative code; on failure nothing is listed.
+ */
+int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id);
+
+/* Applies retention (sealer thread, or the opening thread). */
+void ff__cs_retention(ff_cstore *cs, uint64_t now);
+
+/* Starts the sealer thread. Returns 0 or -errno. */
+int ff__cs_sealer_start(ff_cstore *cs);
+
+/*
+ * Stops the sealer thread once the seal it is writing is done; a job that
+ * keeps failing is left in its journal, replayed at the next open.
+ */
+void ff__cs_sealer_stop(ff_cstore *cs);
+
+/*
+ * Waits until the sealer has no job, or its job is failing (then returns
+ * that error without waiting for the retry). Appending thread only.
+ */
+int ff__cs_sealer_wait(ff_cstore *cs);
+
+/* Hands the journal `jnl` of segment `id` (cs->sealing holds its window) to the sealer. */
+void ff__cs_sealer_submit(ff_cstore *cs, ff_journal *jnl, uint64_t id);
 
 /*
  * After segment `id` (of `source` rows) is sealed and listed: writes its

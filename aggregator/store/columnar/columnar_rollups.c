@@ -207,6 +207,7 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap, 
 	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : cap;
 	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
 	size_t n = 0, i = ff_cs_after(mins, frontier), j = ff_cs_after(raw, frontier);
+	uint64_t rows = 0;
 	*keys = cs->cfg.rollup_keys;
 	*complete = false;
 	/* A merge of the two lists by id. */
@@ -224,6 +225,10 @@ static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap, 
 			*complete = true; /* the next hour has begun */
 			return n;
 		}
+		/* Rows bounded like a window's: the merge holds them all in memory. */
+		rows += ff_segment_get_meta(use->seg)->rows;
+		if (n > 0 && !cs->cfg.segments_per_hour && rows > cs->cfg.window_max_records)
+			return n;
 		segs[n++] = use->seg;
 		if (use->kind == FF_PLAN_MINUTE)
 			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
@@ -267,7 +272,13 @@ static int ff_cs_rollup_next_hour(ff_cstore *cs)
 	const ff_cs_list *hours = &cs->lists[FF_PLAN_HOUR];
 	ff_cseg *last = hours->n ? hours->v[hours->n - 1] : NULL;
 	size_t n = 0;
-	if (last != NULL && !cs->cfg.segments_per_hour && !atomic_load(&last->bad)) {
+	/*
+	 * An hour rollup as large as a window is not extended (with distinct keys,
+	 * a flood, it would hold the whole hour in memory at every seal): the
+	 * next files start another hour rollup of the same hour.
+	 */
+	if (last != NULL && !cs->cfg.segments_per_hour && !atomic_load(&last->bad) &&
+	    ff_segment_get_meta(last->seg)->rows < cs->cfg.window_max_records) {
 		/* Files of the last hour rollup's own hour sealed since: extend it. */
 		n = ff_cs_hour_inputs(cs, ff_cs_hour_of(last->seg), cap, segs + 1, &keys,
 				      &complete);

@@ -294,6 +294,17 @@ static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
 	return (long)m;
 }
 
+/* The sealing window, then the open one: together, so a hand-over moves nothing past a scan. */
+static int ff_cs_scan_windows(ff_cstore *cs, const char *agent, ff_store_scan_fn cb, void *arg)
+{
+	pthread_rwlock_rdlock(&cs->win_lock);
+	int rc = cs->sealing != NULL ? ff_window_scan(cs->sealing, agent, cb, arg) : 0;
+	if (rc == 0)
+		rc = ff_window_scan(cs->win, agent, cb, arg);
+	pthread_rwlock_unlock(&cs->win_lock);
+	return rc;
+}
+
 int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb, void *arg)
 {
 	ff_cstore *cs = (ff_cstore *)base;
@@ -308,7 +319,7 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 		rc = ff_cs_scan_seg(cs, plan[i], &x);
 	free(plan);
 	if (rc == 0)
-		rc = ff_window_scan(cs->win, r->agent, cb, arg);
+		rc = ff_cs_scan_windows(cs, r->agent, cb, arg);
 	pthread_rwlock_unlock(&cs->lock);
 	ff_cs_scanner_free(&x);
 	ff__cs_quarantine_bad(cs);
@@ -382,7 +393,7 @@ int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_
 	}
 	free(plan);
 	if (rc == 0)
-		rc = ff_window_scan(cs->win, r->agent, cb, args[0]);
+		rc = ff_cs_scan_windows(cs, r->agent, cb, args[0]);
 	pthread_rwlock_unlock(&cs->lock);
 	ff__cs_quarantine_bad(cs);
 	return rc;

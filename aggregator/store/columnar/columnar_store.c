@@ -1,7 +1,7 @@
 /*
  * The columnar store: the journal and the in-memory open window (journal.c,
- * window.c), sealed segments (segment_read.c, segment_write.c), their
- * rollups (columnar_rollups.c), scans (columnar_scan.c) and retention
+ * window.c), the background sealer (columnar_sealer.c), sealed segments (segment_read.c,
+ * segment_write.c), their rollups (columnar_rollups.c), scans (columnar_scan.c) and retention
  * (retention.c), put together behind ff_store_ops. Threads and locking:
  * columnar_impl.h.
  */
@@ -215,20 +215,21 @@ static size_t ff_cs_retention_items(ff_cstore *cs, ff_cseg ***segs, ff_retention
 	return *segs != NULL && *items != NULL ? n : 0;
 }
 
-/* Applies --retain, --retain-minute, --retain-hour and --max-disk; appending thread only. */
-static void ff_cs_retention(ff_cstore *cs, uint64_t now)
+/* Applies --retain, --retain-minute, --retain-hour and --max-disk; sealer thread only. */
+void ff__cs_retention(ff_cstore *cs, uint64_t now)
 {
 	ff_retention_policy p = {.max_bytes = cs->cfg.max_bytes};
 	bool any_age = cs->cfg.retain_ms || cs->cfg.retain_minute_ms || cs->cfg.retain_hour_ms;
 	/* While the journal still names a sealed segment, that segment must stay. */
-	if ((!any_age && p.max_bytes == 0) || cs->jnl_stale)
+	if ((!any_age && p.max_bytes == 0) || atomic_load(&cs->jnl_stale))
 		return;
 	ff_cseg **segs;
 	ff_retention_item *items;
 	size_t n = ff_cs_retention_items(cs, &segs, &items);
 	bool *drop = calloc(n ? n : 1, sizeof *drop);
 	if (drop != NULL && n > 0) {
-		size_t k = ff_retention_select(&p, items, n, ff_journal_bytes(cs->jnl), now, drop);
+		size_t k =
+		    ff_retention_select(&p, items, n, atomic_load(&cs->jnl_bytes), now, drop);
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
 			if (drop[i])
@@ -273,11 +274,12 @@ static int ff_cs_paths(ff_cstore *cs, const char *data_dir)
 	cs->seg_dir = ff_cs_join(data_dir, "segments");
 	cs->q_dir = ff_cs_join(data_dir, "quarantine");
 	cs->jnl_path = ff_cs_join(data_dir, "journal.ffj");
+	cs->pending_path = ff_cs_join(data_dir, "journal-sealing.ffj");
 	cs->roll_dir = ff_cs_join(data_dir, "rollups");
 	cs->min_dir = cs->roll_dir ? ff_cs_join(cs->roll_dir, "minute") : NULL;
 	cs->hour_dir = cs->roll_dir ? ff_cs_join(cs->roll_dir, "hour") : NULL;
 	if (cs->dir == NULL || cs->seg_dir == NULL || cs->q_dir == NULL || cs->jnl_path == NULL ||
-	    cs->min_dir == NULL || cs->hour_dir == NULL) {
+	    cs->pending_path == NULL || cs->min_dir == NULL || cs->hour_dir == NULL) {
 		ff_log_error("store: data dir path too long: %s", data_dir);
 		return -ENAMETOOLONG;
 	}
@@ -453,26 +455,68 @@ static int ff_cs_journal_entry(void *arg, uint64_t segment_id, const ff_batch *b
 
 static int ff_cs_reset_journal(ff_cstore *cs, uint64_t now);
 
-static int ff_cs_open_journal_file(ff_cstore *cs, ff_journal_info *info)
+static int ff_cs_open_journal_file(ff_cstore *cs, const char *path, ff_journal **out,
+				   ff_journal_info *info)
 {
 	uint64_t ws = ff_cs_window_start(cs, ff_time_now_ms());
-	int rc =
-	    ff_journal_open(cs->jnl_path, cs->next_id, ws, ff_cs_journal_entry, cs, &cs->jnl, info);
+	int rc = ff_journal_open(path, cs->next_id, ws, ff_cs_journal_entry, cs, out, info);
 	if (rc == FF_JOURNAL_EMAGIC || rc == FF_JOURNAL_EVERSION || rc == FF_JOURNAL_EHEADER) {
 		char name[64];
 		snprintf(name, sizeof name, "journal-%" PRIu64 ".ffj", ff_time_now_ms());
 		ff_window_clear(cs->win);
-		ff_cs_quarantine(cs, cs->jnl_path, name, ff_strerror(rc));
-		rc = ff_journal_open(cs->jnl_path, cs->next_id, ws, ff_cs_journal_entry, cs,
-				     &cs->jnl, info);
+		ff_cs_quarantine(cs, path, name, ff_strerror(rc));
+		rc = ff_journal_open(path, cs->next_id, ws, ff_cs_journal_entry, cs, out, info);
 	}
 	return rc;
+}
+
+/*
+ * A journal left by a background seal that a crash cut short: replayed and
+ * sealed now, as segment `id` its header names, unless that segment was
+ * written (then only removed). So a crash during a seal loses nothing and
+ * counts nothing twice, as with the open journal.
+ */
+static int ff_cs_open_pending(ff_cstore *cs)
+{
+	if (!ff_cs_exists(cs->pending_path))
+		return 0;
+	ff_journal_info info;
+	ff_journal *j = NULL;
+	int rc = ff_cs_open_journal_file(cs, cs->pending_path, &j, &info);
+	if (rc != 0) {
+		ff_log_error("store: cannot open %s: %s", cs->pending_path, ff_strerror(rc));
+		return rc;
+	}
+	cs->st.torn_tails += info.torn_tails;
+	cs->st.corrupt += info.corrupt;
+	size_t recs = ff_window_records(cs->win);
+	if (!ff_cs_journal_sealed(cs, info.segment_id) && ff_window_batches(cs->win) > 0) {
+		rc = ff__cs_write_window(cs, cs->win, info.segment_id);
+		if (rc == 0)
+			ff_log_info("store: sealed segment %" PRIu64 " (%zu records) from %s, left "
+				    "by a seal cut short",
+				    info.segment_id, recs, cs->pending_path);
+	}
+	ff_window_clear(cs->win);
+	ff_journal_close(j);
+	if (rc != 0)
+		return rc;
+	if (cs->next_id <= info.segment_id)
+		cs->next_id = info.segment_id + 1;
+	if (unlink(cs->pending_path) != 0) {
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "store: unlink(%s) failed", cs->pending_path);
+		return ff_err_errno(err);
+	}
+	return 0;
 }
 
 static int ff_cs_open_journal(ff_cstore *cs)
 {
 	ff_journal_info info;
-	int rc = ff_cs_open_journal_file(cs, &info);
+	int rc = ff_cs_open_pending(cs);
+	if (rc == 0)
+		rc = ff_cs_open_journal_file(cs, cs->jnl_path, &cs->jnl, &info);
 	if (rc != 0) {
 		ff_log_error("store: cannot open %s: %s", cs->jnl_path, ff_strerror(rc));
 		return rc;
@@ -503,9 +547,10 @@ static int ff_cs_open_all(ff_cstore *cs, const ff_store_columnar_config *cfg)
 		rc = ff_cs_open_journal(cs);
 	if (rc != 0)
 		return rc;
+	atomic_store(&cs->jnl_bytes, ff_journal_bytes(cs->jnl));
 	ff__cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
-	ff_cs_retention(cs, ff_time_now_ms());
-	return 0;
+	ff__cs_retention(cs, ff_time_now_ms());
+	return ff__cs_sealer_start(cs);
 }
 
 static const ff_store_ops ff_store_columnar_ops;
@@ -519,11 +564,21 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	cs->base.ops = &ff_store_columnar_ops;
 	cs->cfg = *cfg;
 	cs->cfg.window_ms = cfg->window_ms ? cfg->window_ms : FF_STORE_DEFAULT_WINDOW_MS;
+	if (cs->cfg.window_max_records == 0)
+		cs->cfg.window_max_records = FF_STORE_DEFAULT_WINDOW_MAX_RECORDS;
+	if (cs->cfg.window_max_bytes == 0)
+		cs->cfg.window_max_bytes = FF_STORE_DEFAULT_WINDOW_MAX_BYTES;
 	cs->lock_fd = -1;
 	cs->replay = replay;
 	cs->replay_arg = arg;
 	atomic_init(&cs->any_bad, false);
+	atomic_init(&cs->jnl_stale, false);
+	atomic_init(&cs->jnl_bytes, 0);
+	atomic_init(&cs->early_seals, 0);
 	pthread_rwlock_init(&cs->lock, NULL);
+	pthread_rwlock_init(&cs->win_lock, NULL);
+	pthread_mutex_init(&cs->sealer.mu, NULL);
+	pthread_cond_init(&cs->sealer.cv, NULL);
 	cs->win = ff_window_new();
 	int rc = cs->win != NULL ? ff_cs_open_all(cs, cfg) : -ENOMEM;
 	cs->replay = NULL;
@@ -537,11 +592,10 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 
 /* --- sealing ---------------------------------------------------------------------- */
 
-/* Writes the window as segment `id` and lists it; the window is then emptied. */
-static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
+int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id)
 {
 	ff_window_input in;
-	if (ff_window_build_input(cs->win, id, &in) != 0)
+	if (ff_window_build_input(w, id, &in) != 0)
 		return -ENOMEM;
 	int rc = ff_segment_write(cs->seg_dir, &in.in);
 	/* The rows are at hand: the minute rollup costs no reading back. */
@@ -556,13 +610,21 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 	ff_segment *seg = NULL;
 	if (rc == 0)
 		rc = ff_segment_open(path, &seg);
+	bool dropped = false;
 	if (rc == 0) {
+		/* Listed and out of the windows under one write lock: counted once, always. */
 		pthread_rwlock_wrlock(&cs->lock);
 		rc = ff__cs_add_seg(cs, FF_PLAN_RAW, seg);
-		if (rc == 0)
-			ff_window_clear(cs->win);
+		pthread_rwlock_wrlock(&cs->win_lock);
+		if (rc == 0 && cs->sealing == w) {
+			cs->sealing = NULL;
+			dropped = true;
+		}
+		pthread_rwlock_unlock(&cs->win_lock);
 		pthread_rwlock_unlock(&cs->lock);
 	}
+	if (dropped)
+		ff_window_free(w); /* before the rollup is written: memory back early */
 	if (rc == 0 && roll)
 		ff__cs_rollup_window(cs, id, r, source);
 	ff_rollup_free(r);
@@ -570,9 +632,6 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 		/* No half-listed segment may stay: at start it would hide the journal. */
 		ff_segment_close(seg);
 		unlink(path);
-		ff_log_error("store: sealing segment %" PRIu64 " failed (%s); the window stays in "
-			     "the journal and is sealed later",
-			     id, ff_strerror(rc));
 		return rc;
 	}
 	return 0;
@@ -581,52 +640,124 @@ static int ff_cs_write_window(ff_cstore *cs, uint64_t id)
 static int ff_cs_reset_journal(ff_cstore *cs, uint64_t now)
 {
 	int rc = ff_journal_reset(cs->jnl, cs->next_id, ff_cs_window_start(cs, now));
-	cs->jnl_stale = rc != 0;
+	atomic_store(&cs->jnl_stale, rc != 0);
 	if (rc == 0)
 		cs->next_id++;
 	return rc;
 }
 
-static int ff_cs_seal_at(ff_cstore *cs, uint64_t now)
+/* fsyncs a directory, so a rename or a new file in it survives a crash. */
+static int ff_cs_sync_dir(const char *dir)
 {
-	if (ff_journal_entries(cs->jnl) == 0)
-		return 0;
-	uint64_t id = ff_journal_segment_id(cs->jnl);
-	size_t recs = ff_window_records(cs->win);
-	int rc = ff_cs_write_window(cs, id);
-	pthread_rwlock_wrlock(&cs->lock);
-	if (rc == 0)
-		cs->st.seals++;
-	else
-		cs->st.seal_errors++;
-	pthread_rwlock_unlock(&cs->lock);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : ff_err_errno(errno);
+	if (rc != 0)
+		ff_log_errno(FF_LOG_ERROR, -rc, "store: fsync of %s failed", dir);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Moves the journal aside as journal-sealing.ffj and opens a new one for
+ * segment `next_id` in its place, both made durable before any batch is
+ * acknowledged into the new one. On failure everything is as before.
+ */
+static int ff_cs_rotate_journal(ff_cstore *cs, uint64_t now, ff_journal **next)
+{
+	int rc = ff_journal_rename(cs->jnl, cs->pending_path);
 	if (rc != 0)
 		return rc;
-	ff_log_info("store: sealed segment %" PRIu64 " (%zu records)", id, recs);
+	ff_journal_info info;
+	rc = ff_journal_open(cs->jnl_path, cs->next_id, ff_cs_window_start(cs, now), NULL, NULL,
+			     next, &info);
+	if (rc == 0)
+		rc = ff_cs_sync_dir(cs->dir);
+	if (rc == 0)
+		return 0;
+	ff_journal_close(*next);
+	*next = NULL;
+	unlink(cs->jnl_path);
+	/* Failing that, the journal stays journal-sealing.ffj: appends go on there, and
+	 * the next hand-over or start treats it as the sealing journal it nearly was. */
+	(void)ff_journal_rename(cs->jnl, cs->jnl_path);
+	return rc;
+}
+
+/*
+ * Hands the open window to the sealer and goes on with a new journal and
+ * an empty window: the ingest thread only renames a file, opens one and
+ * swaps two pointers. While the sealer still writes the previous window,
+ * this waits for it (push back: acks slow down instead of memory growing).
+ */
+static int ff_cs_hand_over(ff_cstore *cs, uint64_t now, bool early)
+{
+	int rc = ff__cs_sealer_wait(cs);
+	if (rc != 0)
+		return rc; /* the sealer is failing: this window goes on growing in its journal */
+	ff_window *fresh = ff_window_new();
+	if (fresh == NULL)
+		return -ENOMEM;
+	uint64_t id = ff_journal_segment_id(cs->jnl);
 	if (cs->next_id <= id)
 		cs->next_id = id + 1;
-	rc = ff_cs_reset_journal(cs, now);
-	ff__cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
-	ff_cs_retention(cs, now);
-	return rc;
+	ff_journal *next = NULL;
+	rc = ff_cs_rotate_journal(cs, now, &next);
+	if (rc != 0) {
+		ff_window_free(fresh);
+		return rc;
+	}
+	ff_journal *old = cs->jnl;
+	size_t recs = ff_window_records(cs->win);
+	pthread_rwlock_wrlock(&cs->win_lock);
+	cs->sealing = cs->win;
+	cs->win = fresh;
+	pthread_rwlock_unlock(&cs->win_lock);
+	cs->jnl = next;
+	cs->next_id++;
+	atomic_fetch_add(&cs->jnl_bytes, ff_journal_bytes(next));
+	if (early)
+		atomic_fetch_add(&cs->early_seals, 1);
+	ff_log_debug("store: window of segment %" PRIu64 " (%zu records) handed to the sealer%s",
+		     id, recs, early ? ", early: it reached its bound" : "");
+	ff__cs_sealer_submit(cs, old, id);
+	return 0;
 }
 
 int ff_store_columnar_seal(ff_store *s)
 {
 	ff_cstore *cs = (ff_cstore *)s;
-	return ff_cs_seal_at(cs, ff_time_now_ms());
+	int rc = 0;
+	if (!atomic_load(&cs->jnl_stale) && ff_journal_entries(cs->jnl) > 0)
+		rc = ff_cs_hand_over(cs, ff_time_now_ms(), false);
+	return rc != 0 ? rc : ff__cs_sealer_wait(cs);
 }
 
-/* Seals a window whose time is over; an empty journal just moves to the current window. */
-static int ff_cs_rotate(ff_cstore *cs, uint64_t now)
+/* Whether adding `b` would take the open window past its bound. */
+static bool ff_cs_window_full(const ff_cstore *cs, const ff_batch *b)
 {
-	if (cs->jnl_stale)
+	size_t n = ff_window_records(cs->win);
+	return n > 0 &&
+	       (n + b->n_records > cs->cfg.window_max_records ||
+		ff_window_bytes(cs->win) + ff_window_bytes_of(b) > cs->cfg.window_max_bytes);
+}
+
+/*
+ * Hands a window whose time is over, or that `incoming` (may be NULL)
+ * would take past its bound, to the sealer; an empty journal just moves to
+ * the current window.
+ */
+static int ff_cs_rotate(ff_cstore *cs, uint64_t now, const ff_batch *incoming)
+{
+	if (atomic_load(&cs->jnl_stale))
 		return ff_cs_reset_journal(cs, now);
 	uint64_t ws = ff_journal_window_start(cs->jnl);
-	if (now >= ws && now - ws < cs->cfg.window_ms)
+	bool over = !(now >= ws && now - ws < cs->cfg.window_ms);
+	bool full = incoming != NULL && ff_cs_window_full(cs, incoming);
+	if (!over && !full)
 		return 0;
 	if (ff_journal_entries(cs->jnl) > 0)
-		return ff_cs_seal_at(cs, now);
+		return ff_cs_hand_over(cs, now, !over);
 	return ff_journal_reset(cs->jnl, ff_journal_segment_id(cs->jnl),
 				ff_cs_window_start(cs, now));
 }
@@ -641,28 +772,30 @@ static int ff_cs_tick(ff_store *base)
 	if (cs->jnl_stale || ff_journal_entries(cs->jnl) == 0 ||
 	    (now >= ws && now - ws < cs->cfg.window_ms))
 		return 0;
-	return ff_cs_rotate(cs, now);
+	return ff_cs_rotate(cs, now, NULL);
 }
 
 static int ff_cs_append(ff_store *base, const ff_batch *b)
 {
 	ff_cstore *cs = (ff_cstore *)base;
-	int rc = ff_cs_rotate(cs, ff_time_now_ms());
+	int rc = ff_cs_rotate(cs, ff_time_now_ms(), b);
 	/* A failed seal leaves the window in the journal, which can still take batches. */
-	if (rc != 0 && cs->jnl_stale)
+	if (rc != 0 && atomic_load(&cs->jnl_stale))
 		return rc;
 	uint32_t agent;
-	pthread_rwlock_wrlock(&cs->lock);
+	pthread_rwlock_wrlock(&cs->win_lock);
 	rc = ff_window_reserve(cs->win, b, &agent) == 0 ? 0 : -ENOMEM;
-	pthread_rwlock_unlock(&cs->lock);
+	pthread_rwlock_unlock(&cs->win_lock);
+	uint64_t before = ff_journal_bytes(cs->jnl);
 	if (rc == 0)
 		rc = ff_journal_append(cs->jnl, b);
-	pthread_rwlock_wrlock(&cs->lock);
+	atomic_fetch_add(&cs->jnl_bytes, ff_journal_bytes(cs->jnl) - before);
+	pthread_rwlock_wrlock(&cs->win_lock);
 	if (rc == 0)
 		ff_window_add(cs->win, b, agent);
 	else
 		cs->append_errors++;
-	pthread_rwlock_unlock(&cs->lock);
+	pthread_rwlock_unlock(&cs->win_lock);
 	return rc;
 }
 
@@ -670,12 +803,16 @@ static void ff_cs_stats(ff_store *base, ff_store_stats *out)
 {
 	ff_cstore *cs = (ff_cstore *)base;
 	pthread_rwlock_rdlock(&cs->lock);
-	out->batches = cs->seg_batches + ff_window_batches(cs->win);
-	out->records = cs->seg_records + ff_window_records(cs->win);
+	pthread_rwlock_rdlock(&cs->win_lock);
+	const ff_window *sw = cs->sealing;
+	out->batches =
+	    cs->seg_batches + ff_window_batches(cs->win) + (sw != NULL ? ff_window_batches(sw) : 0);
+	out->records =
+	    cs->seg_records + ff_window_records(cs->win) + (sw != NULL ? ff_window_records(sw) : 0);
 	out->bytes = cs->lists[FF_PLAN_RAW].bytes + cs->lists[FF_PLAN_MINUTE].bytes +
-		     cs->lists[FF_PLAN_HOUR].bytes +
-		     (cs->jnl != NULL ? ff_journal_bytes(cs->jnl) : 0);
+		     cs->lists[FF_PLAN_HOUR].bytes + atomic_load(&cs->jnl_bytes);
 	out->append_errors = cs->append_errors;
+	pthread_rwlock_unlock(&cs->win_lock);
 	pthread_rwlock_unlock(&cs->lock);
 }
 
@@ -688,6 +825,7 @@ void ff_store_columnar_get_stats(ff_store *s, ff_store_columnar_stats *out)
 	out->rollup_minute = cs->lists[FF_PLAN_MINUTE].n;
 	out->rollup_hour = cs->lists[FF_PLAN_HOUR].n;
 	out->rollup_bytes = cs->lists[FF_PLAN_MINUTE].bytes + cs->lists[FF_PLAN_HOUR].bytes;
+	out->early_seals = atomic_load(&cs->early_seals);
 	pthread_rwlock_unlock(&cs->lock);
 }
 
@@ -707,6 +845,7 @@ static const struct {
     {"rollup_hour", offsetof(ff_store_columnar_stats, rollup_hour)},
     {"rollup_bytes", offsetof(ff_store_columnar_stats, rollup_bytes)},
     {"rollup_errors", offsetof(ff_store_columnar_stats, rollup_errors)},
+    {"early_seals", offsetof(ff_store_columnar_stats, early_seals)},
 };
 _Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
 		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),
@@ -733,6 +872,11 @@ static json_t *ff_cs_backend_stats(ff_store *base)
 static void ff_cs_close(ff_store *base)
 {
 	ff_cstore *cs = (ff_cstore *)base;
+	/* A seal in progress finishes; one that keeps failing stays in journal-sealing.ffj. */
+	ff__cs_sealer_stop(cs);
+	if (cs->sealer.busy)
+		ff_journal_close(cs->sealer.jnl);
+	ff_window_free(cs->sealing);
 	ff_journal_close(cs->jnl);
 	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
 		for (size_t i = 0; i < cs->lists[k].n; i++)
@@ -743,7 +887,11 @@ static void ff_cs_close(ff_store *base)
 	if (cs->lock_fd >= 0)
 		close(cs->lock_fd);
 	pthread_rwlock_destroy(&cs->lock);
+	pthread_rwlock_destroy(&cs->win_lock);
+	pthread_mutex_destroy(&cs->sealer.mu);
+	pthread_cond_destroy(&cs->sealer.cv);
 	free(cs->dir);
+	free(cs->pending_path);
 	free(cs->seg_dir);
 	free(cs->q_dir);
 	free(cs->jnl_path);

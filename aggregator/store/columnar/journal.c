@@ -19,6 +19,7 @@
 #include "ff_log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -271,7 +272,8 @@ static int ff__jnl_read(ff_journal *j, ff_journal_replay_fn replay, void *arg,
 	int rc = ff__jnl_read_header(j, map, size, &fresh);
 	if (rc == 0 && fresh) {
 		if (size > 0) {
-			ff_log_warn("journal: %s: torn header (%zu bytes) rewritten", j->path, size);
+			ff_log_warn("journal: %s: torn header (%zu bytes) rewritten", j->path,
+				    size);
 			info->torn_tails++;
 		}
 		rc = ff__jnl_write_header(j);
@@ -337,8 +339,8 @@ int ff_journal_append(ff_journal *j, const ff_batch *b)
 		     j->path);
 	free(frame);
 	if (ftruncate(j->fd, (off_t)j->end) != 0)
-		ff_log_errno(FF_LOG_ERROR, errno, "journal: ftruncate(%s) after a failed append failed",
-			     j->path);
+		ff_log_errno(FF_LOG_ERROR, errno,
+			     "journal: ftruncate(%s) after a failed append failed", j->path);
 	return ff_err_errno(err);
 }
 
@@ -347,6 +349,22 @@ int ff_journal_reset(ff_journal *j, uint64_t segment_id, uint64_t window_start_m
 	j->segment_id = segment_id;
 	j->window_start_ms = window_start_ms;
 	return ff__jnl_write_header(j);
+}
+
+int ff_journal_rename(ff_journal *j, const char *path)
+{
+	char *to = strdup(path);
+	if (to == NULL)
+		return -ENOMEM;
+	if (rename(j->path, to) != 0) {
+		int err = errno;
+		ff_log_errno(FF_LOG_ERROR, err, "journal: rename(%s, %s) failed", j->path, to);
+		free(to);
+		return ff_err_errno(err);
+	}
+	free(j->path);
+	j->path = to;
+	return 0;
 }
 
 uint64_t ff_journal_segment_id(const ff_journal *j)

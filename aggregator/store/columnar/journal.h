@@ -4,9 +4,10 @@
 /*
  * The journal of the open window: one file, DATA_DIR/journal.ffj, to which
  * every batch is appended and fdatasync'd before it is acknowledged. When
- * the window is sealed into a segment, the journal is reset (emptied and
- * given the id of the segment it will become next), so the journal never
- * holds more than one window. Its header names that future segment id: if
+ * the window is sealed into a segment, the store renames the journal aside
+ * (ff_journal_rename) and opens a new one with the id of the next segment,
+ * so one journal file never holds more than one window; an empty window
+ * whose time is over is reset in place. Its header names that future segment id: if
  * a segment of that id already exists at start, the journal was sealed but
  * not yet reset when the process died, and its entries must not be
  * replayed a second time (columnar_store.c does that check).
@@ -76,6 +77,13 @@ int ff_journal_append(ff_journal *j, const ff_batch *b);
  * -errno.
  */
 int ff_journal_reset(ff_journal *j, uint64_t segment_id, uint64_t window_start_ms);
+
+/*
+ * Renames the journal's file to `path` (the store's sealing journal), which
+ * stays open and locked: a new journal can then be opened at the old path.
+ * Not synced: the caller syncs the directory. Returns 0, -errno or -ENOMEM.
+ */
+int ff_journal_rename(ff_journal *j, const char *path);
 
 uint64_t ff_journal_segment_id(const ff_journal *j);
 uint64_t ff_journal_window_start(const ff_journal *j);

@@ -6,6 +6,9 @@
 
 #include <stdlib.h>
 
+/* Rows fed to a minute rollup at a time, between checks that it still pays. */
+#define FF_ROLLUP_SLICE 65536
+
 static int ff_rollups_write(const char *dir, ff_rollup *r, enum ff_segment_kind kind, uint32_t keys,
 			    uint64_t bin_ms, uint64_t first, uint64_t last)
 {
@@ -31,9 +34,20 @@ ff_rollup *ff_rollups_minute_of(uint32_t keys, const ff_flow *rows, size_t n,
 				const char *const *agents, size_t n_agents)
 {
 	ff_rollup *r = ff_rollup_new(keys, FF_ROLLUP_MINUTE_MS, n / 4 + 16);
-	if (r != NULL && ff_rollup_add(r, rows, n, agents, n_agents) != 0) {
-		ff_rollup_free(r);
-		r = NULL;
+	/*
+	 * Fed in slices, and given up once it holds more than half the rows:
+	 * such a rollup does not pay (ff_rollups_pay), and with every key
+	 * distinct (a flood) building it whole would cost a second window's
+	 * memory.
+	 */
+	for (size_t i = 0; r != NULL && i < n; i += FF_ROLLUP_SLICE) {
+		size_t m = n - i < FF_ROLLUP_SLICE ? n - i : FF_ROLLUP_SLICE;
+		if (ff_rollup_add(r, rows + i, m, agents, n_agents) != 0) {
+			ff_rollup_free(r);
+			r = NULL;
+		} else if (!ff_rollups_pay(ff_rollup_rows(r), n)) {
+			break;
+		}
 	}
 	return r;
 }

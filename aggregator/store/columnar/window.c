@@ -125,6 +125,17 @@ size_t ff_window_records(const ff_window *w)
 	return w->n_recs;
 }
 
+size_t ff_window_bytes_of(const ff_batch *b)
+{
+	return b->n_records * sizeof(ff_flow) + sizeof(ff_segment_batch) + sizeof(size_t);
+}
+
+size_t ff_window_bytes(const ff_window *w)
+{
+	return w->n_recs * sizeof(ff_flow) +
+	       w->n_batches * (sizeof(ff_segment_batch) + sizeof(size_t));
+}
+
 int ff_window_scan(const ff_window *w, const char *agent, ff_store_scan_fn cb, void *arg)
 {
 	int rc = 0;

@@ -5,8 +5,8 @@
  * The open window of the columnar store, in memory: the batches of the
  * journal (each batch's identity and its records), so queries see them
  * before they are sealed, and so sealing does not reread the journal. It
- * is the only part of the store held in RAM, and it is emptied at every
- * seal. Not thread-safe: the columnar store guards it with its lock.
+ * is the only part of the store held in RAM besides the window being
+ * sealed, and its size is bounded by the store (early seals). Not thread-safe: the columnar store guards it with its lock.
  */
 
 #include "ff_batch.h"
@@ -36,6 +36,10 @@ void ff_window_clear(ff_window *w);
 
 size_t ff_window_batches(const ff_window *w);
 size_t ff_window_records(const ff_window *w);
+/* Memory the window's records and batches take (what its byte bound counts). */
+size_t ff_window_bytes(const ff_window *w);
+/* What ff_window_bytes() grows by when `b` is added. */
+size_t ff_window_bytes_of(const ff_batch *b);
 
 /*
  * Hands each batch (agent `agent` only, when not NULL) to `cb` as the

@@ -10,10 +10,14 @@
  *   segments/         sealed windows, one immutable seg-<id>.ffs each
  *   quarantine/       damaged segments and journals, moved aside, never read
  *
- * A window is `window_ms` of wall-clock time (like nfcapd's rotation). The
- * first append after its end seals the journal into segment <id> (written
- * to a temporary file, synced, renamed, directory synced), then resets the
- * journal under the next id; retention then removes the oldest segments.
+ * A window is `window_ms` of wall-clock time (like nfcapd's rotation), or
+ * less when it reaches `window_max_records` / `window_max_bytes` first (an
+ * early seal). The first append after its end renames the journal to
+ * journal-sealing.ffj, starts a new journal under the next id and hands the
+ * window to a background sealer thread, which writes segment <id> (to a
+ * temporary file, synced, renamed, directory synced), its rollups, removes
+ * the old journal and applies retention; queries see the window until its
+ * segment is listed.
  * A crash at any point loses nothing acknowledged and counts nothing twice:
  * the journal names the segment it becomes, and a journal whose segment
  * already exists is not replayed again. Bytes on disk: docs/storage.md.
@@ -31,13 +35,23 @@
 	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 #define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
+/* Defaults of the open window's bound: with the sealing window, 256 MiB of records. */
+#define FF_STORE_DEFAULT_WINDOW_MAX_RECORDS 1000000u
+#define FF_STORE_DEFAULT_WINDOW_MAX_BYTES   (128ull * 1024 * 1024)
+
+/*
+ * Called by the sealer before it writes segment `id` (tests: to hold a seal
+ * in progress, or fail it as a crash would). Non-zero: the try fails with
+ * that code and is retried.
+ */
+typedef int (*ff_store_seal_hook)(void *arg, uint64_t id);
 
 typedef struct ff_store_columnar_config {
-	const char *data_dir; /* borrowed during open */
-	uint64_t window_ms;   /* 0: FF_STORE_DEFAULT_WINDOW_MS */
-	uint64_t retain_ms;   /* 0: keep segments forever */
-	uint64_t max_bytes;   /* 0: no bound on disk use */
-	uint32_t rollup_keys; /* ff_field bits rollups keep; 0: no rollups */
+	const char *data_dir;	   /* borrowed during open */
+	uint64_t window_ms;	   /* 0: FF_STORE_DEFAULT_WINDOW_MS */
+	uint64_t retain_ms;	   /* 0: keep segments forever */
+	uint64_t max_bytes;	   /* 0: no bound on disk use */
+	uint32_t rollup_keys;	   /* ff_field bits rollups keep; 0: no rollups */
 	uint64_t retain_minute_ms; /* minute rollups; 0: keep forever */
 	uint64_t retain_hour_ms;   /* hour rollups; 0: keep forever */
 	/*
@@ -46,6 +60,15 @@ typedef struct ff_store_columnar_config {
 	 * N: every N segments instead, whatever their times (for tests).
 	 */
 	uint32_t segments_per_hour;
+	/*
+	 * The open window's bound: a window that would grow past either is
+	 * sealed early (a segment covering less than window_ms). 0: the
+	 * FF_STORE_DEFAULT_WINDOW_MAX_* default; UINT64_MAX: no bound.
+	 */
+	uint64_t window_max_records;
+	uint64_t window_max_bytes;    /* record memory of the window */
+	ff_store_seal_hook seal_hook; /* NULL but in tests */
+	void *seal_hook_arg;
 } ff_store_columnar_config;
 
 /*
@@ -65,6 +88,7 @@ typedef struct ff_store_columnar_stats {
 	uint64_t rollup_hour;	/* hour rollup files */
 	uint64_t rollup_bytes;	/* their bytes on disk (part of the store's bytes) */
 	uint64_t rollup_errors; /* rollups that could not be built (retried at the next seal) */
+	uint64_t early_seals;	/* windows sealed early, at their record or byte bound */
 } ff_store_columnar_stats;
 
 /*
@@ -78,8 +102,9 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 
 /*
  * Seals the open window now, whatever the clock says (an empty window is
- * left alone). From the appending thread only. Returns 0 or a negative
- * code (store.h); on failure the window stays in the journal.
+ * left alone), and waits until the sealer has written it. From the
+ * appending thread only. Returns 0 or a negative code (store.h); on
+ * failure the window stays in its journal (retried in the background).
  */
 int ff_store_columnar_seal(ff_store *s);
 
