@@ -1,8 +1,6 @@
 /*
  * Version 2 FlowBatch encoding: the records as packed columns
- * (docs/protocol.md). Records are sorted by source address, then
- * destination, then first time, so that equal addresses sit next to each
- * other (lz4 finds them) and time deltas stay small; the batch is a set.
+ * (docs/protocol.md), in the order of ff_batch_order() (ff_batch_order.c).
  * A column that is zero for every record is left empty.
  */
 #include "ff_batch_impl.h"
@@ -47,17 +45,6 @@ bool ff_batch_addr_fits4(const uint8_t addr[FF_ADDR_LEN], bool wildcarded)
 	if (!ff_addr_is_v4(addr))
 		return false;
 	return !(wildcarded && memcmp(addr + 12, zero, 4) == 0);
-}
-
-static int ff_batch_cmp(const void *pa, const void *pb)
-{
-	const ff_flow *a = *(const ff_flow *const *)pa, *b = *(const ff_flow *const *)pb;
-	int c = memcmp(a->src_addr, b->src_addr, FF_ADDR_LEN);
-	if (c == 0)
-		c = memcmp(a->dst_addr, b->dst_addr, FF_ADDR_LEN);
-	if (c == 0)
-		c = (a->first_ms > b->first_ms) - (a->first_ms < b->first_ms);
-	return c;
 }
 
 /* Every column's storage, one allocation. */
@@ -234,12 +221,20 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
 	if (dict == NULL || dict_bytes == NULL)
 		goto out;
-	qsort(recs, n, sizeof *recs, ff_batch_cmp);
+	if ((rc = ff_batch_order(recs, n)) != 0)
+		goto out;
+	rc = -ENOMEM;
 	size_t n_dict = 0;
 	bool src16 = false, dst16 = false;
+	/* Exporters come in runs (most agents hear one): look up only a change. */
+	const uint8_t *last_exp = NULL;
+	int64_t ix = 0;
 	for (size_t i = 0; i < n; i++) {
 		const ff_flow *f = recs[i];
-		int64_t ix = ff_batch_exporter_index(dict, dict_bytes, &n_dict, f->exporter);
+		if (last_exp == NULL || memcmp(last_exp, f->exporter, FF_ADDR_LEN) != 0) {
+			ix = ff_batch_exporter_index(dict, dict_bytes, &n_dict, f->exporter);
+			last_exp = f->exporter;
+		}
 		if (ix < 0)
 			goto out;
 		ff_batch_fill_row(&c, i, f, head->interval_start_ms, (uint32_t)ix);

@@ -34,6 +34,13 @@ size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms);
  * zero address of a wildcarded field (then 0.0.0.0 stands for ::). A
  * v4-mapped 0.0.0.0 in a wildcarded field cannot (it would come back as ::).
  */
+/*
+ * Puts `recs` in the order a version 2 batch carries them (by source and
+ * destination address, then first time). Returns 0 or -ENOMEM (order
+ * unchanged).
+ */
+int ff_batch_order(const ff_flow **recs, size_t n);
+
 bool ff_batch_addr_fits4(const uint8_t addr[FF_ADDR_LEN], bool wildcarded);
 
 /* Version 2 columns of `msg` into a new record array (*recs, malloc'd). */

@@ -29,7 +29,7 @@ export FF_AGENT=${FF_AGENT:-$BUILD/agent/flowfleet-agent}
 export FF_AGGREGATOR=${FF_AGGREGATOR:-$BUILD/aggregator/flowfleet-aggregator}
 export FF_CLI=${FF_CLI:-$BUILD/aggregator/cli/flowfleet} FF_GEN=${FF_GEN:-$BUILD/tests/tools/ffgen}
 SINK=${FF_SINK:-$BUILD/tests/bench/udp_sink}
-# The agent states its records.decoded in its exit line, at level info.
+# The agent states its records.decoded and handoff.drops in its exit line, at level info.
 FF_LOG_LEVEL=info
 # lib.sh gives the temp dir, free ports, spawning and the cleanup trap.
 . "$FF_SRC/tests/integration/lib.sh"
@@ -54,7 +54,11 @@ run_agent() {
 	sleep 1
 	RSS=$(peak_rss_mb "$pid")
 	ff_stop "$pid" 30
-	GOT=$(sed -n 's/.*records\.decoded \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
+	# Kept: decoded and handed to the summarizer (a full hand-off ring drops after decoding).
+	local decoded drops
+	decoded=$(sed -n 's/.*records\.decoded \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
+	drops=$(sed -n 's/.*handoff\.drops \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
+	GOT=$((${decoded:-0} - ${drops:-0}))
 	rm -rf "$FF_TMP/state-bench" "$FF_TMP/agent-bench.log"
 }
 
