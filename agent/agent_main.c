@@ -290,7 +290,8 @@ static void ff_agent_flush(ff_agent *a, uint64_t end_ms)
  */
 static void ff_agent_after_add(ff_agent *a)
 {
-	if (ff_summarizer_count(a->summ) < a->cfg.max_keys || a->early_failed)
+	if (ff_summarizer_count_bound(a->summ) < a->cfg.max_keys || a->early_failed ||
+	    ff_summarizer_count(a->summ) < a->cfg.max_keys)
 		return;
 	a->counters.early_flushes++;
 	if (ff_agent_flush_records(a, (uint32_t)ff_agent_interval_ms(a)) != 0) {

@@ -21,11 +21,22 @@ typedef struct ff_summarizer ff_summarizer;
 ff_summarizer *ff_summarizer_new(size_t expected);
 void ff_summarizer_free(ff_summarizer *s);
 
-/* Merges `f` (borrowed) into its key's record. Returns 0, or -1 when out of memory. */
+/*
+ * Merges `f` (borrowed, copied) into its key's record. The merge may wait
+ * for a few later adds (up to 16 records are held to overlap their table
+ * lookups); every other call sees it done. Returns 0, or -1 when out of
+ * memory (an earlier record was lost).
+ */
 int ff_summarizer_add(ff_summarizer *s, const ff_flow *f);
 
-/* Distinct keys held now. */
-size_t ff_summarizer_count(const ff_summarizer *s);
+/* Distinct keys held now (merges every waiting record first). */
+size_t ff_summarizer_count(ff_summarizer *s);
+
+/*
+ * At least the distinct keys held once the waiting records are merged, and
+ * at most 16 more: a check per add that does not force the merges.
+ */
+size_t ff_summarizer_count_bound(const ff_summarizer *s);
 
 /*
  * Moves every merged record into a new array (*records, malloc'd, the caller
@@ -41,7 +52,7 @@ int ff_summarizer_flush(ff_summarizer *s, ff_flow **records, size_t *n);
  * next add or clear) or NULL at the end. Saving and restoring the cursor
  * replays a part of the walk. Adding records during a walk invalidates it.
  */
-void ff_summarizer_begin(const ff_summarizer *s, size_t *cursor);
+void ff_summarizer_begin(ff_summarizer *s, size_t *cursor);
 const ff_flow *ff_summarizer_next(const ff_summarizer *s, size_t *cursor);
 
 /* Forgets every record, keeping the table's capacity. */

@@ -118,12 +118,21 @@ static int ff_hmap_grow(ff_hmap *h)
 	return 0;
 }
 
-void *ff_hmap_upsert(ff_hmap *h, const void *key, int *created)
+uint64_t ff_hmap_hash_key(const ff_hmap *h, const void *key)
+{
+	return ff_hmap_hash(h, key);
+}
+
+void ff_hmap_prefetch(const ff_hmap *h, uint64_t hash)
+{
+	__builtin_prefetch(ff_hmap_slot(h, hash & (h->cap - 1)), 1);
+}
+
+void *ff_hmap_upsert_hashed(ff_hmap *h, const void *key, uint64_t hash, int *created)
 {
 	/* Keep the load factor at or below 1/2 so probes stay short. */
 	if ((h->count + 1) * 2 > h->cap && ff_hmap_grow(h) != 0)
 		return NULL;
-	uint64_t hash = ff_hmap_hash(h, key);
 	bool found;
 	uint8_t *s = ff_hmap_probe(h, key, hash, &found);
 	if (created != NULL)
@@ -135,6 +144,11 @@ void *ff_hmap_upsert(ff_hmap *h, const void *key, int *created)
 		h->count++;
 	}
 	return s + h->val_off;
+}
+
+void *ff_hmap_upsert(ff_hmap *h, const void *key, int *created)
+{
+	return ff_hmap_upsert_hashed(h, key, ff_hmap_hash(h, key), created);
 }
 
 void *ff_hmap_find(const ff_hmap *h, const void *key)

@@ -28,6 +28,17 @@ void ff_hmap_free(ff_hmap *h);
  */
 void *ff_hmap_upsert(ff_hmap *h, const void *key, int *created);
 
+/*
+ * The same in two steps, so a caller can overlap the memory latency of
+ * several keys: ff_hmap_hash_key() hashes a key, ff_hmap_prefetch() asks
+ * the CPU for the slot that hash starts probing at (a hint: the table may
+ * still grow), ff_hmap_upsert_hashed() is ff_hmap_upsert() with the hash
+ * already known.
+ */
+uint64_t ff_hmap_hash_key(const ff_hmap *h, const void *key);
+void ff_hmap_prefetch(const ff_hmap *h, uint64_t hash);
+void *ff_hmap_upsert_hashed(ff_hmap *h, const void *key, uint64_t hash, int *created);
+
 /* The value slot of `key`, or NULL if absent. */
 void *ff_hmap_find(const ff_hmap *h, const void *key);
 

@@ -59,7 +59,7 @@ static const ff_flow *bench_next(void *arg)
 }
 
 /* Frame bytes of the summarizer's table in `wire`, cut as the agent cuts it. */
-static size_t bench_encode(const ff_summarizer *s, unsigned wire, size_t *records)
+static size_t bench_encode(ff_summarizer *s, unsigned wire, size_t *records)
 {
 	ff_batch head = {.epoch = 1, .interval_start_ms = BENCH_START_MS, .interval_len_ms = 10000};
 	strcpy(head.agent_id, "bench");
@@ -84,7 +84,7 @@ static size_t bench_encode(const ff_summarizer *s, unsigned wire, size_t *record
 	return total;
 }
 
-static void bench_report(const char *name, const ff_summarizer *s)
+static void bench_report(const char *name, ff_summarizer *s)
 {
 	size_t n1, n2;
 	size_t b1 = bench_encode(s, FF_BATCH_WIRE_RECORDS, &n1);
