@@ -47,9 +47,13 @@ typedef struct ff_flows_result {
 } ff_flows_result;
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or `limit` is out of
- * range (nothing to free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `flows` push-down when it has one (store.h), else
+ * over its scan_range. Returns 0 and fills *out (caller frees with
+ * ff_flows_result_free()), or, with *out zeroed and nothing to free:
+ * -1 when out of memory or `limit` is out of range;
+ * the store's negative ff_store_error (FF_STORE_EIO, FF_STORE_ENOMEM, ...)
+ *    when its scan or push-down failed: a partial listing is never returned.
  */
 int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out);
 

@@ -48,9 +48,15 @@ const char *ff_series_metric_name(enum ff_series_metric m);
 uint64_t ff_series_bins(const ff_series_query *q);
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or when the query
- * spans no bin or more than FF_SERIES_MAX_BINS (nothing to free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `series` push-down when it has one (store.h), else
+ * by summing the records of its scan_range. Returns 0 and fills *out
+ * (caller frees with ff_series_result_free()), or, with *out zeroed and
+ * nothing to free:
+ * -1 when out of memory or when the query spans no bin or more than
+ *    FF_SERIES_MAX_BINS;
+ * the store's negative ff_store_error (FF_STORE_EIO, FF_STORE_ENOMEM, ...)
+ *    when its scan or push-down failed: a partial series is never returned.
  */
 int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out);
 

@@ -102,10 +102,15 @@ typedef struct ff_topn_result {
 } ff_topn_result;
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, or -1 when out of memory or when the keys do
- * not fit mem_limit even in FF_TOPN_MAX_PARTITIONS partitions (nothing to
- * free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `topn` push-down when it has one (store.h), else by
+ * the passes above over its scan_parallel. Returns 0 and fills *out
+ * (caller frees with ff_topn_result_free()), or, with *out zeroed and
+ * nothing to free:
+ * -1 when out of memory or when the keys do not fit mem_limit even in
+ *    FF_TOPN_MAX_PARTITIONS partitions;
+ * the store's negative ff_store_error (FF_STORE_EIO, FF_STORE_ENOMEM, ...)
+ *    when a scan or the push-down failed: a partial answer is never returned.
  */
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out);
 
