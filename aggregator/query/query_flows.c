@@ -148,11 +148,9 @@ static void ff_flows_drain(ff_flows_ctx *x, ff_flows_result *out)
 	out->n_rows = n;
 }
 
-int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
+/* The C engine: the best `limit` records of the store's scan, in a heap. */
+static int ff_flows_scan(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
 {
-	memset(out, 0, sizeof *out);
-	if (q->limit == 0 || q->limit > FF_FLOWS_MAX_LIMIT)
-		return -1;
 	ff_flows_ctx x = {.q = q};
 	/* Rows carry whole records, so every field is read; rollups would merge them. */
 	ff_store_range range = {.since_ms = q->since_ms,
@@ -161,17 +159,32 @@ int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
 				.fields = 0,
 				.filter = q->filter,
 				.rollup_bin_ms = 0};
-	ff_store_scan_range(store, &range, ff_flows_scan_batch, &x);
+	/* A positive return is the callback's stop (x.failed); a negative one the store's error. */
+	int rc = ff_store_scan_range(store, &range, ff_flows_scan_batch, &x);
+	if (rc < 0) {
+		free(x.heap);
+		return rc;
+	}
 	if (!x.failed)
 		out->rows = malloc((x.n ? x.n : 1) * sizeof *out->rows);
 	if (out->rows == NULL) {
 		free(x.heap);
-		return ff_query_expired(q->deadline_ms) ? -ETIMEDOUT : -1;
+		return ff_query_expired(q->deadline_ms) ? -ETIMEDOUT : -ENOMEM;
 	}
 	out->matched = x.matched;
 	ff_flows_drain(&x, out);
 	free(x.heap);
 	return 0;
+}
+
+int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (q->limit == 0 || q->limit > FF_FLOWS_MAX_LIMIT)
+		return -EINVAL;
+	if (store->ops->flows != NULL)
+		return store->ops->flows(store, q, out);
+	return ff_flows_scan(store, q, out);
 }
 
 void ff_flows_result_free(ff_flows_result *r)

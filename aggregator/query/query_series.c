@@ -82,15 +82,13 @@ static bool ff_series_rollups_answer(const ff_series_query *q)
 	return until_ok && ff_store_filter_fits_rollups(q->filter);
 }
 
-int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out)
+/* The C engine: bins summed over the store's scan. */
+static int ff_series_scan(ff_store *store, const ff_series_query *q, uint64_t bins,
+			  ff_series_result *out)
 {
-	memset(out, 0, sizeof *out);
-	uint64_t bins = ff_series_bins(q);
-	if (bins == 0 || bins > FF_SERIES_MAX_BINS)
-		return -1;
 	out->values = calloc((size_t)bins, sizeof *out->values);
 	if (out->values == NULL)
-		return -1;
+		return -ENOMEM;
 	out->n_bins = (size_t)bins;
 	out->start_ms = q->since_ms - q->since_ms % q->bin_ms;
 	ff_series_ctx x = {.q = q, .out = out};
@@ -106,12 +104,25 @@ int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *o
 					  ff_store_fields_of_filter(q->filter),
 				.filter = q->filter,
 				.rollup_bin_ms = ff_series_rollups_answer(q) ? q->bin_ms : 0};
-	ff_store_scan_range(store, &range, ff_series_scan_batch, &x);
-	if (ff_query_expired(q->deadline_ms)) {
+	/* The callback stops the scan (returns 1) only when the deadline passed. */
+	int rc = ff_store_scan_range(store, &range, ff_series_scan_batch, &x);
+	if (rc != 0) {
 		ff_series_result_free(out);
-		return -ETIMEDOUT;
+		memset(out, 0, sizeof *out);
+		return rc > 0 ? -ETIMEDOUT : rc;
 	}
 	return 0;
+}
+
+int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out)
+{
+	memset(out, 0, sizeof *out);
+	uint64_t bins = ff_series_bins(q);
+	if (bins == 0 || bins > FF_SERIES_MAX_BINS)
+		return -EINVAL;
+	if (store->ops->series != NULL)
+		return store->ops->series(store, q, out);
+	return ff_series_scan(store, q, bins, out);
 }
 
 void ff_series_result_free(ff_series_result *r)

@@ -8,11 +8,13 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
         filter_selects_records filter_and_window_and_agent filter_on_wildcards
         parallel_merge_matches_serial scan_asks_for_needed_fields columnar_matches_memory
         partitioned_matches_unlimited partition_only_when_it_helps
-        columnar_rollups_match_memory)
+        columnar_rollups_match_memory pushdown_answers_instead_of_scan no_pushdown_runs_engine
+        scan_error_reaches_caller later_pass_error_reaches_caller)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_agg_query
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
-        series_bounds_and_names range_carries_filter_fields_rollups)
+        series_bounds_and_names range_carries_filter_fields_rollups pushdown_or_engine
+        scan_error_reaches_caller)
 ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_agg_store_columnar_internals
   CASES round_trip_every_column empty_segment corrupt_block header_checksum truncated_file
         wrong_version bad_magic file_names rollup_header_round_trip rollup_input_checked

@@ -1,5 +1,7 @@
 #include "ff_test.h"
 
+#include <errno.h>
+
 #include "ff_filter.h"
 #include "query_flows.h"
 #include "query_series.h"
@@ -165,9 +167,9 @@ static void flows_limit_bounds(void **state)
 	mem_store *m = flows_store();
 	ff_flows_result res;
 	ff_flows_query q = {.limit = 0};
-	assert_int_equal(ff_flows_run(&m->base, &q, &res), -1);
+	assert_int_equal(ff_flows_run(&m->base, &q, &res), -EINVAL);
 	q.limit = FF_FLOWS_MAX_LIMIT + 1;
-	assert_int_equal(ff_flows_run(&m->base, &q, &res), -1);
+	assert_int_equal(ff_flows_run(&m->base, &q, &res), -EINVAL);
 	q.limit = FF_FLOWS_MAX_LIMIT; /* the heap grows with the matches, not the limit */
 	assert_int_equal(ff_flows_run(&m->base, &q, &res), 0);
 	assert_int_equal(res.n_rows, 6);
@@ -240,14 +242,14 @@ static void series_bounds_and_names(void **state)
 	ff_series_result res;
 	ff_series_query q = {.bin_ms = 1, .since_ms = 0, .until_ms = FF_SERIES_MAX_BINS};
 	assert_int_equal(ff_series_bins(&q), FF_SERIES_MAX_BINS + 1);
-	assert_int_equal(ff_series_run(&m->base, &q, &res), -1);
+	assert_int_equal(ff_series_run(&m->base, &q, &res), -EINVAL);
 	q.until_ms = FF_SERIES_MAX_BINS - 1;
 	assert_int_equal(ff_series_run(&m->base, &q, &res), 0);
 	ff_series_result_free(&res);
 	q = (ff_series_query){.bin_ms = 0, .since_ms = 0, .until_ms = 10};
 	assert_int_equal(ff_series_bins(&q), 0);
 	q = (ff_series_query){.bin_ms = 10, .since_ms = 20, .until_ms = 10};
-	assert_int_equal(ff_series_run(&m->base, &q, &res), -1);
+	assert_int_equal(ff_series_run(&m->base, &q, &res), -EINVAL);
 	enum ff_series_metric mt;
 	assert_int_equal(ff_series_metric_parse("packets", &mt), 0);
 	assert_int_equal(mt, FF_SERIES_PACKETS);
@@ -319,6 +321,127 @@ static void range_carries_filter_fields_rollups(void **state)
 	free(m);
 }
 
+/* --- push-downs and errors ------------------------------------------------------ */
+
+/* Scans of the stores below, so a test tells which way a run went. */
+static unsigned counted_scans;
+
+static int counted_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	counted_scans++;
+	return mem_scan(s, cb, arg);
+}
+
+/* Canned answers, unlike anything the store's records would give. */
+static int canned_series(ff_store *s, const struct ff_series_query *q, struct ff_series_result *out)
+{
+	(void)s;
+	out->start_ms = q->since_ms;
+	out->n_bins = 2;
+	out->values = calloc(2, sizeof *out->values);
+	assert_non_null(out->values);
+	out->values[0] = 11;
+	out->values[1] = 22;
+	return 0;
+}
+
+static int canned_flows(ff_store *s, const struct ff_flows_query *q, struct ff_flows_result *out)
+{
+	(void)s;
+	(void)q;
+	out->rows = calloc(1, sizeof *out->rows);
+	assert_non_null(out->rows);
+	out->rows[0].flow.bytes = 4242;
+	strcpy(out->rows[0].agent, "elsewhere");
+	out->n_rows = 1;
+	out->matched = 99;
+	return 0;
+}
+
+static const ff_store_ops pushdown_ops = {
+    .name = "pushdown", .scan = counted_scan, .series = canned_series, .flows = canned_flows};
+static const ff_store_ops no_pushdown_ops = {.name = "no-pushdown", .scan = counted_scan};
+
+/*
+ * A store with series and flows ops answers those queries itself; queries
+ * the engines refuse are refused before it is asked. Without the ops the
+ * C engines scan.
+ */
+static void pushdown_or_engine(void **state)
+{
+	(void)state;
+	mem_store *m = flows_store();
+	m->base.ops = &pushdown_ops;
+	counted_scans = 0;
+	ff_flows_query fq = {.limit = 10};
+	ff_flows_result fr;
+	assert_int_equal(ff_flows_run(&m->base, &fq, &fr), 0);
+	assert_int_equal(fr.n_rows, 1);
+	assert_int_equal(fr.rows[0].flow.bytes, 4242);
+	assert_string_equal(fr.rows[0].agent, "elsewhere");
+	assert_int_equal(fr.matched, 99);
+	ff_flows_result_free(&fr);
+	ff_series_query sq = {.bin_ms = 1000, .since_ms = 1000, .until_ms = 2999};
+	ff_series_result sr;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	assert_int_equal(sr.n_bins, 2);
+	assert_int_equal(sr.values[0], 11);
+	assert_int_equal(sr.values[1], 22);
+	ff_series_result_free(&sr);
+	assert_int_equal(counted_scans, 0);
+	fq.limit = 0;
+	assert_int_equal(ff_flows_run(&m->base, &fq, &fr), -EINVAL);
+	sq.bin_ms = 0;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), -EINVAL);
+	/* The C engines, over the same records. */
+	m->base.ops = &no_pushdown_ops;
+	fq.limit = 10;
+	assert_int_equal(ff_flows_run(&m->base, &fq, &fr), 0);
+	assert_int_equal(fr.n_rows, 6);
+	assert_int_equal(fr.matched, 6);
+	assert_int_equal(fr.rows[0].flow.bytes, 10);
+	ff_flows_result_free(&fr);
+	sq.bin_ms = 1000;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), 0);
+	assert_int_equal(sr.n_bins, 2);
+	assert_int_equal(sr.values[0], 10);
+	assert_int_equal(sr.values[1], 20);
+	ff_series_result_free(&sr);
+	assert_int_equal(counted_scans, 2);
+	free(m);
+}
+
+/* A store whose scan fails after a first batch, as an i/o error mid-segment would. */
+static int broken_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	mem_store *m = (mem_store *)s;
+	if (m->n_batches > 0 && cb(arg, &m->batches[0]) != 0)
+		return 0;
+	return -EIO;
+}
+
+static const ff_store_ops broken_ops = {.name = "broken", .scan = broken_scan};
+
+/* The store's error is the query's, and the partial answer is freed, not returned. */
+static void scan_error_reaches_caller(void **state)
+{
+	(void)state;
+	mem_store *m = flows_store();
+	m->base.ops = &broken_ops;
+	ff_flows_query fq = {.limit = 10};
+	ff_flows_result fr;
+	assert_int_equal(ff_flows_run(&m->base, &fq, &fr), -EIO);
+	assert_null(fr.rows);
+	assert_int_equal(fr.n_rows, 0);
+	assert_int_equal(fr.matched, 0);
+	ff_series_query sq = {.bin_ms = 1000, .since_ms = 0, .until_ms = 9999};
+	ff_series_result sr;
+	assert_int_equal(ff_series_run(&m->base, &sq, &sr), -EIO);
+	assert_null(sr.values);
+	assert_int_equal(sr.n_bins, 0);
+	free(m);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(flows_oldest_first_and_limit),
     cmocka_unit_test(flows_newest_first),
@@ -328,6 +451,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(series_metrics_filter_agent),
     cmocka_unit_test(series_bounds_and_names),
     cmocka_unit_test(range_carries_filter_fields_rollups),
+    cmocka_unit_test(pushdown_or_engine),
+    cmocka_unit_test(scan_error_reaches_caller),
 };
 
 FF_TEST_MAIN(tests)

@@ -1,5 +1,7 @@
 #include "ff_test.h"
 
+#include <errno.h>
+
 #include "ff_filter.h"
 #include "query_topn.h"
 #include "store.h"
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * A store held in memory: enough of the ff_store interface for queries, and
@@ -797,6 +800,193 @@ static void columnar_rollups_match_memory(void **state)
 	columnar_done(s, dir, m);
 }
 
+/* --- push-downs and errors ------------------------------------------------------ */
+
+/* Scans of the stores below, so a test tells which way ff_topn_run() went. */
+static unsigned counted_scans;
+
+static int counted_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	counted_scans++;
+	return mem_scan(s, cb, arg);
+}
+
+/* Canned rows, different from anything the store's records would give. */
+static int canned_topn(ff_store *s, const struct ff_topn_query *q, struct ff_topn_result *out)
+{
+	(void)s;
+	assert_int_equal(q->element, FF_EL_SRCIP);
+	assert_int_equal(q->n, 2);
+	out->rows = calloc(2, sizeof *out->rows);
+	assert_non_null(out->rows);
+	strcpy(out->rows[0].key, "192.0.2.1");
+	out->rows[0].bytes = 900;
+	strcpy(out->rows[1].key, "*");
+	out->rows[1].bytes = 7;
+	out->n_rows = 2;
+	out->total.rows = 5;
+	out->total.bytes = 1000;
+	out->total.records = 42;
+	return 0;
+}
+
+static int failing_topn(ff_store *s, const struct ff_topn_query *q, struct ff_topn_result *out)
+{
+	(void)s;
+	(void)q;
+	(void)out;
+	return -EIO;
+}
+
+static const ff_store_ops pushdown_ops = {
+    .name = "pushdown", .scan = counted_scan, .topn = canned_topn};
+static const ff_store_ops pushdown_failing_ops = {
+    .name = "pushdown-failing", .scan = counted_scan, .topn = failing_topn};
+static const ff_store_ops no_pushdown_ops = {.name = "no-pushdown", .scan = counted_scan};
+
+/* A store with a topn op answers the query itself: its rows, its totals, no scan. */
+static void pushdown_answers_instead_of_scan(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	m->base.ops = &pushdown_ops;
+	mem_rec(mem_batch(m, "node-a"), 0x0a000001, 0x0a000002, 100, 1);
+	counted_scans = 0;
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 2, NULL, &res);
+	assert_int_equal(counted_scans, 0);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "192.0.2.1");
+	assert_int_equal(res.rows[0].bytes, 900);
+	assert_string_equal(res.rows[1].key, "*");
+	assert_int_equal(res.total.rows, 5);
+	assert_int_equal(res.total.records, 42);
+	ff_topn_result_free(&res);
+	/* Its error is the query's. */
+	m->base.ops = &pushdown_failing_ops;
+	ff_topn_query q = {.element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .n = 2};
+	assert_int_equal(ff_topn_run(&m->base, &q, &res), -EIO);
+	assert_null(res.rows);
+	assert_int_equal(res.n_rows, 0);
+	assert_int_equal(counted_scans, 0);
+	free(m);
+}
+
+/* Without the op, the C engine answers from the store's scans. */
+static void no_pushdown_runs_engine(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	m->base.ops = &no_pushdown_ops;
+	ff_batch *b = mem_batch(m, "node-a");
+	mem_rec(b, 0x0a000001, 0x0a000002, 100, 1);
+	mem_rec(b, 0x0a000003, 0x0a000002, 300, 1);
+	counted_scans = 0;
+	ff_topn_result res;
+	run(m, FF_EL_SRCIP, FF_ORDER_BYTES, 2, NULL, &res);
+	assert_true(counted_scans > 0);
+	assert_int_equal(res.n_rows, 2);
+	assert_string_equal(res.rows[0].key, "10.0.0.3");
+	assert_int_equal(res.rows[0].bytes, 300);
+	assert_string_equal(res.rows[1].key, "10.0.0.1");
+	assert_int_equal(res.total.records, 2);
+	assert_int_equal(res.total.passes, 1);
+	ff_topn_result_free(&res);
+	free(m);
+}
+
+/*
+ * Stores whose scan fails after handing out a first batch, as an i/o error
+ * in the middle of a segment would: serially and in parallel.
+ */
+static int broken_scan(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	mem_store *m = (mem_store *)s;
+	if (m->n_batches > 0 && cb(arg, &m->batches[0]) != 0)
+		return 0;
+	return -EIO;
+}
+
+static int broken_scan_parallel(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
+				void *const *args, size_t n_args)
+{
+	(void)r;
+	(void)n_args;
+	mem_store *m = (mem_store *)s;
+	if (m->n_batches > 0 && cb(args[0], &m->batches[0]) != 0)
+		return 0;
+	return -ENOMEM;
+}
+
+static const ff_store_ops broken_ops = {.name = "broken", .scan = broken_scan};
+static const ff_store_ops broken_par_ops = {
+    .name = "broken-par", .scan = broken_scan, .scan_parallel = broken_scan_parallel};
+
+/* Nothing of a failed run is left: no rows, no totals. */
+static void assert_failed_empty(const ff_topn_result *res)
+{
+	assert_null(res->rows);
+	assert_int_equal(res->n_rows, 0);
+	assert_int_equal(res->total.records, 0);
+	assert_int_equal(res->total.passes, 0);
+}
+
+static void scan_error_reaches_caller(void **state)
+{
+	(void)state;
+	mem_store *m = mem_new();
+	mem_rec(mem_batch(m, "node-a"), 0x0a000001, 0x0a000002, 100, 1);
+	mem_rec(mem_batch(m, "node-b"), 0x0a000003, 0x0a000002, 300, 1);
+	/* One scanning thread (one core) takes the serial scan even where a parallel one exists. */
+	bool parallel = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	const struct {
+		const ff_store_ops *ops;
+		int err;
+	} stores[] = {{&broken_ops, -EIO},
+		      {&broken_par_ops, parallel ? -ENOMEM : -EIO}};
+	/* Hash-table and direct-array elements. */
+	const enum ff_element els[] = {FF_EL_SRCIP, FF_EL_DSTPORT, FF_EL_AGENT};
+	for (size_t o = 0; o < 2; o++) {
+		m->base.ops = stores[o].ops;
+		for (size_t e = 0; e < 3; e++) {
+			ff_topn_query q = {.element = els[e], .order = FF_ORDER_BYTES, .n = 10};
+			ff_topn_result res;
+			assert_int_equal(ff_topn_run(&m->base, &q, &res), stores[o].err);
+			assert_failed_empty(&res);
+		}
+	}
+	free(m);
+}
+
+/* The gen store, failing its second scan: the first pass of a partitioned query succeeded. */
+static unsigned gen_scans;
+
+static int gen_second_scan_fails(ff_store *s, ff_store_scan_fn cb, void *arg)
+{
+	if (++gen_scans == 2)
+		return -EIO;
+	return gen_scan(s, cb, arg);
+}
+
+static const ff_store_ops gen_second_fails_ops = {.name = "gen-second-fails",
+						  .scan = gen_second_scan_fails};
+
+static void later_pass_error_reaches_caller(void **state)
+{
+	(void)state;
+	gen_store *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	g->base.ops = &gen_second_fails_ops;
+	gen_scans = 0;
+	ff_topn_query q = {
+	    .element = FF_EL_SRCIP, .order = FF_ORDER_BYTES, .n = 10, .mem_limit = 128 * 1024};
+	ff_topn_result res;
+	assert_int_equal(ff_topn_run(&g->base, &q, &res), -EIO);
+	assert_int_equal(gen_scans, 2);
+	assert_failed_empty(&res);
+	free(g);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(srcip_bytes_order_and_ties),
     cmocka_unit_test(ip_counts_both_sides),
@@ -816,6 +1006,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(columnar_rollups_match_memory),
     cmocka_unit_test(partitioned_matches_unlimited),
     cmocka_unit_test(partition_only_when_it_helps),
+    cmocka_unit_test(pushdown_answers_instead_of_scan),
+    cmocka_unit_test(no_pushdown_runs_engine),
+    cmocka_unit_test(scan_error_reaches_caller),
+    cmocka_unit_test(later_pass_error_reaches_caller),
 };
 
 FF_TEST_MAIN(tests)

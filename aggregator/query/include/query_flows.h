@@ -48,9 +48,14 @@ typedef struct ff_flows_result {
 } ff_flows_result;
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
- * -1 when out of memory or `limit` is out of range (nothing to free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `flows` push-down when it has one (store.h), else
+ * over its scan_range. Returns 0 and fills *out (caller frees with
+ * ff_flows_result_free()), or, with *out zeroed and nothing to free:
+ * -ENOMEM when out of memory, -EINVAL when `limit` is out of range;
+ * -ETIMEDOUT when deadline_ms passed first;
+ * the store's negative error (common/ff_err.h: -errno or an FF_* code)
+ *    when its scan or push-down failed: a partial listing is never returned.
  */
 int ff_flows_run(ff_store *store, const ff_flows_query *q, ff_flows_result *out);
 

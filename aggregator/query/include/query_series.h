@@ -49,10 +49,16 @@ const char *ff_series_metric_name(enum ff_series_metric m);
 uint64_t ff_series_bins(const ff_series_query *q);
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
- * -1 when out of memory or when the query spans no bin or more than
- * FF_SERIES_MAX_BINS (nothing to free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `series` push-down when it has one (store.h), else
+ * by summing the records of its scan_range. Returns 0 and fills *out
+ * (caller frees with ff_series_result_free()), or, with *out zeroed and
+ * nothing to free:
+ * -ENOMEM when out of memory, -EINVAL when the query spans no bin or more than
+ *    FF_SERIES_MAX_BINS;
+ * -ETIMEDOUT when deadline_ms passed first;
+ * the store's negative error (common/ff_err.h: -errno or an FF_* code)
+ *    when its scan or push-down failed: a partial series is never returned.
  */
 int ff_series_run(ff_store *store, const ff_series_query *q, ff_series_result *out);
 

@@ -103,10 +103,16 @@ typedef struct ff_topn_result {
 } ff_topn_result;
 
 /*
- * Runs the query over `store` (which may be appended to concurrently).
- * Returns 0 and fills *out, -ETIMEDOUT when deadline_ms passed first, or
- * -1 when out of memory or when the keys do not fit mem_limit even in
- * FF_TOPN_MAX_PARTITIONS partitions (nothing to free then).
+ * Runs the query over `store` (which may be appended to concurrently):
+ * through the store's `topn` push-down when it has one (store.h), else by
+ * the passes above over its scan_parallel. Returns 0 and fills *out
+ * (caller frees with ff_topn_result_free()), or, with *out zeroed and
+ * nothing to free:
+ * -ENOMEM when out of memory, -EINVAL -E2BIG when the keys do not fit mem_limit even in
+ *    FF_TOPN_MAX_PARTITIONS partitions;
+ * -ETIMEDOUT when deadline_ms passed first;
+ * the store's negative error (common/ff_err.h: -errno or an FF_* code)
+ *    when a scan or the push-down failed: a partial answer is never returned.
  */
 int ff_topn_run(ff_store *store, const ff_topn_query *q, ff_topn_result *out);
 

@@ -31,6 +31,18 @@
 typedef struct ff_store ff_store;
 
 /*
+ * The queries a store may answer itself (push-downs, see ff_store_ops):
+ * declared by the query library (query_topn.h, query_series.h,
+ * query_flows.h), named here only so the role does not depend on it.
+ */
+struct ff_topn_query;
+struct ff_topn_result;
+struct ff_series_query;
+struct ff_series_result;
+struct ff_flows_query;
+struct ff_flows_result;
+
+/*
  * A replay callback is called once per stored batch; `b` is borrowed for
  * the call and its `records` may be NULL (a sealed batch of the columnar
  * store: only its identity and n_records are kept apart from the columns).
@@ -147,6 +159,31 @@ typedef struct ff_store_ops {
 	 */
 	json_t *(*backend_stats)(ff_store *s);
 	void (*close)(ff_store *s);
+	/*
+	 * Optional push-downs: a store that can answer a query kind itself (a
+	 * database computing it where the data is) sets the op, and
+	 * ff_topn_run(), ff_series_run() and ff_flows_run() call it instead of
+	 * running their C engines over scan_parallel/scan_range; NULL (the
+	 * columnar store) keeps the C engine. `q` is borrowed for the call;
+	 * `out` arrives zeroed. The contract is the C engine's answer:
+	 * - the same rows in the same order (the ties and wildcard rules of
+	 *   query_topn.h, the listing order of query_flows.h, the bins of
+	 *   query_series.h), with the same totals semantics (top-N rows before
+	 *   the cut, flows, packets, bytes, records, first/last; a listing's
+	 *   matched count);
+	 * - memory the caller frees with ff_topn_result_free() and its kin,
+	 *   i.e. rows/values from malloc;
+	 * - how the answer was worked out is the store's own: a top-N's
+	 *   total.passes, total.partitions and total.read may stay zero.
+	 * Each returns 0 with *out filled, or a negative error (an
+	 * ff_store_error, or -1 for an invalid query or out of memory as the
+	 * C engines do) and *out zeroed, nothing to free. Queries the engines
+	 * refuse before reading (a listing's limit, a series' bins) are
+	 * refused before the op is called.
+	 */
+	int (*topn)(ff_store *s, const struct ff_topn_query *q, struct ff_topn_result *out);
+	int (*series)(ff_store *s, const struct ff_series_query *q, struct ff_series_result *out);
+	int (*flows)(ff_store *s, const struct ff_flows_query *q, struct ff_flows_result *out);
 } ff_store_ops;
 
 /* Every implementation's handle starts with its operations. */

@@ -1,0 +1,79 @@
+#include "topn_table.h"
+
+#include <stdlib.h>
+
+/* Takes `bytes` from the budget; false (and nothing taken) when they are not there. */
+static bool ff_topn_budget_take(ff__topn_budget *b, size_t bytes)
+{
+	size_t before = atomic_fetch_add(&b->used, bytes);
+	if (before + bytes <= b->limit && before + bytes >= before)
+		return true;
+	atomic_fetch_sub(&b->used, bytes);
+	return false;
+}
+
+int ff__topn_table_init(ff__topn_table *t, size_t key_len, size_t cap, ff__topn_budget *budget)
+{
+	*t = (ff__topn_table){.words = (key_len + 7) / 8,
+			      .stride = ff__topn_stride(key_len),
+			      .cap = cap,
+			      .budget = budget};
+	t->slots = calloc(cap, t->stride);
+	if (t->slots == NULL)
+		return -1;
+	if (budget != NULL)
+		atomic_fetch_add(&budget->used, cap * t->stride);
+	return 0;
+}
+
+void ff__topn_table_free(ff__topn_table *t)
+{
+	if (t->slots != NULL && t->budget != NULL)
+		atomic_fetch_sub(&t->budget->used, t->cap * t->stride);
+	free(t->slots);
+	t->slots = NULL;
+}
+
+int ff__topn_table_grow(ff__topn_table *t)
+{
+	size_t more = t->cap * t->stride;
+	if (t->budget != NULL && !ff_topn_budget_take(t->budget, more)) {
+		t->over = true;
+		return -1;
+	}
+	uint8_t *slots = calloc(t->cap * 2, t->stride);
+	if (slots == NULL) {
+		if (t->budget != NULL)
+			atomic_fetch_sub(&t->budget->used, more);
+		return -1;
+	}
+	ff__topn_table old = *t;
+	t->slots = slots;
+	t->cap *= 2;
+	for (size_t i = 0; i < old.cap; i++) {
+		const uint8_t *s = old.slots + i * old.stride;
+		uint64_t h;
+		memcpy(&h, s, 8);
+		if (h != 0)
+			memcpy(ff__topn_table_probe(t, s + FF_TOPN_SLOT_KEY, h), s, t->stride);
+	}
+	free(old.slots);
+	return 0;
+}
+
+int ff__topn_table_next(const ff__topn_table *t, size_t *cursor, const void **key,
+			ff__topn_counts **val)
+{
+	for (; *cursor < t->cap; (*cursor)++) {
+		uint8_t *s = t->slots + *cursor * t->stride;
+		uint64_t h;
+		memcpy(&h, s, 8);
+		if (h != 0) {
+			*key = s + FF_TOPN_SLOT_KEY;
+			*val = (ff__topn_counts *)(void *)(s + 8);
+			(*cursor)++;
+			return 1;
+		}
+	}
+	return 0;
+}
