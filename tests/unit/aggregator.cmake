@@ -40,7 +40,7 @@ ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
         missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
-        series_over_rollups_equal_raw)
+        series_over_rollups_equal_raw distinct_hour_not_rolled hour_rollup_stops_extending)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds

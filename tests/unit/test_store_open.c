@@ -152,7 +152,7 @@ static void stats_json_columnar(void **state)
 	assert_null(json_object_get(doc, "segments"));
 	const json_t *own = json_object_get(doc, "columnar");
 	assert_true(json_is_object(own));
-	assert_int_equal(json_object_size(own), 12);
+	assert_int_equal(json_object_size(own), 13);
 	assert_int_equal(member(own, "segments"), 1);
 	assert_int_equal(member(own, "seals"), 1);
 	assert_int_equal(member(own, "seal_errors"), 0);
@@ -162,6 +162,7 @@ static void stats_json_columnar(void **state)
 	assert_int_equal(member(own, "corrupt"), 0);
 	assert_int_equal(member(own, "rollup_errors"), 0);
 	assert_int_equal(member(own, "early_seals"), 0);
+	assert_int_equal(member(own, "hour_rollups_not_paying"), 0);
 	ff_store_columnar_stats cst;
 	ff_store_columnar_get_stats(s, &cst);
 	assert_int_equal(member(own, "rollup_minute"), cst.rollup_minute);

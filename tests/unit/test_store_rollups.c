@@ -1,6 +1,7 @@
 #include "ff_test.h"
 
 #include "query_series.h"
+#include "query_topn.h"
 #include "segment.h"
 #include "store_columnar.h"
 #include "rollup_file.h"
@@ -140,7 +141,10 @@ static void rollups_built_at_seal(void **state)
 	assert_int_equal(st.rollup_errors, 0);
 	assert_true(st.rollup_bytes > 0);
 	ff_store_close(s);
-	/* Records that never merge: no minute rollups, the hour one made from the segments. */
+	/*
+	 * Records that never merge: no minute rollups, and no hour rollups either
+	 * (they would not halve the rows): each hour is judged once, given up.
+	 */
 	remove_all(dir);
 	temp_dir(dir);
 	s = open_store(dir, FF_ROLLUP_KEYS_ALL, 0);
@@ -148,7 +152,8 @@ static void rollups_built_at_seal(void **state)
 		fill(s, seg, true);
 	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
-	assert_int_equal(st.rollup_hour, 2);
+	assert_int_equal(st.rollup_hour, 0);
+	assert_int_equal(st.hour_rollups_not_paying, 2);
 	assert_int_equal(st.rollup_errors, 0);
 	ff_store_close(s);
 	/* No rollups when asked for none. */
@@ -359,12 +364,127 @@ static void series_over_rollups_equal_raw(void **state)
 	remove_all(db);
 }
 
+/*
+ * Top-N answers of `a` (rollups) equal those of `b` (raw only) for every
+ * element, over all time and over windows cut inside segments.
+ */
+static void assert_same_topn(ff_store *a, ff_store *b)
+{
+	static const uint64_t windows[][2] = {
+	    {0, 0}, {T0, T0 + 3600000 - 1}, {T0 + 600000, T0 + 3000000}};
+	for (int el = 0; el < FF_EL_COUNT; el++)
+		for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+			ff_topn_query q = {.element = el,
+					   .order = FF_ORDER_BYTES,
+					   .since_ms = windows[w][0],
+					   .until_ms = windows[w][1]};
+			ff_topn_result ra, rb;
+			assert_int_equal(ff_topn_run(a, &q, &ra), 0);
+			assert_int_equal(ff_topn_run(b, &q, &rb), 0);
+			assert_true(rb.n_rows > 0);
+			assert_int_equal(ra.n_rows, rb.n_rows);
+			assert_int_equal(ra.total.rows, rb.total.rows);
+			assert_int_equal(ra.total.flows, rb.total.flows);
+			assert_int_equal(ra.total.packets, rb.total.packets);
+			assert_int_equal(ra.total.bytes, rb.total.bytes);
+			assert_int_equal(ra.total.first_ms, rb.total.first_ms);
+			assert_int_equal(ra.total.last_ms, rb.total.last_ms);
+			for (size_t i = 0; i < ra.n_rows; i++) {
+				assert_string_equal(ra.rows[i].key, rb.rows[i].key);
+				assert_memory_equal(&ra.rows[i], &rb.rows[i], sizeof ra.rows[i]);
+			}
+			ff_topn_result_free(&ra);
+			ff_topn_result_free(&rb);
+		}
+}
+
+static ff_store_columnar_stats stats_of(ff_store *s)
+{
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
+	return st;
+}
+
+/*
+ * An hour of records that never merge (a flood of new keys) gets no hour
+ * rollup: judged at its first seal, not again at the later ones of the
+ * hour, once more after a restart; the answers are the raw ones.
+ */
+static void distinct_hour_not_rolled(void **state)
+{
+	(void)state;
+	char da[64], db[64];
+	temp_dir(da);
+	temp_dir(db);
+	ff_store *a = open_store(da, FF_ROLLUP_KEYS_ALL, 0), *b = open_store(db, 0, 0);
+	for (uint64_t seg = 0; seg < 3; seg++) { /* segments 0 .. 2: one clock hour */
+		fill(a, seg, true);
+		fill(b, seg, true);
+		assert_int_equal(stats_of(a).hour_rollups_not_paying, 1);
+	}
+	ff_store_columnar_stats st = stats_of(a);
+	assert_int_equal(st.rollup_hour, 0);
+	assert_int_equal(st.rollup_minute, 0);
+	assert_int_equal(st.rollup_errors, 0);
+	assert_same_topn(a, b);
+	ff_store_close(a);
+	a = open_store(da, FF_ROLLUP_KEYS_ALL, 0);
+	st = stats_of(a);
+	assert_int_equal(st.hour_rollups_not_paying, 1); /* the one retry after a restart */
+	assert_int_equal(st.rollup_hour, 0);
+	assert_same_topn(a, b);
+	ff_store_close(a);
+	ff_store_close(b);
+	remove_all(da);
+	remove_all(db);
+}
+
+/*
+ * An hour rollup that paid stops being extended once the hour turns into
+ * a flood: it keeps covering what it covered, the rest of the hour is read
+ * from its segments, and the answers are the raw ones.
+ */
+static void hour_rollup_stops_extending(void **state)
+{
+	(void)state;
+	char da[64], db[64];
+	temp_dir(da);
+	temp_dir(db);
+	ff_store *a = open_store(da, FF_ROLLUP_KEYS_ALL, 0), *b = open_store(db, 0, 0);
+	for (uint64_t seg = 0; seg < 3; seg++) {
+		fill(a, seg, seg > 0);
+		fill(b, seg, seg > 0);
+	}
+	ff_store_columnar_stats st = stats_of(a);
+	assert_int_equal(st.rollup_hour, 1);
+	assert_int_equal(st.rollup_minute, 1);
+	assert_int_equal(st.hour_rollups_not_paying, 1);
+	assert_int_equal(st.rollup_errors, 0);
+	ff_store_read read = {0};
+	sums x = {.until = UINT64_MAX};
+	ff_store_range r = {.until_ms = UINT64_MAX,
+			    .fields = KEYS_READ,
+			    .rollup_bin_ms = UINT64_MAX,
+			    .read = &read};
+	assert_int_equal(ff_store_scan_range(a, &r, add_rows, &x), 0);
+	assert_int_equal(read.hour_rollups, 1);
+	assert_int_equal(read.segments, 2);
+	assert_int_equal(x.flows, 600);
+	assert_same_topn(a, b);
+	ff_store_close(a);
+	ff_store_close(b);
+	remove_all(da);
+	remove_all(db);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(rollups_built_at_seal),	 cmocka_unit_test(rollups_answer_like_raw),
     cmocka_unit_test(rollups_outlive_raw),	 cmocka_unit_test(missing_rollups_rebuilt),
     cmocka_unit_test(damaged_rollup_falls_back),
     cmocka_unit_test(open_hour_rollup_grows),
     cmocka_unit_test(series_over_rollups_equal_raw),
+    cmocka_unit_test(distinct_hour_not_rolled),
+    cmocka_unit_test(hour_rollup_stops_extending),
 };
 
 FF_TEST_MAIN(tests)

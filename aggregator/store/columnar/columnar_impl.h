@@ -93,6 +93,14 @@ typedef struct ff_cstore {
 	/* Raw ids past the hour frontier whose minute rollup would not pay (not written). */
 	uint64_t *unpaid;
 	size_t n_unpaid, cap_unpaid;
+	/*
+	 * Raw ids past the hour frontier whose hour rollup was judged not to pay
+	 * (columnar_rollups.c): every id through hour_skip_last, and every later
+	 * file of clock hour hour_skip_hour, gets none. Only in memory: after a
+	 * restart the catch-up judges that hour once more.
+	 */
+	bool hour_skip;
+	uint64_t hour_skip_hour, hour_skip_last;
 	/* During open only. */
 	ff_store_replay_fn replay;
 	void *replay_arg;

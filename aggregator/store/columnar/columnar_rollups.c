@@ -15,6 +15,11 @@
 
 /* The most files one hour rollup merges. */
 #define FF_CS_HOUR_MAX_FILES 1024
+/*
+ * The most rows an hour rollup's merge table holds (a few hundred bytes
+ * each with its hash slots): past them the hour gets no hour rollup.
+ */
+#define FF_CS_HOUR_MAX_ROWS 2000000
 
 /* Index of the first entry with an id above `id` (the list's length if none); lock held. */
 static size_t ff_cs_after(const ff_cs_list *l, uint64_t id)
@@ -106,7 +111,7 @@ static void ff_cs_mark_unpaid(ff_cstore *cs, uint64_t id)
 		     id);
 }
 
-/* Forgets the ids an hour rollup now covers. */
+/* Forgets the ids at or before `frontier`: the hour rollups are done with them. */
 static void ff_cs_prune_unpaid(ff_cstore *cs, uint64_t frontier)
 {
 	size_t m = 0;
@@ -144,6 +149,16 @@ static uint64_t ff_cs_hour_frontier(const ff_cstore *cs)
 }
 
 /*
+ * The last raw id the hour rollups are done with: the frontier, or past it
+ * the end of the run judged not to pay. Caller holds the lock.
+ */
+static uint64_t ff_cs_hour_start(const ff_cstore *cs)
+{
+	uint64_t frontier = ff_cs_hour_frontier(cs);
+	return cs->hour_skip && cs->hour_skip_last > frontier ? cs->hour_skip_last : frontier;
+}
+
+/*
  * Builds the minute rollup of the oldest raw segment past the hour frontier
  * that has none (one left behind by a crash or a failed build). Returns 1
  * when it built or tried one, 0 when none is missing.
@@ -152,7 +167,7 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 {
 	int tried = 0;
 	pthread_rwlock_rdlock(&cs->lock);
-	uint64_t frontier = ff_cs_hour_frontier(cs);
+	uint64_t frontier = ff_cs_hour_start(cs);
 	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
 	ff_cseg *todo = NULL;
 	for (size_t i = ff_cs_after(raw, frontier); todo == NULL && i < raw->n; i++)
@@ -164,8 +179,9 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 	if (todo != NULL) {
 		/* Reading under the read lock keeps the segment from being quarantined meanwhile.
 		 */
+		ff_rollups_bound b = {0};
 		rc = ff_rollups_write_from(cs->min_dir, FF_SEGMENT_MINUTE, cs->cfg.rollup_keys,
-					   &todo->seg, 1);
+					   &todo->seg, 1, &b);
 		tried = 1;
 	}
 	pthread_rwlock_unlock(&cs->lock);
@@ -187,64 +203,149 @@ static uint64_t ff_cs_hour_of(const ff_segment *seg)
 }
 
 /*
- * The files of the raw ids past the hour frontier, in id order, for the
- * hour rollup of clock hour `hour` (with segments_per_hour set: the next
- * that many, whatever their hour): each id's minute rollup, or its raw
- * segment where a minute rollup would not pay. Stops at the first file of
- * a later hour, at `cap` files, or at the end of the lists. Returns how many
- * went into segs; *complete says whether the hour is over (a later hour's
- * file follows, or the count is reached); *keys the keys all of them keep.
- * Returns 0 when an id is not judged yet (the catch-up builds its minute
- * rollup first) or a file is damaged. `hour` UINT64_MAX: the hour of the
- * first file. A segment's hour is that of its latest first_ms: records
- * start before their window is sealed, so that is the hour the window lies
- * in. Caller holds the lock.
+ * Raw rows a file covers: a raw segment's own, a rollup's raw segments'
+ * (twice its own rows where they are gone: it was written because it paid).
+ * Caller holds the lock.
  */
-static size_t ff_cs_hour_inputs(const ff_cstore *cs, uint64_t hour, size_t cap, ff_segment **segs,
-				uint32_t *keys, bool *complete)
+static uint64_t ff_cs_source_rows(const ff_cstore *cs, const ff_cseg *c)
 {
-	uint64_t frontier = ff_cs_hour_frontier(cs);
-	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : cap;
-	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
-	size_t n = 0, i = ff_cs_after(mins, frontier), j = ff_cs_after(raw, frontier);
+	const ff_segment_meta *m = ff_segment_get_meta(c->seg);
+	if (c->kind == FF_PLAN_RAW)
+		return m->rows;
+	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
 	uint64_t rows = 0;
-	*keys = cs->cfg.rollup_keys;
-	*complete = false;
+	size_t i = m->covers_first > 0 ? ff_cs_after(raw, m->covers_first - 1) : 0;
+	for (; i < raw->n && raw->v[i]->id <= m->covers_last; i++)
+		rows += ff_segment_get_meta(raw->v[i]->seg)->rows;
+	return rows > 0 ? rows : 2 * m->rows;
+}
+
+/* The inputs of one hour rollup being gathered. */
+typedef struct ff_cs_hour_run {
+	ff_segment **segs; /* room for cap + 1 */
+	size_t n, cap;
+	uint64_t hour;	 /* the clock hour merged (UINT64_MAX: that of the first file) */
+	uint64_t source; /* raw rows the inputs cover */
+	uint64_t last;	 /* the last raw id they cover */
+	uint32_t keys;	 /* the keys all of them keep */
+	bool complete; /* the hour is over (a later hour's file follows, or the count is reached) */
+	uint64_t skipped; /* the last raw id passed over as part of the hour given up (0: none) */
+} ff_cs_hour_run;
+
+/* Adds one file to the run; caller holds the lock. */
+static void ff_cs_hour_take(const ff_cstore *cs, ff_cs_hour_run *run, const ff_cseg *use)
+{
+	const ff_segment_meta *m = ff_segment_get_meta(use->seg);
+	run->segs[run->n++] = use->seg;
+	run->source += ff_cs_source_rows(cs, use);
+	run->last = m->covers_last;
+	if (use->kind != FF_PLAN_RAW)
+		run->keys &= m->rollup_keys;
+}
+
+/*
+ * Adds to `run` the files of the raw ids past ff_cs_hour_start(), in id
+ * order, for the hour rollup of clock hour run->hour (with
+ * segments_per_hour set: the next that many, whatever their hour): each
+ * id's minute rollup, or its raw segment where a minute rollup would not
+ * pay. Files of the hour given up (hour_skip) at the head are passed over
+ * (run->skipped). Stops at the first file of a later hour, at run->cap
+ * files, or at the end of the lists. Adds none when an id is not judged yet
+ * (the catch-up builds its minute rollup first) or a file is damaged. A
+ * segment's hour is that of its latest first_ms: records start before their
+ * window is sealed, so that is the hour the window lies in. Caller holds
+ * the lock.
+ */
+static void ff_cs_hour_inputs(const ff_cstore *cs, ff_cs_hour_run *run)
+{
+	size_t base = run->n;
+	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : run->cap;
+	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
+	uint64_t start = ff_cs_hour_start(cs);
+	size_t i = ff_cs_after(mins, start), j = ff_cs_after(raw, start);
+	uint64_t rows = 0;
 	/* A merge of the two lists by id. */
-	while (n < want && (i < mins->n || j < raw->n)) {
+	while (run->n - base < want && (i < mins->n || j < raw->n)) {
 		ff_cseg *m = i < mins->n ? mins->v[i] : NULL, *r = j < raw->n ? raw->v[j] : NULL;
 		uint64_t id = m != NULL && (r == NULL || m->id <= r->id) ? m->id : r->id;
 		ff_cseg *use = m != NULL && m->id == id ? m : NULL;
 		if (use == NULL && ff_cs_unpaid(cs, id))
 			use = r;
-		if (use == NULL || atomic_load(&use->bad))
-			return 0;
-		if (hour == UINT64_MAX)
-			hour = ff_cs_hour_of(use->seg);
-		if (!cs->cfg.segments_per_hour && ff_cs_hour_of(use->seg) > hour) {
-			*complete = true; /* the next hour has begun */
-			return n;
+		if (use == NULL || atomic_load(&use->bad)) {
+			run->n = base;
+			return;
+		}
+		i += m != NULL && m->id == id;
+		j += r != NULL && r->id == id;
+		uint64_t hour = ff_cs_hour_of(use->seg);
+		if (run->n == base && cs->hour_skip && hour == cs->hour_skip_hour) {
+			run->skipped = id; /* judged already: not merged again */
+			continue;
+		}
+		if (run->hour == UINT64_MAX)
+			run->hour = hour;
+		if (!cs->cfg.segments_per_hour && hour > run->hour) {
+			run->complete = true; /* the next hour has begun */
+			return;
 		}
 		/* Rows bounded like a window's: the merge holds them all in memory. */
 		rows += ff_segment_get_meta(use->seg)->rows;
-		if (n > 0 && !cs->cfg.segments_per_hour && rows > cs->cfg.window_max_records)
-			return n;
-		segs[n++] = use->seg;
-		if (use->kind == FF_PLAN_MINUTE)
-			*keys &= ff_segment_get_meta(use->seg)->rollup_keys;
-		i += m != NULL && m->id == id;
-		j += r != NULL && r->id == id;
+		if (run->n > base && !cs->cfg.segments_per_hour &&
+		    rows > cs->cfg.window_max_records)
+			return;
+		ff_cs_hour_take(cs, run, use);
 	}
-	*complete = n == want;
-	return n;
+	run->complete = run->n - base == want;
 }
 
-/* Writes and lists (or, `extend`, swaps in) the hour rollup of segs[0 .. n). */
-static int ff_cs_write_hour(ff_cstore *cs, ff_segment **segs, size_t n, uint32_t keys, bool extend)
+/*
+ * Whether the last hour rollup is extended by the files sealed since: not
+ * when its hour was given up, nor when it is as large as a window (with
+ * distinct keys it would hold the whole hour in memory at every seal: the
+ * next files start another hour rollup of the same hour). Lock held.
+ */
+static bool ff_cs_may_extend(const ff_cstore *cs, const ff_cseg *last)
 {
-	uint64_t id = ff_segment_get_meta(segs[0])->covers_first;
-	int rc = ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, keys, segs, n);
+	if (last == NULL || cs->cfg.segments_per_hour || atomic_load(&last->bad))
+		return false;
+	if (cs->hour_skip && (ff_cs_hour_start(cs) > ff_cs_hour_frontier(cs) ||
+			      ff_cs_hour_of(last->seg) == cs->hour_skip_hour))
+		return false;
+	return ff_segment_get_meta(last->seg)->rows < cs->cfg.window_max_records;
+}
+
+/*
+ * Records that the hour rollup of `run` does not pay (more rows than half
+ * the raw rows it covers, or than FF_CS_HOUR_MAX_ROWS): its files, and
+ * every later file of its hour, get none; queries read their minute
+ * rollups and raw segments instead. Sealer thread.
+ */
+static void ff_cs_hour_give_up(ff_cstore *cs, const ff_cs_hour_run *run)
+{
+	cs->hour_skip = true;
+	cs->hour_skip_hour = run->hour;
+	cs->hour_skip_last = run->last;
+	pthread_rwlock_wrlock(&cs->lock);
+	cs->st.hour_rollups_not_paying++;
 	pthread_rwlock_unlock(&cs->lock);
+	ff_log_info("store: clock hour %" PRIu64 " gets no more hour rollup: it would not halve "
+		    "the %" PRIu64 " rows of segments up to %" PRIu64 " (or outgrow %d rows); "
+		    "queries read its minute rollups and segments",
+		    run->hour, run->source, run->last, FF_CS_HOUR_MAX_ROWS);
+}
+
+/* Writes and lists (or, `extend`, swaps in) the hour rollup of `run`; unlocks. */
+static int ff_cs_write_hour(ff_cstore *cs, const ff_cs_hour_run *run, bool extend)
+{
+	uint64_t id = ff_segment_get_meta(run->segs[0])->covers_first;
+	ff_rollups_bound b = {.source = run->source, .max_rows = FF_CS_HOUR_MAX_ROWS};
+	int rc =
+	    ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, run->keys, run->segs, run->n, &b);
+	pthread_rwlock_unlock(&cs->lock);
+	if (rc == FF_ROLLUPS_UNPAID) {
+		ff_cs_hour_give_up(cs, run);
+		return rc;
+	}
 	if (rc == 0)
 		rc = ff_cs_list_put(cs, FF_PLAN_HOUR, id, extend);
 	if (rc != 0)
@@ -252,59 +353,66 @@ static int ff_cs_write_hour(ff_cstore *cs, ff_segment **segs, size_t n, uint32_t
 	return rc;
 }
 
+/* Gathers the inputs of the next hour rollup; *extend: over the last one. Lock held. */
+static void ff_cs_hour_plan(const ff_cstore *cs, ff_cs_hour_run *run, bool *extend)
+{
+	const ff_cs_list *hours = &cs->lists[FF_PLAN_HOUR];
+	ff_cseg *last = hours->n ? hours->v[hours->n - 1] : NULL;
+	*extend = ff_cs_may_extend(cs, last);
+	if (*extend) {
+		/* Files of the last hour rollup's own hour sealed since: extend it. */
+		run->hour = ff_cs_hour_of(last->seg);
+		ff_cs_hour_take(cs, run, last);
+		ff_cs_hour_inputs(cs, run);
+		*extend = run->n > 1;
+		if (*extend)
+			return;
+		run->n = 0;
+		run->source = 0;
+		run->keys = cs->cfg.rollup_keys;
+	}
+	run->hour = UINT64_MAX;
+	ff_cs_hour_inputs(cs, run);
+	/* With a count (tests), an hour rollup is written only whole. */
+	if (cs->cfg.segments_per_hour && !run->complete)
+		run->n = 0;
+}
+
 /*
- * One step of the hour rollups; 1 when it wrote one. While a clock hour is
- * not over, its hour rollup is kept up to date: each seal merges the new
+ * One step of the hour rollups; 1 when it wrote one or gave one up (so
+ * the catch-up goes on with the next hour). While a clock hour is not
+ * over, its hour rollup is kept up to date: each seal merges the new
  * segment's rows into it (the old hour rollup plus the new files, written
  * over it under the same id), so a query reads one file for the hour so far
- * instead of its minute rollups. Then the next hour starts its own.
+ * instead of its minute rollups. Then the next hour starts its own. An hour
+ * rollup is built or extended only while it pays (ff_rollups_pay against
+ * the raw rows it covers, checked as it is merged): else its hour is given
+ * up (ff_cs_hour_give_up).
  */
 static int ff_cs_rollup_next_hour(ff_cstore *cs)
 {
 	/* A bound for a clock that never leaves its hour: about 3.5 days of 5-minute windows. */
 	size_t cap = FF_CS_HOUR_MAX_FILES + cs->cfg.segments_per_hour;
-	ff_segment **segs = calloc(cap + 1, sizeof *segs);
-	if (segs == NULL)
+	ff_cs_hour_run run = {
+	    .segs = calloc(cap + 1, sizeof *run.segs), .cap = cap, .keys = cs->cfg.rollup_keys};
+	if (run.segs == NULL)
 		return 0;
-	uint32_t keys;
-	bool complete, extend = false;
+	bool extend;
 	pthread_rwlock_rdlock(&cs->lock);
-	const ff_cs_list *hours = &cs->lists[FF_PLAN_HOUR];
-	ff_cseg *last = hours->n ? hours->v[hours->n - 1] : NULL;
-	size_t n = 0;
-	/*
-	 * An hour rollup as large as a window is not extended (with distinct keys,
-	 * a flood, it would hold the whole hour in memory at every seal): the
-	 * next files start another hour rollup of the same hour.
-	 */
-	if (last != NULL && !cs->cfg.segments_per_hour && !atomic_load(&last->bad) &&
-	    ff_segment_get_meta(last->seg)->rows < cs->cfg.window_max_records) {
-		/* Files of the last hour rollup's own hour sealed since: extend it. */
-		n = ff_cs_hour_inputs(cs, ff_cs_hour_of(last->seg), cap, segs + 1, &keys,
-				      &complete);
-		extend = n > 0;
-	}
-	if (extend) {
-		segs[0] = last->seg;
-		keys &= ff_segment_get_meta(last->seg)->rollup_keys;
-		n++;
-	} else {
-		n = ff_cs_hour_inputs(cs, UINT64_MAX, cap, segs, &keys, &complete);
-		/* With a count (tests), an hour rollup is written only whole. */
-		if (cs->cfg.segments_per_hour && !complete)
-			n = 0;
-	}
-	int rc = n > 0 ? ff_cs_write_hour(cs, segs, n, keys, extend) : -1;
-	if (n == 0)
+	ff_cs_hour_plan(cs, &run, &extend);
+	int rc = run.n > 0 ? ff_cs_write_hour(cs, &run, extend) : -1;
+	if (run.n == 0)
 		pthread_rwlock_unlock(&cs->lock);
-	free(segs);
-	if (rc == 0) {
+	free(run.segs);
+	if (run.skipped > cs->hour_skip_last)
+		cs->hour_skip_last = run.skipped;
+	if (rc == 0 || rc == FF_ROLLUPS_UNPAID || run.skipped != 0) {
 		pthread_rwlock_rdlock(&cs->lock);
-		uint64_t frontier = ff_cs_hour_frontier(cs);
+		uint64_t done = ff_cs_hour_start(cs);
 		pthread_rwlock_unlock(&cs->lock);
-		ff_cs_prune_unpaid(cs, frontier);
+		ff_cs_prune_unpaid(cs, done);
 	}
-	return rc == 0;
+	return rc == 0 || rc == FF_ROLLUPS_UNPAID;
 }
 
 /*

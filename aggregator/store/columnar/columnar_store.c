@@ -846,6 +846,7 @@ static const struct {
     {"rollup_bytes", offsetof(ff_store_columnar_stats, rollup_bytes)},
     {"rollup_errors", offsetof(ff_store_columnar_stats, rollup_errors)},
     {"early_seals", offsetof(ff_store_columnar_stats, early_seals)},
+    {"hour_rollups_not_paying", offsetof(ff_store_columnar_stats, hour_rollups_not_paying)},
 };
 _Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
 		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),

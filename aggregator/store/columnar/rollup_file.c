@@ -62,9 +62,19 @@ int ff_rollups_write_minute(const char *dir, uint64_t id, uint32_t keys, ff_roll
 	return ff_rollups_write(dir, r, FF_SEGMENT_MINUTE, keys, FF_ROLLUP_MINUTE_MS, id, id);
 }
 
-/* Adds every row of one opened segment to the rollup. */
+/* Whether the merge so far can still pay and fits its bound. */
+static bool ff_rollups_within(const ff_rollup *r, uint64_t source, size_t max_rows)
+{
+	size_t rows = ff_rollup_rows(r);
+	return ff_rollups_pay(rows, source) && (max_rows == 0 || rows <= max_rows);
+}
+
+/*
+ * Adds every row of one opened segment to the rollup, a row group at a
+ * time; FF_ROLLUPS_UNPAID as soon as the rollup leaves its bound.
+ */
 static int ff_rollups_add_segment(ff_rollup *r, const ff_segment *seg, ff_flow *rows,
-				  uint8_t *scratch)
+				  uint8_t *scratch, uint64_t source, size_t max_rows)
 {
 	const ff_segment_meta *m = ff_segment_get_meta(seg);
 	const char **agents = calloc(m->n_agents ? m->n_agents : 1, sizeof *agents);
@@ -79,36 +89,37 @@ static int ff_rollups_add_segment(ff_rollup *r, const ff_segment *seg, ff_flow *
 			rc = (int)n;
 		else if (ff_rollup_add(r, rows, (size_t)n, agents, m->n_agents) != 0)
 			rc = -ENOMEM;
+		else if (!ff_rollups_within(r, source, max_rows))
+			rc = FF_ROLLUPS_UNPAID;
 	}
 	free(agents);
 	return rc;
 }
 
 int ff_rollups_write_from(const char *dir, enum ff_segment_kind kind, uint32_t keys,
-			  ff_segment *const *segs, size_t n)
+			  ff_segment *const *segs, size_t n, const ff_rollups_bound *b)
 {
 	uint64_t bin = kind == FF_SEGMENT_HOUR ? FF_ROLLUP_HOUR_MS : FF_ROLLUP_MINUTE_MS;
 	if (n == 0 || kind == FF_SEGMENT_RAW)
 		return FF_SEG_EFORMAT;
+	uint64_t source = b->source;
+	for (size_t i = 0; source == 0 && i < n; i++)
+		source += ff_segment_get_meta(segs[i])->rows;
 	ff_rollup *r = ff_rollup_new(keys, bin, 1024);
 	ff_flow *rows = malloc(FF_SEGMENT_GROUP_ROWS * sizeof *rows);
 	uint8_t *scratch = malloc(FF_SEGMENT_SCRATCH);
 	int rc = r != NULL && rows != NULL && scratch != NULL ? 0 : -ENOMEM;
-	uint64_t source = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	/* Every input checked first: a damaged one is told apart from one that does not pay. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = ff_segment_verify(segs[i]);
-		if (rc == 0)
-			rc = ff_rollups_add_segment(r, segs[i], rows, scratch);
-		source += ff_segment_get_meta(segs[i])->rows;
-	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ff_rollups_add_segment(r, segs[i], rows, scratch, source, b->max_rows);
 	free(rows);
 	free(scratch);
-	if (rc == 0 && kind == FF_SEGMENT_MINUTE && !ff_rollups_pay(ff_rollup_rows(r), source))
-		rc = FF_ROLLUPS_UNPAID;
 	if (rc == 0) {
 		const ff_segment_meta *a = ff_segment_get_meta(segs[0]);
-		const ff_segment_meta *b = ff_segment_get_meta(segs[n - 1]);
-		rc = ff_rollups_write(dir, r, kind, keys, bin, a->covers_first, b->covers_last);
+		const ff_segment_meta *z = ff_segment_get_meta(segs[n - 1]);
+		rc = ff_rollups_write(dir, r, kind, keys, bin, a->covers_first, z->covers_last);
 	}
 	ff_rollup_free(r);
 	return rc;

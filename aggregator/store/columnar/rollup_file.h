@@ -43,26 +43,38 @@ int ff_rollups_write_minute(const char *dir, uint64_t id, uint32_t keys, ff_roll
 
 /*
  * Whether a rollup of `rows` rows pays for its file against the `source`
- * rows it summarizes: only when it has at most half as many. A minute
- * rollup that would not is not written (queries read the raw segment,
- * which costs about the same); hour rollups, the long-term history, always
- * are.
+ * raw rows it summarizes: only when it has at most half as many. A rollup
+ * that would not is not written: queries read the finer files (minute
+ * rollups, raw segments), which cost about the same, and building it would
+ * hold a merge table as large as its input (a flood of distinct keys).
  */
 bool ff_rollups_pay(size_t rows, size_t source);
 
-/* ff_rollups_write_from() declined a minute rollup that does not pay. */
+/* ff_rollups_write_from() declined a rollup that does not pay. */
 #define FF_ROLLUPS_UNPAID 1
+
+/*
+ * What ff_rollups_write_from() may spend: `source`, the raw rows its inputs
+ * cover (0: the inputs' own rows, right when they are raw segments), and
+ * `max_rows`, the most rows its merge table may hold (0: no bound). Both
+ * are checked after every row group fed, so a merge that cannot pay stops
+ * early: rows only grow as rows are fed.
+ */
+typedef struct ff_rollups_bound {
+	uint64_t source;
+	size_t max_rows;
+} ff_rollups_bound;
 
 /*
  * Writes a rollup of `kind` (FF_SEGMENT_MINUTE or FF_SEGMENT_HOUR) of `n`
  * opened segments (raw or rollups, sorted by id, borrowed), named after
  * the first one's covered ids and covering through the last one's. Every
  * block of the inputs is read (and so checked): a damaged input returns
- * FF_SEG_EBLOCK and nothing is written. Returns 0, FF_ROLLUPS_UNPAID (a
- * minute rollup that does not pay, not written) or a negative
- * ff_segment_error.
+ * FF_SEG_EBLOCK and nothing is written. Returns 0, FF_ROLLUPS_UNPAID (more
+ * rows than half of `b->source` or than `b->max_rows`: nothing written, the
+ * table freed) or a negative ff_segment_error.
  */
 int ff_rollups_write_from(const char *dir, enum ff_segment_kind kind, uint32_t keys,
-			  ff_segment *const *segs, size_t n);
+			  ff_segment *const *segs, size_t n, const ff_rollups_bound *b);
 
 #endif
