@@ -3,13 +3,17 @@
 
 /*
  * The integer column of a version 2 FlowBatch (docs/protocol.md): frame of
- * reference and bit packing. A column of n values is one byte `width`
- * (0..64), the smallest value `base` as a varint, then each value minus
- * base in `width` bits, least significant bit first, n * width bits padded
- * to a whole byte. A column whose values are all equal is two or so bytes
- * (width 0); an empty column means 0 for every record. No entropy coder:
- * encoding is two passes of shifts, and lz4 still sees whole bytes where a
- * column is byte-aligned. Not a public header.
+ * reference and bit packing with exceptions. A column of n values is one
+ * byte `width` (0..64, plus 0x80 when the column has exceptions), the
+ * smallest value `base` as a varint, then each value minus base in
+ * `width` bits, least significant bit first, n * width bits padded to a
+ * whole byte. With exceptions, a slot of all ones stands for a value too
+ * large for its width: the value minus base minus that all-ones slot
+ * follows the bits, as a varint, in record order, so a few merged records
+ * with huge counters do not widen every slot. A column whose values are
+ * all equal is two or so bytes (width 0); an empty column means 0 for
+ * every record. No entropy coder: three passes of shifts and compares.
+ * Not a public header.
  */
 
 #include <stdbool.h>
@@ -35,6 +39,10 @@ bool ff_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
 typedef struct ff_intcol_plan {
 	uint64_t min, max;
 	size_t n;
+	/* Second pass: how many values v have bit length b of (v - min + 1). */
+	uint32_t hist[65];
+	unsigned width;
+	bool escaped;
 } ff_intcol_plan;
 
 static inline void ff_intcol_plan_add(ff_intcol_plan *p, uint64_t v)
@@ -48,27 +56,39 @@ static inline void ff_intcol_plan_add(ff_intcol_plan *p, uint64_t v)
 
 void ff_intcol_plan_init(ff_intcol_plan *p);
 
-/* Bytes the column takes: 0 (left empty) when every value is 0. */
+/* Second pass over the same values, once every one was added. */
+static inline void ff_intcol_plan_count(ff_intcol_plan *p, uint64_t v)
+{
+	uint64_t x = v - p->min + 1;
+	p->hist[x == 0 ? 64 : 64 - __builtin_clzll(x)]++;
+}
+
+/* Chooses the width once every value was counted. */
+void ff_intcol_plan_finish(ff_intcol_plan *p);
+
+/* Bytes the column takes at most: 0 (left empty) when every value is 0. */
 size_t ff_intcol_len(const ff_intcol_plan *p);
 
 /* Writes one column of `plan`'s values, in the order they were planned. */
 typedef struct ff_intcol_writer {
-	uint8_t *p;
-	uint64_t base, acc;
+	uint8_t *start, *p, *exc;
+	uint64_t base, acc, mask;
 	unsigned width, nbits;
+	bool escaped;
 } ff_intcol_writer;
 
 /* Writes the column's header at `out` (ff_intcol_len(plan) bytes must be there). */
 void ff_intcol_begin(ff_intcol_writer *w, const ff_intcol_plan *plan, uint8_t *out);
 void ff_intcol_put(ff_intcol_writer *w, uint64_t v);
-/* Flushes the last partial byte. */
-void ff_intcol_end(ff_intcol_writer *w);
+/* Flushes the last partial byte; returns the bytes the column took. */
+size_t ff_intcol_end(ff_intcol_writer *w);
 
 /* Reads a column back, value by value; every value is checked against a limit. */
 typedef struct ff_intcol_reader {
-	const uint8_t *p;
-	uint64_t base, room, acc;
+	const uint8_t *p, *exc, *end;
+	uint64_t base, room, acc, mask;
 	unsigned width, nbits;
+	bool escaped;
 } ff_intcol_reader;
 
 /*
@@ -78,7 +98,13 @@ typedef struct ff_intcol_reader {
  */
 int ff_intcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n, uint64_t limit);
 
-/* The next value into *v; returns false when it is above the limit. */
-bool ff_intcol_get(ff_intcol_reader *r, uint64_t *v);
+/*
+ * The next value into *v. Returns 0, FF_BATCH_ERECORD (above the limit)
+ * or FF_BATCH_ECOLUMN (an exception's varint runs past the column).
+ */
+int ff_intcol_get(ff_intcol_reader *r, uint64_t *v);
+
+/* True when the column's exceptions were used up exactly (after n values). */
+bool ff_intcol_done(const ff_intcol_reader *r);
 
 #endif

@@ -171,6 +171,15 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		p->dst_any |= memcmp(f->dst_addr, zero, FF_ADDR_LEN) != 0;
 	}
 	ff_hmap_free(dict);
+	/* Now that every base is known: how long each offset is, to choose widths. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v[FF_C_N];
+		ff_batch_row_values(recs[i], start, p->exp_index[i], v);
+		for (int c = 0; c < FF_C_N; c++)
+			ff_intcol_plan_count(&p->cols[c], v[c]);
+	}
+	for (int c = 0; c < FF_C_N; c++)
+		ff_intcol_plan_finish(&p->cols[c]);
 	return 0;
 }
 
@@ -242,9 +251,11 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 				ff_intcol_put(&w[c], v[c]);
 		ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
 	}
-	for (int c = 0; c < FF_C_N; c++)
-		if (ff_batch_col_field(m, (enum ff_batch_col)c)->len > 0)
-			ff_intcol_end(&w[c]);
+	for (int c = 0; c < FF_C_N; c++) {
+		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
+		if (field->len > 0)
+			field->len = ff_intcol_end(&w[c]);
+	}
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
 	m->dst_addrs.len = (size_t)(a.dst - m->dst_addrs.data);
 	m->src_addr_width = p->src_any ? (p->src16 ? FF_ADDR_LEN : 4) : 0;

@@ -2,7 +2,8 @@
  * Version 2 FlowBatch decoding (docs/protocol.md). The bytes are untrusted:
  * the record count is bounded by FF_BATCH_MAX_RECORDS, every integer column
  * must be empty or exactly as long as its width and the count say
- * (ff_intcol_open), every value must fit its field, address varints must
+ * (ff_intcol_open), every value must fit its field, exceptions must end
+ * inside their column, address varints must
  * end inside their column and land on a 32-bit address, and every column
  * must be used up exactly.
  */
@@ -148,9 +149,11 @@ static int ff_batch_row_addrs(ff_batch_reader *r, ff_flow *f, const ff_flow *pre
 static int ff_batch_row(ff_batch_reader *r, uint64_t start, ff_flow *f, const ff_flow *prev)
 {
 	uint64_t v[FF_C_N];
-	for (int c = 0; c < FF_C_N; c++)
-		if (!ff_intcol_get(&r->cols[c], &v[c]))
-			return FF_BATCH_ERECORD;
+	for (int c = 0; c < FF_C_N; c++) {
+		int rc = ff_intcol_get(&r->cols[c], &v[c]);
+		if (rc != 0)
+			return rc;
+	}
 	memset(f, 0, sizeof *f);
 	f->first_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
 	f->last_ms = f->first_ms + (v[FF_C_DUR] ^ FF_BATCH_BIAS);
@@ -195,6 +198,9 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	rc = FF_BATCH_ECOLUMN;
 	if ((r.src_width == 4 && r.src != r.src_end) || (r.dst_width == 4 && r.dst != r.dst_end))
 		goto fail;
+	for (int c = 0; c < FF_C_N; c++)
+		if (!ff_intcol_done(&r.cols[c]))
+			goto fail;
 	*out = recs;
 	*n_out = n;
 	return 0;
