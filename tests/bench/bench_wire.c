@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BENCH_START_MS 1795430000000ull
 #define BENCH_BATCH    65536
@@ -130,17 +131,29 @@ static size_t bench_encode(const ff_summarizer *s, unsigned wire, size_t *record
 	return total;
 }
 
+static double bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void bench_report(const char *name, const ff_summarizer *s)
 {
 	size_t n1, n2;
+	double t0 = bench_now();
 	size_t b1 = bench_encode(s, FF_BATCH_WIRE_RECORDS, &n1);
+	double t1 = bench_now();
 	size_t b2 = bench_encode(s, FF_BATCH_WIRE_COLUMNS, &n2);
+	double t2 = bench_now();
 	if (n1 == 0) {
 		printf("%-28s no records\n", name);
 		return;
 	}
 	printf("%-28s %9zu records  v1 %6.2f B/record  v2 %6.2f B/record  (%.1fx)\n", name, n1,
 	       (double)b1 / (double)n1, (double)b2 / (double)n2, (double)b1 / (double)b2);
+	printf("%-28s encode (framed, lz4): v1 %.0f ns/record  v2 %.0f ns/record\n", "",
+	       (t1 - t0) * 1e9 / (double)n1, (t2 - t1) * 1e9 / (double)n2);
 	for (unsigned f = 8; bench_columns && f < 32; f++) {
 		if (bench_field_bytes[f] != 0)
 			printf("  field %2u: %6.2f B/record before lz4\n", f,
