@@ -237,7 +237,8 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
 		field->data = out;
 		field->len = len;
-		ff_intcol_begin(&w[c], &p->cols[c], out);
+		if (len > 0) /* an empty column has no header either */
+			ff_intcol_begin(&w[c], &p->cols[c], out);
 		out += len;
 	}
 	ff_batch_addr4 a = {.src = out, .dst = out + ff_batch_addr_bound(p->src_any, p->src16, n)};

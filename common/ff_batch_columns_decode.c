@@ -74,10 +74,13 @@ static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, siz
 		if (rc != 0)
 			return rc;
 	}
-	r->src = m->src_addrs.data;
-	r->src_end = r->src + m->src_addrs.len;
-	r->dst = m->dst_addrs.data;
-	r->dst_end = r->dst + m->dst_addrs.len;
+	/* An empty column may have no data pointer at all: no arithmetic on NULL. */
+	r->src = r->src_end = m->src_addrs.data;
+	if (m->src_addrs.len > 0)
+		r->src_end += m->src_addrs.len;
+	r->dst = r->dst_end = m->dst_addrs.data;
+	if (m->dst_addrs.len > 0)
+		r->dst_end += m->dst_addrs.len;
 	r->src_width = m->src_addr_width;
 	r->dst_width = m->dst_addr_width;
 	r->dict = m->exporter_dict.data;
