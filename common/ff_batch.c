@@ -174,14 +174,15 @@ static int ff_batch_record_from_pb(const Flowfleet__FlowRecord *r, ff_flow *f)
 }
 
 /* True when any version 2 column is present. */
-static bool ff_batch_has_columns(const Flowfleet__FlowBatch *m)
+static bool ff_batch_has_columns(Flowfleet__FlowBatch *m)
 {
-	return m->n_first_ms || m->n_duration_ms || m->src_addr_width || m->src_addrs.len ||
-	       m->dst_addr_width || m->dst_addrs.len || m->exporter_dict.len ||
-	       m->n_exporter_index || m->n_src_port || m->n_dst_port || m->n_proto ||
-	       m->n_tcp_flags || m->n_tos || m->n_in_if || m->n_out_if || m->n_src_as ||
-	       m->n_dst_as || m->n_bytes || m->n_packets || m->n_flows || m->n_sampling_rate ||
-	       m->n_wildcards;
+	if (m->record_count || m->src_addr_width || m->src_addrs.len || m->dst_addr_width ||
+	    m->dst_addrs.len || m->exporter_dict.len)
+		return true;
+	for (int c = 0; c < FF_C_N; c++)
+		if (ff_batch_col_field(m, (enum ff_batch_col)c)->len > 0)
+			return true;
+	return false;
 }
 
 static int ff_batch_decode_records(const Flowfleet__FlowBatch *msg, ff_flow **out, size_t *n)

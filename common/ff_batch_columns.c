@@ -1,26 +1,21 @@
 /*
- * Version 2 FlowBatch encoding: the records as packed columns
- * (docs/protocol.md), in the order of ff_batch_order() (ff_batch_order.c).
- * A column that is zero for every record is left empty.
+ * Version 2 FlowBatch encoding: the records as columns (docs/protocol.md),
+ * in the order of ff_batch_order() (ff_batch_order.c). Integer columns are
+ * frame-of-reference bit-packed (ff_batch_bits.c): one pass gathers each
+ * column's range, a second writes the bits, so a batch costs one output
+ * buffer and no per-record allocation. IPv4 address columns travel as
+ * varint deltas, which the sort keeps mostly small.
  */
 #include "ff_batch_impl.h"
 
+#include "ff_batch_bits.h"
+#include "ff_bytes.h"
 #include "ff_frame.h"
 #include "ff_hmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t ff_varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
 
 static uint64_t ff_zigzag(int64_t v)
 {
@@ -29,6 +24,7 @@ static uint64_t ff_zigzag(int64_t v)
 
 size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms)
 {
+	/* An upper bound of the packed columns: varints are never shorter than the bits. */
 	int64_t d_first = (int64_t)(f->first_ms - interval_start_ms);
 	int64_t d_len = (int64_t)(f->last_ms - f->first_ms);
 	return ff_varint_len(ff_zigzag(d_first)) + ff_varint_len(ff_zigzag(d_len)) +
@@ -47,50 +43,74 @@ bool ff_batch_addr_fits4(const uint8_t addr[FF_ADDR_LEN], bool wildcarded)
 	return !(wildcarded && memcmp(addr + 12, zero, 4) == 0);
 }
 
-/* Every column's storage, one allocation. */
-typedef struct ff_batch_cols {
-	int64_t *first, *dur;
-	uint64_t *bytes, *packets, *flows;
-	uint32_t *u32[12]; /* in the order of enum ff_batch_u32_field */
-	uint8_t *src, *dst;
-	void *mem;
-} ff_batch_cols;
-
-enum ff_batch_u32_field {
-	FF_C_EXP_INDEX,
-	FF_C_SRC_PORT,
-	FF_C_DST_PORT,
-	FF_C_PROTO,
-	FF_C_TCP_FLAGS,
-	FF_C_TOS,
-	FF_C_IN_IF,
-	FF_C_OUT_IF,
-	FF_C_SRC_AS,
-	FF_C_DST_AS,
-	FF_C_SAMPLING,
-	FF_C_WILDCARDS,
-	FF_C_N_U32 = 12,
-};
-
-static int ff_batch_cols_alloc(ff_batch_cols *c, size_t n)
+ProtobufCBinaryData *ff_batch_col_field(Flowfleet__FlowBatch *m, enum ff_batch_col c)
 {
-	size_t m = n ? n : 1;
-	size_t sz = m * (5 * sizeof(uint64_t) + FF_C_N_U32 * sizeof(uint32_t) + 2 * FF_ADDR_LEN);
-	uint8_t *p = malloc(sz);
-	if (p == NULL)
-		return -ENOMEM;
-	c->mem = p;
-	c->first = (int64_t *)p;
-	c->dur = c->first + m;
-	c->bytes = (uint64_t *)(c->dur + m);
-	c->packets = c->bytes + m;
-	c->flows = c->packets + m;
-	uint32_t *u = (uint32_t *)(c->flows + m);
-	for (int i = 0; i < FF_C_N_U32; i++, u += m)
-		c->u32[i] = u;
-	c->src = (uint8_t *)u;
-	c->dst = c->src + m * FF_ADDR_LEN;
-	return 0;
+	switch (c) {
+	case FF_C_FIRST:
+		return &m->first_ms;
+	case FF_C_DUR:
+		return &m->duration_ms;
+	case FF_C_EXP_INDEX:
+		return &m->exporter_index;
+	case FF_C_SRC_PORT:
+		return &m->src_port;
+	case FF_C_DST_PORT:
+		return &m->dst_port;
+	case FF_C_PROTO:
+		return &m->proto;
+	case FF_C_TCP_FLAGS:
+		return &m->tcp_flags;
+	case FF_C_TOS:
+		return &m->tos;
+	case FF_C_IN_IF:
+		return &m->in_if;
+	case FF_C_OUT_IF:
+		return &m->out_if;
+	case FF_C_SRC_AS:
+		return &m->src_as;
+	case FF_C_DST_AS:
+		return &m->dst_as;
+	case FF_C_BPP:
+		return &m->bytes_per_packet;
+	case FF_C_PACKETS:
+		return &m->packets;
+	case FF_C_FLOWS:
+		return &m->flows;
+	case FF_C_SAMPLING:
+		return &m->sampling_rate;
+	case FF_C_WILDCARDS:
+		return &m->wildcards;
+	case FF_C_BYTES_REM:
+		return &m->bytes_remainder;
+	case FF_C_N:
+		break;
+	}
+	return NULL;
+}
+
+/* Record `f`'s value in every integer column. */
+static void ff_batch_row_values(const ff_flow *f, uint64_t start, uint32_t exp_index,
+				uint64_t v[FF_C_N])
+{
+	v[FF_C_FIRST] = (f->first_ms - start) ^ FF_BATCH_BIAS;
+	v[FF_C_DUR] = (f->last_ms - f->first_ms) ^ FF_BATCH_BIAS;
+	v[FF_C_EXP_INDEX] = exp_index;
+	v[FF_C_SRC_PORT] = f->src_port;
+	v[FF_C_DST_PORT] = f->dst_port;
+	v[FF_C_PROTO] = f->proto;
+	v[FF_C_TCP_FLAGS] = f->tcp_flags;
+	v[FF_C_TOS] = f->tos;
+	v[FF_C_IN_IF] = f->in_if;
+	v[FF_C_OUT_IF] = f->out_if;
+	v[FF_C_SRC_AS] = f->src_as;
+	v[FF_C_DST_AS] = f->dst_as;
+	/* Packet sizes are bounded where byte counts are not: a few bits fewer. */
+	v[FF_C_BPP] = f->packets ? f->bytes / f->packets : 0;
+	v[FF_C_BYTES_REM] = f->packets ? f->bytes % f->packets : f->bytes;
+	v[FF_C_PACKETS] = f->packets;
+	v[FF_C_FLOWS] = f->flows;
+	v[FF_C_SAMPLING] = f->sampling_rate;
+	v[FF_C_WILDCARDS] = f->wildcards;
 }
 
 /* The dictionary index of `addr`, adding it when new; -1 when out of memory. */
@@ -109,150 +129,174 @@ static int64_t ff_batch_exporter_index(ff_hmap *dict, uint8_t *dict_bytes, size_
 	return *slot;
 }
 
-static void ff_batch_fill_row(ff_batch_cols *c, size_t i, const ff_flow *f, uint64_t start,
-			      uint32_t exp_index)
-{
-	c->first[i] = (int64_t)(f->first_ms - start);
-	c->dur[i] = (int64_t)(f->last_ms - f->first_ms);
-	c->bytes[i] = f->bytes;
-	c->packets[i] = f->packets;
-	c->flows[i] = f->flows;
-	const uint32_t row[FF_C_N_U32] = {
-	    exp_index, f->src_port, f->dst_port, f->proto,  f->tcp_flags,     f->tos,
-	    f->in_if,  f->out_if,   f->src_as,	 f->dst_as, f->sampling_rate, f->wildcards,
-	};
-	for (int k = 0; k < FF_C_N_U32; k++)
-		c->u32[k][i] = row[k];
-	memcpy(c->src + i * FF_ADDR_LEN, f->src_addr, FF_ADDR_LEN);
-	memcpy(c->dst + i * FF_ADDR_LEN, f->dst_addr, FF_ADDR_LEN);
-}
+/* What the first pass learns: exporters, address widths, column ranges. */
+typedef struct ff_batch_plan {
+	uint32_t *exp_index; /* one a record */
+	uint8_t *dict_bytes;
+	size_t n_dict;
+	bool src16, dst16, src_any, dst_any;
+	ff_intcol_plan cols[FF_C_N];
+} ff_batch_plan;
 
-/* Narrows a 16-byte address column to 4 bytes a record in place. */
-static void ff_batch_narrow(uint8_t *col, size_t n)
+static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size_t n,
+			      uint64_t start)
 {
-	for (size_t i = 0; i < n; i++)
-		memmove(col + i * 4, col + i * FF_ADDR_LEN + 12, 4);
-}
-
-static bool ff_batch_u32_zero(const uint32_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] != 0)
-			return false;
-	return true;
-}
-
-static bool ff_batch_u64_zero(const uint64_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] != 0)
-			return false;
-	return true;
-}
-
-static bool ff_batch_bytes_zero(const uint8_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] != 0)
-			return false;
-	return true;
-}
-
-/* Sets a column of the message, left empty when every entry is zero. */
-#define FF_BATCH_SET_COL(msg, field, vals, n, zero_fn)                                             \
-	do {                                                                                       \
-		if (!zero_fn((vals), (n))) {                                                       \
-			(msg).n_##field = (n);                                                     \
-			(msg).field = (vals);                                                      \
-		}                                                                                  \
-	} while (0)
-
-static void ff_batch_set_addrs(uint8_t *col, size_t n, bool wide, uint32_t *width,
-			       ProtobufCBinaryData *out)
-{
-	if (ff_batch_bytes_zero(col, n * FF_ADDR_LEN))
-		return; /* every address wildcarded away: an empty column */
-	if (!wide)
-		ff_batch_narrow(col, n);
-	*width = wide ? FF_ADDR_LEN : 4;
-	out->data = col;
-	out->len = n * *width;
-}
-
-static void ff_batch_cols_to_pb(ff_batch_cols *c, size_t n, bool src16, bool dst16,
-				Flowfleet__FlowBatch *m)
-{
-	/* first_ms is always there: its length is the record count. */
-	m->n_first_ms = n;
-	m->first_ms = c->first;
-	if (!ff_batch_u64_zero((const uint64_t *)c->dur, n)) {
-		m->n_duration_ms = n;
-		m->duration_ms = c->dur;
-	}
-	ff_batch_set_addrs(c->src, n, src16, &m->src_addr_width, &m->src_addrs);
-	ff_batch_set_addrs(c->dst, n, dst16, &m->dst_addr_width, &m->dst_addrs);
-	FF_BATCH_SET_COL(*m, exporter_index, c->u32[FF_C_EXP_INDEX], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, src_port, c->u32[FF_C_SRC_PORT], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, dst_port, c->u32[FF_C_DST_PORT], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, proto, c->u32[FF_C_PROTO], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, tcp_flags, c->u32[FF_C_TCP_FLAGS], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, tos, c->u32[FF_C_TOS], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, in_if, c->u32[FF_C_IN_IF], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, out_if, c->u32[FF_C_OUT_IF], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, src_as, c->u32[FF_C_SRC_AS], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, dst_as, c->u32[FF_C_DST_AS], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, bytes, c->bytes, n, ff_batch_u64_zero);
-	FF_BATCH_SET_COL(*m, packets, c->packets, n, ff_batch_u64_zero);
-	FF_BATCH_SET_COL(*m, flows, c->flows, n, ff_batch_u64_zero);
-	FF_BATCH_SET_COL(*m, sampling_rate, c->u32[FF_C_SAMPLING], n, ff_batch_u32_zero);
-	FF_BATCH_SET_COL(*m, wildcards, c->u32[FF_C_WILDCARDS], n, ff_batch_u32_zero);
-}
-
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
-			   size_t *frame_len)
-{
-	ff_batch_cols c = {0};
-	uint8_t *dict_bytes = NULL;
-	ff_hmap *dict = NULL;
-	int rc = -ENOMEM;
-	if (ff_batch_cols_alloc(&c, n) != 0)
-		goto out;
-	dict = ff_hmap_new(FF_ADDR_LEN, sizeof(uint32_t), 16);
-	dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
-	if (dict == NULL || dict_bytes == NULL)
-		goto out;
-	if ((rc = ff_batch_order(recs, n)) != 0)
-		goto out;
-	rc = -ENOMEM;
-	size_t n_dict = 0;
-	bool src16 = false, dst16 = false;
+	static const uint8_t zero[FF_ADDR_LEN];
+	ff_hmap *dict = ff_hmap_new(FF_ADDR_LEN, sizeof(uint32_t), 16);
+	if (dict == NULL)
+		return -ENOMEM;
+	for (int c = 0; c < FF_C_N; c++)
+		ff_intcol_plan_init(&p->cols[c]);
 	/* Exporters come in runs (most agents hear one): look up only a change. */
 	const uint8_t *last_exp = NULL;
 	int64_t ix = 0;
 	for (size_t i = 0; i < n; i++) {
 		const ff_flow *f = recs[i];
 		if (last_exp == NULL || memcmp(last_exp, f->exporter, FF_ADDR_LEN) != 0) {
-			ix = ff_batch_exporter_index(dict, dict_bytes, &n_dict, f->exporter);
+			ix = ff_batch_exporter_index(dict, p->dict_bytes, &p->n_dict, f->exporter);
 			last_exp = f->exporter;
 		}
-		if (ix < 0)
-			goto out;
-		ff_batch_fill_row(&c, i, f, head->interval_start_ms, (uint32_t)ix);
-		src16 |= !ff_batch_addr_fits4(f->src_addr, f->wildcards & FF_FIELD_SRC_ADDR);
-		dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
+		if (ix < 0) {
+			ff_hmap_free(dict);
+			return -ENOMEM;
+		}
+		p->exp_index[i] = (uint32_t)ix;
+		uint64_t v[FF_C_N];
+		ff_batch_row_values(f, start, (uint32_t)ix, v);
+		for (int c = 0; c < FF_C_N; c++)
+			ff_intcol_plan_add(&p->cols[c], v[c]);
+		p->src16 |= !ff_batch_addr_fits4(f->src_addr, f->wildcards & FF_FIELD_SRC_ADDR);
+		p->dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
+		p->src_any |= memcmp(f->src_addr, zero, FF_ADDR_LEN) != 0;
+		p->dst_any |= memcmp(f->dst_addr, zero, FF_ADDR_LEN) != 0;
 	}
+	ff_hmap_free(dict);
+	/* Now that every base is known: how long each offset is, to choose widths. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v[FF_C_N];
+		ff_batch_row_values(recs[i], start, p->exp_index[i], v);
+		for (int c = 0; c < FF_C_N; c++)
+			ff_intcol_plan_count(&p->cols[c], v[c]);
+	}
+	for (int c = 0; c < FF_C_N; c++)
+		ff_intcol_plan_finish(&p->cols[c]);
+	return 0;
+}
+
+/* Bytes an address column may take at most (width 4: a 5-byte varint a record). */
+static size_t ff_batch_addr_bound(bool any, bool wide, size_t n)
+{
+	return any ? n * (wide ? FF_ADDR_LEN : 5) : 0;
+}
+
+/*
+ * The IPv4 address columns. Sources are sorted: a delta against the
+ * previous record's. Destinations are sorted within a run of one source:
+ * a delta against the previous record's when the source is the same, else
+ * against the first destination of the previous run (both small). Deltas
+ * are zigzag varints, so no order is assumed.
+ */
+typedef struct ff_batch_addr4 {
+	uint8_t *src, *dst;
+	uint32_t prev_src, prev_dst, run_dst;
+} ff_batch_addr4;
+
+static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const ff_flow *f,
+			       const ff_flow *prev)
+{
+	if (p->src_any && p->src16) {
+		memcpy(a->src, f->src_addr, FF_ADDR_LEN);
+		a->src += FF_ADDR_LEN;
+	} else if (p->src_any) {
+		uint32_t s = ff_get_be32(f->src_addr + 12);
+		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->prev_src = s;
+	}
+	if (p->dst_any && p->dst16) {
+		memcpy(a->dst, f->dst_addr, FF_ADDR_LEN);
+		a->dst += FF_ADDR_LEN;
+	} else if (p->dst_any) {
+		uint32_t d = ff_get_be32(f->dst_addr + 12);
+		bool same_src =
+		    prev != NULL && memcmp(prev->src_addr, f->src_addr, FF_ADDR_LEN) == 0;
+		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
+		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		if (!same_src)
+			a->run_dst = d;
+		a->prev_dst = d;
+	}
+}
+
+/* Writes every column of the planned records into `out`, pointing `m`'s fields at them. */
+static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *recs, size_t n,
+				uint64_t start, uint8_t *out, Flowfleet__FlowBatch *m)
+{
+	ff_intcol_writer w[FF_C_N];
+	for (int c = 0; c < FF_C_N; c++) {
+		size_t len = ff_intcol_len(&p->cols[c]);
+		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
+		field->data = out;
+		field->len = len;
+		if (len > 0) /* an empty column has no header either */
+			ff_intcol_begin(&w[c], &p->cols[c], out);
+		out += len;
+	}
+	ff_batch_addr4 a = {.src = out, .dst = out + ff_batch_addr_bound(p->src_any, p->src16, n)};
+	m->src_addrs.data = a.src;
+	m->dst_addrs.data = a.dst;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v[FF_C_N];
+		ff_batch_row_values(recs[i], start, p->exp_index[i], v);
+		for (int c = 0; c < FF_C_N; c++)
+			if (ff_batch_col_field(m, (enum ff_batch_col)c)->len > 0)
+				ff_intcol_put(&w[c], v[c]);
+		ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
+	}
+	for (int c = 0; c < FF_C_N; c++) {
+		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
+		if (field->len > 0)
+			field->len = ff_intcol_end(&w[c]);
+	}
+	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
+	m->dst_addrs.len = (size_t)(a.dst - m->dst_addrs.data);
+	m->src_addr_width = p->src_any ? (p->src16 ? FF_ADDR_LEN : 4) : 0;
+	m->dst_addr_width = p->dst_any ? (p->dst16 ? FF_ADDR_LEN : 4) : 0;
+}
+
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
+			   size_t *frame_len)
+{
+	static const uint8_t zero[FF_ADDR_LEN];
+	ff_batch_plan p = {0};
+	uint8_t *out = NULL;
+	int rc = -ENOMEM;
+	p.exp_index = malloc((n ? n : 1) * sizeof *p.exp_index);
+	p.dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
+	if (p.exp_index == NULL || p.dict_bytes == NULL)
+		goto out;
+	if ((rc = ff_batch_order(recs, n)) != 0 ||
+	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0)
+		goto out;
+	size_t total =
+	    ff_batch_addr_bound(p.src_any, p.src16, n) + ff_batch_addr_bound(p.dst_any, p.dst16, n);
+	for (int c = 0; c < FF_C_N; c++)
+		total += ff_intcol_len(&p.cols[c]);
+	rc = -ENOMEM;
+	if ((out = malloc(total ? total : 1)) == NULL)
+		goto out;
 	Flowfleet__FlowBatch msg = FLOWFLEET__FLOW_BATCH__INIT;
 	ff_batch_head_to_pb(head, &msg);
-	ff_batch_cols_to_pb(&c, n, src16, dst16, &msg);
-	/* One exporter at zero (the agent's own tests) needs no dictionary either. */
-	if (!ff_batch_bytes_zero(dict_bytes, n_dict * FF_ADDR_LEN)) {
-		msg.exporter_dict.data = dict_bytes;
-		msg.exporter_dict.len = n_dict * FF_ADDR_LEN;
+	msg.record_count = (uint32_t)n;
+	ff_batch_write_cols(&p, recs, n, head->interval_start_ms, out, &msg);
+	/* One exporter at zero (the agent's own tests) needs no dictionary. */
+	if (p.n_dict > 1 || (p.n_dict == 1 && memcmp(p.dict_bytes, zero, FF_ADDR_LEN) != 0)) {
+		msg.exporter_dict.data = p.dict_bytes;
+		msg.exporter_dict.len = p.n_dict * FF_ADDR_LEN;
 	}
 	rc = ff_batch_pack_frame(&msg, FF_BATCH_WIRE_COLUMNS, frame, frame_len);
 out:
-	ff_hmap_free(dict);
-	free(dict_bytes);
-	free(c.mem);
+	free(out);
+	free(p.exp_index);
+	free(p.dict_bytes);
 	return rc;
 }

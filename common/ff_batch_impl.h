@@ -43,7 +43,36 @@ int ff_batch_order(const ff_flow **recs, size_t n);
 
 bool ff_batch_addr_fits4(const uint8_t addr[FF_ADDR_LEN], bool wildcarded);
 
+/* The integer columns of version 2, in field order; all travel as ff_batch_bits.h columns. */
+enum ff_batch_col {
+	FF_C_FIRST, /* first_ms - interval start, biased by FF_BATCH_BIAS */
+	FF_C_DUR,   /* last_ms - first_ms, biased */
+	FF_C_EXP_INDEX,
+	FF_C_SRC_PORT,
+	FF_C_DST_PORT,
+	FF_C_PROTO,
+	FF_C_TCP_FLAGS,
+	FF_C_TOS,
+	FF_C_IN_IF,
+	FF_C_OUT_IF,
+	FF_C_SRC_AS,
+	FF_C_DST_AS,
+	FF_C_BPP, /* bytes / packets */
+	FF_C_PACKETS,
+	FF_C_FLOWS,
+	FF_C_SAMPLING,
+	FF_C_WILDCARDS,
+	FF_C_BYTES_REM, /* bytes % packets (all of bytes when packets is 0) */
+	FF_C_N,
+};
+
+/* Signed times are biased so that their order is the unsigned order of the column. */
+#define FF_BATCH_BIAS (1ull << 63)
+
+/* The field of `msg` that carries column `c`. */
+ProtobufCBinaryData *ff_batch_col_field(Flowfleet__FlowBatch *msg, enum ff_batch_col c);
+
 /* Version 2 columns of `msg` into a new record array (*recs, malloc'd). */
-int ff_batch_decode_columns(const Flowfleet__FlowBatch *msg, ff_flow **recs, size_t *n);
+int ff_batch_decode_columns(Flowfleet__FlowBatch *msg, ff_flow **recs, size_t *n);
 
 #endif

@@ -16,10 +16,12 @@
 #include "ffgen_keys.h"
 #include "pcap_reader.h"
 #include "summarizer.h"
+#include "flowfleet.pb-c.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BENCH_START_MS 1795430000000ull
 #define BENCH_BATCH    65536
@@ -58,6 +60,49 @@ static const ff_flow *bench_next(void *arg)
 	return ff_summarizer_next(w->s, &w->cursor);
 }
 
+/* Bytes a record of each version 2 field before lz4, with --columns. */
+static bool bench_columns;
+static size_t bench_field_bytes[32];
+
+static uint64_t bench_varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	for (unsigned s = 0; *p < end && s < 64; s += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << s;
+		if (b < 0x80)
+			break;
+	}
+	return v;
+}
+
+static void bench_count_fields(const uint8_t *frame, size_t len)
+{
+	ff_frame_header h;
+	uint8_t *payload;
+	size_t plen;
+	if (ff_frame_decode(frame, len, &h, &payload, &plen) != 0)
+		return;
+	/* Walks the top-level fields: every version 2 column is length-delimited. */
+	const uint8_t *p = payload, *end = payload + plen;
+	while (p < end) {
+		uint64_t key = bench_varint(&p, end), type = key & 7, field = key >> 3;
+		if (type == 0)
+			bench_varint(&p, end);
+		else if (type == 1)
+			p += 8;
+		else if (type == 5)
+			p += 4;
+		else {
+			uint64_t v = bench_varint(&p, end);
+			if (field < 32)
+				bench_field_bytes[field] += v;
+			p += v;
+		}
+	}
+	free(payload);
+}
+
 /* Frame bytes of the summarizer's table in `wire`, cut as the agent cuts it. */
 static size_t bench_encode(ff_summarizer *s, unsigned wire, size_t *records)
 {
@@ -75,6 +120,8 @@ static size_t bench_encode(ff_summarizer *s, unsigned wire, size_t *records)
 			fprintf(stderr, "bench_wire: encoding failed\n");
 			exit(1);
 		}
+		if (bench_columns && wire == FF_BATCH_WIRE_COLUMNS)
+			bench_count_fields(frame, len);
 		free(frame);
 		if (taken == 0)
 			break;
@@ -84,17 +131,35 @@ static size_t bench_encode(ff_summarizer *s, unsigned wire, size_t *records)
 	return total;
 }
 
+static double bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void bench_report(const char *name, ff_summarizer *s)
 {
 	size_t n1, n2;
+	double t0 = bench_now();
 	size_t b1 = bench_encode(s, FF_BATCH_WIRE_RECORDS, &n1);
+	double t1 = bench_now();
 	size_t b2 = bench_encode(s, FF_BATCH_WIRE_COLUMNS, &n2);
+	double t2 = bench_now();
 	if (n1 == 0) {
 		printf("%-28s no records\n", name);
 		return;
 	}
 	printf("%-28s %9zu records  v1 %6.2f B/record  v2 %6.2f B/record  (%.1fx)\n", name, n1,
 	       (double)b1 / (double)n1, (double)b2 / (double)n2, (double)b1 / (double)b2);
+	printf("%-28s encode (framed, lz4): v1 %.0f ns/record  v2 %.0f ns/record\n", "",
+	       (t1 - t0) * 1e9 / (double)n1, (t2 - t1) * 1e9 / (double)n2);
+	for (unsigned f = 8; bench_columns && f < 32; f++) {
+		if (bench_field_bytes[f] != 0)
+			printf("  field %2u: %6.2f B/record before lz4\n", f,
+			       (double)bench_field_bytes[f] / (double)n2);
+		bench_field_bytes[f] = 0;
+	}
 }
 
 /* `n` records over one 10 s interval, from a pool of keys or flood-shaped. */
@@ -226,6 +291,8 @@ int main(int argc, char **argv)
 			return bench_seeds(argv[++i]);
 		if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
 			n = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--columns") == 0)
+			bench_columns = true;
 		else if (strcmp(argv[i], "--pcap") == 0 && i + 1 < argc)
 			pcap = argv[++i];
 		else {

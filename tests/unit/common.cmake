@@ -16,5 +16,5 @@ ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common
         unknown_code_names_its_number errno_to_code)
 ff_unit_test(NAME batch SOURCES ${FF_UNIT_DIR}/test_batch.c LIBS ff_common
   CASES v2_roundtrip_ipv4 v2_roundtrip_ipv6 v2_roundtrip_mixed v1_roundtrip v2_wildcards
-        empty_batch v2_smaller_than_v1 stream_max_records stream_max_bytes hostile_columns
-        hostile_huge_count)
+        empty_batch v2_smaller_than_v1 stream_max_records stream_max_bytes hostile_int_columns
+        hostile_addr_columns hostile_huge_count v2_edges)

@@ -286,80 +286,180 @@ static int decode_msg(const Flowfleet__FlowBatch *m)
 	return rc;
 }
 
-static void hostile_columns(void **state)
+static ProtobufCBinaryData bin(const uint8_t *p, size_t len)
 {
-	(void)state;
-	int64_t first[3] = {0, 1, 2};
-	uint32_t ports[3] = {1, 2, 3}, big[3] = {1, 70000, 3}, idx[3] = {0, 0, 1};
-	uint8_t addrs[48] = {0}, dict[16] = {0};
+	return (ProtobufCBinaryData){.data = (uint8_t *)p, .len = len};
+}
+
+/* A header of three records and no column: three zero records. */
+static Flowfleet__FlowBatch three(void)
+{
 	Flowfleet__FlowBatch m = FLOWFLEET__FLOW_BATCH__INIT;
 	m.agent_id = "node-a";
-	m.n_first_ms = 3;
-	m.first_ms = first;
+	m.record_count = 3;
+	return m;
+}
+
+static void hostile_int_columns(void **state)
+{
+	(void)state;
+	Flowfleet__FlowBatch m = three();
 	assert_int_equal(decode_msg(&m), 0);
-	m.n_src_port = 2; /* shorter than the count */
-	m.src_port = ports;
+	/* Width 2, base 1, values 0 1 2 (ports 1 2 3). */
+	static const uint8_t ports[] = {0x02, 0x01, 0x24, 0x00};
+	m.src_port = bin(ports, 3);
+	assert_int_equal(decode_msg(&m), 0);
+	m.src_port = bin(ports, 2); /* the bits are missing */
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	m.n_src_port = 3;
-	assert_int_equal(decode_msg(&m), 0);
-	m.src_port = big; /* a port above 65535 */
+	m.src_port = bin(ports, 4); /* a byte too many */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	static const uint8_t wide[] = {0x41, 0x00, 0x00};
+	m.src_port = bin(wide, sizeof wide); /* width 65 */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	static const uint8_t cut[] = {0x00, 0x80};
+	m.src_port = bin(cut, sizeof cut); /* the base's varint runs past the end */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	static const uint8_t big_base[] = {0x00, 0xf0, 0xa2, 0x04};
+	m.src_port = bin(big_base, sizeof big_base); /* every port 70000 */
 	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
-	m.src_port = ports;
-	m.src_addrs.data = addrs;
-	m.src_addrs.len = 12;
-	m.src_addr_width = 16; /* 12 bytes is not 3 addresses of 16 */
-	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	m.src_addr_width = 4;
-	assert_int_equal(decode_msg(&m), 0);
-	m.src_addr_width = 5;
-	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	m.src_addr_width = 0;
-	m.src_addrs.len = 0;
-	m.n_exporter_index = 3; /* index 1 with a dictionary of one */
-	m.exporter_index = idx;
-	m.exporter_dict.data = dict;
-	m.exporter_dict.len = 16;
+	static const uint8_t big_off[] = {0x01, 0xff, 0xff, 0x03, 0x04};
+	m.src_port = bin(big_off, sizeof big_off); /* 65535, 65535, 65536 */
 	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
-	m.exporter_dict.len = 15;
+	m.src_port = bin(NULL, 0);
+	/* bytes = 2^63 * 2 packets overflows. */
+	static const uint8_t bpp[] = {0x00, 0x80, 0x80, 0x80, 0x80, 0x80,
+				      0x80, 0x80, 0x80, 0x80, 0x01};
+	static const uint8_t two[] = {0x00, 0x02};
+	m.bytes_per_packet = bin(bpp, sizeof bpp);
+	m.packets = bin(two, sizeof two);
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	static const uint8_t bad_varint[] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0x02};
+	m.bytes_per_packet = bin(bad_varint, sizeof bad_varint); /* 65 bits */
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	m.exporter_dict.len = 0;
-	m.n_exporter_index = 0;
+	m.bytes_per_packet = bin(NULL, 0);
+	m.packets = bin(NULL, 0);
+	/* Exporter index 1 with a dictionary of one. */
+	static const uint8_t dict[16] = {0}, idx[] = {0x00, 0x01};
+	m.exporter_index = bin(idx, sizeof idx);
+	m.exporter_dict = bin(dict, 16);
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	m.exporter_dict = bin(dict, 15);
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.exporter_index = bin(NULL, 0);
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.exporter_dict = bin(NULL, 0);
 	/* Records and columns together. */
 	Flowfleet__FlowRecord r = FLOWFLEET__FLOW_RECORD__INIT, *rp = &r;
 	m.n_records = 1;
 	m.records = &rp;
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	(void)addrs;
+}
+
+static void hostile_addr_columns(void **state)
+{
+	(void)state;
+	Flowfleet__FlowBatch m = three();
+	static const uint8_t ok[] = {0x02, 0x00, 0x00, 0x00}; /* 0.0.0.1 three times */
+	m.src_addr_width = 4;
+	m.src_addrs = bin(ok, 3);
+	assert_int_equal(decode_msg(&m), 0);
+	m.src_addrs = bin(ok, 4); /* a delta after the last record */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	static const uint8_t cut[] = {0x02, 0x00, 0x80};
+	m.src_addrs = bin(cut, sizeof cut); /* the last varint runs past the end */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	static const uint8_t below[] = {0x01, 0x00, 0x00};
+	m.src_addrs = bin(below, sizeof below); /* 0 - 1 */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	static const uint8_t above[] = {0xfe, 0xff, 0xff, 0xff, 0x1f, 0x02, 0x00};
+	m.src_addrs = bin(above, sizeof above); /* 255.255.255.255 + 1 */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	static const uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0};
+	m.src_addrs = bin(huge, sizeof huge); /* a delta of 2^63 */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	m.dst_addr_width = 4;
+	m.dst_addrs = bin(below, sizeof below);
+	m.src_addrs = bin(ok, 3);
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	m.dst_addrs = bin(ok, 3);
+	assert_int_equal(decode_msg(&m), 0);
+	static const uint8_t addrs[48] = {0};
+	m.src_addrs = bin(addrs, 12);
+	m.src_addr_width = 16; /* 12 bytes is not 3 addresses of 16 */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.src_addrs = bin(addrs, 48);
+	assert_int_equal(decode_msg(&m), 0);
+	m.src_addr_width = 5;
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.src_addr_width = 0; /* bytes without a width */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.src_addr_width = 4;
+	m.src_addrs = bin(NULL, 0); /* three records, no delta */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
 }
 
 static void hostile_huge_count(void **state)
 {
 	(void)state;
-	size_t n = FF_BATCH_MAX_RECORDS + 1;
-	int64_t *first = calloc(n, sizeof *first);
-	Flowfleet__FlowBatch m = FLOWFLEET__FLOW_BATCH__INIT;
-	m.agent_id = "node-a";
-	m.n_first_ms = n;
-	m.first_ms = first;
+	Flowfleet__FlowBatch m = three();
+	m.record_count = FF_BATCH_MAX_RECORDS + 1;
 	assert_int_equal(decode_msg(&m), FF_BATCH_ETOOMANY);
-	/* A count column says nothing when the others disagree: one byte short. */
-	m.n_first_ms = 1000;
-	m.n_bytes = 999;
-	m.bytes = (uint64_t *)first;
+	/* A column sized for 1000 records in a batch that says 1001. */
+	uint8_t *col = calloc(1 + 1 + 1000, 1);
+	col[0] = 8;
+	m.record_count = 1001;
+	m.tos = bin(col, 1002);
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
-	free(first);
+	free(col);
 	uint8_t junk[6] = {0x42, 0xff, 0xff, 0xff, 0xff, 0x0f}; /* first_ms claiming 4 GiB */
 	ff_batch got;
 	assert_int_equal(ff_batch_decode(junk, sizeof junk, &got), FF_BATCH_EPROTO);
 }
 
+/* One record, constant columns, address deltas at the ends of the range. */
+static void v2_edges(void **state)
+{
+	(void)state;
+	ff_flow recs[6];
+	fill(recs, 1, V4);
+	roundtrip(recs, 1, FF_BATCH_WIRE_COLUMNS);
+	fill(recs, 6, V4);
+	for (int i = 0; i < 6; i++) {
+		recs[i].packets = 0; /* all of bytes in the remainder */
+		recs[i].bytes = UINT64_MAX - (uint64_t)i;
+		recs[i].first_ms = recs[i].last_ms = 0; /* before the interval: negative */
+		recs[i].proto = 17;
+	}
+	ff_addr_from_v4(recs[0].src_addr, 0xffffffffu);
+	memset(recs[1].src_addr, 0, FF_ADDR_LEN);
+	recs[1].wildcards = FF_FIELD_SRC_ADDR;
+	ff_addr_from_v4(recs[2].dst_addr, 0xffffffffu);
+	ff_addr_from_v4(recs[3].dst_addr, 0);
+	memcpy(recs[4].src_addr, recs[5].src_addr, FF_ADDR_LEN); /* a run of one source */
+	ff_addr_from_v4(recs[4].dst_addr, 0xfffffff0u);
+	ff_addr_from_v4(recs[5].dst_addr, 1);
+	roundtrip(recs, 6, FF_BATCH_WIRE_COLUMNS);
+	recs[2].packets = UINT64_MAX;
+	recs[3].packets = 3;
+	recs[3].bytes = UINT64_MAX;
+	roundtrip(recs, 6, FF_BATCH_WIRE_COLUMNS);
+}
+
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(v2_roundtrip_ipv4),  cmocka_unit_test(v2_roundtrip_ipv6),
-    cmocka_unit_test(v2_roundtrip_mixed), cmocka_unit_test(v1_roundtrip),
-    cmocka_unit_test(v2_wildcards),	  cmocka_unit_test(empty_batch),
-    cmocka_unit_test(v2_smaller_than_v1), cmocka_unit_test(stream_max_records),
-    cmocka_unit_test(stream_max_bytes),	  cmocka_unit_test(hostile_columns),
+    cmocka_unit_test(v2_roundtrip_ipv4),
+    cmocka_unit_test(v2_roundtrip_ipv6),
+    cmocka_unit_test(v2_roundtrip_mixed),
+    cmocka_unit_test(v1_roundtrip),
+    cmocka_unit_test(v2_wildcards),
+    cmocka_unit_test(empty_batch),
+    cmocka_unit_test(v2_smaller_than_v1),
+    cmocka_unit_test(stream_max_records),
+    cmocka_unit_test(stream_max_bytes),
+    cmocka_unit_test(hostile_int_columns),
+    cmocka_unit_test(hostile_addr_columns),
     cmocka_unit_test(hostile_huge_count),
+    cmocka_unit_test(v2_edges),
 };
 
 FF_TEST_MAIN(tests)
