@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 /*
@@ -44,9 +45,31 @@ static uint64_t ff_hmap_slot_hash(const uint8_t *slot)
 	return x;
 }
 
+/*
+ * Tables of a few MB and more are probed at random, one miss a key: on 4 KiB
+ * pages most of those misses are TLB misses too. Such tables are aligned to
+ * and asked for as huge pages (a hint; the kernel may say no).
+ */
+#define FF_HMAP_HUGE ((size_t)2 << 20)
+
+static void *ff_hmap_slab(size_t bytes)
+{
+	if (bytes < 2 * FF_HMAP_HUGE)
+		return calloc(1, bytes);
+	void *p = NULL;
+	size_t rounded = (bytes + FF_HMAP_HUGE - 1) & ~(FF_HMAP_HUGE - 1);
+	if (posix_memalign(&p, FF_HMAP_HUGE, rounded) != 0)
+		return NULL;
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+	memset(p, 0, bytes);
+	return p;
+}
+
 static int ff_hmap_alloc(ff_hmap *h, size_t cap)
 {
-	uint8_t *s = calloc(cap, h->slot_len);
+	if (cap > SIZE_MAX / h->slot_len)
+		return -1;
+	uint8_t *s = ff_hmap_slab(cap * h->slot_len);
 	if (s == NULL)
 		return -1;
 	h->slots = s;
