@@ -1,6 +1,7 @@
 #include "query_flows.h"
 
 #include "query_deadline.h"
+#include "query_select.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -108,13 +109,6 @@ static int ff_flows_offer(ff_flows_ctx *x, const ff_flow *f, const char *agent)
 	return 0;
 }
 
-static bool ff_flows_selects(const ff_flows_query *q, const ff_flow *f)
-{
-	if (f->first_ms < q->since_ms || (q->until_ms != 0 && f->last_ms > q->until_ms))
-		return false;
-	return q->filter == NULL || ff_filter_match(q->filter, f);
-}
-
 static int ff_flows_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_flows_ctx *x = arg;
@@ -125,10 +119,11 @@ static int ff_flows_scan_batch(void *arg, const ff_batch *b)
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
-		if (!ff_flows_selects(x->q, &b->records[i]))
+		const ff_flow *f = &b->records[i];
+		if (!ff__query_selects(x->q->since_ms, x->q->until_ms, x->q->filter, f))
 			continue;
 		x->matched++;
-		if (ff_flows_offer(x, &b->records[i], b->agent_id) != 0) {
+		if (ff_flows_offer(x, f, b->agent_id) != 0) {
 			x->failed = true;
 			return 1;
 		}

@@ -9,6 +9,7 @@
 
 #include "ff_flow.h"
 #include "query_deadline.h"
+#include "query_select.h"
 #include "topn_key.h"
 #include "topn_partition.h"
 #include "topn_sketch.h"
@@ -117,13 +118,6 @@ static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
 	return 0;
 }
 
-static bool ff_topn_selects(const ff_topn_query *q, const ff_flow *f)
-{
-	if (f->first_ms < q->since_ms || (q->until_ms != 0 && f->last_ms > q->until_ms))
-		return false;
-	return q->filter == NULL || ff_filter_match(q->filter, f);
-}
-
 static int ff_topn_scan_batch(void *arg, const ff_batch *b)
 {
 	ff_topn_ctx *x = arg;
@@ -134,9 +128,10 @@ static int ff_topn_scan_batch(void *arg, const ff_batch *b)
 	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
 		return 0;
 	for (size_t i = 0; i < b->n_records; i++) {
-		if (!ff_topn_selects(x->q, &b->records[i]))
+		const ff_flow *f = &b->records[i];
+		if (!ff__query_selects(x->q->since_ms, x->q->until_ms, x->q->filter, f))
 			continue;
-		if (ff_topn_add(x, &b->records[i], b->agent_id) != 0) {
+		if (ff_topn_add(x, f, b->agent_id) != 0) {
 			x->failed = true;
 			return 1;
 		}
