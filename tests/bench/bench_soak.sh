@@ -19,7 +19,9 @@ FF_LOG_LEVEL=info
 
 peak_rss_mb() { awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 
-ff_start_aggregator aggregator "$FF_TMP/data"
+# FF_AGG_ARGS: extra aggregator options, e.g. "--window-max-records 500000".
+# shellcheck disable=SC2086
+ff_start_aggregator aggregator "$FF_TMP/data" ${FF_AGG_ARGS:-}
 UDP=$(ff_free_port)
 ff_start_agent soak "$UDP" --interval 10
 AGENT=$FF_LAST_PID

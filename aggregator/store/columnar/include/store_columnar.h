@@ -35,9 +35,13 @@
 	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 #define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
-/* Defaults of the open window's bound: with the sealing window, 256 MiB of records. */
-#define FF_STORE_DEFAULT_WINDOW_MAX_RECORDS 1000000u
-#define FF_STORE_DEFAULT_WINDOW_MAX_BYTES   (128ull * 1024 * 1024)
+/*
+ * Defaults of the open window's bound: with the sealing window, 128 MiB of
+ * records. The aggregator's peak RSS under a flood follows this bound
+ * (docs/storage.md, "Memory bound"): 498 MB at 1 M records, 265 MB at 500 k.
+ */
+#define FF_STORE_DEFAULT_WINDOW_MAX_RECORDS 500000u
+#define FF_STORE_DEFAULT_WINDOW_MAX_BYTES   (64ull * 1024 * 1024)
 
 /*
  * Called by the sealer before it writes segment `id` (tests: to hold a seal
