@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cli_api.h"
 #include "cli_format.h"
+#include "ff_time.h"
 
 enum { FF_CLI_AGENTS_COLS = 8, FF_CLI_AGENTS_POLICY_COL = 7 };
 
@@ -118,13 +119,10 @@ static int ff_cli_agents_parse(int argc, char **argv, struct ff_cli_agents_opts 
 
 static uint64_t ff_cli_now_ms(const json_t *doc)
 {
-	struct timespec ts;
-
 	/* The server's clock, when given, keeps "3s ago" right across clock skew. */
 	if (json_object_get(doc, "now_ms") != NULL)
 		return ff_cli_json_u64(doc, "now_ms");
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ff_time_now_ms();
 }
 
 static void ff_cli_agents_last_seen(char *buf, size_t len, uint64_t seen_ms, uint64_t now_ms)

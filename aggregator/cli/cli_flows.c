@@ -20,6 +20,7 @@
 #include "cli_format.h"
 #include "cli_time.h"
 #include "ff_config.h"
+#include "ff_time.h"
 
 /* Without -c a listing is a page: nfdump users pipe it, and the store may be huge. */
 #define FF_CLI_FLOWS_DEFAULT_LIMIT 1000
@@ -125,13 +126,6 @@ static int ff_cli_flows_set_output(struct ff_cli_flows_opts *o, const char *word
 					word);
 }
 
-static uint64_t ff_cli_flows_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int ff_cli_flows_set_time(struct ff_cli_flows_opts *o, int opt, const char *text)
 {
 	if (opt == 't') {
@@ -141,7 +135,7 @@ static int ff_cli_flows_set_time(struct ff_cli_flows_opts *o, int opt, const cha
 		    "-t wants yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss], not '%s'", text);
 	}
 	uint64_t *dst = opt == FF_CLI_FLOWS_OPT_SINCE ? &o->since_ms : &o->until_ms;
-	if (ff_cli_time_parse(text, ff_cli_flows_now_ms(), dst) == 0)
+	if (ff_cli_time_parse(text, ff_time_now_ms(), dst) == 0)
 		return FF_CLI_OK;
 	return ff_cli_flows_usage_error("--since/--until want a duration before now (90s, 1h, "
 					"7d), now, or a time such as 2026-11-23T10:00, not '%s'",

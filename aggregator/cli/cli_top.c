@@ -20,6 +20,7 @@
 #include "cli_time.h"
 #include "ff_config.h"
 #include "ff_element.h"
+#include "ff_time.h"
 
 enum ff_cli_top_output { FF_CLI_TOP_TABLE, FF_CLI_TOP_JSON, FF_CLI_TOP_CSV };
 
@@ -144,20 +145,13 @@ static const struct option ff_cli_top_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static uint64_t ff_cli_top_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int ff_cli_top_set_time(struct ff_cli_top_opts *o, int opt, const char *text)
 {
 	int rc;
 	if (opt == 't')
 		rc = ff_cli_time_window(text, &o->since_ms, &o->until_ms);
 	else
-		rc = ff_cli_time_parse(text, ff_cli_top_now_ms(),
+		rc = ff_cli_time_parse(text, ff_time_now_ms(),
 				       opt == FF_CLI_TOP_OPT_SINCE ? &o->since_ms : &o->until_ms);
 	if (rc == 0)
 		return FF_CLI_OK;
