@@ -2,6 +2,7 @@
 #include "ff_flow.h"
 #include "http_impl.h"
 #include "http_params.h"
+#include "http_query_job.h"
 #include "http_reply.h"
 #include "query_flows.h"
 
@@ -14,9 +15,7 @@
 #define FF_HTTP_DEFAULT_LIMIT 1000
 
 typedef struct ff_http_flows_job {
-	ff__http_job job; /* first: the pool's view of it */
-	ff_store *store;  /* borrowed */
-	ff__http_scope sc;
+	ff__http_query_job base; /* first */
 	ff_flows_query q;
 } ff_http_flows_job;
 
@@ -96,37 +95,26 @@ static int ff_http_flows_run(ff__http_job *j, json_t **doc)
 	ff_http_flows_job *t = (ff_http_flows_job *)j;
 	ff_flows_result res;
 	t->q.deadline_ms = j->deadline_ms;
-	int rc = ff_flows_run(t->store, &t->q, &res);
+	int rc = ff_flows_run(t->base.store, &t->q, &res);
 	if (rc != 0)
 		return rc;
-	*doc = ff_http_flows_json(&t->q, &t->sc, &res);
+	*doc = ff_http_flows_json(&t->q, &t->base.sc, &res);
 	ff_flows_result_free(&res);
 	return 0;
 }
 
-static void ff_http_flows_free(ff__http_job *j)
-{
-	ff_http_flows_job *t = (ff_http_flows_job *)j;
-	ff__http_scope_free(&t->sc);
-	free(t);
-}
-
 void ff__http_flows(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
-	ff_http_flows_job *t = calloc(1, sizeof *t);
 	char err[512];
-	if (t == NULL) {
-		ff_http_reply_error(req, 500, "Internal Server Error", "out of memory");
+	ff_http_flows_job *t = ff__http_query_job_new(req, params, sizeof *t, h->deps.store,
+						  ff_http_flows_run);
+	if (t == NULL)
 		return;
-	}
-	*t = (ff_http_flows_job){.job = {.run = ff_http_flows_run, .free = ff_http_flows_free},
-				 .store = h->deps.store};
-	if (ff__http_scope_params(params, &t->sc, err, sizeof err) != 0 ||
-	    ff_http_flows_params(params, &t->sc, &t->q, err, sizeof err) != 0) {
+	if (ff_http_flows_params(params, &t->base.sc, &t->q, err, sizeof err) != 0) {
 		ff_http_reply_error(req, 400, "Bad Request", err);
-		ff_http_flows_free(&t->job);
+		ff__http_query_job_free(&t->base.job);
 		return;
 	}
-	snprintf(t->job.what, sizeof t->job.what, "flows limit %zu", t->q.limit);
-	ff__http_pool_submit(h->pool, req, &t->job);
+	snprintf(t->base.job.what, sizeof t->base.job.what, "flows limit %zu", t->q.limit);
+	ff__http_pool_submit(h->pool, req, &t->base.job);
 }

@@ -28,7 +28,6 @@ typedef struct ff__http_scope {
 	ff_filter *filter; /* NULL: not given; freed by ff__http_scope_free() */
 } ff__http_scope;
 
-/* Unix milliseconds now (the clock of since/until). */
 /*
  * Reads agent, since, until and filter into *sc (the scope must not move
  * afterwards: sc->agent points into it). Returns 0, or -1 with the message

@@ -3,6 +3,7 @@
 #include "ff_time.h"
 #include "http_impl.h"
 #include "http_params.h"
+#include "http_query_job.h"
 #include "http_reply.h"
 #include "query_series.h"
 
@@ -15,9 +16,7 @@
 #define FF_HTTP_DEFAULT_SPAN_MS (3600 * 1000)
 
 typedef struct ff_http_series_job {
-	ff__http_job job; /* first: the pool's view of it */
-	ff_store *store;  /* borrowed */
-	ff__http_scope sc;
+	ff__http_query_job base; /* first */
 	ff_series_query q;
 } ff_http_series_job;
 
@@ -80,38 +79,27 @@ static int ff_http_series_run(ff__http_job *j, json_t **doc)
 	ff_http_series_job *t = (ff_http_series_job *)j;
 	ff_series_result res;
 	t->q.deadline_ms = j->deadline_ms;
-	int rc = ff_series_run(t->store, &t->q, &res);
+	int rc = ff_series_run(t->base.store, &t->q, &res);
 	if (rc != 0)
 		return rc;
-	*doc = ff_http_series_json(&t->q, &t->sc, &res);
+	*doc = ff_http_series_json(&t->q, &t->base.sc, &res);
 	ff_series_result_free(&res);
 	return 0;
 }
 
-static void ff_http_series_free(ff__http_job *j)
-{
-	ff_http_series_job *t = (ff_http_series_job *)j;
-	ff__http_scope_free(&t->sc);
-	free(t);
-}
-
 void ff__http_series(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
-	ff_http_series_job *t = calloc(1, sizeof *t);
 	char err[512];
-	if (t == NULL) {
-		ff_http_reply_error(req, 500, "Internal Server Error", "out of memory");
+	ff_http_series_job *t = ff__http_query_job_new(req, params, sizeof *t, h->deps.store,
+						  ff_http_series_run);
+	if (t == NULL)
 		return;
-	}
-	*t = (ff_http_series_job){.job = {.run = ff_http_series_run, .free = ff_http_series_free},
-				  .store = h->deps.store};
-	if (ff__http_scope_params(params, &t->sc, err, sizeof err) != 0 ||
-	    ff_http_series_params(params, &t->sc, &t->q, err, sizeof err) != 0) {
+	if (ff_http_series_params(params, &t->base.sc, &t->q, err, sizeof err) != 0) {
 		ff_http_reply_error(req, 400, "Bad Request", err);
-		ff_http_series_free(&t->job);
+		ff__http_query_job_free(&t->base.job);
 		return;
 	}
-	snprintf(t->job.what, sizeof t->job.what, "series of %" PRIu64 " bins",
+	snprintf(t->base.job.what, sizeof t->base.job.what, "series of %" PRIu64 " bins",
 		 ff_series_bins(&t->q));
-	ff__http_pool_submit(h->pool, req, &t->job);
+	ff__http_pool_submit(h->pool, req, &t->base.job);
 }
