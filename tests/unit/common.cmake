@@ -14,6 +14,9 @@ ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
 ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common
   CASES codes_distinct_and_negative named_codes_have_messages errno_gives_system_text
         unknown_code_names_its_number errno_to_code)
+ff_unit_test(NAME curve_key SOURCES ${FF_UNIT_DIR}/test_curve_key.c LIBS ff_common
+  CASES create_then_load world_readable_secret_refused damaged_secret_refused
+        parse_and_fingerprint)
 ff_unit_test(NAME batch SOURCES ${FF_UNIT_DIR}/test_batch.c LIBS ff_common
   CASES v2_roundtrip_ipv4 v2_roundtrip_ipv6 v2_roundtrip_mixed v1_roundtrip v2_wildcards
         empty_batch v2_smaller_than_v1 stream_max_records stream_max_bytes hostile_int_columns
