@@ -26,6 +26,14 @@ typedef struct ff_batch {
 	uint64_t policy_version;
 	ff_flow *records; /* owned; freed by ff_batch_release() */
 	size_t n_records;
+	/*
+	 * The framed message the batch was decoded from, when it came off the
+	 * wire (borrowed, NULL otherwise; ff_batch_decode() leaves it NULL and
+	 * the receiver sets it): a journal can keep those bytes as they are
+	 * instead of encoding the records again.
+	 */
+	const uint8_t *wire_frame;
+	size_t wire_frame_len;
 } ff_batch;
 
 /* True if `id` is a valid agent id. */

@@ -216,8 +216,10 @@ static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b,
 	return FLOWFLEET__ACK__STATUS__OK;
 }
 
-static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
-			       uint8_t **reply, size_t *reply_len)
+/* `frame` is the whole message, `p` its decompressed payload. */
+static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t frame_len,
+			       const uint8_t *p, size_t len, const char *peer, uint8_t **reply,
+			       size_t *reply_len)
 {
 	ff_batch b;
 	int rc = ff_batch_decode(p, len, &b);
@@ -225,6 +227,9 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *p, size_t len, con
 		ff_ingest_refuse_batch(ing, p, len, peer, rc, reply, reply_len);
 		return;
 	}
+	/* The journal keeps the agent's own bytes: no second encoding of every batch. */
+	b.wire_frame = frame;
+	b.wire_frame_len = frame_len;
 	const char *reason = NULL;
 	Flowfleet__Ack__Status status = ff_ingest_store(ing, &b, peer, &reason);
 	Flowfleet__Ack ack;
@@ -270,7 +275,7 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 	if (h.type == FF_MSG_HELLO) {
 		ff_ingest_on_hello(ing, payload, plen, peer, ident, reply, reply_len);
 	} else if (h.type == FF_MSG_BATCH) {
-		ff_ingest_on_batch(ing, payload, plen, peer, reply, reply_len);
+		ff_ingest_on_batch(ing, frame, len, payload, plen, peer, reply, reply_len);
 	} else if (h.type == FF_MSG_POLICY_ACK) {
 		ff_ingest_on_policy_ack(ing, payload, plen, peer);
 	} else {

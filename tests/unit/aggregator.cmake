@@ -21,7 +21,7 @@ ff_unit_test(NAME segment SOURCES ${FF_UNIT_DIR}/test_segment.c LIBS ff_agg_stor
         rollup_fields_checked reads_version_1 rows_count_overflow lz4_length_bounded
         agent_count_bounded)
 ff_unit_test(NAME journal SOURCES ${FF_UNIT_DIR}/test_journal.c LIBS ff_agg_store_columnar_internals
-  CASES append_reopen_replays torn_tail_cut corrupt_middle_skipped wrong_version bad_magic
+  CASES wire_frame_kept_as_is append_reopen_replays torn_tail_cut corrupt_middle_skipped wrong_version bad_magic
         header_checksum torn_header_rewritten second_open_locked)
 ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
   LIBS ff_agg_query ff_agg_store_columnar_internals

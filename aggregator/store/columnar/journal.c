@@ -1,8 +1,10 @@
 /*
  * The journal file: a 32-byte header, then entries, each a 16-byte entry
- * header and the batch as framed on the wire (ff_batch_encode: frame
- * header + lz4-compressed FlowBatch). Reusing the wire encoding keeps one
- * encoder for batches and keeps the journal compressed. Layout in
+ * header and the batch as framed on the wire (frame header + lz4-compressed
+ * FlowBatch): the very bytes the agent sent when the batch came off the
+ * wire, else ff_batch_encode()'s. Reusing the wire encoding keeps one
+ * encoder for batches, keeps the journal compressed and, for received
+ * batches, costs no encoding at all. Layout in
  * docs/storage.md; all fields little-endian.
  *
  * An entry is durable once append returns (pwrite after the last whole
@@ -311,13 +313,32 @@ int ff_journal_open(const char *path, uint64_t new_segment_id, uint64_t new_wind
 	return 0;
 }
 
+/*
+ * The entry's bytes: the frame the batch came in, when it came off the wire
+ * (it decoded, so replay decodes it too), else the batch encoded now.
+ * *owned is what the caller frees (NULL for a borrowed frame).
+ */
+static int ff__jnl_frame_of(const ff_batch *b, const uint8_t **frame, size_t *len, uint8_t **owned)
+{
+	*owned = NULL;
+	if (b->wire_frame != NULL) {
+		*frame = b->wire_frame;
+		*len = b->wire_frame_len;
+		return 0;
+	}
+	int rc = ff_batch_encode(b, owned, len);
+	*frame = *owned;
+	return rc;
+}
+
 int ff_journal_append(ff_journal *j, const ff_batch *b)
 {
-	uint8_t *frame = NULL;
+	const uint8_t *frame = NULL;
+	uint8_t *owned = NULL;
 	size_t len = 0;
-	int rc = ff_batch_encode(b, &frame, &len);
+	int rc = ff__jnl_frame_of(b, &frame, &len, &owned);
 	if (rc != 0 || len > FF__JNL_MAX_PAYLOAD) {
-		free(frame);
+		free(owned);
 		return rc == -ENOMEM ? rc : FF_JOURNAL_ETOOBIG;
 	}
 	uint8_t h[FF__JNL_ENTRY_HDR] = {0};
@@ -330,14 +351,14 @@ int ff_journal_append(ff_journal *j, const ff_batch *b)
 	    fdatasync(j->fd) == 0) {
 		j->end += sizeof h + len;
 		j->entries++;
-		free(frame);
+		free(owned);
 		return 0;
 	}
 	int err = errno;
 	ff_log_errno(FF_LOG_ERROR, err,
 		     "journal: append of %zu bytes to %s failed, batch not acked", sizeof h + len,
 		     j->path);
-	free(frame);
+	free(owned);
 	if (ftruncate(j->fd, (off_t)j->end) != 0)
 		ff_log_errno(FF_LOG_ERROR, errno,
 			     "journal: ftruncate(%s) after a failed append failed", j->path);
