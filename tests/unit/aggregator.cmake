@@ -33,7 +33,7 @@ ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS f
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
 ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_agg_store_columnar_internals
-  CASES merges_same_key_in_bin drops_fields_and_splits_bins agents_from_two_sources
+  CASES merges_same_key_in_bin drops_fields_and_splits_bins agents_from_two_sources estimate_matches_merge
         plan_coarsest_inside plan_edges_read_raw plan_raw_when_rollups_cannot
         plan_rollups_after_raw_expired)
 ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c

@@ -152,7 +152,7 @@ static void stats_json_columnar(void **state)
 	assert_null(json_object_get(doc, "segments"));
 	const json_t *own = json_object_get(doc, "columnar");
 	assert_true(json_is_object(own));
-	assert_int_equal(json_object_size(own), 13);
+	assert_int_equal(json_object_size(own), 14);
 	assert_int_equal(member(own, "segments"), 1);
 	assert_int_equal(member(own, "seals"), 1);
 	assert_int_equal(member(own, "seal_errors"), 0);
@@ -168,6 +168,7 @@ static void stats_json_columnar(void **state)
 	assert_int_equal(member(own, "rollup_minute"), cst.rollup_minute);
 	assert_int_equal(member(own, "rollup_hour"), cst.rollup_hour);
 	assert_int_equal(member(own, "rollup_bytes"), cst.rollup_bytes);
+	assert_int_equal(member(own, "minute_rollups_not_paying"), cst.minute_rollups_not_paying);
 	json_decref(doc);
 	ff_store_close(s);
 	remove_all(dir);

@@ -152,6 +152,7 @@ static void rollups_built_at_seal(void **state)
 		fill(s, seg, true);
 	ff_store_columnar_get_stats(s, &st);
 	assert_int_equal(st.rollup_minute, 0);
+	assert_int_equal(st.minute_rollups_not_paying, 4);
 	assert_int_equal(st.rollup_hour, 0);
 	assert_int_equal(st.hour_rollups_not_paying, 2);
 	assert_int_equal(st.rollup_errors, 0);

@@ -160,7 +160,7 @@ void ff__cs_sealer_submit(ff_cstore *cs, ff_journal *jnl, uint64_t id);
  * After segment `id` (of `source` rows) is sealed and listed: writes its
  * minute rollup `r` when it pays (r NULL: building it ran out of memory).
  */
-void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t source);
+void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, int built, ff_rollup *r, size_t source);
 
 /*
  * Builds up to `budget` missing minute rollups, then every hour rollup now

@@ -97,6 +97,7 @@ static bool ff_cs_unpaid(const ff_cstore *cs, uint64_t id)
  */
 static void ff_cs_mark_unpaid(ff_cstore *cs, uint64_t id)
 {
+	cs->st.minute_rollups_not_paying++;
 	if (cs->n_unpaid == cs->cap_unpaid) {
 		size_t cap = cs->cap_unpaid ? cs->cap_unpaid * 2 : 32;
 		uint64_t *p = realloc(cs->unpaid, cap * sizeof *p);
@@ -124,12 +125,13 @@ static void ff_cs_prune_unpaid(ff_cstore *cs, uint64_t frontier)
 /*
  * Writes and lists the minute rollup `r` of segment `id` (of `source`
  * rows), sealed and listed just before: never earlier, or a query would
- * count the window twice, from the rollup and from the journal. `r` NULL:
- * building it ran out of memory.
+ * count the window twice, from the rollup and from the journal. `built` is
+ * what ff_rollups_minute_of() returned: FF_ROLLUPS_UNPAID (no `r`: it
+ * cannot pay), or `r` NULL: building it ran out of memory.
  */
-void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, ff_rollup *r, size_t source)
+void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, int built, ff_rollup *r, size_t source)
 {
-	if (r != NULL && !ff_rollups_pay(ff_rollup_rows(r), source)) {
+	if (built == FF_ROLLUPS_UNPAID || (r != NULL && !ff_rollups_pay(ff_rollup_rows(r), source))) {
 		ff_cs_mark_unpaid(cs, id);
 		return;
 	}

@@ -601,9 +601,10 @@ int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id)
 	/* The rows are at hand: the minute rollup costs no reading back. */
 	bool roll = rc == 0 && cs->cfg.rollup_keys != 0;
 	size_t source = in.in.n_rows;
-	ff_rollup *r = roll ? ff_rollups_minute_of(cs->cfg.rollup_keys, in.in.rows, in.in.n_rows,
-						   in.in.agents, in.in.n_agents)
-			    : NULL;
+	ff_rollup *r = NULL;
+	int built = roll ? ff_rollups_minute_of(cs->cfg.rollup_keys, in.in.rows, in.in.n_rows,
+						in.in.agents, in.in.n_agents, &r)
+			 : 0;
 	ff_window_input_free(&in);
 	char path[FF_CS_PATH_MAX];
 	ff_segment_path(cs->seg_dir, id, path, sizeof path);
@@ -626,7 +627,7 @@ int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id)
 	if (dropped)
 		ff_window_free(w); /* before the rollup is written: memory back early */
 	if (rc == 0 && roll)
-		ff__cs_rollup_window(cs, id, r, source);
+		ff__cs_rollup_window(cs, id, built, r, source);
 	ff_rollup_free(r);
 	if (rc != 0) {
 		/* No half-listed segment may stay: at start it would hide the journal. */
@@ -847,6 +848,8 @@ static const struct {
     {"rollup_errors", offsetof(ff_store_columnar_stats, rollup_errors)},
     {"early_seals", offsetof(ff_store_columnar_stats, early_seals)},
     {"hour_rollups_not_paying", offsetof(ff_store_columnar_stats, hour_rollups_not_paying)},
+    {"minute_rollups_not_paying",
+     offsetof(ff_store_columnar_stats, minute_rollups_not_paying)},
 };
 _Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
 		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),

@@ -29,11 +29,14 @@
 /*
  * The minute rollup of a window's rows (agent_ref indexing `agents`, both
  * borrowed for the call), keeping the ff_field bits `keys`: built in
- * memory, so the caller can write it once the raw segment is listed.
- * NULL when out of memory; free with ff_rollup_free().
+ * memory into *out (free with ff_rollup_free()), so the caller can write it
+ * once the raw segment is listed. Returns 0 (built; it may still not pay:
+ * check ff_rollups_pay), FF_ROLLUPS_UNPAID when an estimate of its rows
+ * (ff_rollup_estimate_rows) says it cannot pay, so nothing was built, or
+ * -ENOMEM. *out is NULL unless 0 is returned.
  */
-ff_rollup *ff_rollups_minute_of(uint32_t keys, const ff_flow *rows, size_t n,
-				const char *const *agents, size_t n_agents);
+int ff_rollups_minute_of(uint32_t keys, const ff_flow *rows, size_t n, const char *const *agents,
+			 size_t n_agents, ff_rollup **out);
 
 /*
  * Writes `r` (from ff_rollups_minute_of) as the minute rollup of raw

@@ -9,8 +9,10 @@
 #include "ff_batch.h"
 #include "ff_hmap.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 struct ff_rollup {
 	uint32_t keys;
@@ -119,6 +121,34 @@ static void ff_rollup_key(const ff_rollup *r, const ff_flow *f, uint32_t agent, 
 	k->out_if = keep & FF_FIELD_OUT_IF ? f->out_if : 0;
 	k->src_as = keep & FF_FIELD_SRC_AS ? f->src_as : 0;
 	k->dst_as = keep & FF_FIELD_DST_AS ? f->dst_as : 0;
+}
+
+size_t ff_rollup_estimate_rows(uint32_t keys, uint64_t bin_ms, const ff_flow *rows, size_t n)
+{
+	if (n == 0 || bin_ms == 0)
+		return 0;
+	unsigned bits = 16;
+	while (bits < 26 && ((size_t)1 << bits) < 4 * n)
+		bits++;
+	size_t m = (size_t)1 << bits;
+	uint64_t *map = calloc(m / 64, sizeof *map);
+	if (map == NULL)
+		return n;
+	ff_rollup r = {.keys = keys & FF_ROLLUP_KEYS_ALL, .bin_ms = bin_ms};
+	ff_flow k;
+	for (size_t i = 0; i < n; i++) {
+		ff_rollup_key(&r, &rows[i], rows[i].agent_ref, &k);
+		uint64_t h = XXH3_64bits(&k, sizeof k) >> (64 - bits);
+		map[h / 64] |= (uint64_t)1 << (h % 64);
+	}
+	size_t set = 0;
+	for (size_t i = 0; i < m / 64; i++)
+		set += (size_t)__builtin_popcountll(map[i]);
+	free(map);
+	if (set >= m)
+		return n; /* saturated: far more keys than the map can tell */
+	double est = -(double)m * log((double)(m - set) / (double)m);
+	return est >= (double)n ? n : (size_t)(est + 0.5);
 }
 
 static int ff_rollup_push(ff_rollup *r, const ff_flow *k, const ff_flow *f)

@@ -94,6 +94,7 @@ typedef struct ff_store_columnar_stats {
 	uint64_t rollup_errors; /* rollups that could not be built (retried at the next seal) */
 	uint64_t early_seals;	/* windows sealed early, at their record or byte bound */
 	uint64_t hour_rollups_not_paying; /* hours given up: their hour rollup would not halve */
+	uint64_t minute_rollups_not_paying; /* windows whose minute rollup would not halve */
 } ff_store_columnar_stats;
 
 /*
