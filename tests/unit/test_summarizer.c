@@ -243,7 +243,59 @@ static void walk_yields_every_record(void **state)
 	ff_summarizer_free(s);
 }
 
+/*
+ * Many keys from a small start: the index grows several times while keys
+ * interleave with repeats of earlier ones, and every key still merges into
+ * its own record; each field of the key tells records apart.
+ */
+static void grows_and_keeps_keys_apart(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_non_null(s);
+	for (uint32_t round = 0; round < 2; round++)
+		for (uint32_t i = 0; i < N; i++) {
+			ff_flow f = flow(0x0a000000u + i / 7, (uint16_t)(1024 + i % 7), 1000, 2000, 100,
+					 0);
+			assert_int_equal(ff_summarizer_add(s, &f), 0);
+		}
+	/* Keys differing in one field only: dst port, proto, tos, exporter, interface, AS. */
+	ff_flow base = flow(0xc0000201, 9, 1000, 2000, 100, 0);
+	ff_flow v[7];
+	for (int i = 0; i < 7; i++)
+		v[i] = base;
+	v[1].dst_port = 54;
+	v[2].proto = 6;
+	v[3].tos = 1;
+	ff_addr_from_v4(v[4].exporter, 0x7f000002);
+	v[5].in_if = 3;
+	v[6].dst_as = 65000;
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(ff_summarizer_add(s, &v[i]), 0);
+	assert_int_equal(ff_summarizer_count(s), N + 7);
+	size_t cursor;
+	ff_summarizer_begin(s, &cursor);
+	const ff_flow *f;
+	uint64_t flows = 0, records = 0;
+	while ((f = ff_summarizer_next(s, &cursor)) != NULL) {
+		records++;
+		flows += f->flows;
+		assert_true(f->flows == 1 || f->flows == 2);
+		if (f->flows == 2)
+			assert_int_equal(f->bytes, 200);
+	}
+	assert_int_equal(records, N + 7);
+	assert_int_equal(flows, 2 * N + 7);
+	ff_summarizer_clear(s);
+	assert_int_equal(ff_summarizer_count(s), 0);
+	ff_summarizer_begin(s, &cursor);
+	assert_null(ff_summarizer_next(s, &cursor));
+	ff_summarizer_free(s);
+}
+
 static const struct CMUnitTest summarizer_tests[] = {
+    cmocka_unit_test(grows_and_keeps_keys_apart),
     cmocka_unit_test(same_key_merges),
     cmocka_unit_test(different_keys_stay_apart),
     cmocka_unit_test(flush_returns_all_and_empties),
