@@ -7,6 +7,9 @@
 #   distinct - ffgen --distinct: nearly every record a new key, as in a flood
 # measured in one run on this machine:
 #   agent  - flowfleet-agent decoding, summarizing and sending to an aggregator
+#            on the same two cores (the aggregator's work counts against it)
+#   agent1 - the agent alone: sending to ack_sink, which acks every batch unread
+#            (as nfcapd runs alone; in a deployment the aggregator has its own host)
 #   nfcapd - Debian's nfcapd with an 8 MiB socket buffer (-B 4194304)
 #   sink   - udp_sink: recvmmsg and count, nothing else (the ceiling)
 # Each step sends ffgen --rate R for a few seconds to one collector at a time
@@ -29,6 +32,7 @@ export FF_AGENT=${FF_AGENT:-$BUILD/agent/flowfleet-agent}
 export FF_AGGREGATOR=${FF_AGGREGATOR:-$BUILD/aggregator/flowfleet-aggregator}
 export FF_CLI=${FF_CLI:-$BUILD/aggregator/cli/flowfleet} FF_GEN=${FF_GEN:-$BUILD/tests/tools/ffgen}
 SINK=${FF_SINK:-$BUILD/tests/bench/udp_sink}
+ACK_SINK=${FF_ACK_SINK:-$BUILD/tests/bench/ack_sink}
 # The agent states its records.decoded and handoff.drops in its exit line, at level info.
 FF_LOG_LEVEL=info
 # lib.sh gives the temp dir, free ports, spawning and the cleanup trap.
@@ -60,6 +64,19 @@ run_agent() {
 	drops=$(sed -n 's/.*handoff\.drops \([0-9]*\).*/\1/p' "$FF_TMP/agent-bench.log" | tail -1)
 	GOT=$((${decoded:-0} - ${drops:-0}))
 	rm -rf "$FF_TMP/state-bench" "$FF_TMP/agent-bench.log"
+}
+
+# The agent alone: its batches go to ack_sink instead of the aggregator.
+run_agent1() {
+	local zport saved=$FF_ZMQ_PORT
+	zport=$(ff_free_port)
+	ff_spawn acksink "$ACK_SINK" "tcp://127.0.0.1:$zport"
+	local sink_pid=$FF_LAST_PID
+	FF_ZMQ_PORT=$zport
+	run_agent "$1"
+	FF_ZMQ_PORT=$saved
+	ff_stop "$sink_pid" 10
+	rm -f "$FF_TMP/acksink.log"
 }
 
 run_nfcapd() {
@@ -98,13 +115,13 @@ for SHAPE in "${SHAPES[@]}"; do
 unset FF_ZMQ_PORT FF_HTTP_PORT
 rm -rf "$FF_TMP/data"
 ff_start_aggregator aggregator "$FF_TMP/data"
-declare -A best=([agent]=0 [nfcapd]=0 [sink]=0)
-declare -A done_=([agent]=0 [nfcapd]=0 [sink]=0)
+declare -A best=([agent]=0 [agent1]=0 [nfcapd]=0 [sink]=0)
+declare -A done_=([agent]=0 [agent1]=0 [nfcapd]=0 [sink]=0)
 agent_rss=0
 echo "shape: $SHAPE"
 printf '%-8s %10s %10s %12s %12s %8s %8s\n' collector rate achieved sent received lost rss_mb
 for rate in "${RATES[@]}"; do
-	for c in sink nfcapd agent; do
+	for c in sink nfcapd agent1 agent; do
 		[ "${done_[$c]}" = 1 ] && continue
 		SENT=0 GOT=0 RSS=-
 		run_$c "$rate"
@@ -114,7 +131,7 @@ for rate in "${RATES[@]}"; do
 		achieved=$(sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p' "$FF_TMP/ffgen.err")
 		printf '%-8s %10d %10d %12d %12d %8d %8s\n' "$c" "$rate" "${achieved:-0}" "$sent" "$got" \
 			"$lost" "$RSS"
-		if [ "$c" = agent ] && [ "$RSS" -gt "$agent_rss" ]; then agent_rss=$RSS; fi
+		if [ "${c#agent}" != "$c" ] && [ "$RSS" -gt "$agent_rss" ]; then agent_rss=$RSS; fi
 		# ffgen may not reach the asked rate: a loss-free step counts at the rate it reached.
 		if [ "$lost" -eq 0 ] && [ "$sent" -eq $((rate * SECS)) ]; then
 			[ "${achieved:-0}" -gt "${best[$c]}" ] && best[$c]=${achieved:-0}
@@ -125,8 +142,9 @@ for rate in "${RATES[@]}"; do
 done
 
 echo "highest lossless rate reached, $SHAPE keys (records/s, ${SECS}s steps):"
-for c in sink nfcapd agent; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
-echo "agent/nfcapd $(ratio "${best[agent]}" "${best[nfcapd]}")  agent/sink $(ratio "${best[agent]}" "${best[sink]}")  nfcapd/sink $(ratio "${best[nfcapd]}" "${best[sink]}")"
+for c in sink nfcapd agent1 agent; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
+echo "agent alone: agent1/nfcapd $(ratio "${best[agent1]}" "${best[nfcapd]}")  agent1/sink $(ratio "${best[agent1]}" "${best[sink]}")"
+echo "with the aggregator on the same cores: agent/nfcapd $(ratio "${best[agent]}" "${best[nfcapd]}")  agent/sink $(ratio "${best[agent]}" "${best[sink]}")  nfcapd/sink $(ratio "${best[nfcapd]}" "${best[sink]}")"
 echo "agent peak RSS ${agent_rss} MB, aggregator peak RSS $(peak_rss_mb "$FF_AGG_PID") MB"
 echo
 ff_stop "$FF_AGG_PID" 60
