@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct ff_window_agent {
 	char id[FF_AGENT_ID_MAX + 8]; /* NUL-padded: the hash key is compared bytewise */
@@ -20,6 +21,24 @@ struct ff_window {
 	ff_hmap *agent_refs; /* ff_window_agent -> uint32_t index */
 };
 
+/*
+ * The records of a window are read back in sort order when it is sealed, one
+ * random access a record over tens of megabytes: on 4 KiB pages each is a TLB
+ * miss too. Arrays that large are asked for as huge pages (a hint: the
+ * kernel may say no, and only their 2 MiB-aligned parts qualify).
+ */
+#define FF_WINDOW_HUGE ((size_t)4 << 20)
+
+static void ff_window_advise_huge(void *p, size_t bytes)
+{
+	if (bytes < FF_WINDOW_HUGE)
+		return;
+	uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 static int ff_window_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -30,6 +49,7 @@ static int ff_window_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	void *p = realloc(*arr, c * elem);
 	if (p == NULL)
 		return -1;
+	ff_window_advise_huge(p, c * elem);
 	*arr = p;
 	*cap = c;
 	return 0;
