@@ -1,4 +1,5 @@
 #include "agg_config.h"
+#include <inttypes.h>
 
 #include "ff_log.h"
 #include "ff_policy.h"
@@ -113,6 +114,7 @@ static const ff_option ff_agg_options[] = {
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, retain_ms),
      .defval = "0",
+     .max = 36500ull * 86400 * 1000,
      .metavar = "DURATION",
      .help = "remove segments whose newest flow is older, e.g. 7d; 0 keeps all"},
     {.name = "max-disk",
@@ -134,12 +136,14 @@ static const ff_option ff_agg_options[] = {
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, retain_minute_ms),
      .defval = "0",
+     .max = 36500ull * 86400 * 1000,
      .metavar = "DURATION",
      .help = "remove minute rollups whose newest flow is older, e.g. 30d; 0 keeps all"},
     {.name = "retain-hour",
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, retain_hour_ms),
      .defval = "0",
+     .max = 36500ull * 86400 * 1000,
      .metavar = "DURATION",
      .help = "remove hour rollups whose newest flow is older, e.g. 400d; 0 keeps all"},
     {.name = "query-memory",
@@ -147,6 +151,7 @@ static const ff_option ff_agg_options[] = {
      .offset = offsetof(ff_agg_config, query_memory),
      .defval = "512M",
      .min = 1u << 20,
+     .max = 64ull << 30,
      .metavar = "SIZE",
      .help = "memory a top-N query groups keys in; more keys are answered in partitions"},
     {.name = "query-threads",
@@ -169,6 +174,7 @@ static const ff_option ff_agg_options[] = {
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, query_timeout_ms),
      .defval = "30s",
+     .max = 3600ull * 1000,
      .metavar = "DURATION",
      .help = "a query not answered this long after it arrived is stopped and answered 503; "
 	     "0 for no bound"},
@@ -185,6 +191,7 @@ static const ff_option ff_agg_options[] = {
      .offset = offsetof(ff_agg_config, window_max_bytes),
      .defval = "64M",
      .min = 1u << 20,
+     .max = 16ull << 30,
      .metavar = "SIZE",
      .help = "record memory of the open window at most (128 bytes a record); a fuller "
 	     "window is sealed early"},
@@ -210,6 +217,28 @@ int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_
 		rc = FF_CONFIG_ERROR;
 	}
 	return rc;
+}
+
+/* One retention setting that removes data younger than an hour, said at start. */
+static void ff_agg_warn_short(const char *opt, uint64_t ms, const char *what)
+{
+	if (ms == 0 || ms >= 3600ull * 1000)
+		return;
+	ff_log_warn("--%s %" PRIu64 "s: %s older than %" PRIu64
+		    " seconds are removed; is that meant (for example --%s 30d)?",
+		    opt, ms / 1000, what, ms / 1000, opt);
+}
+
+void ff_agg_config_warn(const ff_agg_config *c)
+{
+	ff_agg_warn_short("retain", c->retain_ms, "raw segments");
+	ff_agg_warn_short("retain-minute", c->retain_minute_ms, "minute rollups");
+	ff_agg_warn_short("retain-hour", c->retain_hour_ms, "hour rollups");
+	if (c->max_disk != 0 && c->max_disk < (64ull << 20))
+		ff_log_warn("--max-disk %" PRIu64 " bytes: the oldest files go as soon as the store "
+			    "holds more, which may be within minutes; is that meant (for example "
+			    "--max-disk 50G)?",
+			    c->max_disk);
 }
 
 void ff_agg_config_free(ff_agg_config *c)

@@ -39,6 +39,12 @@ typedef struct ff_agg_config {
  */
 int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_t err_len);
 
+/*
+ * Logs a warning for each retention setting that removes data younger
+ * than an hour (a careless --retain 30s, --max-disk 50): allowed, but said.
+ */
+void ff_agg_config_warn(const ff_agg_config *c);
+
 void ff_agg_config_free(ff_agg_config *c);
 
 /* The ff_field bits of a --rollup-keys value (0 for "none"); -1 with a message when bad. */

@@ -257,6 +257,7 @@ int main(int argc, char **argv)
 	enum ff_log_level level = FF_LOG_INFO;
 	ff_log_level_parse(a.cfg.log_level, &level);
 	ff_log_init("flowfleet-aggregator", level);
+	ff_agg_config_warn(&a.cfg);
 	int status = 1;
 	if (ff_agg_start(&a) == 0) {
 		ff_agg_log_started(&a);

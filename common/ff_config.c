@@ -96,7 +96,7 @@ int ff_parse_size(const char *text, uint64_t *out)
 	if (ff_parse_scaled(text, &n, &unit) != 0)
 		return -1;
 	uint64_t mult;
-	if (unit[0] == '\0')
+	if (unit[0] == '\0' || strcmp(unit, "B") == 0 || strcmp(unit, "b") == 0)
 		mult = 1;
 	else if (strcasecmp(unit, "k") == 0)
 		mult = 1ull << 10;
@@ -149,14 +149,95 @@ static int ff_config_fail(char *err, size_t err_len, const char *fmt, ...)
 	return FF_CONFIG_ERROR;
 }
 
+/* True for a value of digits only (but 0): a duration or size that forgot its unit. */
+static bool ff_config_bare_number(const char *value)
+{
+	/* 0 is 0 in every unit ("0 keeps all", "0 for no bound"). */
+	if (*value == '\0' || strcmp(value, "0") == 0)
+		return false;
+	for (const char *p = value; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* A duration bound as text in the largest unit that divides it (ms, s, m, h, d). */
+static void ff_config_format_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"d", 86400000ull}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (ms % units[i].ms == 0 || units[i].ms == 1) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				 units[i].unit);
+			return;
+		}
+}
+
+/* A size bound as text in the largest binary unit that divides it (B, k, M, G, T). */
+static void ff_config_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"T", "G", "M", "k"};
+	for (int i = 0; i < 4; i++) {
+		uint64_t m = 1ull << (10 * (4 - i));
+		if (bytes != 0 && bytes % m == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / m), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+}
+
+static void ff_config_format_bound(const ff_option *o, uint64_t v, char *buf, size_t len)
+{
+	if (o->type == FF_OPT_DURATION)
+		ff_config_format_duration(v, buf, len);
+	else if (o->type == FF_OPT_SIZE)
+		ff_config_format_size(v, buf, len);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static int ff_config_range_error(const ff_option *o, const char *value, uint64_t v, char *err,
+				 size_t err_len)
+{
+	char lo[32], hi[32];
+	ff_config_format_bound(o, o->min, lo, sizeof lo);
+	ff_config_format_bound(o, o->max, hi, sizeof hi);
+	if (v < o->min && o->max == 0)
+		return ff_config_fail(err, err_len, "'%s' is out of range: at least %s", value, lo);
+	return ff_config_fail(err, err_len, "'%s' is out of range: %s to %s", value, lo, hi);
+}
+
+/*
+ * A bare number is refused for durations and sizes: "--max-disk 50" meant
+ * 50 gigabytes to its writer and 50 bytes to the parser, and deleted every
+ * segment as soon as it was sealed. The message shows how to write it.
+ */
+static int ff_config_unit_error(const ff_option *o, const char *value, char *err, size_t err_len)
+{
+	if (o->type == FF_OPT_DURATION)
+		return ff_config_fail(err, err_len,
+				      "'%s' has no unit: write %ss, %sm, %sh or %sd "
+				      "(%sms for milliseconds)",
+				      value, value, value, value, value, value);
+	return ff_config_fail(err, err_len,
+			      "'%s' has no unit: write %sG, %sM or %sk (%sB for bytes)", value,
+			      value, value, value, value);
+}
+
 static int ff_config_set_number(const ff_option *o, void *field, const char *value, char *err,
 				size_t err_len)
 {
 	static const char *const what[] = {
 		[FF_OPT_UINT] = "a non-negative integer",
 		[FF_OPT_DURATION] = "a duration such as 10s, 500ms, 5m, 2h or 7d",
-		[FF_OPT_SIZE] = "a size such as 4096, 64k, 256M or 2G",
+		[FF_OPT_SIZE] = "a size such as 64k, 256M, 2G or 4096B",
 	};
+	if (o->type != FF_OPT_UINT && ff_config_bare_number(value))
+		return ff_config_unit_error(o, value, err, err_len);
 	uint64_t v;
 	int rc = o->type == FF_OPT_UINT	      ? ff_parse_uint(value, &v)
 		 : o->type == FF_OPT_DURATION ? ff_parse_duration_ms(value, &v)
@@ -164,7 +245,7 @@ static int ff_config_set_number(const ff_option *o, void *field, const char *val
 	if (rc != 0)
 		return ff_config_fail(err, err_len, "'%s' is not %s", value, what[o->type]);
 	if (v < o->min || (o->max != 0 && v > o->max))
-		return ff_config_fail(err, err_len, "'%s' is out of range", value);
+		return ff_config_range_error(o, value, v, err, err_len);
 	memcpy(field, &v, sizeof v);
 	return FF_CONFIG_OK;
 }
@@ -218,6 +299,7 @@ struct ff_config_file_ctx {
 	FILE *f;
 	int line;      /* lines read so far: the handler's current line */
 	int fail_line; /* line of the first refused key, 0 if none */
+	int *key_line; /* per option: the line that set it, 0 if none yet */
 	char msg[512];
 };
 
@@ -249,9 +331,14 @@ static int ff_config_ini_handler(void *user, const char *section, const char *na
 			 section);
 	} else if (o == NULL) {
 		snprintf(c->msg, sizeof c->msg, "unknown key '%s'", name);
+	} else if (o->type != FF_OPT_LIST && c->key_line[o - c->t->opts] != 0) {
+		/* Which of two lines wins is a guess the reader should not have to make. */
+		snprintf(c->msg, sizeof c->msg, "key '%s' is set twice: here and on line %d", name,
+			 c->key_line[o - c->t->opts]);
 	} else if (ff_config_set_opt(o, c->target, value, why, sizeof why) != 0) {
 		snprintf(c->msg, sizeof c->msg, "key '%s': %s", name, why);
 	} else {
+		c->key_line[o - c->t->opts] = c->line;
 		return 1;
 	}
 	c->fail_line = c->line;
@@ -262,11 +349,17 @@ static int ff_config_file(const ff_config_table *t, void *target, const char *pa
 			  size_t err_len)
 {
 	struct ff_config_file_ctx c = {.t = t, .target = target};
+	c.key_line = calloc(t->n_opts + 1, sizeof *c.key_line);
+	if (c.key_line == NULL)
+		return ff_config_fail(err, err_len, "%s: out of memory while reading", path);
 	c.f = fopen(path, "r");
-	if (c.f == NULL)
+	if (c.f == NULL) {
+		free(c.key_line);
 		return ff_config_fail(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+	}
 	int rc = ini_parse_stream(ff_config_ini_reader, &c, ff_config_ini_handler, &c);
 	fclose(c.f);
+	free(c.key_line);
 	if (rc == 0)
 		return FF_CONFIG_OK;
 	if (rc < 0)

@@ -9,7 +9,9 @@
  * options (getopt_long), defaults and --help. A flag overrides the file.
  *
  * A bad value is refused with the file, line and key (or the flag) named,
- * never clamped. Strings and lists stored into the target struct are owned
+ * never clamped: a duration or size without its unit, a value outside the
+ * option's bounds (the message gives them), a key set twice in one file
+ * (both lines named; list options are meant to repeat). Strings and lists stored into the target struct are owned
  * by it and freed by ff_config_free().
  */
 
@@ -22,8 +24,8 @@ enum ff_opt_type {
 	FF_OPT_STRING,	 /* char *, strdup'd */
 	FF_OPT_UINT,	 /* uint64_t within [min, max] */
 	FF_OPT_BOOL,	 /* bool: true/false/yes/no/on/off/1/0; a flag without value sets true */
-	FF_OPT_DURATION, /* uint64_t milliseconds: "10", "10s", "500ms", "5m", "2h", "7d" */
-	FF_OPT_SIZE,	 /* uint64_t bytes: "4096", "64k", "256M", "2G" */
+	FF_OPT_DURATION, /* uint64_t milliseconds: "10s", "500ms", "5m", "2h", "7d" (a unit always) */
+	FF_OPT_SIZE,	 /* uint64_t bytes: "4096B", "64k", "256M", "2G" (a unit always) */
 	FF_OPT_LIST,	 /* ff_strlist, one entry per occurrence */
 };
 

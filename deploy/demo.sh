@@ -116,7 +116,7 @@ for pair in "node-a:$UDP_A" "node-b:$UDP_B"; do
 	mkdir -p "$RUN/state-$id"
 	spawn "agent-$id" "$AGENT" --id "$id" --aggregator "tcp://127.0.0.1:$ZMQ_PORT" \
 		--listen-udp "127.0.0.1:$port" --state-dir "$RUN/state-$id" \
-		--interval "$INTERVAL" --heartbeat 1 --label site=demo
+		--interval "${INTERVAL}s" --heartbeat 1s --label site=demo
 	wait_until 20 sh -c "ss -H -uln 'sport = :$port' | grep -q ." ||
 		die "agent $id did not start"
 done
@@ -162,7 +162,7 @@ Done; every process the demo started is being stopped. Data and logs: run/demo/.
 
 To run flowfleet for real (see README.md and deploy/):
   flowfleet-aggregator -c deploy/aggregator.conf      # --data-dir DIR --listen tcp://*:7470 --http 127.0.0.1:7480
-  flowfleet-agent -c deploy/agent.conf                # --id ID --aggregator tcp://HOST:7470 --listen-udp 0.0.0.0:2055 --interval 10
+  flowfleet-agent -c deploy/agent.conf                # --id ID --aggregator tcp://HOST:7470 --listen-udp 0.0.0.0:2055 --interval 10s
   softflowd -i eth0 -n 127.0.0.1:2055 -v 9            # or any NetFlow v5/v9, IPFIX (4739) or sFlow (6343) exporter
   flowfleet --server http://127.0.0.1:7480 top -s srcip/bytes -n 10
   flowfleet agents

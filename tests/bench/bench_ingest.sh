@@ -52,7 +52,7 @@ send() {
 run_agent() {
 	local port rate=$1
 	port=$(ff_free_port)
-	ff_start_agent bench "$port" --interval "${INTERVAL:-10}"
+	ff_start_agent bench "$port" --interval "${INTERVAL:-10}s"
 	local pid=$FF_LAST_PID
 	SENT=$(send "$port" "$rate")
 	sleep 1

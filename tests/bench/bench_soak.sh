@@ -23,7 +23,7 @@ peak_rss_mb() { awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 # shellcheck disable=SC2086
 ff_start_aggregator aggregator "$FF_TMP/data" ${FF_AGG_ARGS:-}
 UDP=$(ff_free_port)
-ff_start_agent soak "$UDP" --interval 10
+ff_start_agent soak "$UDP" --interval 10s
 AGENT=$FF_LAST_PID
 ff_wait_agents 1
 shape_args=(--keys 200000)

@@ -9,7 +9,7 @@
 FLOWS=200000
 ff_start_aggregator aggregator "$FF_TMP/data"
 UDP=$(ff_free_port)
-ff_start_agent flood "$UDP" --interval 2 --max-keys 4000 --batch-max-records 1500
+ff_start_agent flood "$UDP" --interval 2s --max-keys 4000 --batch-max-records 1500
 AGENT=$FF_LAST_PID
 ff_wait_agents 1
 

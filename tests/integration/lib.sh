@@ -149,7 +149,7 @@ ff_start_agent() {
 	mkdir -p "$FF_TMP/state-$id"
 	ff_spawn "agent-$id" "$FF_AGENT" --id "$id" --aggregator "tcp://127.0.0.1:$FF_ZMQ_PORT" \
 		--listen-udp "127.0.0.1:$udp" --state-dir "$FF_TMP/state-$id" \
-		--interval 1 --heartbeat 1 --log-level "${FF_LOG_LEVEL:-info}" "$@"
+		--interval 1s --heartbeat 1s --log-level "${FF_LOG_LEVEL:-info}" "$@"
 	ff_wait_ready "$FF_LAST_PID" ff_udp_bound "$udp" || ff_fail "agent $id did not bind UDP port $udp"
 }
 

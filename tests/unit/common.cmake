@@ -8,7 +8,7 @@ ff_unit_test(NAME hmap SOURCES ${FF_UNIT_DIR}/test_hmap.c LIBS ff_common
 ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common
   CASES defaults file_then_flags unknown_key_names_line bad_value_names_key
         durations_and_sizes list_flag_replaces_file missing_file
-        syntax_error_then_bad_key)
+        syntax_error_then_bad_key bare_numbers_need_units duplicate_key_names_both_lines)
 ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
   CASES parse_stat_default_order parse_stat_unknown_element parse_stat_unknown_order)
 ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common

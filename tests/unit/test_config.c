@@ -117,6 +117,58 @@ static void bad_value_names_key(void **state)
 	free(path);
 }
 
+/* A duration or size without its unit is refused with how to write it; 0 needs none. */
+static void bare_numbers_need_units(void **state)
+{
+	(void)state;
+	struct demo_cfg c;
+	char err[512];
+	char *argv[] = {"demo", "--interval", "30", NULL};
+	assert_int_equal(load(&c, 3, argv, err), FF_CONFIG_ERROR);
+	assert_string_equal(err, "option --interval: '30' has no unit: write 30s, 30m, 30h or 30d "
+				 "(30ms for milliseconds)");
+	ff_config_free(&demo_table, &c);
+	char *argv2[] = {"demo", "--buf", "50", NULL};
+	assert_int_equal(load(&c, 3, argv2, err), FF_CONFIG_ERROR);
+	assert_string_equal(err, "option --buf: '50' has no unit: write 50G, 50M or 50k (50B for bytes)");
+	ff_config_free(&demo_table, &c);
+	char *argv3[] = {"demo", "--buf", "0", "--interval", "90s", NULL};
+	assert_int_equal(load(&c, 5, argv3, err), 0);
+	assert_int_equal(c.buf, 0);
+	assert_int_equal(c.interval_ms, 90000);
+	ff_config_free(&demo_table, &c);
+	char *argv4[] = {"demo", "--buf", "4096B", NULL};
+	assert_int_equal(load(&c, 3, argv4, err), 0);
+	assert_int_equal(c.buf, 4096);
+	ff_config_free(&demo_table, &c);
+	/* Out of range says the bounds, in units. */
+	char *argv5[] = {"demo", "--interval", "500ms", NULL};
+	assert_int_equal(load(&c, 3, argv5, err), FF_CONFIG_ERROR);
+	assert_string_equal(err, "option --interval: '500ms' is out of range: at least 1s");
+	ff_config_free(&demo_table, &c);
+	char *argv6[] = {"demo", "--count", "11", NULL};
+	assert_int_equal(load(&c, 3, argv6, err), FF_CONFIG_ERROR);
+	assert_string_equal(err, "option --count: '11' is out of range: 1 to 10");
+	ff_config_free(&demo_table, &c);
+}
+
+/* A key set twice in one file names both lines; a list key may repeat. */
+static void duplicate_key_names_both_lines(void **state)
+{
+	(void)state;
+	char *path = write_tmp("name = a\nlabel = x=1\nlabel = y=2\n\nname = b\n");
+	struct demo_cfg c;
+	char err[512];
+	char *argv[] = {"demo", "-c", path, NULL};
+	assert_int_equal(load(&c, 3, argv, err), FF_CONFIG_ERROR);
+	char want[600];
+	snprintf(want, sizeof want, "%s:5: key 'name' is set twice: here and on line 1", path);
+	assert_string_equal(err, want);
+	ff_config_free(&demo_table, &c);
+	unlink(path);
+	free(path);
+}
+
 static void syntax_error_then_bad_key(void **state)
 {
 	(void)state;
@@ -187,6 +239,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(unknown_key_names_line), cmocka_unit_test(bad_value_names_key),
 	cmocka_unit_test(durations_and_sizes),    cmocka_unit_test(list_flag_replaces_file),
 	cmocka_unit_test(missing_file),	      cmocka_unit_test(syntax_error_then_bad_key),
+	cmocka_unit_test(bare_numbers_need_units), cmocka_unit_test(duplicate_key_names_both_lines),
 };
 
 FF_TEST_MAIN(tests)
