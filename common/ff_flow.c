@@ -49,9 +49,9 @@ int ff_addr_parse(const char *text, uint8_t out[FF_ADDR_LEN])
 
 void ff_flow_merge(ff_flow *dst, const ff_flow *src)
 {
-	dst->bytes += src->bytes;
-	dst->packets += src->packets;
-	dst->flows += src->flows;
+	ff_counter_add(&dst->bytes, src->bytes);
+	ff_counter_add(&dst->packets, src->packets);
+	ff_counter_add(&dst->flows, src->flows);
 	dst->tcp_flags |= src->tcp_flags;
 	if (src->first_ms < dst->first_ms || dst->first_ms == 0)
 		dst->first_ms = src->first_ms;

@@ -84,4 +84,15 @@ int ff_addr_parse(const char *text, uint8_t out[FF_ADDR_LEN]);
  */
 void ff_flow_merge(ff_flow *dst, const ff_flow *src);
 
+/*
+ * Adds `v` to a counter, stopping at UINT64_MAX instead of wrapping: a
+ * total that wrapped would turn the busiest host into a small one (one
+ * hostile record near 2^64 did). Every sum of bytes, packets or flows
+ * (merges, rollups, query totals) goes through it.
+ */
+static inline void ff_counter_add(uint64_t *dst, uint64_t v)
+{
+	*dst = v > UINT64_MAX - *dst ? UINT64_MAX : *dst + v;
+}
+
 #endif

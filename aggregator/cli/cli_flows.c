@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cli_api.h"
+#include "ff_flow.h"
 #include "cli_format.h"
 #include "cli_time.h"
 #include "ff_config.h"
@@ -343,9 +344,9 @@ static void ff_cli_flows_totals(const struct ff_cli_flow *rows, size_t n,
 {
 	memset(t, 0, sizeof *t);
 	for (size_t i = 0; i < n; i++) {
-		t->flows += rows[i].flows;
-		t->packets += rows[i].packets;
-		t->bytes += rows[i].bytes;
+		ff_counter_add(&t->flows, rows[i].flows);
+		ff_counter_add(&t->packets, rows[i].packets);
+		ff_counter_add(&t->bytes, rows[i].bytes);
 		if (i == 0 || rows[i].first_ms < t->first_ms)
 			t->first_ms = rows[i].first_ms;
 		if (rows[i].last_ms > t->last_ms)

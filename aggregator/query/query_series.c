@@ -58,8 +58,8 @@ static int ff_series_scan_batch(void *arg, const ff_batch *b)
 			continue;
 		if (q->filter != NULL && !ff_filter_match(q->filter, f))
 			continue;
-		x->out->values[(f->first_ms - x->out->start_ms) / q->bin_ms] +=
-		    ff_series_value(q->metric, f);
+		ff_counter_add(&x->out->values[(f->first_ms - x->out->start_ms) / q->bin_ms],
+			       ff_series_value(q->metric, f));
 	}
 	return 0;
 }

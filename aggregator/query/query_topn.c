@@ -52,9 +52,9 @@ typedef struct ff_topn_ctx {
 
 static void ff_topn_count(ff__topn_counts *c, const ff_flow *f, bool created)
 {
-	c->flows += f->flows;
-	c->packets += f->packets;
-	c->bytes += f->bytes;
+	ff_counter_add(&c->flows, f->flows);
+	ff_counter_add(&c->packets, f->packets);
+	ff_counter_add(&c->bytes, f->bytes);
 	if (created || f->first_ms < c->first_ms)
 		c->first_ms = f->first_ms;
 	if (created || f->last_ms > c->last_ms)
@@ -107,9 +107,9 @@ static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
 			return -1;
 		ff_topn_count(c, f, created);
 	}
-	x->total.flows += f->flows;
-	x->total.packets += f->packets;
-	x->total.bytes += f->bytes;
+	ff_counter_add(&x->total.flows, f->flows);
+	ff_counter_add(&x->total.packets, f->packets);
+	ff_counter_add(&x->total.bytes, f->bytes);
 	x->total.records++;
 	if (x->total.first_ms == 0 || f->first_ms < x->total.first_ms)
 		x->total.first_ms = f->first_ms;
@@ -313,9 +313,9 @@ static void ff_topn_ctx_free(ff_topn_ctx *x)
 
 static void ff_topn_merge_counts(ff__topn_counts *d, const ff__topn_counts *c, bool created)
 {
-	d->flows += c->flows;
-	d->packets += c->packets;
-	d->bytes += c->bytes;
+	ff_counter_add(&d->flows, c->flows);
+	ff_counter_add(&d->packets, c->packets);
+	ff_counter_add(&d->bytes, c->bytes);
 	if (created || c->first_ms < d->first_ms)
 		d->first_ms = c->first_ms;
 	if (created || c->last_ms > d->last_ms)
@@ -363,9 +363,9 @@ static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
 	}
 	ff_topn_total *t = &dst->total;
 	const ff_topn_total *o = &src->total;
-	t->flows += o->flows;
-	t->packets += o->packets;
-	t->bytes += o->bytes;
+	ff_counter_add(&t->flows, o->flows);
+	ff_counter_add(&t->packets, o->packets);
+	ff_counter_add(&t->bytes, o->bytes);
 	if (o->records != 0 && (t->records == 0 || o->first_ms < t->first_ms))
 		t->first_ms = o->first_ms;
 	if (o->last_ms > t->last_ms)

@@ -14,6 +14,8 @@ ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
 ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common
   CASES codes_distinct_and_negative named_codes_have_messages errno_gives_system_text
         unknown_code_names_its_number errno_to_code)
+ff_unit_test(NAME flow SOURCES ${FF_UNIT_DIR}/test_flow.c LIBS ff_common
+  CASES merge_saturates merge_widens_times)
 ff_unit_test(NAME curve_key SOURCES ${FF_UNIT_DIR}/test_curve_key.c LIBS ff_common
   CASES create_then_load world_readable_secret_refused damaged_secret_refused
         parse_and_fingerprint)

@@ -173,9 +173,9 @@ static int ff_rollup_push(ff_rollup *r, const ff_flow *k, const ff_flow *f)
 
 static void ff_rollup_merge(ff_flow *row, const ff_flow *f)
 {
-	row->bytes += f->bytes;
-	row->packets += f->packets;
-	row->flows += f->flows;
+	ff_counter_add(&row->bytes, f->bytes);
+	ff_counter_add(&row->packets, f->packets);
+	ff_counter_add(&row->flows, f->flows);
 	if (f->first_ms < row->first_ms)
 		row->first_ms = f->first_ms;
 	if (f->last_ms > row->last_ms)
