@@ -108,7 +108,7 @@ static const ff_option ff_agent_options[] = {
      "summarize at most N keys; when full, send them early as a batch of the interval"},
     {"batch-max-records", 0, FF_OPT_UINT, FF_OFF(batch_max_records), "65536", 1,
      FF_BATCH_MAX_RECORDS, NULL, "N", "records a batch at most; a larger flush is several"},
-    {"batch-max-bytes", 0, FF_OPT_SIZE, FF_OFF(batch_max_bytes), "4M", 4096, 64ull << 20, NULL,
+    {"batch-max-bytes", 0, FF_OPT_SIZE, FF_OFF(batch_max_bytes), "4M", 4096, 32ull << 20, NULL,
      "SIZE", "about this many encoded bytes a batch at most"},
     {"wire-version", 0, FF_OPT_UINT, FF_OFF(wire_version), "2", 1, 2, NULL, "1|2",
      "FlowBatch layout to send: 2 columns, 1 records (for an aggregator older than 2)"},

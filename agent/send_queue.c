@@ -181,7 +181,7 @@ static int ff_spool_parse(const uint8_t *frame, size_t len, ff_send_item *it)
 	ff_frame_header h;
 	uint8_t *payload = NULL;
 	size_t plen;
-	int rc = ff_frame_decode(frame, len, &h, &payload, &plen);
+	int rc = ff_frame_decode_stored(frame, len, &h, &payload, &plen);
 	if (rc != 0)
 		return rc;
 	ff_batch b;
@@ -221,7 +221,7 @@ static int ff_spool_load_one(ff_send_queue *q, const char *name)
 	snprintf(path, sizeof path, "%s/%s", q->spool_dir, name);
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = ff_agent_read_file(path, FF_FRAME_MAX_PAYLOAD, &buf, &len);
+	int rc = ff_agent_read_file(path, FF_FRAME_MAX_STORED, &buf, &len);
 	if (rc != 0) {
 		ff_log_errno(FF_LOG_WARN, -rc, "reading spool file %s failed, skipped", path);
 		return 0;

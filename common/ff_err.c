@@ -23,6 +23,7 @@ static const ff_err_text ff_err_texts[] = {
     {FF_FRAME_ECOMP, "unknown frame compression"},
     {FF_FRAME_ETOOBIG, "frame payload too big"},
     {FF_FRAME_ECORRUPT, "corrupt frame payload"},
+    {FF_FRAME_ERATIO, "compressed frame claims an implausible expansion"},
 
     {FF_BATCH_EPROTO, "invalid protobuf"},
     {FF_BATCH_EAGENT, "invalid agent id"},

@@ -33,6 +33,7 @@ enum ff_frame_error {
 	FF_FRAME_ECOMP = -4099,	   /* unknown compression */
 	FF_FRAME_ETOOBIG = -4100,  /* declared length above FF_FRAME_MAX_PAYLOAD */
 	FF_FRAME_ECORRUPT = -4101, /* payload does not decompress to the declared length */
+	FF_FRAME_ERATIO = -4102,   /* lz4 body claims more than FF_FRAME_MAX_RATIO expansion */
 };
 
 /* Flow batches on the wire (common/ff_batch.h). */

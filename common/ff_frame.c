@@ -44,7 +44,11 @@ int ff_frame_encode_version(uint8_t version, uint8_t type, const uint8_t *payloa
 	if (bound > 0) {
 		int n = LZ4_compress_default(
 		    (const char *)payload, (char *)buf + FF_FRAME_HEADER_LEN, (int)len, (int)bound);
-		if (n > 0 && (size_t)n < len) {
+		/*
+		 * A body past the receiver's expansion bound would be refused:
+		 * such a payload (nearly one repeated byte) goes uncompressed.
+		 */
+		if (n > 0 && (size_t)n < len && (uint64_t)n * FF_FRAME_MAX_RATIO >= len) {
 			comp = FF_COMP_LZ4;
 			body = (size_t)n;
 		}
@@ -57,7 +61,7 @@ int ff_frame_encode_version(uint8_t version, uint8_t type, const uint8_t *payloa
 	return 0;
 }
 
-int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h)
+static int ff_frame_parse_max(const uint8_t *buf, size_t len, uint32_t max, ff_frame_header *h)
 {
 	if (len < FF_FRAME_HEADER_LEN)
 		return FF_FRAME_ESHORT;
@@ -71,17 +75,25 @@ int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h)
 	h->raw_len = ff_get_le32(buf + 8);
 	if (h->compression != FF_COMP_NONE && h->compression != FF_COMP_LZ4)
 		return FF_FRAME_ECOMP;
-	if (h->raw_len > FF_FRAME_MAX_PAYLOAD)
+	if (h->raw_len > max)
 		return FF_FRAME_ETOOBIG;
 	if (h->compression == FF_COMP_NONE && h->raw_len != len - FF_FRAME_HEADER_LEN)
 		return FF_FRAME_ECORRUPT;
+	if (h->compression == FF_COMP_LZ4 &&
+	    h->raw_len > (uint64_t)FF_FRAME_MAX_RATIO * (len - FF_FRAME_HEADER_LEN))
+		return FF_FRAME_ERATIO;
 	return 0;
 }
 
-int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
-		    size_t *payload_len)
+int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h)
 {
-	int rc = ff_frame_parse_header(buf, len, h);
+	return ff_frame_parse_max(buf, len, FF_FRAME_MAX_PAYLOAD, h);
+}
+
+static int ff_frame_decode_max(const uint8_t *buf, size_t len, uint32_t max, ff_frame_header *h,
+			       uint8_t **payload, size_t *payload_len)
+{
+	int rc = ff_frame_parse_max(buf, len, max, h);
 	if (rc != 0)
 		return rc;
 	/* +1 so an empty payload still yields a pointer the caller can free. */
@@ -93,7 +105,7 @@ int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t 
 	if (h->compression == FF_COMP_NONE) {
 		memcpy(out, body, body_len);
 	} else {
-		if (body_len > (size_t)LZ4_compressBound((int)FF_FRAME_MAX_PAYLOAD)) {
+		if (body_len > (size_t)LZ4_compressBound((int)max)) {
 			free(out);
 			return FF_FRAME_ECORRUPT;
 		}
@@ -107,4 +119,16 @@ int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t 
 	*payload = out;
 	*payload_len = h->raw_len;
 	return 0;
+}
+
+int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
+		    size_t *payload_len)
+{
+	return ff_frame_decode_max(buf, len, FF_FRAME_MAX_PAYLOAD, h, payload, payload_len);
+}
+
+int ff_frame_decode_stored(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
+			   size_t *payload_len)
+{
+	return ff_frame_decode_max(buf, len, FF_FRAME_MAX_STORED, h, payload, payload_len);
 }

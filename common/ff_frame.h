@@ -35,8 +35,23 @@
 #define FF_PROTOCOL_VERSION 2
 /* The oldest protocol version the aggregator still accepts (docs/protocol.md). */
 #define FF_PROTOCOL_VERSION_MIN 1
-/* Bound on a decompressed payload: a corrupt header cannot make us allocate more. */
-#define FF_FRAME_MAX_PAYLOAD (256u * 1024 * 1024)
+/*
+ * Bound on a decompressed payload received over the wire: a hostile header
+ * cannot make a peer allocate more. Agents send batches of at most
+ * --batch-max-bytes (32M at most, 4M by default), so this leaves room.
+ */
+#define FF_FRAME_MAX_PAYLOAD (64u * 1024 * 1024)
+/*
+ * Bound on a frame read back from our own files (journal entries, the
+ * agent's spool), which earlier versions wrote with a larger wire bound.
+ */
+#define FF_FRAME_MAX_STORED (256u * 1024 * 1024)
+/*
+ * How much an lz4 body may expand. LZ4 reaches about 255:1 only on runs of
+ * one byte; real batches compress 2-5:1. A frame claiming more is a small
+ * frame built to cost a large allocation and decode, refused before either.
+ */
+#define FF_FRAME_MAX_RATIO 100
 
 enum ff_msg_type {
 	FF_MSG_HELLO = 1,
@@ -71,7 +86,12 @@ int ff_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **
 int ff_frame_encode_version(uint8_t version, uint8_t type, const uint8_t *payload, size_t len,
 			    uint8_t **out, size_t *out_len);
 
-/* Parses and checks the header of a received frame. Returns 0 or an FF_FRAME_E* code. */
+/*
+ * Parses and checks the header of a received frame: magic, version,
+ * compression, the payload length (at most FF_FRAME_MAX_PAYLOAD) and, for
+ * lz4, the expansion it claims (at most FF_FRAME_MAX_RATIO). Returns 0 or an
+ * FF_FRAME_E* code.
+ */
 int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h);
 
 /*
@@ -81,5 +101,9 @@ int ff_frame_parse_header(const uint8_t *buf, size_t len, ff_frame_header *h);
  */
 int ff_frame_decode(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
 		    size_t *payload_len);
+
+/* ff_frame_decode() of a frame from our own files: payloads up to FF_FRAME_MAX_STORED. */
+int ff_frame_decode_stored(const uint8_t *buf, size_t len, ff_frame_header *h, uint8_t **payload,
+			   size_t *payload_len);
 
 #endif

@@ -2,7 +2,8 @@ set(FF_UNIT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 
 ff_unit_test(NAME frame SOURCES ${FF_UNIT_DIR}/test_frame.c LIBS ff_common
   CASES roundtrip_small roundtrip_compressed bad_magic bad_version short_frame
-        corrupt_lz4 length_mismatch batch_roundtrip batch_bad_agent batch_bad_record)
+        corrupt_lz4 length_mismatch batch_roundtrip batch_bad_agent batch_bad_record
+        hostile_lengths_refused)
 ff_unit_test(NAME hmap SOURCES ${FF_UNIT_DIR}/test_hmap.c LIBS ff_common
   CASES insert_find grow_keeps_entries clear_reuses iterate_all)
 ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common

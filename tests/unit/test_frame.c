@@ -12,7 +12,7 @@ static void roundtrip(size_t len, uint8_t expect_comp)
 	uint8_t *payload = malloc(len + 1);
 	assert_non_null(payload);
 	for (size_t i = 0; i < len; i++)
-		payload[i] = (uint8_t)(i % 7); /* compressible */
+		payload[i] = (uint8_t)((i * 2654435761u) >> 29); /* compressible, not endlessly */
 	uint8_t *frame;
 	size_t frame_len;
 	assert_int_equal(ff_frame_encode(FF_MSG_ACK, payload, len, &frame, &frame_len), 0);
@@ -70,7 +70,8 @@ static void corrupt_lz4(void **state)
 {
 	(void)state;
 	uint8_t payload[4096];
-	memset(payload, 'a', sizeof payload);
+	for (size_t i = 0; i < sizeof payload; i++)
+		payload[i] = (uint8_t)((i * 2654435761u) >> 29);
 	uint8_t *frame;
 	size_t frame_len;
 	assert_int_equal(ff_frame_encode(FF_MSG_BATCH, payload, sizeof payload, &frame, &frame_len),
@@ -93,6 +94,56 @@ static void length_mismatch(void **state)
 	uint8_t buf[16] = {'F', 'F', 1, 3, 0, 0, 0, 0, 9, 0, 0, 0};
 	ff_frame_header h;
 	assert_int_equal(ff_frame_parse_header(buf, sizeof buf, &h), FF_FRAME_ECORRUPT);
+}
+
+/*
+ * A small lz4 frame claiming a huge expansion, or more than the wire bound,
+ * is refused from its header, before any allocation; our own files may
+ * hold the larger frames earlier versions wrote.
+ */
+static void hostile_lengths_refused(void **state)
+{
+	(void)state;
+	/* 16 KiB of zeros compresses to about 64 bytes: far past the ratio bound. */
+	enum { N = 16384 };
+	uint8_t *zeros = calloc(1, N);
+	assert_non_null(zeros);
+	uint8_t *frame = NULL;
+	size_t len = 0;
+	/* Our encoder never makes such a frame: it sends that payload uncompressed. */
+	assert_int_equal(ff_frame_encode(FF_MSG_BATCH, zeros, N, &frame, &len), 0);
+	assert_int_equal(frame[4], FF_COMP_NONE);
+	free(frame);
+	/* Built by hand: a header claiming N bytes for a 64-byte lz4 body. */
+	len = FF_FRAME_HEADER_LEN + 64;
+	frame = calloc(1, len);
+	assert_non_null(frame);
+	frame[0] = 'F';
+	frame[1] = 'F';
+	frame[2] = 1;
+	frame[3] = FF_MSG_BATCH;
+	frame[4] = FF_COMP_LZ4;
+	uint32_t n = N;
+	memcpy(frame + 8, &n, 4);
+	ff_frame_header h;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	assert_int_equal(ff_frame_decode(frame, len, &h, &out, &out_len), FF_FRAME_ERATIO);
+	assert_null(out);
+	free(frame);
+	free(zeros);
+	/* A declared length over the wire bound, with a body that would fit the ratio. */
+	uint8_t *big = calloc(1, FF_FRAME_MAX_PAYLOAD / 64);
+	assert_non_null(big);
+	big[0] = 'F';
+	big[1] = 'F';
+	big[2] = 1;
+	big[3] = FF_MSG_BATCH;
+	big[4] = 1;
+	uint32_t claim = FF_FRAME_MAX_PAYLOAD + 1;
+	memcpy(big + 8, &claim, 4);
+	assert_int_equal(ff_frame_parse_header(big, FF_FRAME_MAX_PAYLOAD / 64, &h), FF_FRAME_ETOOBIG);
+	free(big);
 }
 
 static ff_batch sample_batch(ff_flow *recs, size_t n)
@@ -187,7 +238,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(roundtrip_small),  cmocka_unit_test(roundtrip_compressed),
 	cmocka_unit_test(bad_magic),	    cmocka_unit_test(bad_version),
 	cmocka_unit_test(short_frame),	    cmocka_unit_test(corrupt_lz4),
-	cmocka_unit_test(length_mismatch),  cmocka_unit_test(batch_roundtrip),
+	cmocka_unit_test(length_mismatch), cmocka_unit_test(hostile_lengths_refused),  cmocka_unit_test(batch_roundtrip),
 	cmocka_unit_test(batch_bad_agent),  cmocka_unit_test(batch_bad_record),
 };
 

@@ -37,7 +37,7 @@
 #define FF__JNL_ENTRY_HDR   16
 #define FF__JNL_ENTRY_VER   1
 /* A whole wire frame at most; a larger length field is damage, not data. */
-#define FF__JNL_MAX_PAYLOAD (FF_FRAME_HEADER_LEN + (size_t)FF_FRAME_MAX_PAYLOAD)
+#define FF__JNL_MAX_PAYLOAD (FF_FRAME_HEADER_LEN + (size_t)FF_FRAME_MAX_STORED)
 
 struct ff_journal {
 	int fd;
@@ -159,7 +159,7 @@ static int ff__jnl_load(const ff_journal *j, const uint8_t *payload, size_t len,
 	uint8_t *pb = NULL;
 	size_t pb_len = 0;
 	ff_batch b;
-	int rc = ff_frame_decode(payload, len, &fh, &pb, &pb_len);
+	int rc = ff_frame_decode_stored(payload, len, &fh, &pb, &pb_len);
 	if (rc != 0)
 		return rc == -ENOMEM ? rc : 1; /* out of memory is no damage: stop, skip nothing */
 	rc = fh.type == FF_MSG_BATCH ? ff_batch_decode(pb, pb_len, &b) : FF_BATCH_EPROTO;
