@@ -24,6 +24,13 @@
 #define FF_SENDER_TICK_MS	   100
 #define FF_SENDER_RECONNECT_MS	   200
 #define FF_SENDER_RECONNECT_MAX_MS 2000
+/*
+ * libzmq 4.3 gives up an endpoint for good after a protocol error in the
+ * handshake (a refused key, another mechanism): the sender dials it again
+ * itself, after this long, doubling up to FF_SENDER_REDIAL_MAX_MS.
+ */
+#define FF_SENDER_REDIAL_MS	1000
+#define FF_SENDER_REDIAL_MAX_MS 10000
 /* Repeated refusals (rejections, failed handshakes) are logged this often at most. */
 #define FF_SENDER_LOG_EVERY_MS 60000
 
@@ -49,6 +56,8 @@ struct ff_sender {
 	bool tcp_up;
 	bool attempt_failed; /* this connection's failure is already counted */
 	uint64_t tcp_up_ms;
+	uint64_t redial_ms;		       /* current redial delay, 0 after a good handshake */
+	uint64_t redial_due_ms;		       /* 0: no redial planned */
 	char server_key[FF_CURVE_Z85_LEN + 1]; /* copies of the opts' keys */
 	ff_curve_keypair keys;
 	char server_fp[FF_CURVE_FP_LEN + 1]; /* "" in plaintext */
@@ -175,6 +184,15 @@ static void ff_sender_time_ack(ff_sender *s, uint64_t epoch, uint64_t seq)
 	}
 }
 
+/* "" or "; N more since the last such line", for lines logged once a minute. */
+static const char *ff_sender_more(uint64_t held_back, char *buf, size_t len)
+{
+	if (held_back == 0)
+		return "";
+	snprintf(buf, len, "; %" PRIu64 " more since the last such line", held_back);
+	return buf;
+}
+
 bool ff_sender_reason_holds(const char *reason)
 {
 	for (size_t i = 0; i < sizeof ff_sender_hold_reasons / sizeof ff_sender_hold_reasons[0];
@@ -233,16 +251,17 @@ static void ff_sender_rejected(ff_sender *s, const Flowfleet__Ack *ack)
 		ff_sender_hold(s, now);
 	if (!ff_log_every_due(&s->limit, reason, now, &held_back))
 		return;
+	char more[64];
 	if (holds)
 		ff_log_warn("the aggregator at %s refuses this agent for now (%s; key fingerprint "
-			    "%s): %zu batches kept, the oldest retried every %" PRIu64
-			    " s at most (%" PRIu64 " more such rejections in the last minute)",
+			    "%s): %zu batches kept, the oldest retried every %" PRIu64 " to %d s%s",
 			    s->endpoint, reason, s->own_fp[0] ? s->own_fp : "none (plaintext)",
-			    ff_send_queue_len(s->q), s->hold_ms / 1000, held_back);
+			    ff_send_queue_len(s->q), s->hold_ms / 1000,
+			    FF_SENDER_HOLD_MAX_MS / 1000,
+			    ff_sender_more(held_back, more, sizeof more));
 	else
-		ff_log_warn("aggregator rejected batch %" PRIu64 " (%s); kept for a later retry "
-			    "(%" PRIu64 " more rejections for this reason in the last minute)",
-			    ack->sequence, reason, held_back);
+		ff_log_warn("aggregator rejected batch %" PRIu64 " (%s); kept for a later retry%s",
+			    ack->sequence, reason, ff_sender_more(held_back, more, sizeof more));
 }
 
 static void ff_sender_handle_ack(ff_sender *s, const uint8_t *payload, size_t len)
@@ -356,17 +375,49 @@ static void ff_sender_refused(ff_sender *s, uint32_t status, uint64_t now)
 	s->c->handshake_refused++;
 	if (!ff_log_every_due(&s->limit, "handshake refused", now, &held_back))
 		return;
+	char more[64];
 	ff_log_error("the aggregator at %s refuses this agent's key %s (status %" PRIu32
 		     ": rejected or revoked there, see `flowfleet agents`); %zu batches kept, "
-		     "retrying (%" PRIu64 " more refusals in the last minute)",
+		     "retrying%s",
 		     s->endpoint, s->own_fp[0] ? s->own_fp : "(plaintext: no key)", status,
-		     ff_send_queue_len(s->q), held_back);
+		     ff_send_queue_len(s->q), ff_sender_more(held_back, more, sizeof more));
+}
+
+/* Plans dialing the endpoint again: zmq will not after this failure. */
+static void ff_sender_plan_redial(ff_sender *s, uint64_t now)
+{
+	if (s->redial_ms == 0)
+		s->redial_ms = FF_SENDER_REDIAL_MS;
+	else if (s->redial_ms < FF_SENDER_REDIAL_MAX_MS)
+		s->redial_ms = s->redial_ms * 2 < FF_SENDER_REDIAL_MAX_MS ? s->redial_ms * 2
+									  : FF_SENDER_REDIAL_MAX_MS;
+	s->redial_due_ms = now + s->redial_ms;
+}
+
+/* Drops the given-up endpoint and connects it again (in the background, as at start). */
+static void ff_sender_redial(ff_sender *s)
+{
+	uint64_t now = ff_time_mono_ms();
+	if (s->redial_due_ms == 0 || now < s->redial_due_ms)
+		return;
+	s->redial_due_ms = 0;
+	s->tcp_up = false;
+	/* ENOENT when zmq already forgot it: nothing to drop. */
+	zmq_disconnect(s->sock, s->endpoint);
+	if (zmq_connect(s->sock, s->endpoint) != 0) {
+		ff_log_errno(FF_LOG_ERROR, errno, "connecting to aggregator %s again failed",
+			     s->endpoint);
+		ff_sender_plan_redial(s, now);
+	}
 }
 
 /* A connection's handshake failed or never completed: counted once per connection. */
 static void ff_sender_handshake_failed(ff_sender *s, uint16_t event, uint32_t value)
 {
 	uint64_t now = ff_time_mono_ms(), held_back = 0;
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+		ff_sender_plan_redial(s, now);
 	if (s->attempt_failed)
 		return;
 	s->attempt_failed = true;
@@ -377,18 +428,17 @@ static void ff_sender_handshake_failed(ff_sender *s, uint16_t event, uint32_t va
 	s->c->handshake_failures++;
 	if (!ff_log_every_due(&s->limit, "handshake failed", now, &held_back))
 		return;
-	char why[128];
+	char why[128], more[64];
 	ff_sender_failure_text(s, event, value, why, sizeof why);
 	if (s->server_fp[0])
 		ff_log_error("the aggregator at %s did not prove server key %s (%s); nothing is "
-			     "sent to it, retrying (%" PRIu64 " more failed handshakes in the last "
-			     "minute)",
-			     s->endpoint, s->server_fp, why, held_back);
+			     "sent to it, retrying%s",
+			     s->endpoint, s->server_fp, why,
+			     ff_sender_more(held_back, more, sizeof more));
 	else
 		ff_log_error("the handshake with the aggregator at %s failed (%s): an aggregator "
-			     "using CURVE needs --server-key, not --insecure-plaintext; retrying "
-			     "(%" PRIu64 " more in the last minute)",
-			     s->endpoint, why, held_back);
+			     "using CURVE needs --server-key, not --insecure-plaintext; retrying%s",
+			     s->endpoint, why, ff_sender_more(held_back, more, sizeof more));
 }
 
 static void ff_sender_on_connected(ff_sender *s)
@@ -404,6 +454,8 @@ static void ff_sender_on_handshake(ff_sender *s)
 		    s->server_fp[0] ? ", which proved server key " : " (plaintext)", s->server_fp,
 		    ff_send_queue_len(s->q));
 	s->tcp_up = false;
+	s->redial_ms = 0;
+	s->redial_due_ms = 0;
 	s->connected = true;
 	s->resend_all = true;
 	s->last_hello_ms = 0;
@@ -424,6 +476,7 @@ static void ff_sender_on_disconnected(ff_sender *s)
 
 static void ff_sender_on_monitor_event(ff_sender *s, uint16_t event, uint32_t value)
 {
+	ff_log_debug("socket monitor: event 0x%04x value 0x%" PRIx32, event, value);
 	switch (event) {
 	case ZMQ_EVENT_CONNECTED:
 		ff_sender_on_connected(s);
@@ -491,6 +544,7 @@ static void ff_sender_on_tick(evutil_socket_t fd, short what, void *arg)
 	ff_sender *s = arg;
 	ff_sender_drain_monitor(s);
 	ff_sender_check_handshake(s);
+	ff_sender_redial(s);
 	ff_sender_run(s);
 }
 
