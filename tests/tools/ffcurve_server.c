@@ -11,8 +11,8 @@
  * --key-out writes the public key (one Z85 line, as DATA/server.pub) once
  * the socket is bound: the test waits for the file. Every message received
  * is counted and one line per message goes to stdout as it arrives (a
- * Hello's agent id, hostname and token; a batch's epoch, sequence and
- * record count), and at SIGTERM/SIGINT the totals. With --ack each batch is
+ * Hello's agent id, hostname and token; a batch's epoch, sequence, records
+ * and their flow, packet and byte sums), and at SIGTERM/SIGINT the totals. With --ack each batch is
  * answered Ack OK, or, while the file named by --pending-while exists,
  * Ack REJECTED "pending enrolment" as the aggregator answers a key it has
  * not accepted yet. Without --refuse there is no ZAP handler, so libzmq lets
@@ -193,9 +193,15 @@ static void ffcs_batch(void *sock, zmq_msg_t *rid, const uint8_t *payload, size_
 		return;
 	}
 	t->batches++;
+	uint64_t flows = 0, packets = 0, bytes = 0;
+	for (size_t i = 0; i < b.n_records; i++) {
+		flows += b.records[i].flows;
+		packets += b.records[i].packets;
+		bytes += b.records[i].bytes;
+	}
 	printf("message %" PRIu64 ": batch agent_id=%s epoch=%016" PRIx64 " seq=%" PRIu64
-	       " records=%zu\n",
-	       t->messages, b.agent_id, b.epoch, b.sequence, b.n_records);
+	       " records=%zu flows=%" PRIu64 " packets=%" PRIu64 " bytes=%" PRIu64 "\n",
+	       t->messages, b.agent_id, b.epoch, b.sequence, b.n_records, flows, packets, bytes);
 	if (o->ack)
 		ffcs_ack(sock, rid, &b, o, t);
 	ff_batch_release(&b);
