@@ -160,8 +160,8 @@ static const ff_config_table ff_agent_table = {
     .n_opts = sizeof ff_agent_options / sizeof ff_agent_options[0],
     .synopsis = "[-c FILE] [--id ID] [--aggregator ENDPOINT] [--listen-udp ADDR:PORT]... "
 		"[--state-dir DIR] [--interval SECONDS] [--label KEY=VALUE]... "
-		"(--server-key KEY | --server-key-file FILE [--enroll-token FILE] | "
-		"--insecure-plaintext)",
+		"(--server-key KEY | --server-key-file FILE) [--enroll-token FILE] "
+		"| --insecure-plaintext",
     .description = "Receives NetFlow/IPFIX/sFlow exports on this host, summarizes them per "
 		   "interval and delivers the batches to flowfleet-aggregator.",
 };
