@@ -1,5 +1,6 @@
 #include "agent_config.h"
 
+#include "agent_trust.h"
 #include "ff_batch.h"
 #include "ff_log.h"
 #include "sampling.h"
@@ -52,6 +53,17 @@ static int ff_agent_override_validate(const char *value, char *err, size_t err_l
 	uint8_t addr[FF_ADDR_LEN];
 	uint32_t rate;
 	return ff_sampling_parse_override(value, addr, &rate, err, err_len);
+}
+
+static int ff_agent_server_key_validate(const char *value, char *err, size_t err_len)
+{
+	char z85[FF_CURVE_Z85_LEN + 1];
+	if (ff_curve_key_parse(value, z85) == 0)
+		return 0;
+	snprintf(err, err_len,
+		 "not a CurveZMQ public key (40 Z85 characters, as flowfleet-aggregator "
+		 "--show-key prints)");
+	return -1;
 }
 
 static bool ff_label_key_char(char c)
@@ -129,6 +141,18 @@ static const ff_option ff_agent_options[] = {
     {"sampling-override", 0, FF_OPT_LIST, FF_OFF(sampling_overrides), NULL, 0, 0,
      ff_agent_override_validate, "EXPORTER=N",
      "use rate N for every record of EXPORTER, whatever it announces (repeatable)"},
+    {"server-key", 0, FF_OPT_STRING, FF_OFF(server_key), NULL, 0, 0, ff_agent_server_key_validate,
+     "KEY",
+     "the aggregator's CurveZMQ public key (Z85, from flowfleet-aggregator --show-key); the "
+     "agent talks only to a server proving it"},
+    {"server-key-file", 0, FF_OPT_STRING, FF_OFF(server_key_file), NULL, 0, 0, NULL, "FILE",
+     "read the aggregator's public key from FILE (a copy of its DATA/server.pub)"},
+    {"enroll-token", 0, FF_OPT_STRING, FF_OFF(enroll_token_file), NULL, 0, 0, NULL, "FILE",
+     "send the enrolment token in FILE (one line) in every Hello: an aggregator holding it "
+     "accepts this agent's key at once"},
+    {"insecure-plaintext", 0, FF_OPT_BOOL, FF_OFF(insecure_plaintext), "false", 0, 0, NULL, NULL,
+     "no CurveZMQ: flows, ids and labels cross the network in clear and anyone can pose as "
+     "the aggregator (loopback tests only)"},
 };
 
 static const ff_config_table ff_agent_table = {
@@ -136,7 +160,9 @@ static const ff_config_table ff_agent_table = {
     .opts = ff_agent_options,
     .n_opts = sizeof ff_agent_options / sizeof ff_agent_options[0],
     .synopsis = "[-c FILE] [--id ID] [--aggregator ENDPOINT] [--listen-udp ADDR:PORT]... "
-		"[--state-dir DIR] [--interval SECONDS] [--label KEY=VALUE]...",
+		"[--state-dir DIR] [--interval SECONDS] [--label KEY=VALUE]... "
+		"(--server-key KEY | --server-key-file FILE) [--enroll-token FILE] "
+		"| --insecure-plaintext",
     .description = "Receives NetFlow/IPFIX/sFlow exports on this host, summarizes them per "
 		   "interval and delivers the batches to flowfleet-aggregator.",
 };
@@ -169,6 +195,57 @@ nomem:
 	return FF_CONFIG_ERROR;
 }
 
+/* Without CURVE: nothing that would only make sense, or leak, over a secure link. */
+static int ff_agent_config_plaintext(const ff_agent_config *cfg, char *err, size_t err_len)
+{
+	if (cfg->server_key != NULL || cfg->server_key_file != NULL) {
+		snprintf(err, err_len,
+			 "--insecure-plaintext and --server-key%s contradict each other: give one",
+			 cfg->server_key != NULL ? "" : "-file");
+		return FF_CONFIG_ERROR;
+	}
+	if (cfg->enroll_token_file != NULL) {
+		snprintf(err, err_len,
+			 "--enroll-token with --insecure-plaintext would send the token in clear: "
+			 "use CURVE (--server-key or --server-key-file)");
+		return FF_CONFIG_ERROR;
+	}
+	return FF_CONFIG_OK;
+}
+
+/*
+ * CURVE (the default): the aggregator's key, a state dir for our own key
+ * pair (a key made afresh per start would be a stranger to the aggregator
+ * every time) and the token, read now so a bad file stops the start.
+ */
+static int ff_agent_config_curve(ff_agent_config *cfg, char *err, size_t err_len)
+{
+	if (cfg->server_key == NULL && cfg->server_key_file == NULL) {
+		snprintf(err, err_len,
+			 "no aggregator key: give --server-key KEY or --server-key-file FILE (on "
+			 "the aggregator, `flowfleet-aggregator --show-key` prints it; DATA/"
+			 "server.pub holds it), or --insecure-plaintext to send in clear");
+		return FF_CONFIG_ERROR;
+	}
+	if (cfg->server_key != NULL && cfg->server_key_file != NULL) {
+		snprintf(err, err_len, "--server-key and --server-key-file: give only one");
+		return FF_CONFIG_ERROR;
+	}
+	if (cfg->state_dir == NULL) {
+		snprintf(err, err_len,
+			 "CURVE needs --state-dir DIR: the agent keeps its key pair there (its "
+			 "identity at the aggregator)");
+		return FF_CONFIG_ERROR;
+	}
+	if (ff_agent_server_key(cfg->server_key, cfg->server_key_file, cfg->server_public, err,
+				err_len) != 0)
+		return FF_CONFIG_ERROR;
+	if (cfg->enroll_token_file != NULL &&
+	    ff_agent_token_read(cfg->enroll_token_file, &cfg->enroll_token, err, err_len) != 0)
+		return FF_CONFIG_ERROR;
+	return FF_CONFIG_OK;
+}
+
 int ff_agent_config_load(ff_agent_config *cfg, int argc, char **argv, char *err, size_t err_len)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -180,10 +257,16 @@ int ff_agent_config_load(ff_agent_config *cfg, int argc, char **argv, char *err,
 		snprintf(err, err_len, "unexpected argument '%s'", argv[first_arg]);
 		return FF_CONFIG_ERROR;
 	}
-	return ff_agent_config_derive(cfg, err, err_len);
+	rc = ff_agent_config_derive(cfg, err, err_len);
+	if (rc != FF_CONFIG_OK)
+		return rc;
+	return cfg->insecure_plaintext ? ff_agent_config_plaintext(cfg, err, err_len)
+				       : ff_agent_config_curve(cfg, err, err_len);
 }
 
 void ff_agent_config_free(ff_agent_config *cfg)
 {
 	ff_config_free(&ff_agent_table, cfg);
+	free(cfg->enroll_token);
+	cfg->enroll_token = NULL;
 }

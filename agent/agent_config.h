@@ -8,6 +8,9 @@
  */
 
 #include "ff_config.h"
+#include "ff_curve_key.h"
+
+#include <stdbool.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,11 +39,21 @@ typedef struct ff_agent_config {
 	uint64_t batch_max_records;    /* records a batch at most */
 	uint64_t batch_max_bytes;      /* about this many encoded bytes a batch at most */
 	uint64_t wire_version;	       /* FlowBatch layout sent: 1 records, 2 columns */
+	char *server_key;	       /* --server-key: the aggregator's public key, Z85 */
+	char *server_key_file;	       /* --server-key-file: a file holding it */
+	bool insecure_plaintext;       /* no CURVE: everything in clear */
+	char *enroll_token_file;       /* --enroll-token FILE */
+	/* Derived at load: the key CURVE checks ("" in plaintext), the token (NULL: none). */
+	char server_public[FF_CURVE_Z85_LEN + 1];
+	char *enroll_token;
 } ff_agent_config;
 
 /*
  * Loads defaults, the -c file and the flags, then fills the derived
- * defaults (id, hostname, listen addresses). Returns FF_CONFIG_OK,
+ * defaults (id, hostname, listen addresses) and settles the transport:
+ * CURVE needs the aggregator's key and a state dir (for the agent's own
+ * key pair) and reads the enrolment token file; --insecure-plaintext
+ * excludes both. Returns FF_CONFIG_OK,
  * FF_CONFIG_EXIT (--help/--version printed) or FF_CONFIG_ERROR with a
  * message in `err`.
  */

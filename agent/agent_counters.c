@@ -21,6 +21,8 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"bytes.sent", c->bytes_sent},
 	    {"handoff.drops", c->handoff_drops},
 	    {"summarizer.early_flushes", c->early_flushes},
+	    {"handshake.failures", c->handshake_failures},
+	    {"handshake.refused", c->handshake_refused},
 	    {"ack_latency.p50_ms", c->ack_latency_p50_ms},
 	    {"ack_latency.p99_ms", c->ack_latency_p99_ms},
 	    {"ack_latency.max_ms", c->ack_latency_max_ms},
@@ -49,4 +51,6 @@ void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src)
 	dst->bytes_sent += src->bytes_sent;
 	dst->handoff_drops += src->handoff_drops;
 	dst->early_flushes += src->early_flushes;
+	dst->handshake_failures += src->handshake_failures;
+	dst->handshake_refused += src->handshake_refused;
 }

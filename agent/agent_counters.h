@@ -30,6 +30,11 @@ typedef struct ff_agent_counters {
 	uint64_t bytes_sent;	   /* frame bytes of batches sent the first time */
 	uint64_t handoff_drops;	   /* decoded records lost: a receive thread's hand-off was full */
 	uint64_t early_flushes;	   /* batches sent before the interval ended: --max-keys full */
+	/* Connections whose handshake failed: the server did not prove --server-key (or spoke
+	 * another mechanism), or never finished the handshake. */
+	uint64_t handshake_failures;
+	/* Handshakes the aggregator refused (ZAP 400): our key is rejected or revoked there. */
+	uint64_t handshake_refused;
 	/* Current, not totals: send-to-ack time of the last acks (ack_latency.h). */
 	uint64_t ack_latency_p50_ms;
 	uint64_t ack_latency_p99_ms;
@@ -41,7 +46,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 21
+#define FF_AGENT_N_COUNTERS 23
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);

@@ -149,6 +149,8 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	msg.n_counters = FF_AGENT_N_COUNTERS;
 	msg.exporters = b.exp_ptrs;
 	msg.n_exporters = b.n_exps;
+	if (h->enroll_token != NULL)
+		msg.enroll_token = (char *)h->enroll_token;
 	rc = ff_hello_pack(&msg, frame, len);
 out:
 	ff_hello_buf_free(&b);

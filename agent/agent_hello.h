@@ -24,6 +24,7 @@ typedef struct ff_agent_hello {
 	const ff_agent_counters *counters;
 	const ff_exporter_stats *exporters; /* may be NULL */
 	uint32_t protocol_version;	    /* the FlowBatch layout sent; 0: FF_PROTOCOL_VERSION */
+	const char *enroll_token;	    /* NULL: none (the field stays empty) */
 } ff_agent_hello;
 
 /*

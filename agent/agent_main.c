@@ -12,6 +12,7 @@
 #include "agent_counters.h"
 #include "agent_hello.h"
 #include "agent_state.h"
+#include "agent_trust.h"
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
@@ -46,6 +47,7 @@ typedef struct ff_agent {
 	ff_send_queue *queue;
 	ff_sender *sender;
 	ff_receivers *rx;
+	ff_curve_keypair keys; /* CURVE: ours, from the state dir */
 	struct event *ev_flush, *ev_term, *ev_int, *ev_wait;
 	uint64_t started_ms;
 	uint64_t interval_start_ms;
@@ -125,6 +127,7 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .counters = &counters,
 	    .exporters = exporters,
 	    .protocol_version = (uint32_t)a->cfg.wire_version,
+	    .enroll_token = a->cfg.enroll_token,
 	};
 	int rc = ff_agent_hello_encode(&h, frame, len);
 	ff_exporter_stats_free(exporters);
@@ -518,6 +521,9 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	}
 	if (ff_agent_open_queue(a, err, err_len) != 0)
 		return -1;
+	bool curve = !a->cfg.insecure_plaintext;
+	if (curve && ff_agent_keys_open(a->state.dir, &a->keys, err, err_len) != 0)
+		return -1;
 	ff_sender_opts so = {
 	    .endpoint = a->cfg.aggregator,
 	    .retry_ms = a->cfg.retry_ms,
@@ -526,6 +532,8 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	    .hello_arg = a,
 	    .on_policy = ff_agent_on_policy,
 	    .policy_arg = a,
+	    .server_key = curve ? a->cfg.server_public : NULL,
+	    .keys = curve ? &a->keys : NULL,
 	};
 	if ((a->sender = ff_sender_new(a->base, &so, a->queue, &a->counters, err, err_len)) == NULL)
 		return -1;
@@ -547,6 +555,16 @@ static void ff_agent_log_start(const ff_agent *a)
 		    FF_VERSION, a->cfg.id, a->state.epoch, a->state.next_seq, listen,
 		    ff_receivers_count(a->rx), a->cfg.aggregator, a->cfg.interval_ms,
 		    a->state.dir ? a->state.dir : "(none: nothing kept across restarts)");
+	char fp[FF_CURVE_FP_LEN + 1];
+	if (a->cfg.insecure_plaintext)
+		ff_log_warn("--insecure-plaintext: no CurveZMQ; flows, ids and labels cross the "
+			    "network in clear and any server on %s can pose as the aggregator",
+			    a->cfg.aggregator);
+	else if (ff_curve_key_fingerprint(a->cfg.server_public, fp) == 0)
+		ff_log_info("CurveZMQ to the aggregator: it must prove server key %s "
+			    "(fingerprint %s)%s",
+			    a->cfg.server_public, fp,
+			    a->cfg.enroll_token ? "; an enrolment token goes with every Hello" : "");
 }
 
 /* Malformed datagrams over every exporter and reason, for the exit line. */
@@ -578,11 +596,14 @@ static void ff_agent_log_exit(const ff_agent *a)
 		    ", batches.sent %" PRIu64 ", batches.acked %" PRIu64 ", batches.resent %" PRIu64
 		    ", batches.dropped %" PRIu64 ", records.sent %" PRIu64 ", records.filtered %" PRIu64
 		    ", bytes.sent %" PRIu64 ", handoff.drops %" PRIu64 ", summarizer.early_flushes %" PRIu64
+		    ", batches.rejected %" PRIu64 ", handshake.failures %" PRIu64
+		    ", handshake.refused %" PRIu64
 		    ", ack_latency p50/p99/max %" PRIu64 "/%" PRIu64 "/%" PRIu64 " ms",
 		    c->udp_datagrams, c->udp_drops, ff_agent_malformed_total(a), c->records_decoded,
 		    c->batches_flushed, c->batches_sent, c->batches_acked, c->batches_resent,
 		    c->batches_dropped, c->records_sent, c->records_filtered, c->bytes_sent, c->handoff_drops,
-		    c->early_flushes, c->ack_latency_p50_ms, c->ack_latency_p99_ms, c->ack_latency_max_ms);
+		    c->early_flushes, c->batches_rejected, c->handshake_failures,
+		    c->handshake_refused, c->ack_latency_p50_ms, c->ack_latency_p99_ms, c->ack_latency_max_ms);
 }
 
 static void ff_agent_close(ff_agent *a)
@@ -601,6 +622,7 @@ static void ff_agent_close(ff_agent *a)
 	if (a->base != NULL)
 		event_base_free(a->base);
 	ff_agent_config_free(&a->cfg);
+	explicit_bzero(&a->keys, sizeof a->keys);
 }
 
 int main(int argc, char **argv)

@@ -13,9 +13,25 @@
  * A Hello is sent first and then every heartbeat. Frames from the
  * aggregator that are malformed or of an unexpected type are counted
  * (frames_bad) and ignored: they never stop the agent.
+ *
+ * With a server key the socket is a CurveZMQ client: zmq encrypts
+ * everything and exchanges no message before the server has proved that
+ * key, and there is no fallback to plaintext. A socket monitor reports
+ * handshakes that fail or never complete (counted in handshake_failures,
+ * or handshake_refused when the aggregator refuses our key, ZAP status
+ * 400), logged at most once a minute; reconnecting goes on.
+ *
+ * An Ack REJECTED whose reason says the whole agent is refused for now
+ * ("pending enrolment ...", "agent id does not match the key") holds the
+ * queue: one batch (the oldest) probes at a growing interval (from the
+ * retry interval up to FF_SENDER_HOLD_MAX_MS) instead of every batch every
+ * retry, until an Ack OK/DUPLICATE shows the key accepted and everything
+ * is sent at once. Rejection lines are logged once a minute per reason,
+ * with how many were held back.
  */
 
 #include "agent_counters.h"
+#include "ff_curve_key.h"
 #include "send_queue.h"
 
 #include <event2/event.h>
@@ -36,7 +52,16 @@ typedef struct ff_sender_opts {
 	void *hello_arg;
 	ff_sender_policy_fn on_policy; /* NULL: Policy frames are counted as unexpected */
 	void *policy_arg;
+	/* CURVE: the aggregator's public key (Z85) and our key pair, both copied. server_key
+	 * NULL: the NULL mechanism (--insecure-plaintext), keys unused. */
+	const char *server_key;
+	const ff_curve_keypair *keys;
 } ff_sender_opts;
+
+/* The longest wait between two probes of a held queue (pending enrolment). */
+#define FF_SENDER_HOLD_MAX_MS 10000
+/* A connection whose handshake has not succeeded by then counts as failed. */
+#define FF_SENDER_HANDSHAKE_WAIT_MS 5000
 
 typedef struct ff_sender ff_sender;
 
@@ -66,6 +91,13 @@ int ff_sender_send_now(ff_sender *s, const uint8_t *frame, size_t len);
 
 /* Batches still waiting for an ack. */
 size_t ff_sender_pending(const ff_sender *s);
+
+/*
+ * True when an Ack REJECTED with this reason refuses the agent as a whole
+ * (its key is pending enrolment, or bound to another id) rather than one
+ * batch: the queue is then held (see above).
+ */
+bool ff_sender_reason_holds(const char *reason);
 
 /* Closes the socket without lingering (unacked batches stay in the queue/spool) and frees. */
 void ff_sender_free(ff_sender *s);

@@ -116,7 +116,7 @@ for pair in "node-a:$UDP_A" "node-b:$UDP_B"; do
 	mkdir -p "$RUN/state-$id"
 	spawn "agent-$id" "$AGENT" --id "$id" --aggregator "tcp://127.0.0.1:$ZMQ_PORT" \
 		--listen-udp "127.0.0.1:$port" --state-dir "$RUN/state-$id" \
-		--interval "${INTERVAL}s" --heartbeat 1s --label site=demo
+		--interval "${INTERVAL}s" --heartbeat 1s --label site=demo --insecure-plaintext
 	wait_until 20 sh -c "ss -H -uln 'sport = :$port' | grep -q ." ||
 		die "agent $id did not start"
 done

@@ -41,7 +41,7 @@ run() {
 	udp=$(ff_free_port)
 	FF_TMP_AGENT="$FF_TMP/agent-$mode.log"
 	"$FF_AGENT" --id "bench-$mode" --aggregator "tcp://127.0.0.1:$FF_ZMQ_PORT" \
-		--listen-udp "127.0.0.1:$udp" --interval "${INTERVAL}s" --heartbeat 1s \
+		--listen-udp "127.0.0.1:$udp" --interval "${INTERVAL}s" --heartbeat 1s --insecure-plaintext \
 		>"$FF_TMP_AGENT" 2>&1 &
 	local agent=$!
 	FF_PIDS+=("$agent")

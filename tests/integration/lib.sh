@@ -142,14 +142,17 @@ ff_start_aggregator() {
 }
 
 # ff_start_agent ID UDP_PORT [EXTRA ARGS...]: an agent sending to the aggregator
-# started last, flushing every second. Its pid is left in FF_LAST_PID.
+# started last, flushing every second. Its pid is left in FF_LAST_PID. In
+# plaintext (--insecure-plaintext) unless FF_CURVE=1: then the test gives the
+# server key (--server-key or --server-key-file) in the extra args.
 ff_start_agent() {
-	local id=$1 udp=$2
+	local id=$1 udp=$2 mode=(--insecure-plaintext)
 	shift 2
+	[ "${FF_CURVE:-0}" = 1 ] && mode=()
 	mkdir -p "$FF_TMP/state-$id"
 	ff_spawn "agent-$id" "$FF_AGENT" --id "$id" --aggregator "tcp://127.0.0.1:$FF_ZMQ_PORT" \
 		--listen-udp "127.0.0.1:$udp" --state-dir "$FF_TMP/state-$id" \
-		--interval 1s --heartbeat 1s --log-level "${FF_LOG_LEVEL:-info}" "$@"
+		--interval 1s --heartbeat 1s --log-level "${FF_LOG_LEVEL:-info}" "${mode[@]}" "$@"
 	ff_wait_ready "$FF_LAST_PID" ff_udp_bound "$udp" || ff_fail "agent $id did not bind UDP port $udp"
 }
 

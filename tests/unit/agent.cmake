@@ -49,3 +49,11 @@ ff_unit_test(NAME policy SOURCES ${FF_AGENT_UNIT_DIR}/test_policy.c LIBS ff_agen
 ff_unit_test(NAME handoff_ring SOURCES ${FF_AGENT_UNIT_DIR}/test_handoff_ring.c
   LIBS ff_agent_core
   CASES order_kept bound_respected_and_counted wraparound two_threads_keep_order)
+ff_unit_test(NAME agent_trust SOURCES ${FF_AGENT_UNIT_DIR}/test_agent_trust.c
+  LIBS ff_agent_core
+  CASES token_read_trims_one_line token_read_refuses_missing_and_empty
+        token_read_refuses_overlong token_read_refuses_lines_blanks_and_short
+        log_every_limits_per_reason log_every_table_stays_bounded hold_reasons
+        config_refuses_no_key config_plaintext config_server_key_and_token
+        config_server_key_file_and_config_keys config_refuses_bad_keys
+        config_refuses_contradictions keys_persist_in_state_dir hello_carries_token)
