@@ -17,7 +17,7 @@ touch "$FF_TMP/pending"
 ff_start_standin server --ack --pending-while "$FF_TMP/pending"
 SERVER=$FF_STANDIN_PID
 UDP=$(ff_free_port)
-ff_start_agent node-c "$UDP" --server-key "$(cat "$FF_TMP/server.pub")" --retry 1 \
+ff_start_agent node-c "$UDP" --server-key "$(cat "$FF_TMP/server.pub")" --retry 1s \
 	--enroll-token "$FF_TMP/token" --hostname curve-host-1 --label rack=r9
 AGENT=$FF_LAST_PID
 LOG=$FF_TMP/agent-node-c.log
@@ -63,7 +63,7 @@ ff_log "a server refusing the agent's key (ZAP 400)"
 unset FF_ZMQ_PORT
 ff_start_standin refuser --refuse --ack
 REFUSER=$FF_STANDIN_PID
-ff_start_agent node-c "$UDP" --server-key-file "$FF_TMP/refuser.pub" --retry 1
+ff_start_agent node-c "$UDP" --server-key-file "$FF_TMP/refuser.pub" --retry 1s
 AGENT=$FF_LAST_PID
 ff_run_bounded 60 "$FF_GEN" --seed 8 --flows 1000 --keys 50 --rate 1000 \
 	--dest "127.0.0.1:$UDP" --quiet

@@ -17,7 +17,7 @@ ff_start_standin impostor
 IMPOSTOR=$FF_STANDIN_PID
 
 UDP=$(ff_free_port)
-ff_start_agent node-w "$UDP" --server-key-file "$FF_TMP/genuine.pub" --retry 1
+ff_start_agent node-w "$UDP" --server-key-file "$FF_TMP/genuine.pub" --retry 1s
 AGENT=$FF_LAST_PID
 LOG=$FF_TMP/agent-node-w.log
 ff_run_bounded 60 "$FF_GEN" --seed 3 --flows 2000 --keys 100 --rate 2000 \
@@ -42,7 +42,7 @@ grep -q "^received 0 messages" "$FF_TMP/impostor.log" || ff_fail "the impostor r
 # A plaintext server on the port proves nothing either; the spooled batches stay put.
 ff_start_standin clear --plaintext
 CLEAR=$FF_STANDIN_PID
-ff_start_agent node-w "$UDP" --server-key-file "$FF_TMP/genuine.pub" --retry 1
+ff_start_agent node-w "$UDP" --server-key-file "$FF_TMP/genuine.pub" --retry 1s
 AGENT=$FF_LAST_PID
 # The log is appended to: the second start's line is the second one.
 ff_proven_twice() { [ "$(grep -c "did not prove server key $WANT_FP" "$LOG")" -ge 2 ]; }
