@@ -138,7 +138,9 @@ static void ff_trust_pending_note(ff_trust *t, const ff_trust_claim *c, const ch
 		json_decref(p->labels);
 		p->labels = ff_trust_labels(c);
 	}
-	p->reason = reason;
+	/* A Hello says why best (its token); a batch only adds what it sees: a conflict. */
+	if (c->hello || p->reason == NULL || strcmp(reason, "id conflict") == 0)
+		p->reason = reason;
 	p->last_ms = now_ms;
 	p->count++;
 	if (ff_trust_may_log(&p->last_log_ms, now_ms))
