@@ -223,7 +223,7 @@ static const ff_config_table ff_agg_table = {
     .synopsis = "[-c FILE] [--data-dir DIR] [--listen ENDPOINT] [--http ADDR:PORT]",
     .description = "The central flowfleet daemon: takes flow batches from agents over "
 		   "ZeroMQ, stores them\nand answers fleet-wide queries over HTTP "
-		   "(see docs/api.md). Agents connect over CurveZMQ and are enrolled by key\n"
+		   "(see docs/api.md).\nAgents connect over CurveZMQ and are enrolled by key "
 		   "(docs/security.md).",
 };
 
