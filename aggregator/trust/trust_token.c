@@ -113,6 +113,14 @@ static int ff_tt_line(char *line, ff_trust_token *tok, char *why, size_t why_len
 	return 0;
 }
 
+/* Wipes and frees a token array; v may be NULL (explicit_bzero may not take NULL). */
+static void ff_tt_wipe(ff_trust_token *v, size_t n)
+{
+	if (v != NULL)
+		explicit_bzero(v, n * sizeof *v);
+	free(v);
+}
+
 static int ff_tt_push(ff_trust_token **v, size_t *n, size_t *cap, const ff_trust_token *t)
 {
 	if (*n == *cap) {
@@ -154,8 +162,7 @@ int ff_trust_tokens_parse(const char *text, size_t len, const char *name, ff_tru
 	}
 	if (rc != 0) {
 		snprintf(err, err_len, "%s:%zu: %s", name, lineno, why);
-		explicit_bzero(v, cap * sizeof *v);
-		free(v);
+		ff_tt_wipe(v, cap);
 		return -1;
 	}
 	*out = v;
@@ -192,8 +199,7 @@ static int ff_tt_load(ff_trust_tokens *t, char *err, size_t err_len)
 	free(buf);
 	if (rc != 0)
 		return -1;
-	explicit_bzero(t->v, t->n * sizeof *t->v);
-	free(t->v);
+	ff_tt_wipe(t->v, t->n);
 	t->v = v;
 	t->n = n;
 	t->mtime = st.st_mtim;
@@ -221,8 +227,7 @@ void ff_trust_tokens_free(ff_trust_tokens *t)
 {
 	if (t == NULL)
 		return;
-	explicit_bzero(t->v, t->n * sizeof *t->v);
-	free(t->v);
+	ff_tt_wipe(t->v, t->n);
 	free(t);
 }
 
