@@ -195,6 +195,32 @@ static const ff_option ff_agg_options[] = {
      .metavar = "SIZE",
      .help = "record memory of the open window at most (128 bytes a record); a fuller "
 	     "window is sealed early"},
+    {.name = "insecure-plaintext",
+     .type = FF_OPT_BOOL,
+     .offset = offsetof(ff_agg_config, insecure_plaintext),
+     .defval = "false",
+     .help = "no CurveZMQ: agents connect in plaintext, unauthenticated, with any id "
+	     "(loopback tests only; warned at every start)"},
+    {.name = "show-key",
+     .type = FF_OPT_BOOL,
+     .offset = offsetof(ff_agg_config, show_key),
+     .defval = "false",
+     .help = "print the public key of DATA_DIR/server.key (made if missing) and exit; "
+	     "agents take it as --server-key"},
+    {.name = "enroll-token",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, enroll_token),
+     .metavar = "FILE",
+     .help = "enrolment tokens, one 'TOKEN [EXPIRES]' a line: an agent presenting one is "
+	     "accepted at once (re-read when the file changes)"},
+    {.name = "max-pending",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, max_pending),
+     .defval = "1024",
+     .min = 1,
+     .max = 1000000,
+     .metavar = "N",
+     .help = "unknown agent keys held as pending at most; more are refused and counted"},
 };
 
 static const ff_config_table ff_agg_table = {
@@ -204,7 +230,8 @@ static const ff_config_table ff_agg_table = {
     .synopsis = "[-c FILE] [--data-dir DIR] [--listen ENDPOINT] [--http ADDR:PORT]",
     .description = "The central flowfleet daemon: takes flow batches from agents over "
 		   "ZeroMQ, stores them\nand answers fleet-wide queries over HTTP "
-		   "(see docs/api.md).",
+		   "(see docs/api.md).\nAgents connect over CurveZMQ and are enrolled by key "
+		   "(docs/security.md).",
 };
 
 int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_t err_len)

@@ -9,6 +9,7 @@
 
 #include "ff_config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct ff_agg_config {
@@ -29,6 +30,10 @@ typedef struct ff_agg_config {
 	uint64_t query_timeout_ms;  /* a query not answered by then gets 503; 0 for none */
 	uint64_t window_max_records; /* columnar store: records the open window holds at most */
 	uint64_t window_max_bytes;   /* columnar store: record memory of the open window at most */
+	bool insecure_plaintext;     /* no CURVE: the ZMQ NULL mechanism, no keys checked */
+	bool show_key;		     /* print the server's public key and exit */
+	char *enroll_token;	     /* file of enrolment tokens; NULL for none */
+	uint64_t max_pending;	     /* unknown keys held as pending at most */
 } ff_agg_config;
 
 /*

@@ -6,6 +6,7 @@
  */
 #include "agg_config.h"
 #include "dedup.h"
+#include "ff_curve_key.h"
 #include "ff_log.h"
 #include "http_server.h"
 #include "http_policy.h"
@@ -15,7 +16,10 @@
 #include "session.h"
 #include "store.h"
 #include "store_open.h"
+#include "trust.h"
+#include "trust_zap.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 /* Everything the daemon runs, passed explicitly: there is no global state. */
@@ -37,6 +42,9 @@ typedef struct ff_agg {
 	ff_policy_store *policies;
 	ff_policy_push *push;
 	ff_http_policy *http_policy;
+	ff_curve_keypair server_key; /* unused with --insecure-plaintext */
+	ff_trust *trust;	     /* NULL with --insecure-plaintext */
+	ff_trust_zap *zap;
 	void *zmq;
 	ff_ingest *ingest;
 	ff_http *http;
@@ -116,6 +124,61 @@ static int ff_agg_open_store(ff_agg *a)
 	return 0;
 }
 
+/* The server key pair in the data dir, made at the first start. */
+static int ff_agg_load_key(const ff_agg_config *c, ff_curve_keypair *kp)
+{
+	char err[1024], fp[FF_CURVE_FP_LEN + 1];
+	bool created = false;
+	/* The store makes the dir too, but --show-key may come first. */
+	if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+		ff_log_errno(FF_LOG_ERROR, errno, "cannot create the data dir %s", c->data_dir);
+		return -1;
+	}
+	int rc = ff_curve_key_load_or_create(c->data_dir, "server", kp, &created, err, sizeof err);
+	if (rc != 0) {
+		ff_log_error("server key: %s", err);
+		return -1;
+	}
+	ff_curve_key_fingerprint(kp->public_z85, fp);
+	ff_log_info("%s the server key %s/server.key: fingerprint %s, public key %s",
+		    created ? "created" : "loaded", c->data_dir, fp, kp->public_z85);
+	return 0;
+}
+
+/* CURVE: the server key, the allow-list and its enrolment tokens, then the ZAP handler. */
+static int ff_agg_open_trust(ff_agg *a)
+{
+	char err[1024];
+	if (a->cfg.insecure_plaintext) {
+		ff_log_warn("--insecure-plaintext: agents connect without encryption or keys, and "
+			    "any of them may claim any agent id; use this on loopback only");
+		if (a->cfg.enroll_token != NULL)
+			ff_log_warn("--enroll-token %s ignored: there are no keys to enrol without "
+				    "CURVE",
+				    a->cfg.enroll_token);
+		return 0;
+	}
+	if (ff_agg_load_key(&a->cfg, &a->server_key) != 0)
+		return -1;
+	ff_trust_tokens *tokens = NULL;
+	if (a->cfg.enroll_token != NULL &&
+	    (tokens = ff_trust_tokens_open(a->cfg.enroll_token, err, sizeof err)) == NULL) {
+		ff_log_error("--enroll-token: %s", err);
+		return -1;
+	}
+	a->trust = ff_trust_open(a->cfg.data_dir, (size_t)a->cfg.max_pending, tokens, err,
+				 sizeof err);
+	if (a->trust == NULL) {
+		ff_log_error("cannot open the allow-list: %s", err);
+		return -1;
+	}
+	ff_log_info("CURVE on: %zu agent keys accepted; unknown keys wait as pending (at most "
+		    "%" PRIu64 ")%s",
+		    ff_trust_accepted_count(a->trust), a->cfg.max_pending,
+		    tokens != NULL ? "; enrolment tokens accepted" : "");
+	return 0;
+}
+
 /*
  * Signal handlers are installed first; SIGTERM and SIGINT are then blocked
  * while the ZeroMQ and ingest threads are created (they inherit the mask),
@@ -133,9 +196,13 @@ static int ff_agg_start_threads(ff_agg *a)
 	ff_ingest_deps deps = {.store = a->store,
 			       .dedup = a->dedup,
 			       .sessions = a->sessions,
-			       .push = a->push};
+			       .push = a->push,
+			       .trust = a->trust,
+			       .curve_secret = a->trust != NULL ? a->server_key.secret_z85 : NULL};
 	if (a->zmq == NULL)
 		ff_log_error("zmq_ctx_new failed: %s", zmq_strerror(zmq_errno()));
+	else if (a->trust != NULL && (a->zap = ff_trust_zap_start(a->zmq, a->trust)) == NULL)
+		; /* logged */
 	else if ((a->ingest = ff_ingest_new(&deps)) == NULL)
 		ff_log_error("out of memory");
 	else
@@ -160,12 +227,13 @@ static int ff_agg_start(ff_agg *a)
 		return -1;
 	}
 	if (ff_agg_open_store(a) != 0 || ff_agg_open_policies(a) != 0 ||
-	    ff_agg_start_threads(a) != 0)
+	    ff_agg_open_trust(a) != 0 || ff_agg_start_threads(a) != 0)
 		return -1;
 	ff_http_deps hd = {.store = a->store,
 			   .sessions = a->sessions,
 			   .ingest = a->ingest,
 			   .policy = a->http_policy,
+			   .trust = a->trust,
 			   .query_memory = a->cfg.query_memory,
 			   .query_threads = (size_t)a->cfg.query_threads,
 			   .query_queue = (size_t)a->cfg.query_queue,
@@ -200,10 +268,10 @@ static void ff_agg_log_started(ff_agg *a)
 	char own[1024];
 	ff_agg_backend_counters(a->store, own, sizeof own);
 	ff_log_info("started %s: %s store in %s (replayed %" PRIu64 " batches, %" PRIu64
-		    " records, %zu agents%s%s), agents on %s, HTTP on %s",
+		    " records, %zu agents%s%s), agents on %s (%s), HTTP on %s",
 		    FF_VERSION, a->store->ops->name, a->cfg.data_dir, a->replayed_batches,
 		    st.records, ff_sessions_count(a->sessions), own[0] != '\0' ? "; " : "", own,
-		    a->cfg.listen, a->cfg.http);
+		    a->cfg.listen, a->trust != NULL ? "CURVE" : "insecure plaintext", a->cfg.http);
 }
 
 static void ff_agg_log_stopped(ff_agg *a)
@@ -225,6 +293,9 @@ static void ff_agg_shutdown(ff_agg *a)
 	if (a->ingest != NULL && a->store != NULL)
 		ff_agg_log_stopped(a);
 	ff_ingest_free(a->ingest);
+	ff_trust_zap_stop(a->zap);
+	ff_trust_close(a->trust);
+	explicit_bzero(&a->server_key, sizeof a->server_key);
 	ff_policy_push_free(a->push);
 	ff_http_policy_free(a->http_policy);
 	ff_policy_store_close(a->policies);
@@ -257,6 +328,14 @@ int main(int argc, char **argv)
 	enum ff_log_level level = FF_LOG_INFO;
 	ff_log_level_parse(a.cfg.log_level, &level);
 	ff_log_init("flowfleet-aggregator", level);
+	if (a.cfg.show_key) {
+		int shown = ff_agg_load_key(&a.cfg, &a.server_key);
+		if (shown == 0)
+			printf("%s\n", a.server_key.public_z85);
+		explicit_bzero(&a.server_key, sizeof a.server_key);
+		ff_agg_config_free(&a.cfg);
+		return shown == 0 && fflush(stdout) == 0 ? 0 : 1;
+	}
 	ff_agg_config_warn(&a.cfg);
 	int status = 1;
 	if (ff_agg_start(&a) == 0) {

@@ -105,9 +105,15 @@ UDP_B=$(free_port)
 
 say "flowfleet demo: one aggregator, two agents, real NetFlow from softflowd"
 step "aggregator: agents on tcp://127.0.0.1:$ZMQ_PORT, HTTP on 127.0.0.1:$HTTP_PORT, data in run/demo/data"
+# CurveZMQ with enrolment, as in a deployment: the agents get the aggregator's
+# public key and an enrolment token, so they are accepted at their first Hello.
+mkdir -p "$RUN/data"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/enroll.token"
+chmod 600 "$RUN/enroll.token"
 spawn aggregator "$AGGREGATOR" --data-dir "$RUN/data" --listen "tcp://127.0.0.1:$ZMQ_PORT" \
-	--http "127.0.0.1:$HTTP_PORT"
+	--http "127.0.0.1:$HTTP_PORT" --enroll-token "$RUN/enroll.token"
 wait_until 20 curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" || die "the aggregator did not start"
+step "CurveZMQ: agents take the aggregator's key $(cut -c1-8 "$RUN/data/server.pub")... and enrol with a token"
 
 for pair in "node-a:$UDP_A" "node-b:$UDP_B"; do
 	id=${pair%%:*}
@@ -116,7 +122,8 @@ for pair in "node-a:$UDP_A" "node-b:$UDP_B"; do
 	mkdir -p "$RUN/state-$id"
 	spawn "agent-$id" "$AGENT" --id "$id" --aggregator "tcp://127.0.0.1:$ZMQ_PORT" \
 		--listen-udp "127.0.0.1:$port" --state-dir "$RUN/state-$id" \
-		--interval "${INTERVAL}s" --heartbeat 1s --label site=demo --insecure-plaintext
+		--interval "${INTERVAL}s" --heartbeat 1s --label site=demo \
+		--server-key-file "$RUN/data/server.pub" --enroll-token "$RUN/enroll.token"
 	wait_until 20 sh -c "ss -H -uln 'sport = :$port' | grep -q ." ||
 		die "agent $id did not start"
 done

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_agents_trust.h"
 #include "cli_api.h"
 #include "cli_format.h"
 #include "ff_time.h"
@@ -42,11 +43,16 @@ static const char *const ff_cli_agents_head[FF_CLI_AGENTS_COLS] = {
 static void ff_cli_agents_usage(FILE *out)
 {
 	fprintf(out, "Usage: flowfleet [--server URL] agents [-v] [-o table|json]\n"
+		     "       flowfleet agents pending|keys|accept|reject|revoke ... (see\n"
+		     "       'flowfleet agents pending --help')\n"
 		     "\n"
 		     "Every agent the aggregator has heard from: id, host, address, when it was\n"
 		     "last seen, and the batches, records and duplicate batches the aggregator\n"
 		     "stored for it, and the policy version it applies ('stale' when another\n"
 		     "one applies to it, 'refused' when it refused that one).\n"
+		     "\n"
+		     "A last line tells the transport: CURVE with the keys accepted and\n"
+		     "pending, or a warning when the aggregator runs --insecure-plaintext.\n"
 		     "\n"
 		     "  -v, --verbose        also show each agent's own counters and the\n"
 		     "                       counters of every exporter it collects from\n"
@@ -236,7 +242,8 @@ static void ff_cli_agents_print_details(const json_t *agent)
 		strcat(first, " UTC");
 	}
 	if (ff_cli_json_str(agent, "policy_error", NULL) != NULL)
-		printf("    policy %" PRIu64 " refused: %s\n", ff_cli_json_u64(agent, "policy_expected"),
+		printf("    policy %" PRIu64 " refused: %s\n",
+		       ff_cli_json_u64(agent, "policy_expected"),
 		       ff_cli_json_str(agent, "policy_error", ""));
 	printf("    epoch %s, protocol %" PRIu64 ", version %s, first seen %s\n",
 	       ff_cli_json_str(agent, "epoch", "-"), ff_cli_json_u64(agent, "protocol_version"),
@@ -252,6 +259,20 @@ static void ff_cli_agents_print_details(const json_t *agent)
 		printf("    exporter %s:\n", ff_cli_json_str(ex, "address", "?"));
 		ff_cli_agents_print_counters(json_object_get(ex, "counters"), "      ");
 	}
+}
+
+/* The transport line under the table (absent from older aggregators' answers). */
+static void ff_cli_agents_print_transport(const json_t *doc)
+{
+	const char *t = ff_cli_json_str(doc, "transport", NULL);
+	const json_t *trust = json_object_get(doc, "trust");
+	if (t != NULL && strcmp(t, "insecure-plaintext") == 0)
+		printf("transport: INSECURE PLAINTEXT (--insecure-plaintext): agents are neither "
+		       "encrypted nor authenticated\n");
+	else if (t != NULL)
+		printf("transport: %s, %" PRIu64 " keys accepted, %" PRIu64
+		       " pending ('flowfleet agents pending')\n",
+		       t, ff_cli_json_u64(trust, "accepted"), ff_cli_json_u64(trust, "pending"));
 }
 
 static int ff_cli_agents_print_table(const json_t *doc, bool verbose)
@@ -290,6 +311,7 @@ static int ff_cli_agents_print_table(const json_t *doc, bool verbose)
 			ff_cli_agents_print_details(json_array_get(agents, i));
 	}
 	free(lines);
+	ff_cli_agents_print_transport(doc);
 	return FF_CLI_OK;
 }
 
@@ -301,6 +323,8 @@ int ff_cli_agents(const struct ff_cli_ctx *ctx, int argc, char **argv)
 	bool help;
 	int rc;
 
+	if (argc > 1 && ff_cli_agents_trust_sub(argv[1]))
+		return ff_cli_agents_trust(ctx, argc - 1, argv + 1);
 	rc = ff_cli_agents_parse(argc, argv, &o, &help);
 	if (rc != FF_CLI_OK || help)
 		return rc;

@@ -1,6 +1,7 @@
 /*
- * GET /api/v1/agents: the session table and the store's counters, answered on
- * the event loop (it only locks them).
+ * GET /api/v1/agents: the session table, the store's counters and the
+ * transport (CURVE with its refusal counters, or insecure plaintext),
+ * answered on the event loop (it only locks them).
  */
 #include "http_impl.h"
 #include "http_params.h"
@@ -8,6 +9,17 @@
 #include "ff_time.h"
 #include "session.h"
 #include "store.h"
+#include "trust.h"
+
+/* {"refused": {reason: N}, "accepted": N, "pending": N}, or null without CURVE. */
+static json_t *ff_http_agents_trust(ff_trust *t)
+{
+	if (t == NULL)
+		return json_null();
+	return json_pack("{s:o, s:I, s:I}", "refused", ff_trust_counters_json(t), "accepted",
+			 (json_int_t)ff_trust_accepted_count(t), "pending",
+			 (json_int_t)ff_trust_pending_count(t));
+}
 
 void ff__http_agents(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
@@ -15,8 +27,10 @@ void ff__http_agents(ff_http *h, struct evhttp_request *req, const struct evkeyv
 	json_t *store = ff_store_stats_json(h->deps.store);
 	json_t *doc = NULL;
 	if (agents != NULL && store != NULL) {
-		doc = json_pack("{s:I, s:o, s:o}", "now_ms", (json_int_t)ff_time_now_ms(), "agents",
-				agents, "store", store);
+		doc = json_pack("{s:I, s:o, s:o, s:s, s:o}", "now_ms", (json_int_t)ff_time_now_ms(),
+				"agents", agents, "store", store, "transport",
+				h->deps.trust != NULL ? "curve" : "insecure-plaintext", "trust",
+				ff_http_agents_trust(h->deps.trust));
 	} else {
 		json_decref(agents);
 		json_decref(store);

@@ -32,4 +32,7 @@ ff__http_handler ff__http_agents;  /* GET /api/v1/agents (http_agents.c) */
 ff__http_handler ff__http_healthz; /* GET /healthz (http_health.c) */
 ff__http_handler ff__http_stats;   /* GET /api/v1/stats (http_health.c) */
 
+/* Registers /api/v1/agents/{pending,keys,accept,reject,revoke} (http_trust.c). */
+int ff__http_trust_register(ff_http *h);
+
 #endif

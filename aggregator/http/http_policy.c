@@ -131,6 +131,11 @@ static bool ff_hp_authorized(const ff_http_policy *p, struct evhttp_request *req
 	return ff_hp_token_equal(h, p->token);
 }
 
+bool ff_http_policy_authorized(const ff_http_policy *p, struct evhttp_request *req)
+{
+	return ff_hp_authorized(p, req);
+}
+
 /* --- POST /api/v1/policy ------------------------------------------------------ */
 
 static int ff_hp_uint_member(const json_t *body, const char *name, uint32_t *out, char *err,

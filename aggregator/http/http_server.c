@@ -128,6 +128,10 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
+	if (ff__http_trust_register(h) != 0) {
+		ff_http_free(h);
+		return NULL;
+	}
 	if (evhttp_bind_socket(h->http, addr, port) != 0) {
 		ff_log_errno(FF_LOG_ERROR, errno, "http: bind to %s failed", listen);
 		ff_http_free(h);

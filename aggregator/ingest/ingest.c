@@ -1,9 +1,11 @@
 #include "ingest.h"
 
+#include "ff_curve_key.h"
 #include "ff_frame.h"
 #include "ff_log.h"
 #include "ff_time.h"
 #include "flowfleet.pb-c.h"
+#include "trust_zap.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +17,10 @@
 
 /* The message property naming the peer (a stable property; its macro is draft API). */
 #define FF_INGEST_PEER_ADDRESS "Peer-Address"
+/* The property the ZAP handler set: the client's public key in Z85. */
+#define FF_INGEST_USER_ID "User-Id"
+/* Labels of a Hello handed to the trust, as the session registry keeps. */
+#define FF_INGEST_MAX_LABELS FF_SESSION_MAX_LABELS
 /* How long the thread waits for a message before it looks at the stop flag. */
 #define FF_INGEST_POLL_MS 100
 /* Messages handled per wakeup before the stop flag is looked at again. */
@@ -45,11 +51,12 @@ typedef struct ff_ingest_warn {
 typedef struct ff_ingest_counters {
 	_Atomic uint64_t messages, hellos, batches_stored, batches_duplicate, batches_rejected;
 	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
-	_Atomic uint64_t policy_acks, bad_policy_ack;
+	_Atomic uint64_t policy_acks, bad_policy_ack, untrusted;
 } ff_ingest_counters;
 
 struct ff_ingest {
 	ff_ingest_deps deps;
+	char curve_secret[FF_CURVE_Z85_LEN + 1];
 	void *sock;
 	pthread_t thread;
 	bool running;
@@ -92,6 +99,9 @@ ff_ingest *ff_ingest_new(const ff_ingest_deps *deps)
 	if (ing == NULL)
 		return NULL;
 	ing->deps = *deps;
+	if (deps->curve_secret != NULL)
+		snprintf(ing->curve_secret, sizeof ing->curve_secret, "%s", deps->curve_secret);
+	ing->deps.curve_secret = NULL;
 	atomic_init(&ing->stop, false);
 	atomic_init(&ing->store_ok, true);
 	return ing;
@@ -123,11 +133,46 @@ static void ff_ingest_ack_encode(const Flowfleet__Ack *ack, uint8_t **reply, siz
 
 /* --- Hello ------------------------------------------------------------------ */
 
-/* The routing identity of the message being handled; NULL when unknown (tests). */
+/*
+ * Who sent the message being handled: its routing identity (NULL when
+ * unknown, in tests), its key (User-Id; NULL without CURVE) and the fd of
+ * its connection (-1 when unknown).
+ */
 typedef struct ff_ingest_ident {
 	const uint8_t *data;
 	size_t len;
+	const char *key;
+	int fd;
 } ff_ingest_ident;
+
+/* --- trust ------------------------------------------------------------------ */
+
+/* Asks the trust about a message naming `agent_id`; OK without a trust. */
+static enum ff_trust_verdict ff_ingest_trust(ff_ingest *ing, const ff_ingest_ident *ident,
+					     const char *peer, const char *agent_id,
+					     const Flowfleet__Hello *h)
+{
+	if (ing->deps.trust == NULL)
+		return FF_TRUST_OK;
+	const char *keys[FF_INGEST_MAX_LABELS], *values[FF_INGEST_MAX_LABELS];
+	ff_trust_claim c = {.key = ident->key, .agent_id = agent_id, .peer = peer, .fd = ident->fd};
+	if (h != NULL) {
+		c.hello = true;
+		c.hostname = h->hostname;
+		c.token = h->enroll_token;
+		for (size_t i = 0; i < h->n_labels && i < FF_INGEST_MAX_LABELS; i++) {
+			keys[i] = h->labels[i]->key;
+			values[i] = h->labels[i]->value;
+			c.n_labels = i + 1;
+		}
+		c.label_keys = keys;
+		c.label_values = values;
+	}
+	enum ff_trust_verdict v = ff_trust_check(ing->deps.trust, &c, ff_time_now_ms());
+	if (v != FF_TRUST_OK)
+		ff_ingest_bump(&ing->n.untrusted);
+	return v;
+}
 
 static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
 			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
@@ -149,6 +194,11 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
 				     "accepted, newer fields are ignored",
 				     h->agent_id, h->protocol_version, FF_PROTOCOL_VERSION_MIN,
 				     FF_PROTOCOL_VERSION);
+	/* Not accepted (yet): no session and no policy; the trust counted and logged it. */
+	if (ff_ingest_trust(ing, ident, peer, h->agent_id, h) != FF_TRUST_OK) {
+		flowfleet__hello__free_unpacked(h, NULL);
+		return;
+	}
 	if (ff_sessions_hello(ing->deps.sessions, h, peer, ff_time_now_ms()) < 0)
 		ff_log_error("ingest: out of memory recording the Hello of %s", h->agent_id);
 	if (ing->deps.push != NULL)
@@ -216,10 +266,21 @@ static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b,
 	return FLOWFLEET__ACK__STATUS__OK;
 }
 
+/* The answer to a batch the trust did not admit; false: no answer (the key is refused). */
+static bool ff_ingest_untrusted_status(enum ff_trust_verdict v, const char **reason)
+{
+	if (v == FF_TRUST_PENDING)
+		*reason = "pending enrolment: this agent's key is not accepted yet; the batch is "
+			  "kept by the agent";
+	else if (v == FF_TRUST_SPOOFED)
+		*reason = "agent id does not match the key";
+	return v == FF_TRUST_PENDING || v == FF_TRUST_SPOOFED;
+}
+
 /* `frame` is the whole message, `p` its decompressed payload. */
 static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t frame_len,
-			       const uint8_t *p, size_t len, const char *peer, uint8_t **reply,
-			       size_t *reply_len)
+			       const uint8_t *p, size_t len, const char *peer,
+			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
 {
 	ff_batch b;
 	int rc = ff_batch_decode(p, len, &b);
@@ -231,20 +292,47 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 	b.wire_frame = frame;
 	b.wire_frame_len = frame_len;
 	const char *reason = NULL;
-	Flowfleet__Ack__Status status = ff_ingest_store(ing, &b, peer, &reason);
+	Flowfleet__Ack__Status status = FLOWFLEET__ACK__STATUS__REJECTED;
+	enum ff_trust_verdict v = ff_ingest_trust(ing, ident, peer, b.agent_id, NULL);
+	if (v == FF_TRUST_OK) {
+		status = ff_ingest_store(ing, &b, peer, &reason);
+	} else if (!ff_ingest_untrusted_status(v, &reason)) {
+		ff_batch_release(&b);
+		return;
+	} else {
+		ff_ingest_bump(&ing->n.batches_rejected);
+	}
 	Flowfleet__Ack ack;
 	ff_ingest_ack_init(&ack, b.agent_id, b.epoch, b.sequence, status, reason);
 	ff_ingest_ack_encode(&ack, reply, reply_len);
 	ff_batch_release(&b);
 }
 
-static void ff_ingest_on_policy_ack(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer)
+/* A PolicyAck's agent id, for the trust; false when it does not decode. */
+static bool ff_ingest_policy_ack_trusted(ff_ingest *ing, const uint8_t *p, size_t len,
+					 const char *peer, const ff_ingest_ident *ident,
+					 bool *decoded)
+{
+	if (ing->deps.trust == NULL)
+		return true;
+	Flowfleet__PolicyAck *a = flowfleet__policy_ack__unpack(NULL, len, p);
+	*decoded = a != NULL && a->agent_id != NULL && ff_agent_id_valid(a->agent_id);
+	bool ok = *decoded && ff_ingest_trust(ing, ident, peer, a->agent_id, NULL) == FF_TRUST_OK;
+	flowfleet__policy_ack__free_unpacked(a, NULL);
+	return ok;
+}
+
+static void ff_ingest_on_policy_ack(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
+				    const ff_ingest_ident *ident)
 {
 	if (ing->deps.push == NULL) {
 		ff_ingest_bump(&ing->n.unknown_type);
 		return;
 	}
-	if (ff_policy_push_ack(ing->deps.push, p, len) != 0) {
+	bool decoded = true;
+	if (!ff_ingest_policy_ack_trusted(ing, p, len, peer, ident, &decoded) && decoded)
+		return; /* the trust counted and logged it */
+	if (!decoded || ff_policy_push_ack(ing->deps.push, p, len) != 0) {
 		ff_ingest_bump(&ing->n.bad_policy_ack);
 		ff_ingest_warn_about(ing, FF_INGEST_R_POLICY_ACK,
 				     "ingest: PolicyAck from %s dropped: invalid protobuf or agent id",
@@ -275,9 +363,9 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 	if (h.type == FF_MSG_HELLO) {
 		ff_ingest_on_hello(ing, payload, plen, peer, ident, reply, reply_len);
 	} else if (h.type == FF_MSG_BATCH) {
-		ff_ingest_on_batch(ing, frame, len, payload, plen, peer, reply, reply_len);
+		ff_ingest_on_batch(ing, frame, len, payload, plen, peer, ident, reply, reply_len);
 	} else if (h.type == FF_MSG_POLICY_ACK) {
-		ff_ingest_on_policy_ack(ing, payload, plen, peer);
+		ff_ingest_on_policy_ack(ing, payload, plen, peer, ident);
 	} else {
 		/* Newer peers may add types; ignoring them keeps the link up. */
 		ff_ingest_bump(&ing->n.unknown_type);
@@ -291,7 +379,7 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 void ff_ingest_handle(ff_ingest *ing, const uint8_t *frame, size_t len, const char *peer,
 		      uint8_t **reply, size_t *reply_len)
 {
-	ff_ingest_ident none = {NULL, 0};
+	ff_ingest_ident none = {NULL, 0, NULL, -1};
 	ff_ingest_handle_from(ing, frame, len, peer, &none, reply, reply_len);
 }
 
@@ -376,7 +464,11 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	const char *peer = zmq_msg_gets(body, FF_INGEST_PEER_ADDRESS);
 	uint8_t *reply = NULL;
 	size_t reply_len = 0;
-	ff_ingest_ident ident = {zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])};
+	ff_ingest_ident ident = {zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), NULL, -1};
+	if (ing->deps.trust != NULL) {
+		ident.key = zmq_msg_gets(body, FF_INGEST_USER_ID);
+		ident.fd = zmq_msg_get(body, ZMQ_SRCFD);
+	}
 	ff_ingest_handle_from(ing, zmq_msg_data(body), zmq_msg_size(body), peer, &ident, &reply,
 			      &reply_len);
 	if (reply != NULL)
@@ -425,6 +517,25 @@ static void *ff_ingest_main(void *arg)
 	return NULL;
 }
 
+/* The CURVE server side: our secret key, the ZAP domain, a monitor for failed handshakes. */
+static int ff_ingest_curve(ff_ingest *ing)
+{
+	int one = 1;
+	if (zmq_setsockopt(ing->sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+	    zmq_setsockopt(ing->sock, ZMQ_CURVE_SECRETKEY, ing->curve_secret,
+			   FF_CURVE_Z85_LEN + 1) != 0 ||
+	    zmq_setsockopt(ing->sock, ZMQ_ZAP_DOMAIN, FF_TRUST_ZAP_DOMAIN,
+			   strlen(FF_TRUST_ZAP_DOMAIN)) != 0) {
+		ff_log_error("ingest: cannot make the socket a CURVE server: %s",
+			     zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	if (zmq_socket_monitor(ing->sock, FF_TRUST_ZAP_MONITOR, FF_TRUST_ZAP_MONITOR_EVENTS) != 0)
+		ff_log_warn("ingest: no monitor of failed handshakes (%s); they are not counted",
+			    zmq_strerror(zmq_errno()));
+	return 0;
+}
+
 static int ff_ingest_socket(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
 {
 	int zero = 0, one = 1;
@@ -440,6 +551,11 @@ static int ff_ingest_socket(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
 	zmq_setsockopt(ing->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 	/* A peer cannot make us buffer a message larger than any valid frame. */
 	zmq_setsockopt(ing->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+	if (ing->deps.trust != NULL && ff_ingest_curve(ing) != 0) {
+		zmq_close(ing->sock);
+		ing->sock = NULL;
+		return -1;
+	}
 	if (zmq_bind(ing->sock, endpoint) != 0) {
 		ff_log_error("ingest: zmq_bind(%s) failed: %s", endpoint,
 			     zmq_strerror(zmq_errno()));
@@ -485,6 +601,7 @@ void ff_ingest_free(ff_ingest *ing)
 	if (ing == NULL)
 		return;
 	ff_ingest_stop(ing);
+	explicit_bzero(ing->curve_secret, sizeof ing->curve_secret);
 	free(ing);
 }
 
@@ -514,4 +631,5 @@ void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
 	out->send_errors = ff_ingest_read(&n->send_errors);
 	out->policy_acks = ff_ingest_read(&n->policy_acks);
 	out->bad_policy_ack = ff_ingest_read(&n->bad_policy_ack);
+	out->untrusted = ff_ingest_read(&n->untrusted);
 }

@@ -18,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,trust}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -44,8 +44,14 @@ if ! "$benchwire" --seeds "$work/seeds/batch"; then
   echo "run_fuzz: $benchwire failed: fuzz_batch starts without seeds"
 fi
 
+# The trust files: an allow-list (first byte even) and a token file (odd).
+printf '\0{"op":"accepted","key":"rq:rM>}U?@Lns47E1%%kR.o@n%%FcmmsL/@{H8]yf7","fingerprint":"522501f4e7a63f61","agent_id":"a","time_ms":1,"by":"x","why":""}\n' \
+  >"$work/seeds/trust/allow"
+printf '\1# tokens\nvalid-token-0123456789 2099-01-01T00:00:00Z\nforever-token-01234567\n' \
+  >"$work/seeds/trust/tokens"
+
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter segment batch; do
+for t in nf5 nf9 ipfix sflow filter segment batch trust; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue

@@ -18,7 +18,7 @@ start_aggregator() {
 	mkdir -p "$DATA"
 	ff_spawn "$name" "$FF_AGGREGATOR" --data-dir "$DATA" \
 		--segment-window 1s --listen "tcp://127.0.0.1:$FF_ZMQ_PORT" \
-		--http "127.0.0.1:$FF_HTTP_PORT" --log-level "${FF_LOG_LEVEL:-info}"
+		--http "127.0.0.1:$FF_HTTP_PORT" --log-level "${FF_LOG_LEVEL:-info}" --insecure-plaintext
 	FF_AGG_PID=$FF_LAST_PID
 	ff_wait_ready "$FF_AGG_PID" curl -fsS "$FF_SERVER/healthz" ||
 		ff_fail "aggregator $name did not answer /healthz on port $FF_HTTP_PORT"

@@ -126,16 +126,18 @@ ff_kill9() {
 
 # ff_start_aggregator NAME DATA_DIR [EXTRA ARGS...]: listens on fresh ports, or on
 # FF_ZMQ_PORT/FF_HTTP_PORT when they are set (a restart on the same ports).
+# Plaintext (--insecure-plaintext) unless FF_CURVE=1: the trust tests set it.
 ff_start_aggregator() {
-	local name=$1 dir=$2
+	local name=$1 dir=$2 mode=(--insecure-plaintext)
 	shift 2
+	[ "${FF_CURVE:-0}" = 1 ] && mode=()
 	FF_ZMQ_PORT=${FF_ZMQ_PORT:-$(ff_free_port)}
 	FF_HTTP_PORT=${FF_HTTP_PORT:-$(ff_free_port)}
 	FF_SERVER="http://127.0.0.1:$FF_HTTP_PORT"
 	mkdir -p "$dir"
 	ff_spawn "$name" "$FF_AGGREGATOR" --data-dir "$dir" \
 		--listen "tcp://127.0.0.1:$FF_ZMQ_PORT" --http "127.0.0.1:$FF_HTTP_PORT" \
-		--log-level "${FF_LOG_LEVEL:-info}" "$@"
+		--log-level "${FF_LOG_LEVEL:-info}" "${mode[@]}" "$@"
 	FF_AGG_PID=$FF_LAST_PID
 	ff_wait_ready "$FF_AGG_PID" curl -fsS "$FF_SERVER/healthz" ||
 		ff_fail "aggregator $name did not answer /healthz on port $FF_HTTP_PORT"

@@ -48,3 +48,6 @@ ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.
 ff_unit_test(NAME store_open SOURCES ${FF_UNIT_DIR}/test_store_open.c LIBS ff_agg_store_open
   CASES opens_columnar_by_name unknown_backend_refused backends_list_opens stats_json_columnar
         stats_json_generic_only)
+ff_unit_test(NAME trust SOURCES ${FF_UNIT_DIR}/test_trust.c LIBS ff_agg_trust_internals
+  CASES history_survives_reopen torn_tail_cut_damage_refused damaged_fields_refused transitions
+        pending_bounded token_file_parse token_enrols_and_rotates)

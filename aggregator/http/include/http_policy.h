@@ -18,6 +18,7 @@
 #include "policy_store.h"
 
 #include <event2/http.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct ff_http_policy ff_http_policy;
@@ -31,6 +32,12 @@ typedef struct ff_http_policy ff_http_policy;
  */
 ff_http_policy *ff_http_policy_new(ff_policy_store *store, const char *data_dir, char *err,
 				   size_t err_len);
+
+/*
+ * True when `req` carries "Authorization: Bearer TOKEN" with the API token:
+ * the check of every write (policies here, agent keys in http_trust.c).
+ */
+bool ff_http_policy_authorized(const ff_http_policy *p, struct evhttp_request *req);
 
 /* Registers the endpoints on `http`. Returns 0, or -1 when evhttp refuses. */
 int ff_http_policy_register(ff_http_policy *p, struct evhttp *http);

@@ -16,6 +16,7 @@
 #include "ingest.h"
 #include "session.h"
 #include "store.h"
+#include "trust.h"
 
 #include <event2/event.h>
 
@@ -27,6 +28,7 @@ typedef struct ff_http_deps {
 	ff_sessions *sessions;
 	const ff_ingest *ingest; /* for the store health of /healthz */
 	ff_http_policy *policy;	 /* the /api/v1/policy endpoints (http_policy.h); may be NULL */
+	ff_trust *trust;	 /* the agent keys (CURVE); NULL with --insecure-plaintext */
 	uint64_t query_memory;	 /* bytes a top-N's group tables may use; 0: the default */
 	size_t query_threads;	 /* threads running queries; 0 acts as 1 */
 	size_t query_queue;	 /* queries that may wait for a thread; more get 503 */

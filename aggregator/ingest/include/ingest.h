@@ -14,6 +14,13 @@
  *   id and sequence can be read, else dropped. Every refusal is counted by
  *   reason, and no sequence of bytes can make the thread stop or crash.
  *
+ * With a trust (CURVE), every message is first decided by the key it came
+ * with (trust.h): only an accepted key naming its own agent id gets the
+ * above; a pending key's batches are answered REJECTED "pending enrolment
+ * ...", a batch naming another agent id than its key's is answered REJECTED
+ * "agent id does not match the key", and their Hellos and PolicyAcks are
+ * dropped (no session, no policy). The trust counts every refusal.
+ *
  * The thread owns the socket and the de-duplication state; the store and
  * the sessions are shared with the HTTP side, which they allow.
  */
@@ -22,6 +29,7 @@
 #include "policy_push.h"
 #include "session.h"
 #include "store.h"
+#include "trust.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,6 +51,7 @@ typedef struct ff_ingest_stats {
 	uint64_t send_errors;	    /* an ack could not be sent */
 	uint64_t policy_acks;	    /* valid PolicyAcks */
 	uint64_t bad_policy_ack;    /* PolicyAck not decodable; dropped */
+	uint64_t untrusted;	    /* refused by the trust (pending, spoofed, revoked key) */
 } ff_ingest_stats;
 
 /* What the ingest works on; every pointer is borrowed and must outlive it. */
@@ -51,6 +60,8 @@ typedef struct ff_ingest_deps {
 	ff_dedup *dedup;
 	ff_sessions *sessions;
 	ff_policy_push *push; /* NULL: no policies pushed; owned by the ingest thread once started */
+	ff_trust *trust;      /* NULL: --insecure-plaintext, no key is asked for */
+	const char *curve_secret; /* the server's secret key (Z85) when trust is set; copied */
 } ff_ingest_deps;
 
 /* An ingest without a socket, for ff_ingest_handle() (tests). NULL when out of memory. */
@@ -58,6 +69,8 @@ ff_ingest *ff_ingest_new(const ff_ingest_deps *deps);
 
 /*
  * Binds a ROUTER socket of `zmq_ctx` to `endpoint` and starts the thread.
+ * With a trust the socket is a CURVE server of ZAP domain "flowfleet" whose
+ * ZAP handler (trust_zap.h) must already run in `zmq_ctx`.
  * Returns 0, or -1 with the reason logged (e.g. the address is in use).
  */
 int ff_ingest_start(ff_ingest *ing, void *zmq_ctx, const char *endpoint);
