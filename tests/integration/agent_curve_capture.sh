@@ -1,15 +1,15 @@
 #!/bin/bash
 # What crosses the wire: tcpdump records the loopback traffic between an
-# agent and a stand-in server that acks its batches. With CURVE none of the
-# agent id, hostname, label value or flow addresses appear in any TCP
-# payload; with --insecure-plaintext the same search finds every one of
-# them (so the search works). The search looks at the raw TCP bytes and at
+# agent and the aggregator, which enrols it with a token and pushes it a
+# policy. With CURVE none of the agent id, hostname, label value, policy
+# filter text or flow addresses appear in any TCP payload; with
+# --insecure-plaintext the same search finds every one of them (so the
+# search works). The search looks at the raw TCP bytes and at
 # the ff frames a ZMTP stream carries in clear, LZ4 undone (a compressed
 # frame hides strings from a plain grep even in clear). The agent sends
 # wire version 1 here: its records carry each address as 16 bytes, where
 # version 2 sends varint deltas. Skipped (77) where tcpdump cannot capture.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/standin.sh"
 
 if ! command -v tcpdump >/dev/null; then
 	ff_log "SKIP: tcpdump is not installed"
@@ -109,7 +109,7 @@ joined = [b"".join(p for _, p in sorted(s.items())) for s in streams.values()]
 # The raw bytes and whatever ff frames decode from them: in clear, every message; under CURVE, none.
 payload = b"\n".join(joined + [f for s in joined for f in zmtp_frames(s)])
 raw_bytes = sum(len(s) for s in joined)
-strings = ["curve-cap-agent", "qzhost-7w", "needle-label-value"]
+strings = ["curve-cap-agent", "qzhost-7w", "needle-label-value", "31999"]
 addrs = set()
 for row in csv.DictReader(open(truth)):
     addrs.add(row["src"]); addrs.add(row["dst"])
@@ -121,51 +121,56 @@ print("addresses %d/%d" % (sum(r in payload for r in raw), len(raw)))
 PY
 }
 
-# ff_run MODE: one agent and one stand-in under capture; MODE is curve or plaintext.
+# ff_run MODE: one agent and the aggregator under capture; MODE is curve or plaintext.
 ff_run() {
-	local mode=$1 udp args=() standin_args=(--ack)
-	unset FF_ZMQ_PORT
+	local mode=$1 udp args=()
+	unset FF_ZMQ_PORT FF_HTTP_PORT
 	FF_ZMQ_PORT=$(ff_free_port)
 	ff_capture "$mode" "$FF_ZMQ_PORT"
+	local data=$FF_TMP/data-$mode
 	if [ "$mode" = curve ]; then
 		export FF_CURVE=1
+		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$FF_TMP/token-$mode"
+		ff_start_aggregator "aggregator-$mode" "$data" --enroll-token "$FF_TMP/token-$mode"
+		args=(--server-key-file "$data/server.pub" --enroll-token "$FF_TMP/token-$mode")
 	else
 		export FF_CURVE=0
-		standin_args+=(--plaintext)
+		ff_start_aggregator "aggregator-$mode" "$data"
 	fi
-	ff_start_standin "standin-$mode" "${standin_args[@]}"
-	local standin=$FF_STANDIN_PID
-	[ "$mode" = curve ] && args=(--server-key-file "$FF_TMP/standin-$mode.pub")
+	local agg=$FF_AGG_PID
+	# A filter that keeps every flow and names a needle: its text goes out in the Policy.
+	FLOWFLEET_TOKEN=$(cat "$data/api.token") ff_cli policy set --filter 'not dst port 31999' \
+		>/dev/null || ff_fail "$mode: policy set failed"
 	udp=$(ff_free_port)
 	rm -rf "$FF_TMP/state-curve-cap-agent"
 	ff_start_agent curve-cap-agent "$udp" "${args[@]}" --hostname qzhost-7w \
 		--label secret=needle-label-value --wire-version 1
 	local agent=$FF_LAST_PID
+	ff_wait_until 20 grep -q "policy 1 received" "$FF_TMP/agent-curve-cap-agent.log" ||
+		ff_fail "$mode: the agent never got the policy"
 	ff_run_bounded 60 "$FF_GEN" --seed 21 --flows 3000 --keys 60 --rate 3000 \
 		--dest "127.0.0.1:$udp" --truth "$FF_TMP/truth.csv" --quiet
-	sleep 2
+	# Everything sent is stored: the capture holds every batch, and the policy worked.
+	ff_wait_truth 30 srcip/bytes -- "$FF_TMP/truth.csv"
 	ff_stop "$agent" 20
-	ff_stop "$standin"
+	ff_stop "$agg" 20
 	sleep 0.5 # tcpdump -U writes each packet; give the last ones a moment
 	ff_stop "$FF_CAPTURE_PID"
-	grep -q "hello agent_id=curve-cap-agent" "$FF_TMP/standin-$mode.log" ||
-		ff_fail "$mode: the stand-in got no Hello: nothing was exchanged"
-	local acked
-	acked=$(sed -n 's/^received .* acked \([0-9]*\),.*/\1/p' "$FF_TMP/standin-$mode.log")
-	[ "${acked:-0}" -ge 2 ] || ff_fail "$mode: the stand-in acked '$acked' batches, expected several"
+	rm -f "$FF_TMP/agent-curve-cap-agent.log"
 	ff_search "$FF_TMP/$mode.pcap" "$FF_TMP/truth.csv" >"$FF_TMP/$mode.found"
 	ff_log "$mode: $(tr '\n' ' ' <"$FF_TMP/$mode.found")"
 }
 
 ff_run plaintext
-grep -q "^strings 3/3$" "$FF_TMP/plaintext.found" ||
-	ff_fail "plaintext: the search did not find the id, hostname and label: it cannot work"
+grep -q "^strings 4/4$" "$FF_TMP/plaintext.found" ||
+	ff_fail "plaintext: the search did not find the id, hostname, label and filter: it cannot work"
 read -r found total < <(sed -n 's|^addresses \([0-9]*\)/\([0-9]*\)$|\1 \2|p' "$FF_TMP/plaintext.found")
 [ "$total" -gt 0 ] && [ "$found" -eq "$total" ] ||
 	ff_fail "plaintext: only $found of $total flow addresses found: the search does not work"
 
 ff_run curve
-grep -q "^strings 0/3$" "$FF_TMP/curve.found" || ff_fail "CURVE: an id, hostname or label crossed in clear"
+grep -q "^strings 0/4$" "$FF_TMP/curve.found" ||
+	ff_fail "CURVE: an id, hostname, label or the policy filter crossed in clear"
 grep -q "^addresses 0/" "$FF_TMP/curve.found" || ff_fail "CURVE: flow addresses crossed in clear"
 # The same run in CURVE moves at least about as many bytes: the search had the batches to look at.
 bytes=$(sed -n 's/^payload_bytes //p' "$FF_TMP/curve.found")
