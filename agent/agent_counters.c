@@ -23,6 +23,7 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"summarizer.early_flushes", c->early_flushes},
 	    {"handshake.failures", c->handshake_failures},
 	    {"handshake.refused", c->handshake_refused},
+	    {"state.epoch_renewals", c->epoch_renewals},
 	    {"ack_latency.p50_ms", c->ack_latency_p50_ms},
 	    {"ack_latency.p99_ms", c->ack_latency_p99_ms},
 	    {"ack_latency.max_ms", c->ack_latency_max_ms},
@@ -53,4 +54,5 @@ void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src)
 	dst->early_flushes += src->early_flushes;
 	dst->handshake_failures += src->handshake_failures;
 	dst->handshake_refused += src->handshake_refused;
+	dst->epoch_renewals += src->epoch_renewals;
 }

@@ -35,6 +35,8 @@ typedef struct ff_agent_counters {
 	uint64_t handshake_failures;
 	/* Handshakes the aggregator refused (ZAP 400): our key is rejected or revoked there. */
 	uint64_t handshake_refused;
+	/* Epochs renewed because the aggregator found this state restored or cloned. */
+	uint64_t epoch_renewals;
 	/* Current, not totals: send-to-ack time of the last acks (ack_latency.h). */
 	uint64_t ack_latency_p50_ms;
 	uint64_t ack_latency_p99_ms;
@@ -46,7 +48,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 23
+#define FF_AGENT_N_COUNTERS 24
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);

@@ -357,6 +357,21 @@ static void ff_agent_apply_pending(ff_agent *a)
 	ff_agent_send_policy_ack(a, a->policy.version, true, NULL);
 }
 
+/* Batches of an old epoch may still be acked so: the epoch is renewed once, from the current. */
+static void ff_agent_on_new_epoch(void *arg, uint64_t epoch)
+{
+	ff_agent *a = arg;
+	if (epoch != a->state.epoch)
+		return;
+	int rc = ff_agent_state_renew_epoch(&a->state);
+	a->counters.epoch_renewals++;
+	ff_log_error("the aggregator already held another batch under epoch %016" PRIx64
+		     ": this agent's state dir was restored or cloned. It stored the batch; "
+		     "the next batches use the new epoch %016" PRIx64 "%s",
+		     epoch, a->state.epoch,
+		     rc == 0 ? "" : " (not saved in the state dir: it may be taken again)");
+}
+
 static void ff_agent_on_policy(void *arg, const uint8_t *payload, size_t len)
 {
 	ff_agent *a = arg;
@@ -531,6 +546,8 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	    .hello = ff_agent_build_hello,
 	    .hello_arg = a,
 	    .on_policy = ff_agent_on_policy,
+	    .on_new_epoch = ff_agent_on_new_epoch,
+	    .epoch_arg = a,
 	    .policy_arg = a,
 	    .server_key = curve ? a->cfg.server_public : NULL,
 	    .keys = curve ? &a->keys : NULL,

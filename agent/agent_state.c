@@ -166,3 +166,12 @@ void ff_agent_state_close(ff_agent_state *st)
 	st->dir = NULL;
 	st->spool_dir = NULL;
 }
+
+int ff_agent_state_renew_epoch(ff_agent_state *st)
+{
+	if (st->dir == NULL) {
+		st->epoch = ff_agent_random_epoch();
+		return 0;
+	}
+	return ff_agent_state_new_epoch(st);
+}

@@ -39,6 +39,13 @@ int ff_agent_state_take_seq(ff_agent_state *st, uint64_t *seq);
  */
 int ff_agent_state_ensure_above(ff_agent_state *st, uint64_t seen);
 
+/*
+ * Starts a new random epoch (persisted with the state dir), the sequence
+ * going on: after the aggregator found this state restored or cloned.
+ * Returns 0 or -errno (the new epoch is in use either way).
+ */
+int ff_agent_state_renew_epoch(ff_agent_state *st);
+
 void ff_agent_state_close(ff_agent_state *st);
 
 #endif

@@ -276,6 +276,8 @@ static void ff_sender_handle_ack(ff_sender *s, const uint8_t *payload, size_t le
 		ff_sender_rejected(s, ack);
 	} else {
 		ff_sender_release(s);
+		if (ack->new_epoch && s->o.on_new_epoch != NULL)
+			s->o.on_new_epoch(s->o.epoch_arg, ack->epoch);
 		ff_sender_time_ack(s, ack->epoch, ack->sequence);
 		if (ff_send_queue_ack(s->q, ack->epoch, ack->sequence) == 0) {
 			s->c->batches_acked++;

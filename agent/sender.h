@@ -44,6 +44,12 @@ typedef int (*ff_sender_hello_fn)(void *arg, uint8_t **frame, size_t *len);
 /* Receives the payload of a Policy frame (borrowed for the call). */
 typedef void (*ff_sender_policy_fn)(void *arg, const uint8_t *payload, size_t len);
 
+/*
+ * The aggregator stored a batch of epoch `epoch` though it held another one
+ * under the same identity: this agent's state was restored or cloned.
+ */
+typedef void (*ff_sender_epoch_fn)(void *arg, uint64_t epoch);
+
 typedef struct ff_sender_opts {
 	const char *endpoint; /* e.g. tcp://127.0.0.1:7470; copied */
 	uint64_t retry_ms;
@@ -52,6 +58,8 @@ typedef struct ff_sender_opts {
 	void *hello_arg;
 	ff_sender_policy_fn on_policy; /* NULL: Policy frames are counted as unexpected */
 	void *policy_arg;
+	ff_sender_epoch_fn on_new_epoch; /* NULL: ignored */
+	void *epoch_arg;
 	/* CURVE: the aggregator's public key (Z85) and our key pair, both copied. server_key
 	 * NULL: the NULL mechanism (--insecure-plaintext), keys unused. */
 	const char *server_key;

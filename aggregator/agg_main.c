@@ -280,9 +280,10 @@ static void ff_agg_log_stopped(ff_agg *a)
 	ff_ingest_get_stats(a->ingest, &s);
 	ff_log_info("stopped: this run stored %" PRIu64 " batches, acknowledged %" PRIu64
 		    " duplicates, rejected %" PRIu64 ", dropped %" PRIu64 " bad frames and %" PRIu64
-		    " bad hellos; %" PRIu64 " acks not deliverable",
+		    " bad hellos; %" PRIu64 " acks not deliverable; %" PRIu64
+		    " batches stored though their identity was (state restored or cloned)",
 		    s.batches_stored, s.batches_duplicate, s.batches_rejected, s.bad_frame,
-		    s.bad_hello, s.send_errors);
+		    s.bad_hello, s.send_errors, s.batches_conflicting);
 }
 
 /* Stops in dependency order: no new queries, no new batches, then the store. */

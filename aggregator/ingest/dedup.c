@@ -18,7 +18,14 @@ typedef struct ff_dedup_stream {
 	size_t n_pending;
 	size_t cap_pending;
 	bool zero_seen; /* sequence 0, which the watermark cannot express */
+	struct ff_dedup_digest *digests; /* FF_DEDUP_DIGESTS, by seq % FF_DEDUP_DIGESTS; lazily */
 } ff_dedup_stream;
+
+/* The contents stored under one recent sequence (0: none known; digests are never 0). */
+struct ff_dedup_digest {
+	uint64_t seq;
+	uint64_t first, second;
+};
 
 struct ff_dedup {
 	ff_hmap *streams;
@@ -48,6 +55,7 @@ void ff_dedup_free(ff_dedup *d)
 	while (ff_hmap_next(d->streams, &cur, &k, &v)) {
 		ff_dedup_stream *s = v;
 		free(s->pending);
+		free(s->digests);
 	}
 	ff_hmap_free(d->streams);
 	free(d);
@@ -166,6 +174,50 @@ int ff_dedup_mark(ff_dedup *d, const char *agent_id, uint64_t epoch, uint64_t se
 	ff_dedup_compact(s);
 	if (s->n_pending >= FF_DEDUP_MAX_PENDING)
 		ff_dedup_abandon_gap(d, s);
+	return 0;
+}
+
+/* Digests are forced non-zero: 0 marks an unknown content. */
+static uint64_t ff_dedup_nonzero(uint64_t digest)
+{
+	return digest == 0 ? 1 : digest;
+}
+
+enum ff_dedup_verdict ff_dedup_check(const ff_dedup *d, const char *agent_id, uint64_t epoch,
+				     uint64_t seq, uint64_t digest)
+{
+	const ff_dedup_stream *s = ff_dedup_find(d, agent_id, epoch);
+	if (s == NULL || !ff_dedup_stream_has(s, seq))
+		return FF_DEDUP_NEW;
+	if (s->digests == NULL)
+		return FF_DEDUP_DUPLICATE;
+	const struct ff_dedup_digest *g = &s->digests[seq % FF_DEDUP_DIGESTS];
+	digest = ff_dedup_nonzero(digest);
+	if (g->seq != seq || g->first == 0 || g->first == digest || g->second == digest)
+		return FF_DEDUP_DUPLICATE;
+	return FF_DEDUP_CONFLICT;
+}
+
+int ff_dedup_mark_digest(ff_dedup *d, const char *agent_id, uint64_t epoch, uint64_t seq,
+			 uint64_t digest)
+{
+	if (ff_dedup_mark(d, agent_id, epoch, seq) != 0)
+		return -1;
+	ff_dedup_key key;
+	if (ff_dedup_make_key(&key, agent_id, epoch) != 0)
+		return -1;
+	ff_dedup_stream *s = ff_hmap_find(d->streams, &key);
+	if (s == NULL)
+		return -1;
+	if (s->digests == NULL &&
+	    (s->digests = calloc(FF_DEDUP_DIGESTS, sizeof *s->digests)) == NULL)
+		return -1;
+	struct ff_dedup_digest *g = &s->digests[seq % FF_DEDUP_DIGESTS];
+	digest = ff_dedup_nonzero(digest);
+	if (g->seq != seq || g->first == 0)
+		*g = (struct ff_dedup_digest){.seq = seq, .first = digest};
+	else if (g->first != digest)
+		g->second = digest; /* a third content replaces the second */
 	return 0;
 }
 

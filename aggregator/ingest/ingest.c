@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <zmq.h>
 
 /* The message property naming the peer (a stable property; its macro is draft API). */
@@ -39,6 +40,7 @@ enum ff_ingest_reason {
 	FF_INGEST_R_STORE,
 	FF_INGEST_R_TYPE,
 	FF_INGEST_R_POLICY_ACK,
+	FF_INGEST_R_CONFLICT,
 	FF_INGEST_R_COUNT
 };
 
@@ -50,6 +52,7 @@ typedef struct ff_ingest_warn {
 /* Counters written by the ingest thread and read by the HTTP thread. */
 typedef struct ff_ingest_counters {
 	_Atomic uint64_t messages, hellos, batches_stored, batches_duplicate, batches_rejected;
+	_Atomic uint64_t batches_conflicting;
 	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
 	_Atomic uint64_t policy_acks, bad_policy_ack, untrusted;
 } ff_ingest_counters;
@@ -234,12 +237,35 @@ static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len,
 	flowfleet__flow_batch__free_unpacked(m, NULL);
 }
 
-/* Stores a decoded batch unless it is a duplicate; returns the ack status. */
-static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b, const char *peer,
-					      const char **reason)
+/*
+ * A batch whose identity was stored with other content: kept (it is new
+ * data), said, counted, and the agent told to take a new epoch.
+ */
+static void ff_ingest_conflict(ff_ingest *ing, const ff_batch *b, const char *peer)
+{
+	ff_ingest_bump(&ing->n.batches_conflicting);
+	ff_sessions_state_conflict(ing->deps.sessions, b->agent_id);
+	ff_ingest_warn_about(ing, FF_INGEST_R_CONFLICT,
+			     "ingest: agent %s (from %s) sent batch %016" PRIx64 "/%" PRIu64
+			     " with other content than the one stored under that identity: its "
+			     "state was restored or cloned; both are kept and it is told to take "
+			     "a new epoch",
+			     b->agent_id, peer ? peer : "?", b->epoch, b->sequence);
+}
+
+/*
+ * Stores a decoded batch unless it is a duplicate; returns the ack status.
+ * `digest` is its content's (the decompressed payload's); *new_epoch is set
+ * when the identity repeated with other content.
+ */
+static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b, uint64_t digest,
+					      const char *peer, const char **reason,
+					      bool *new_epoch)
 {
 	uint64_t now = ff_time_now_ms();
-	if (ff_dedup_seen(ing->deps.dedup, b->agent_id, b->epoch, b->sequence)) {
+	enum ff_dedup_verdict v =
+	    ff_dedup_check(ing->deps.dedup, b->agent_id, b->epoch, b->sequence, digest);
+	if (v == FF_DEDUP_DUPLICATE) {
 		ff_sessions_batch(ing->deps.sessions, b, true, peer, now);
 		ff_ingest_bump(&ing->n.batches_duplicate);
 		return FLOWFLEET__ACK__STATUS__DUPLICATE;
@@ -257,8 +283,12 @@ static Flowfleet__Ack__Status ff_ingest_store(ff_ingest *ing, const ff_batch *b,
 		return FLOWFLEET__ACK__STATUS__REJECTED;
 	}
 	atomic_store(&ing->store_ok, true);
+	if (v == FF_DEDUP_CONFLICT) {
+		ff_ingest_conflict(ing, b, peer);
+		*new_epoch = true;
+	}
 	/* The batch is durable; failing to remember it only risks storing a resend twice. */
-	if (ff_dedup_mark(ing->deps.dedup, b->agent_id, b->epoch, b->sequence) != 0)
+	if (ff_dedup_mark_digest(ing->deps.dedup, b->agent_id, b->epoch, b->sequence, digest) != 0)
 		ff_log_error("ingest: out of memory marking batch %s/%" PRIu64 " stored",
 			     b->agent_id, b->sequence);
 	ff_sessions_batch(ing->deps.sessions, b, false, peer, now);
@@ -294,8 +324,9 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 	const char *reason = NULL;
 	Flowfleet__Ack__Status status = FLOWFLEET__ACK__STATUS__REJECTED;
 	enum ff_trust_verdict v = ff_ingest_trust(ing, ident, peer, b.agent_id, NULL);
+	bool new_epoch = false;
 	if (v == FF_TRUST_OK) {
-		status = ff_ingest_store(ing, &b, peer, &reason);
+		status = ff_ingest_store(ing, &b, XXH3_64bits(p, len), peer, &reason, &new_epoch);
 	} else if (!ff_ingest_untrusted_status(v, &reason)) {
 		ff_batch_release(&b);
 		return;
@@ -304,6 +335,7 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 	}
 	Flowfleet__Ack ack;
 	ff_ingest_ack_init(&ack, b.agent_id, b.epoch, b.sequence, status, reason);
+	ack.new_epoch = new_epoch;
 	ff_ingest_ack_encode(&ack, reply, reply_len);
 	ff_batch_release(&b);
 }
@@ -622,6 +654,7 @@ void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
 	out->hellos = ff_ingest_read(&n->hellos);
 	out->batches_stored = ff_ingest_read(&n->batches_stored);
 	out->batches_duplicate = ff_ingest_read(&n->batches_duplicate);
+	out->batches_conflicting = ff_ingest_read(&n->batches_conflicting);
 	out->batches_rejected = ff_ingest_read(&n->batches_rejected);
 	out->bad_frame = ff_ingest_read(&n->bad_frame);
 	out->bad_hello = ff_ingest_read(&n->bad_hello);

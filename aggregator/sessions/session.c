@@ -21,6 +21,7 @@ typedef struct ff_session {
 	uint64_t last_seen_ms;
 	uint64_t batches;
 	uint64_t duplicates;
+	uint64_t state_conflicts; /* batches whose identity repeated with other content */
 	uint64_t records;
 	/* The policy it applies (Hello, PolicyAck), the one that applies to it, a refusal. */
 	uint64_t policy_applied;
@@ -249,6 +250,16 @@ int ff_sessions_batch(ff_sessions *r, const ff_batch *b, bool duplicate, const c
 	return change;
 }
 
+void ff_sessions_state_conflict(ff_sessions *r, const char *id)
+{
+	pthread_mutex_lock(&r->mu);
+	bool created;
+	ff_session *s = ff_sessions_get(r, id, &created);
+	if (s != NULL)
+		s->state_conflicts++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 int ff_sessions_replay(ff_sessions *r, const ff_batch *b)
 {
 	pthread_mutex_lock(&r->mu);
@@ -303,6 +314,7 @@ static json_t *ff_session_policy_json(json_t *o, const ff_session *s)
 {
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "state_conflicts", json_integer((json_int_t)s->state_conflicts));
 	json_object_set_new(o, "policy_version", json_integer((json_int_t)s->policy_applied));
 	json_object_set_new(o, "policy_expected", json_integer((json_int_t)s->policy_expected));
 	json_object_set_new(o, "policy_current",

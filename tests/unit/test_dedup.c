@@ -167,15 +167,24 @@ static void fixture_close(ingest_fixture *f)
 	assert_int_equal(system(cmd), 0);
 }
 
-static void make_batch_frame(uint64_t seq, uint8_t **frame, size_t *len)
+/* A batch of one record of `bytes` (100 unless the test varies the content). */
+static void make_batch_frame_of(uint64_t seq, uint64_t bytes, uint8_t **frame, size_t *len)
 {
-	ff_flow rec = {.bytes = 100, .packets = 2, .flows = 1, .first_ms = 1000, .last_ms = 2000};
+	ff_flow rec = {.bytes = bytes, .packets = 2, .flows = 1, .first_ms = 1000, .last_ms = 2000};
 	ff_addr_from_v4(rec.src_addr, 0x0a000001);
 	ff_addr_from_v4(rec.dst_addr, 0x0a000002);
 	ff_batch b = {.epoch = 42, .sequence = seq, .records = &rec, .n_records = 1};
 	strcpy(b.agent_id, "node-a");
 	assert_int_equal(ff_batch_encode(&b, frame, len), 0);
 }
+
+static void make_batch_frame(uint64_t seq, uint8_t **frame, size_t *len)
+{
+	make_batch_frame_of(seq, 100, frame, len);
+}
+
+/* The new_epoch flag of the last ack ingest_once() read. */
+static bool last_new_epoch;
 
 /* Feeds one frame to the ingest; returns the ack status, or -1 without an answer. */
 static int ingest_once(ingest_fixture *f, const uint8_t *frame, size_t len)
@@ -193,6 +202,7 @@ static int ingest_once(ingest_fixture *f, const uint8_t *frame, size_t len)
 	Flowfleet__Ack *ack = flowfleet__ack__unpack(NULL, plen, p);
 	assert_non_null(ack);
 	int status = ack->status;
+	last_new_epoch = ack->new_epoch;
 	assert_string_equal(ack->agent_id, "node-a");
 	assert_int_equal(ack->epoch, 42);
 	flowfleet__ack__free_unpacked(ack, NULL);
@@ -221,6 +231,63 @@ static void ingest_acks_duplicate(void **state)
 	assert_int_equal(is.batches_stored, 1);
 	assert_int_equal(is.batches_duplicate, 1);
 	fixture_close(&f);
+}
+
+/*
+ * A restored or cloned agent repeats an identity with other content: that
+ * batch is stored too and the agent told to take a new epoch; a resend of
+ * either content is a duplicate.
+ */
+static void ingest_keeps_restored_batch(void **state)
+{
+	(void)state;
+	ingest_fixture f;
+	fixture_open(&f);
+	uint8_t *a, *b;
+	size_t alen, blen;
+	make_batch_frame_of(1, 100, &a, &alen);
+	make_batch_frame_of(1, 777, &b, &blen);
+	assert_int_equal(ingest_once(&f, a, alen), FLOWFLEET__ACK__STATUS__OK);
+	assert_false(last_new_epoch);
+	assert_int_equal(ingest_once(&f, b, blen), FLOWFLEET__ACK__STATUS__OK);
+	assert_true(last_new_epoch);
+	assert_int_equal(ingest_once(&f, a, alen), FLOWFLEET__ACK__STATUS__DUPLICATE);
+	assert_int_equal(ingest_once(&f, b, blen), FLOWFLEET__ACK__STATUS__DUPLICATE);
+	assert_false(last_new_epoch);
+	free(a);
+	free(b);
+	ff_store_stats st;
+	ff_store_get_stats(f.store, &st);
+	assert_int_equal(st.batches, 2);
+	ff_ingest_stats is;
+	ff_ingest_get_stats(f.ing, &is);
+	assert_int_equal(is.batches_conflicting, 1);
+	assert_int_equal(is.batches_duplicate, 2);
+	fixture_close(&f);
+}
+
+/* Digests: same content is a duplicate, other content a conflict, two contents both known. */
+static void digest_tells_conflict(void **state)
+{
+	(void)state;
+	ff_dedup *d = ff_dedup_new();
+	assert_non_null(d);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 111), FF_DEDUP_NEW);
+	assert_int_equal(ff_dedup_mark_digest(d, "a", 1, 5, 111), 0);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 111), FF_DEDUP_DUPLICATE);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 222), FF_DEDUP_CONFLICT);
+	assert_int_equal(ff_dedup_mark_digest(d, "a", 1, 5, 222), 0);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 222), FF_DEDUP_DUPLICATE);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 111), FF_DEDUP_DUPLICATE);
+	/* Another epoch is another stream; a sequence known without digest stays a duplicate. */
+	assert_int_equal(ff_dedup_check(d, "a", 2, 5, 222), FF_DEDUP_NEW);
+	assert_int_equal(ff_dedup_mark(d, "a", 3, 9), 0);
+	assert_int_equal(ff_dedup_check(d, "a", 3, 9, 5), FF_DEDUP_DUPLICATE);
+	/* Past FF_DEDUP_DIGESTS later sequences, an old one's content is forgotten. */
+	for (uint64_t q = 6; q < 6 + FF_DEDUP_DIGESTS; q++)
+		assert_int_equal(ff_dedup_mark_digest(d, "a", 1, q, q), 0);
+	assert_int_equal(ff_dedup_check(d, "a", 1, 5, 333), FF_DEDUP_DUPLICATE);
+	ff_dedup_free(d);
 }
 
 static void ingest_survives_garbage(void **state)
@@ -297,6 +364,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(watermark_compaction),
     cmocka_unit_test(sequence_zero),
     cmocka_unit_test(memory_bound),
+    cmocka_unit_test(digest_tells_conflict),
+    cmocka_unit_test(ingest_keeps_restored_batch),
     cmocka_unit_test(ingest_acks_duplicate),
     cmocka_unit_test(ingest_survives_garbage),
     cmocka_unit_test(ingest_rejects_bad_record),

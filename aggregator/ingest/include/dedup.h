@@ -18,6 +18,15 @@
  * An agent keeps at most a bounded spool, so a gap that old can no longer
  * be filled by it.
  *
+ * Content: a batch's identity repeating with other content is not a resend
+ * but a restored or cloned agent state (its sequence counter went back, or
+ * two machines share one epoch). For the last FF_DEDUP_DIGESTS sequences of
+ * each stream the set keeps digests of the contents stored under them (up
+ * to two each), so such a batch is told apart (FF_DEDUP_CONFLICT) and kept
+ * instead of being acknowledged as a duplicate and lost. Older sequences,
+ * and streams known only from the store replay, have no digest: a batch
+ * repeating them counts as a duplicate, as before.
+ *
  * Not thread-safe: the aggregator touches it from the ingest thread only
  * (and from the store replay before that thread starts).
  */
@@ -27,6 +36,13 @@
 #include <stdint.h>
 
 #define FF_DEDUP_MAX_PENDING 65536
+#define FF_DEDUP_DIGESTS 1024 /* recent sequences of a stream whose contents are known */
+
+enum ff_dedup_verdict {
+	FF_DEDUP_NEW = 0,	/* not stored yet */
+	FF_DEDUP_DUPLICATE = 1, /* stored, with this content (or content unknown) */
+	FF_DEDUP_CONFLICT = 2,	/* stored, with other content: state restored or cloned */
+};
 
 typedef struct ff_dedup ff_dedup;
 
@@ -48,6 +64,18 @@ bool ff_dedup_seen(const ff_dedup *d, const char *agent_id, uint64_t epoch, uint
  * (nothing is marked then).
  */
 int ff_dedup_mark(ff_dedup *d, const char *agent_id, uint64_t epoch, uint64_t seq);
+
+/* What storing (agent_id, epoch, seq) with content `digest` would be. */
+enum ff_dedup_verdict ff_dedup_check(const ff_dedup *d, const char *agent_id, uint64_t epoch,
+				     uint64_t seq, uint64_t digest);
+
+/*
+ * ff_dedup_mark() that also remembers the content's digest (a second,
+ * conflicting content is remembered beside the first). Returns 0 or -1 as
+ * ff_dedup_mark().
+ */
+int ff_dedup_mark_digest(ff_dedup *d, const char *agent_id, uint64_t epoch, uint64_t seq,
+			 uint64_t digest);
 
 /* The watermark W of a stream (0 when unknown), for tests and diagnostics. */
 uint64_t ff_dedup_watermark(const ff_dedup *d, const char *agent_id, uint64_t epoch);

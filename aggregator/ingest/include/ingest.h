@@ -42,6 +42,7 @@ typedef struct ff_ingest_stats {
 	uint64_t hellos;	    /* valid Hellos */
 	uint64_t batches_stored;    /* acknowledged OK */
 	uint64_t batches_duplicate; /* acknowledged DUPLICATE */
+	uint64_t batches_conflicting; /* stored though their identity was, with other content */
 	uint64_t batches_rejected;  /* acknowledged REJECTED */
 	uint64_t bad_frame;	    /* framing refused; dropped */
 	uint64_t bad_hello;	    /* Hello not decodable or bad agent id; dropped */

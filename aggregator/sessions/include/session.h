@@ -56,6 +56,12 @@ int ff_sessions_batch(ff_sessions *r, const ff_batch *b, bool duplicate, const c
 		      uint64_t now_ms);
 
 /*
+ * Counts, for agent `id`, a batch whose identity (epoch, sequence) was
+ * already stored with other content: the agent's state restored or cloned.
+ */
+void ff_sessions_state_conflict(ff_sessions *r, const char *id);
+
+/*
  * Counts a batch found in the store at start. first/last seen are set from
  * the batch's interval, the best evidence of when the agent was alive.
  */
