@@ -17,6 +17,9 @@
 # it and reads how many records it got; for the agent also its peak RSS
 # (VmHWM) and, at the end, the aggregator's. Run by hand, never by ctest: it loads
 # both cores for a minute or two. Only 127.0.0.1 is used.
+#
+# CURVE=1 runs the agent to the aggregator over CurveZMQ (enrolled by a token)
+# beside the same agent in plaintext (agentpt), for the cost of encryption.
 set -euo pipefail
 
 BUILD=$(cd "${1:?usage: bench_ingest.sh BUILD_DIR [SECONDS] [RATES...]}" && pwd)
@@ -52,7 +55,7 @@ send() {
 run_agent() {
 	local port rate=$1
 	port=$(ff_free_port)
-	ff_start_agent bench "$port" --interval "${INTERVAL:-10}s"
+	ff_start_agent bench "$port" --interval "${INTERVAL:-10}s" "${AGENT_TRUST[@]}"
 	local pid=$FF_LAST_PID
 	SENT=$(send "$port" "$rate")
 	sleep 1
@@ -77,6 +80,16 @@ run_agent1() {
 	FF_ZMQ_PORT=$saved
 	ff_stop "$sink_pid" 10
 	rm -f "$FF_TMP/acksink.log"
+}
+
+# The agent to the aggregator in plaintext, beside the CURVE one (CURVE=1).
+run_agentpt() {
+	local saved_trust=("${AGENT_TRUST[@]}") saved_port=$FF_ZMQ_PORT
+	AGENT_TRUST=()
+	FF_ZMQ_PORT=$PT_ZMQ_PORT
+	FF_CURVE=0 run_agent "$1"
+	FF_ZMQ_PORT=$saved_port
+	AGENT_TRUST=("${saved_trust[@]}")
 }
 
 run_nfcapd() {
@@ -114,14 +127,29 @@ for SHAPE in "${SHAPES[@]}"; do
 # A fresh aggregator per shape, so its peak RSS is this shape's.
 unset FF_ZMQ_PORT FF_HTTP_PORT
 rm -rf "$FF_TMP/data"
-ff_start_aggregator aggregator "$FF_TMP/data"
-declare -A best=([agent]=0 [agent1]=0 [nfcapd]=0 [sink]=0)
-declare -A done_=([agent]=0 [agent1]=0 [nfcapd]=0 [sink]=0)
+COLLECTORS=(sink nfcapd agent1 agent)
+AGENT_TRUST=()
+if [ "${CURVE:-0}" = 1 ]; then
+	# A plaintext aggregator for agentpt, then the CURVE one the agent enrols with.
+	rm -rf "$FF_TMP/data-pt"
+	FF_CURVE=0 ff_start_aggregator aggregator-pt "$FF_TMP/data-pt"
+	PT_ZMQ_PORT=$FF_ZMQ_PORT PT_AGG_PID=$FF_AGG_PID
+	unset FF_ZMQ_PORT FF_HTTP_PORT
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$FF_TMP/enroll.token"
+	export FF_CURVE=1
+	ff_start_aggregator aggregator "$FF_TMP/data" --enroll-token "$FF_TMP/enroll.token"
+	AGENT_TRUST=(--server-key-file "$FF_TMP/data/server.pub" --enroll-token "$FF_TMP/enroll.token")
+	COLLECTORS=(agentpt agent)
+else
+	ff_start_aggregator aggregator "$FF_TMP/data"
+fi
+declare -A best=([agent]=0 [agent1]=0 [agentpt]=0 [nfcapd]=0 [sink]=0)
+declare -A done_=([agent]=0 [agent1]=0 [agentpt]=0 [nfcapd]=0 [sink]=0)
 agent_rss=0
 echo "shape: $SHAPE"
 printf '%-8s %10s %10s %12s %12s %8s %8s\n' collector rate achieved sent received lost rss_mb
 for rate in "${RATES[@]}"; do
-	for c in sink nfcapd agent1 agent; do
+	for c in "${COLLECTORS[@]}"; do
 		[ "${done_[$c]}" = 1 ] && continue
 		SENT=0 GOT=0 RSS=-
 		run_$c "$rate"
@@ -142,7 +170,11 @@ for rate in "${RATES[@]}"; do
 done
 
 echo "highest lossless rate reached, $SHAPE keys (records/s, ${SECS}s steps):"
-for c in sink nfcapd agent1 agent; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
+for c in "${COLLECTORS[@]}"; do printf '  %-7s %10d\n' "$c" "${best[$c]}"; done
+if [ "${CURVE:-0}" = 1 ]; then
+	echo "CURVE/plaintext $(ratio "${best[agent]}" "${best[agentpt]}")"
+	ff_stop "$PT_AGG_PID" 60
+fi
 echo "agent alone: agent1/nfcapd $(ratio "${best[agent1]}" "${best[nfcapd]}")  agent1/sink $(ratio "${best[agent1]}" "${best[sink]}")"
 echo "with the aggregator on the same cores: agent/nfcapd $(ratio "${best[agent]}" "${best[nfcapd]}")  agent/sink $(ratio "${best[agent]}" "${best[sink]}")  nfcapd/sink $(ratio "${best[nfcapd]}" "${best[sink]}")"
 echo "agent peak RSS ${agent_rss} MB, aggregator peak RSS $(peak_rss_mb "$FF_AGG_PID") MB"
