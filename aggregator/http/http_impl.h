@@ -9,8 +9,10 @@
  * to the pool (http_pool.h). Not part of any interface: ff__ names.
  */
 
+#include "http_auth.h"
 #include "http_pool.h"
 #include "http_server.h"
+#include "http_tls.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -19,6 +21,7 @@ struct ff_http {
 	struct evhttp *http;
 	ff_http_deps deps;
 	ff__http_pool *pool;
+	ff__http_tls *tls; /* NULL: plain http */
 };
 
 /* A resource's handler: `params` is the parsed query string, freed after the call. */

@@ -48,3 +48,7 @@ ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.
 ff_unit_test(NAME store_open SOURCES ${FF_UNIT_DIR}/test_store_open.c LIBS ff_agg_store_open
   CASES opens_columnar_by_name unknown_backend_refused backends_list_opens stats_json_columnar
         stats_json_generic_only)
+ff_unit_test(NAME http_auth SOURCES ${FF_UNIT_DIR}/test_http_auth.c LIBS ff_agg_http_internals
+  CASES tokens_parse_lines tokens_parse_damaged tokens_lookup_exact tokens_dir_created_then_read
+        tokens_dir_refuses_bad_file auth_scopes_beyond_loopback auth_reads_open
+        loopback_addresses ratelog_once_a_minute)
