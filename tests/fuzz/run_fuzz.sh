@@ -18,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,tokens}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -45,7 +45,11 @@ if ! "$benchwire" --seeds "$work/seeds/batch"; then
 fi
 
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter segment batch; do
+# api.tokens lines and Authorization headers.
+printf '0123456789abcdef0123 admin ops\n# c\n0123456789abcdef-read read\n' >"$work/seeds/tokens/file"
+printf 'Bearer 0123456789abcdef0123' >"$work/seeds/tokens/header"
+
+for t in nf5 nf9 ipfix sflow filter segment batch tokens; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue
