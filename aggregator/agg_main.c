@@ -73,8 +73,11 @@ static int ff_agg_open_policies(ff_agg *a)
 	}
 	char addr[256];
 	uint16_t port;
-	/* Checked when the config was read; this only splits. */
-	ff_http_parse_listen(a->cfg.http, addr, sizeof addr, &port);
+	/* Checked when the config was read; whether reads need a token depends on ADDR. */
+	if (ff_http_parse_listen(a->cfg.http, addr, sizeof addr, &port) != 0) {
+		ff_log_error("--http '%s' is not ADDR:PORT", a->cfg.http);
+		return -1;
+	}
 	a->http_auth = ff_http_auth_new(a->cfg.data_dir, addr, a->cfg.http_public_read, err,
 					sizeof err);
 	if (a->http_auth == NULL) {
