@@ -226,8 +226,9 @@ int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_
 		rc = FF_CONFIG_ERROR;
 	}
 	if (rc == FF_CONFIG_OK && (c->http_cert == NULL) != (c->http_key == NULL)) {
-		snprintf(err, err_len, "--http-cert and --http-key go together: give both for "
-				       "HTTPS, or neither");
+		snprintf(err, err_len,
+			 "--http-cert and --http-key go together: give both for "
+			 "HTTPS, or neither");
 		rc = FF_CONFIG_ERROR;
 	}
 	return rc;

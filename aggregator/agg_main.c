@@ -78,8 +78,8 @@ static int ff_agg_open_policies(ff_agg *a)
 		ff_log_error("--http '%s' is not ADDR:PORT", a->cfg.http);
 		return -1;
 	}
-	a->http_auth = ff_http_auth_new(a->cfg.data_dir, addr, a->cfg.http_public_read, err,
-					sizeof err);
+	a->http_auth =
+	    ff_http_auth_new(a->cfg.data_dir, addr, a->cfg.http_public_read, err, sizeof err);
 	if (a->http_auth == NULL) {
 		ff_log_error("%s", err);
 		return -1;
