@@ -94,7 +94,23 @@ static const ff_option ff_agg_options[] = {
      .defval = "127.0.0.1:7480",
      .validate = ff_agg_check_http,
      .metavar = "ADDR:PORT",
-     .help = "address of the HTTP API"},
+     .help = "address of the HTTP API; beyond loopback, reads need a read token"},
+    {.name = "http-cert",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, http_cert),
+     .metavar = "FILE",
+     .help = "PEM certificate (chain) of the HTTP API: it then speaks HTTPS only "
+	     "(with --http-key)"},
+    {.name = "http-key",
+     .type = FF_OPT_STRING,
+     .offset = offsetof(ff_agg_config, http_key),
+     .metavar = "FILE",
+     .help = "PEM private key of --http-cert, not readable by others"},
+    {.name = "http-public-read",
+     .type = FF_OPT_BOOL,
+     .offset = offsetof(ff_agg_config, http_public_read),
+     .defval = "false",
+     .help = "let anyone who reaches --http read without a token, even beyond loopback"},
     {.name = "log-level",
      .type = FF_OPT_STRING,
      .offset = offsetof(ff_agg_config, log_level),
@@ -241,6 +257,12 @@ int ff_agg_config_load(ff_agg_config *c, int argc, char **argv, char *err, size_
 	int rc = ff_config_load(&ff_agg_table, c, argc, argv, &first_arg, err, err_len);
 	if (rc == FF_CONFIG_OK && first_arg < argc) {
 		snprintf(err, err_len, "unexpected argument '%s'", argv[first_arg]);
+		rc = FF_CONFIG_ERROR;
+	}
+	if (rc == FF_CONFIG_OK && (c->http_cert == NULL) != (c->http_key == NULL)) {
+		snprintf(err, err_len,
+			 "--http-cert and --http-key go together: give both for "
+			 "HTTPS, or neither");
 		rc = FF_CONFIG_ERROR;
 	}
 	return rc;

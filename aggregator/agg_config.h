@@ -17,6 +17,9 @@ typedef struct ff_agg_config {
 	char *store;	 /* the store backend, one of ff_store_backends() */
 	char *listen;	 /* ZeroMQ endpoint agents connect to */
 	char *http;	 /* ADDR:PORT of the HTTP API */
+	char *http_cert; /* PEM certificate chain: the API speaks HTTPS only; NULL: HTTP */
+	char *http_key;	 /* PEM private key of http_cert; given with it or not at all */
+	bool http_public_read; /* reads need no token even beyond loopback */
 	char *log_level; /* error, warn, info or debug */
 	uint64_t segment_window_ms; /* columnar store: length of a window */
 	uint64_t retain_ms;	    /* columnar store: keep segments this long; 0 forever */

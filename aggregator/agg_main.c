@@ -41,6 +41,7 @@ typedef struct ff_agg {
 	ff_sessions *sessions;
 	ff_policy_store *policies;
 	ff_policy_push *push;
+	ff_http_auth *http_auth;
 	ff_http_policy *http_policy;
 	ff_curve_keypair server_key; /* unused with --insecure-plaintext */
 	ff_trust *trust;	     /* NULL with --insecure-plaintext */
@@ -69,7 +70,7 @@ static void ff_agg_on_signal(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(a->base);
 }
 
-/* Policies and the API token live beside the store, so they share its durability. */
+/* Policies and the API tokens live beside the store, so they share its durability. */
 static int ff_agg_open_policies(ff_agg *a)
 {
 	char err[1024];
@@ -78,7 +79,20 @@ static int ff_agg_open_policies(ff_agg *a)
 		ff_log_error("cannot open the policies: %s", err);
 		return -1;
 	}
-	a->http_policy = ff_http_policy_new(a->policies, a->cfg.data_dir, err, sizeof err);
+	char addr[256];
+	uint16_t port;
+	/* Checked when the config was read; whether reads need a token depends on ADDR. */
+	if (ff_http_parse_listen(a->cfg.http, addr, sizeof addr, &port) != 0) {
+		ff_log_error("--http '%s' is not ADDR:PORT", a->cfg.http);
+		return -1;
+	}
+	a->http_auth =
+	    ff_http_auth_new(a->cfg.data_dir, addr, a->cfg.http_public_read, err, sizeof err);
+	if (a->http_auth == NULL) {
+		ff_log_error("%s", err);
+		return -1;
+	}
+	a->http_policy = ff_http_policy_new(a->policies, a->http_auth, err, sizeof err);
 	if (a->http_policy == NULL) {
 		ff_log_error("%s", err);
 		return -1;
@@ -232,8 +246,11 @@ static int ff_agg_start(ff_agg *a)
 	ff_http_deps hd = {.store = a->store,
 			   .sessions = a->sessions,
 			   .ingest = a->ingest,
+			   .auth = a->http_auth,
 			   .policy = a->http_policy,
 			   .trust = a->trust,
+			   .tls_cert = a->cfg.http_cert,
+			   .tls_key = a->cfg.http_key,
 			   .query_memory = a->cfg.query_memory,
 			   .query_threads = (size_t)a->cfg.query_threads,
 			   .query_queue = (size_t)a->cfg.query_queue,
@@ -299,6 +316,7 @@ static void ff_agg_shutdown(ff_agg *a)
 	explicit_bzero(&a->server_key, sizeof a->server_key);
 	ff_policy_push_free(a->push);
 	ff_http_policy_free(a->http_policy);
+	ff_http_auth_free(a->http_auth);
 	ff_policy_store_close(a->policies);
 	if (a->zmq != NULL)
 		zmq_ctx_term(a->zmq);

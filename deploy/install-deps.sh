@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libevent-dev liblz4-dev
   libsodium-dev libpcap-dev libjansson-dev libinih-dev libxxhash-dev zlib1g-dev
-  libcmocka-dev libcurl4-openssl-dev)
+  libcmocka-dev libcurl4-openssl-dev libssl-dev)
 # Peers the tests and the demo compare with or drive.
 peer_pkgs=(nfdump softflowd tcpreplay tshark tcpdump python3 pmacct jq)
 

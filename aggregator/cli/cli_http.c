@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -150,6 +151,28 @@ static void ff_cli_http_reason(CURL *h, CURLcode code, const char *errbuf, int t
 		out[n - 1] = '\0';
 }
 
+/* TLS failures name what to do; NULL for any other failure. */
+static const char *ff_cli_http_tls_hint(CURLcode code, const char *server_url)
+{
+	switch (code) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return "the server's TLS certificate is not trusted; pass --ca-file FILE with "
+		       "that certificate or the CA that signed it";
+	case CURLE_SSL_CACERT_BADFILE:
+		return "the --ca-file cannot be read as PEM certificates";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "the TLS handshake failed; is the server serving https?";
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+		/* A TLS-only aggregator drops a plain-http request unanswered. */
+		return strncasecmp(server_url, "http:", 5) == 0
+			   ? "if the aggregator serves HTTPS (--http-cert), use an https:// URL"
+			   : NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* Turns a failed transfer into the message the caller prints. */
 static void ff_cli_http_explain(struct ff_cli_http_call *call, CURLcode code,
 				const char *server_url, const char *url, int timeout_s, char *err,
@@ -167,7 +190,9 @@ static void ff_cli_http_explain(struct ff_cli_http_call *call, CURLcode code,
 		return;
 	}
 	ff_cli_http_reason(call->h, code, call->errbuf, timeout_s, reason, sizeof reason);
-	snprintf(err, err_len, "cannot reach flowfleet-aggregator at %s: %s", server_url, reason);
+	const char *hint = ff_cli_http_tls_hint(code, server_url);
+	snprintf(err, err_len, "cannot reach flowfleet-aggregator at %s: %s%s%s", server_url,
+		 reason, hint != NULL ? "; " : "", hint != NULL ? hint : "");
 }
 
 /* Runs the set-up transfer and fills `out` from its answer. */
@@ -236,7 +261,7 @@ int ff_cli_http_get(const char *server_url, const char *path_query,
 		    const struct ff_cli_http_opts *opts, struct ff_cli_http_response *out,
 		    char *err, size_t err_len)
 {
-	const struct ff_cli_http_payload none = {NULL, NULL};
+	const struct ff_cli_http_payload none = {NULL, opts->bearer};
 
 	return ff_cli_http_request(server_url, path_query, &none, opts, out, err, err_len);
 }
@@ -245,7 +270,7 @@ int ff_cli_http_post(const char *server_url, const char *path, const char *body,
 		     const struct ff_cli_http_opts *opts, struct ff_cli_http_response *out,
 		     char *err, size_t err_len)
 {
-	const struct ff_cli_http_payload p = {body, bearer};
+	const struct ff_cli_http_payload p = {body, bearer != NULL ? bearer : opts->bearer};
 
 	return ff_cli_http_request(server_url, path, &p, opts, out, err, err_len);
 }

@@ -13,7 +13,8 @@
 /* How requests are made; the same for every request of one command. */
 struct ff_cli_http_opts {
 	int timeout_s;	    /* whole request, connect included */
-	const char *cacert; /* PEM CA bundle for https; NULL: the system's */
+	const char *cacert; /* PEM CA bundle for https (--ca-file); NULL: the system's */
+	const char *bearer; /* API token sent with every request; NULL: none */
 };
 
 struct ff_cli_http_response {
@@ -43,13 +44,20 @@ int ff_cli_http_get(const char *server_url, const char *path_query,
 
 /*
  * POSTs the JSON text `body` to `path`, with "Authorization: Bearer
- * `bearer`" when `bearer` is not NULL. Returns and fills `out` as
- * ff_cli_http_get() does.
+ * `bearer`" when `bearer` is not NULL (else opts->bearer's, when set).
+ * Returns and fills `out` as ff_cli_http_get() does.
  */
 int ff_cli_http_post(const char *server_url, const char *path, const char *body, const char *bearer,
 		     const struct ff_cli_http_opts *opts, struct ff_cli_http_response *out,
 		     char *err, size_t err_len);
 
 void ff_cli_http_response_free(struct ff_cli_http_response *resp);
+
+/*
+ * Reads an API token from `path`: the first word of the file (the
+ * aggregator's DATA_DIR/api.token or api.read-token as they are). `out`
+ * holds `len` bytes. Returns 0, or -1 with the reason in `err`.
+ */
+int ff_cli_http_token_read(const char *path, char *out, size_t len, char *err, size_t err_len);
 
 #endif

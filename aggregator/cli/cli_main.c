@@ -32,8 +32,8 @@ static const struct ff_cli_command ff_cli_commands[] = {
 
 static void ff_cli_usage(FILE *out)
 {
-	fprintf(out, "Usage: flowfleet [--server URL] [--timeout SECONDS] [--cacert FILE] COMMAND "
-		     "[ARGS]\n"
+	fprintf(out, "Usage: flowfleet [--server URL] [--timeout SECONDS] [--ca-file FILE]\n"
+		     "                 [--token-file FILE] COMMAND [ARGS]\n"
 		     "\n"
 		     "Query a flowfleet-aggregator: fleet-wide flow statistics in nfdump's terms.\n"
 		     "\n"
@@ -46,8 +46,12 @@ static void ff_cli_usage(FILE *out)
 		"  -S, --server URL       aggregator HTTP API, http:// or https:// (default:\n"
 		"                         $FLOWFLEET_SERVER, then " FF_CLI_DEFAULT_SERVER ")\n"
 		"      --timeout SECONDS  per request, connecting included (default %d)\n"
-		"      --cacert FILE      PEM CA certificates to verify an https server with\n"
-		"                         (default: the system's)\n"
+		"      --ca-file FILE     PEM CA certificates (or the server's self-signed\n"
+		"                         certificate) to verify an https server with\n"
+		"                         (default: the system's); --cacert is the same\n"
+		"      --token-file FILE  API token sent with every request: DATA_DIR/api.token\n"
+		"                         (admin) or api.read-token (read) of the aggregator\n"
+		"                         (default: $FLOWFLEET_TOKEN holds the token itself)\n"
 		"  -h, --help             this help; 'flowfleet COMMAND --help' for a command\n"
 		"  -V, --version          print the version\n"
 		"\n"
@@ -75,22 +79,45 @@ static int ff_cli_set_timeout(struct ff_cli_ctx *ctx, const char *text)
 	return FF_CLI_OK;
 }
 
-enum { FF_CLI_OPT_TIMEOUT = 256, FF_CLI_OPT_CACERT };
+enum { FF_CLI_OPT_TIMEOUT = 256, FF_CLI_OPT_CACERT, FF_CLI_OPT_TOKEN_FILE };
+
+/* The most of a token file read; the aggregator's tokens are 256 characters at most. */
+#define FF_CLI_TOKEN_MAX 1024
 
 static const struct option ff_cli_longopts[] = {
     {"server", required_argument, NULL, 'S'},
     {"timeout", required_argument, NULL, FF_CLI_OPT_TIMEOUT},
+    {"ca-file", required_argument, NULL, FF_CLI_OPT_CACERT},
     {"cacert", required_argument, NULL, FF_CLI_OPT_CACERT},
+    {"token-file", required_argument, NULL, FF_CLI_OPT_TOKEN_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
+/* The token of every request: --token-file, else $FLOWFLEET_TOKEN, else none. */
+static int ff_cli_set_token(struct ff_cli_ctx *ctx, const char *file, char *buf, size_t len)
+{
+	const char *env = getenv("FLOWFLEET_TOKEN");
+	char err[512];
+
+	if (file == NULL) {
+		ctx->http.bearer = env != NULL && env[0] != '\0' ? env : NULL;
+		return FF_CLI_OK;
+	}
+	if (ff_cli_http_token_read(file, buf, len, err, sizeof err) != 0)
+		return ff_cli_usage_error("%s", err);
+	ctx->http.bearer = buf;
+	return FF_CLI_OK;
+}
+
 /*
  * Parses the options before the command. Returns FF_CLI_OK with `*done`
  * false to go on with argv[optind], or an exit code with `*done` true.
+ * A --token-file is left in *token_file.
  */
-static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx, int *done)
+static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx,
+			       const char **token_file, int *done)
 {
 	int opt;
 
@@ -104,6 +131,8 @@ static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx, in
 			return FF_CLI_EUSAGE;
 		else if (opt == FF_CLI_OPT_CACERT)
 			ctx->http.cacert = optarg;
+		else if (opt == FF_CLI_OPT_TOKEN_FILE)
+			*token_file = optarg;
 		else if (opt == 'h') {
 			ff_cli_usage(stdout);
 			return FF_CLI_OK;
@@ -127,19 +156,23 @@ static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[0], ff_cli_commands[i].name) == 0)
 			return ff_cli_commands[i].run(ctx, argc, argv);
 	}
-	return ff_cli_usage_error("unknown command '%s'; valid commands: top, flows, agents, policy",
-				  argv[0]);
+	return ff_cli_usage_error(
+	    "unknown command '%s'; valid commands: top, flows, agents, policy", argv[0]);
 }
 
 int main(int argc, char **argv)
 {
 	struct ff_cli_ctx ctx = {.http = {.timeout_s = FF_CLI_DEFAULT_TIMEOUT_S}};
 	const char *env = getenv("FLOWFLEET_SERVER");
+	const char *token_file = NULL;
+	char token[FF_CLI_TOKEN_MAX];
 	int done, rc;
 
 	ctx.server = env != NULL && env[0] != '\0' ? env : FF_CLI_DEFAULT_SERVER;
-	rc = ff_cli_parse_global(argc, argv, &ctx, &done);
+	rc = ff_cli_parse_global(argc, argv, &ctx, &token_file, &done);
 	if (done)
+		return rc;
+	if ((rc = ff_cli_set_token(&ctx, token_file, token, sizeof token)) != FF_CLI_OK)
 		return rc;
 	/* Once, before any handle: curl's global state is not set up lazily. */
 	CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);

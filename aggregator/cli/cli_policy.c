@@ -301,7 +301,10 @@ static int ff_cli_policy_set(const struct ff_cli_ctx *ctx, const struct ff_cli_p
 		fprintf(stderr, "flowfleet policy: %s\n", err);
 		return FF_CLI_EUSAGE;
 	}
-	if ((rc = ff_cli_policy_token(o, token, sizeof token)) != FF_CLI_OK)
+	/* The global --token-file (or $FLOWFLEET_TOKEN) unless this command has its own. */
+	if (o->token_file == NULL && ctx->http.bearer != NULL)
+		snprintf(token, sizeof token, "%s", ctx->http.bearer);
+	else if ((rc = ff_cli_policy_token(o, token, sizeof token)) != FF_CLI_OK)
 		return rc;
 	json_t *body = ff_cli_policy_body(&o->spec);
 	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;

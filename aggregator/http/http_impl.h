@@ -9,8 +9,10 @@
  * to the pool (http_pool.h). Not part of any interface: ff__ names.
  */
 
+#include "http_auth.h"
 #include "http_pool.h"
 #include "http_server.h"
+#include "http_tls.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -19,6 +21,7 @@ struct ff_http {
 	struct evhttp *http;
 	ff_http_deps deps;
 	ff__http_pool *pool;
+	ff__http_tls *tls; /* NULL: plain http */
 };
 
 /* A resource's handler: `params` is the parsed query string, freed after the call. */
@@ -32,7 +35,10 @@ ff__http_handler ff__http_agents;  /* GET /api/v1/agents (http_agents.c) */
 ff__http_handler ff__http_healthz; /* GET /healthz (http_health.c) */
 ff__http_handler ff__http_stats;   /* GET /api/v1/stats (http_health.c) */
 
-/* Registers /api/v1/agents/{pending,keys,accept,reject,revoke} (http_trust.c). */
-int ff__http_trust_register(ff_http *h);
+/*
+ * Answers `req` when `path` is one of the agent key endpoints (after the
+ * router's TLS and scope checks) and returns true; false otherwise.
+ */
+bool ff__http_trust_route(ff_http *h, struct evhttp_request *req, const char *path);
 
 #endif

@@ -4,88 +4,19 @@
 #include "ff_time.h"
 #include "http_reply.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define FF_TOKEN_BYTES 32
-#define FF_TOKEN_HEX   (FF_TOKEN_BYTES * 2)
-/* A token file is one line; anything longer is not ours. */
-#define FF_TOKEN_MAX 256
 
 struct ff_http_policy {
 	ff_policy_store *store;
-	char token[FF_TOKEN_MAX + 1];
+	ff_http_auth *auth;
 };
 
-/* --- the token ---------------------------------------------------------------- */
-
-static int ff_token_create(const char *path, char *out)
-{
-	uint8_t raw[FF_TOKEN_BYTES];
-	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-		return -errno;
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	char line[FF_TOKEN_HEX + 2];
-	int n = snprintf(line, sizeof line, "%s\n", out);
-	int rc = write(fd, line, (size_t)n) == n && fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	if (rc != 0)
-		unlink(path);
-	return rc;
-}
-
-static int ff_token_read(const char *path, char *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		ff_log_warn("%s is readable by others (mode %03o): anyone who reads it can change "
-			    "policies; chmod 600 it",
-			    path, (unsigned)(st.st_mode & 0777));
-	ssize_t n = read(fd, out, FF_TOKEN_MAX);
-	int err = errno;
-	close(fd);
-	if (n < 0)
-		return -err;
-	out[n] = '\0';
-	out[strcspn(out, " \t\r\n")] = '\0';
-	return out[0] != '\0' ? 0 : -EINVAL;
-}
-
-static int ff_token_load(const char *data_dir, char *out, char *err, size_t err_len)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", data_dir, FF_HTTP_TOKEN_FILE);
-	int rc = ff_token_read(path, out);
-	if (rc == -ENOENT) {
-		rc = ff_token_create(path, out);
-		if (rc == 0)
-			ff_log_info("created the API token %s (policy changes need it)", path);
-	}
-	if (rc != 0)
-		snprintf(err, err_len, "API token %s: %s", path,
-			 rc == -EINVAL ? "empty file" : strerror(-rc));
-	return rc;
-}
-
-ff_http_policy *ff_http_policy_new(ff_policy_store *store, const char *data_dir, char *err,
+ff_http_policy *ff_http_policy_new(ff_policy_store *store, ff_http_auth *auth, char *err,
 				   size_t err_len)
 {
 	ff_http_policy *p = calloc(1, sizeof *p);
@@ -94,46 +25,13 @@ ff_http_policy *ff_http_policy_new(ff_policy_store *store, const char *data_dir,
 		return NULL;
 	}
 	p->store = store;
-	if (ff_token_load(data_dir, p->token, err, err_len) != 0) {
-		free(p);
-		return NULL;
-	}
+	p->auth = auth;
 	return p;
 }
 
 void ff_http_policy_free(ff_http_policy *p)
 {
-	if (p != NULL)
-		explicit_bzero(p->token, sizeof p->token);
 	free(p);
-}
-
-/* --- authorization ----------------------------------------------------------- */
-
-/* Compares in time independent of where the first difference is. */
-static bool ff_hp_token_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
-static bool ff_hp_authorized(const ff_http_policy *p, struct evhttp_request *req)
-{
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return false;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return ff_hp_token_equal(h, p->token);
-}
-
-bool ff_http_policy_authorized(const ff_http_policy *p, struct evhttp_request *req)
-{
-	return ff_hp_authorized(p, req);
 }
 
 /* --- POST /api/v1/policy ------------------------------------------------------ */
@@ -257,14 +155,8 @@ static json_t *ff_hp_read_body(struct evhttp_request *req, char *err, size_t err
 static void ff_hp_post(ff_http_policy *p, struct evhttp_request *req)
 {
 	char err[1024];
-	if (!ff_hp_authorized(p, req)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-				  "Bearer realm=\"flowfleet\"");
-		ff_http_reply_error(req, 401, "Unauthorized",
-			    "writing a policy needs 'Authorization: Bearer TOKEN' with the token "
-			    "of DATA_DIR/" FF_HTTP_TOKEN_FILE);
+	if (!ff_http_require_scope(p->auth, req, FF_HTTP_SCOPE_ADMIN))
 		return;
-	}
 	json_t *body = ff_hp_read_body(req, err, sizeof err);
 	ff_policy_spec spec = {0};
 	int rc = body == NULL ? -1 : ff_hp_parse_policy(body, &spec, err, sizeof err);
@@ -294,13 +186,13 @@ static void ff_hp_list(ff_http_policy *p, struct evhttp_request *req, bool curre
 				: NULL);
 }
 
-static void ff_hp_on_policy(struct evhttp_request *req, void *arg)
+static void ff_hp_on_policy(ff_http_policy *p, struct evhttp_request *req)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	if (cmd == EVHTTP_REQ_POST) {
-		ff_hp_post(arg, req);
+		ff_hp_post(p, req);
 	} else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
-		ff_hp_list(arg, req, true);
+		ff_hp_list(p, req, true);
 	} else {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 				  "GET, HEAD, POST");
@@ -308,23 +200,24 @@ static void ff_hp_on_policy(struct evhttp_request *req, void *arg)
 	}
 }
 
-static void ff_hp_on_history(struct evhttp_request *req, void *arg)
+static void ff_hp_on_history(ff_http_policy *p, struct evhttp_request *req)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
-		ff_hp_list(arg, req, false);
+		ff_hp_list(p, req, false);
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 	ff_http_reply_error(req, 405, "Method Not Allowed", "only GET is supported");
 }
 
-int ff_http_policy_register(ff_http_policy *p, struct evhttp *http)
+bool ff_http_policy_route(ff_http_policy *p, struct evhttp_request *req, const char *path)
 {
-	if (evhttp_set_cb(http, "/api/v1/policy", ff_hp_on_policy, p) != 0 ||
-	    evhttp_set_cb(http, "/api/v1/policy/history", ff_hp_on_history, p) != 0) {
-		ff_log_error("http: cannot register the policy endpoints");
-		return -1;
-	}
-	return 0;
+	if (strcmp(path, "/api/v1/policy") == 0)
+		ff_hp_on_policy(p, req);
+	else if (strcmp(path, "/api/v1/policy/history") == 0)
+		ff_hp_on_history(p, req);
+	else
+		return false;
+	return true;
 }

@@ -79,13 +79,22 @@ static void ff_http_dispatch(ff_http *h, struct evhttp_request *req, const char 
 	evhttp_clear_headers(&params);
 }
 
+/* GET and HEAD read; anything else writes (only the policy takes a POST today). */
+static enum ff_http_scope ff_http_needed_scope(struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (strcmp(path, "/healthz") == 0)
+		return FF_HTTP_SCOPE_NONE;
+	return cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD ? FF_HTTP_SCOPE_READ
+							       : FF_HTTP_SCOPE_ADMIN;
+}
+
+/* Every request comes here first: TLS, then the scope, then the resource. */
 static void ff_http_route(struct evhttp_request *req, void *arg)
 {
 	ff_http *h = arg;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		ff_http_reply_error(req, 405, "Method Not Allowed", "only GET is supported");
+	if (h->tls != NULL && !ff__http_tls_request_ok(h->tls, req)) {
+		evhttp_send_error(req, 503, "TLS set-up failed");
 		return;
 	}
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -94,12 +103,46 @@ static void ff_http_route(struct evhttp_request *req, void *arg)
 		ff_http_reply_error(req, 400, "Bad Request", "malformed request URI");
 		return;
 	}
+	if (!ff_http_require_scope(h->deps.auth, req, ff_http_needed_scope(req, path)))
+		return;
+	if (h->deps.policy != NULL && ff_http_policy_route(h->deps.policy, req, path))
+		return;
+	if (ff__http_trust_route(h, req, path))
+		return;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		ff_http_reply_error(req, 405, "Method Not Allowed", "only GET is supported");
+		return;
+	}
 	ff_http_dispatch(h, req, path, evhttp_uri_get_query(uri));
+}
+
+static int ff_http_setup_tls(ff_http *h, const ff_http_deps *deps)
+{
+	char err[1024];
+	if (deps->tls_cert == NULL && deps->tls_key == NULL)
+		return 0;
+	if (deps->tls_cert == NULL || deps->tls_key == NULL) {
+		ff_log_error("http: --http-cert and --http-key go together");
+		return -1;
+	}
+	h->tls = ff__http_tls_new(deps->tls_cert, deps->tls_key, err, sizeof err);
+	if (h->tls == NULL) {
+		ff_log_error("http: %s", err);
+		return -1;
+	}
+	ff__http_tls_attach(h->tls, h->http);
+	return 0;
 }
 
 ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_http_deps *deps)
 {
 	char addr[256];
+	if (deps->auth == NULL) {
+		ff_log_error("http: no token set given");
+		return NULL;
+	}
 	uint16_t port;
 	if (ff_http_parse_listen(listen, addr, sizeof addr, &port) != 0) {
 		ff_log_error("http: listen address '%s' is not ADDR:PORT", listen);
@@ -124,11 +167,7 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 	evhttp_set_max_headers_size(h->http, FF_HTTP_MAX_HEADERS);
 	evhttp_set_timeout(h->http, FF_HTTP_TIMEOUT_S);
 	evhttp_set_gencb(h->http, ff_http_route, h);
-	if (deps->policy != NULL && ff_http_policy_register(deps->policy, h->http) != 0) {
-		ff_http_free(h);
-		return NULL;
-	}
-	if (ff__http_trust_register(h) != 0) {
+	if (ff_http_setup_tls(h, deps) != 0) {
 		ff_http_free(h);
 		return NULL;
 	}
@@ -137,6 +176,12 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
+	ff_log_info("http: API on %s://%s, %s; writes need an admin token",
+		    h->tls ? "https" : "http", listen, ff_http_auth_read_mode(deps->auth));
+	if (!h->tls && ff_http_auth_reads_need_token(deps->auth))
+		ff_log_warn("http: %s is beyond loopback without TLS: tokens cross the network in "
+			    "clear; give --http-cert and --http-key",
+			    listen);
 	return h;
 }
 
@@ -148,5 +193,6 @@ void ff_http_free(ff_http *h)
 	ff__http_pool_free(h->pool);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	ff__http_tls_free(h->tls);
 	free(h);
 }

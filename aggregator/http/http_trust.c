@@ -109,14 +109,7 @@ static void ff_ht_decide(ff_http *h, struct evhttp_request *req, enum ff_trust_o
 	char err[512], who[128];
 	if (!ff_ht_method(req, EVHTTP_REQ_POST))
 		return;
-	if (h->deps.policy == NULL || !ff_http_policy_authorized(h->deps.policy, req)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
-				  "Bearer realm=\"flowfleet\"");
-		ff_http_reply_error(req, 401, "Unauthorized",
-				    "deciding on agent keys needs 'Authorization: Bearer TOKEN' "
-				    "with the token of DATA_DIR/" FF_HTTP_TOKEN_FILE);
-		return;
-	}
+	/* The router already asked for an admin token (a POST is a write: http_auth.h). */
 	if (h->deps.trust == NULL) {
 		ff_http_reply_error(req, 409, "Conflict",
 				    "the aggregator runs with --insecure-plaintext: agents have no "
@@ -152,15 +145,20 @@ static void ff_ht_on_revoke(struct evhttp_request *req, void *arg)
 	ff_ht_decide(arg, req, FF_TRUST_REVOKE);
 }
 
-int ff__http_trust_register(ff_http *h)
+bool ff__http_trust_route(ff_http *h, struct evhttp_request *req, const char *path)
 {
-	if (evhttp_set_cb(h->http, "/api/v1/agents/pending", ff_ht_on_pending, h) != 0 ||
-	    evhttp_set_cb(h->http, "/api/v1/agents/keys", ff_ht_on_keys, h) != 0 ||
-	    evhttp_set_cb(h->http, "/api/v1/agents/accept", ff_ht_on_accept, h) != 0 ||
-	    evhttp_set_cb(h->http, "/api/v1/agents/reject", ff_ht_on_reject, h) != 0 ||
-	    evhttp_set_cb(h->http, "/api/v1/agents/revoke", ff_ht_on_revoke, h) != 0) {
-		ff_log_error("http: cannot register the agent key endpoints");
-		return -1;
-	}
-	return 0;
+	static const struct {
+		const char *path;
+		void (*fn)(struct evhttp_request *, void *);
+	} routes[] = {
+	    {"/api/v1/agents/pending", ff_ht_on_pending}, {"/api/v1/agents/keys", ff_ht_on_keys},
+	    {"/api/v1/agents/accept", ff_ht_on_accept},	  {"/api/v1/agents/reject", ff_ht_on_reject},
+	    {"/api/v1/agents/revoke", ff_ht_on_revoke},
+	};
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (strcmp(path, routes[i].path) == 0) {
+			routes[i].fn(req, h);
+			return true;
+		}
+	return false;
 }

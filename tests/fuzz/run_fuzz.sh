@@ -18,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,trust}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,trust,tokens}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -51,7 +51,11 @@ printf '\1# tokens\nvalid-token-0123456789 2099-01-01T00:00:00Z\nforever-token-0
   >"$work/seeds/trust/tokens"
 
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter segment batch trust; do
+# api.tokens lines and Authorization headers.
+printf '0123456789abcdef0123 admin ops\n# c\n0123456789abcdef-read read\n' >"$work/seeds/tokens/file"
+printf 'Bearer 0123456789abcdef0123' >"$work/seeds/tokens/header"
+
+for t in nf5 nf9 ipfix sflow filter segment batch trust tokens; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue

@@ -10,5 +10,6 @@ ff_unit_test(NAME cli_time SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_time.c
 ff_unit_test(NAME cli_http SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli_http.c
   LIBS ff_cli_http
   CASES url_plain url_prefix url_https url_refused body_grows body_bound body_empty
-        get_answer post_sends_token token_control_char refused timeout_no_answer
+        get_answer post_sends_token token_control_char get_sends_global_token
+        token_file_first_word refused timeout_no_answer
         closed_no_answer too_large)

@@ -4,6 +4,7 @@
 #include "cli_http_body.h"
 #include "cli_http_url.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,49 @@ static void post_sends_token(void **state)
 	reap(pid);
 }
 
+/* The global token (--token-file, $FLOWFLEET_TOKEN) goes with a GET, and a POST without its own. */
+static void get_sends_global_token(void **state)
+{
+	(void)state;
+	const struct ff_cli_http_opts opts = {.timeout_s = 5, .bearer = "r34d"};
+	struct ff_cli_http_response r;
+	char url[64], err[512];
+	int port;
+	pid_t pid = serve_once(NULL, &port);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	assert_int_equal(ff_cli_http_get(url, "/api/v1/top", &opts, &r, err, sizeof err), 0);
+	assert_non_null(strstr(r.body, "\r\nAuthorization: Bearer r34d\r\n"));
+	ff_cli_http_response_free(&r);
+	reap(pid);
+	pid = serve_once(NULL, &port);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	assert_int_equal(
+	    ff_cli_http_post(url, "/api/v1/policy", "{}", NULL, &opts, &r, err, sizeof err), 0);
+	assert_non_null(strstr(r.body, "\r\nAuthorization: Bearer r34d\r\n"));
+	ff_cli_http_response_free(&r);
+	reap(pid);
+}
+
+static void token_file_first_word(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/ff-test-token.XXXXXX", out[64], err[256];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\n  abc123def \nignored\n", 23), 23);
+	close(fd);
+	assert_int_equal(ff_cli_http_token_read(path, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, "abc123def");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, " \n", 2), 2);
+	close(fd);
+	assert_int_equal(ff_cli_http_token_read(path, out, sizeof out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "holds no token"));
+	unlink(path);
+	assert_int_equal(ff_cli_http_token_read(path, out, sizeof out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "No such file or directory"));
+}
+
 static void token_control_char(void **state)
 {
 	(void)state;
@@ -298,13 +342,22 @@ static void too_large(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(url_plain),	cmocka_unit_test(url_prefix),
-    cmocka_unit_test(url_https),	cmocka_unit_test(url_refused),
-    cmocka_unit_test(body_grows),	cmocka_unit_test(body_bound),
-    cmocka_unit_test(body_empty),	cmocka_unit_test(get_answer),
-    cmocka_unit_test(post_sends_token), cmocka_unit_test(token_control_char),
-    cmocka_unit_test(refused),		cmocka_unit_test(timeout_no_answer),
-    cmocka_unit_test(closed_no_answer), cmocka_unit_test(too_large),
+    cmocka_unit_test(url_plain),
+    cmocka_unit_test(url_prefix),
+    cmocka_unit_test(url_https),
+    cmocka_unit_test(url_refused),
+    cmocka_unit_test(body_grows),
+    cmocka_unit_test(body_bound),
+    cmocka_unit_test(body_empty),
+    cmocka_unit_test(get_answer),
+    cmocka_unit_test(post_sends_token),
+    cmocka_unit_test(token_control_char),
+    cmocka_unit_test(get_sends_global_token),
+    cmocka_unit_test(token_file_first_word),
+    cmocka_unit_test(refused),
+    cmocka_unit_test(timeout_no_answer),
+    cmocka_unit_test(closed_no_answer),
+    cmocka_unit_test(too_large),
 };
 
 int main(int argc, char **argv)

@@ -7,14 +7,15 @@
  *   GET  /api/v1/policy/history  every policy ever stored, oldest first
  *   POST /api/v1/policy          store a new policy (JSON body); it is pushed
  *                                to the agents by the ingest thread
- * Reading needs no token; writing needs "Authorization: Bearer TOKEN" with
- * the token of DATA_DIR/api.token, which is created (mode 0600, 32 random
- * bytes as hex) on the first start. A policy that does not validate is
- * answered 400 with the reason and nothing is stored or pushed.
+ * Reading needs what every read of the API needs (http_auth.h; the server
+ * checks it); writing needs an admin token, checked here as well. A policy
+ * that does not validate is answered 400 with the reason and nothing is
+ * stored or pushed.
  *
  * Handlers run on the thread of the event base the evhttp belongs to.
  */
 
+#include "http_auth.h"
 #include "policy_store.h"
 
 #include <event2/http.h>
@@ -23,24 +24,15 @@
 
 typedef struct ff_http_policy ff_http_policy;
 
-/* The token file under the data directory. */
-#define FF_HTTP_TOKEN_FILE "api.token"
-
 /*
- * Reads DATA_DIR/api.token, creating it first if absent. Borrows `store`,
- * which must outlive the result. Returns NULL with the reason in `err`.
+ * Borrows `store` and `auth`, which must outlive the result. Returns NULL
+ * with the reason in `err` (out of memory).
  */
-ff_http_policy *ff_http_policy_new(ff_policy_store *store, const char *data_dir, char *err,
+ff_http_policy *ff_http_policy_new(ff_policy_store *store, ff_http_auth *auth, char *err,
 				   size_t err_len);
 
-/*
- * True when `req` carries "Authorization: Bearer TOKEN" with the API token:
- * the check of every write (policies here, agent keys in http_trust.c).
- */
-bool ff_http_policy_authorized(const ff_http_policy *p, struct evhttp_request *req);
-
-/* Registers the endpoints on `http`. Returns 0, or -1 when evhttp refuses. */
-int ff_http_policy_register(ff_http_policy *p, struct evhttp *http);
+/* Answers `req` when `path` is one of the policy endpoints and returns true; false otherwise. */
+bool ff_http_policy_route(ff_http_policy *p, struct evhttp_request *req, const char *path);
 
 void ff_http_policy_free(ff_http_policy *p);
 

@@ -12,6 +12,7 @@
  * and past its bounds are answered 503 with Retry-After.
  */
 
+#include "http_auth.h"
 #include "http_policy.h"
 #include "ingest.h"
 #include "session.h"
@@ -27,8 +28,11 @@ typedef struct ff_http_deps {
 	ff_store *store;
 	ff_sessions *sessions;
 	const ff_ingest *ingest; /* for the store health of /healthz */
+	ff_http_auth *auth;	 /* who may read and write (http_auth.h); required */
 	ff_http_policy *policy;	 /* the /api/v1/policy endpoints (http_policy.h); may be NULL */
 	ff_trust *trust;	 /* the agent keys (CURVE); NULL with --insecure-plaintext */
+	const char *tls_cert;	 /* PEM certificate chain: HTTPS only; NULL with tls_key: HTTP */
+	const char *tls_key;	 /* PEM private key of tls_cert */
 	uint64_t query_memory;	 /* bytes a top-N's group tables may use; 0: the default */
 	size_t query_threads;	 /* threads running queries; 0 acts as 1 */
 	size_t query_queue;	 /* queries that may wait for a thread; more get 503 */
@@ -42,8 +46,11 @@ typedef struct ff_http_deps {
 int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *port);
 
 /*
- * Serves the API on `listen` ("ADDR:PORT") from `base`. Returns the server,
- * or NULL with the reason logged (bad address, port in use).
+ * Serves the API on `listen` ("ADDR:PORT") from `base`, over TLS when
+ * deps->tls_cert is set. Every request but GET /healthz goes through
+ * deps->auth: reads with FF_HTTP_SCOPE_READ, anything else with
+ * FF_HTTP_SCOPE_ADMIN. Returns the server, or NULL with the reason logged
+ * (bad address, port in use, unusable certificate or key).
  */
 ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_http_deps *deps);
 
