@@ -234,7 +234,7 @@ static int ff_cli_trust_list(const struct ff_cli_ctx *ctx, const char *sub,
 /* The server's answer to a decision as an exit code and a message. */
 static int ff_cli_trust_answer(const char *sub, const struct ff_cli_http_response *resp, bool json)
 {
-	json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t *doc = ff_cli_json_parse(resp->body, resp->body_len, NULL);
 	const json_t *k = json_object_get(doc, "key");
 	int rc = FF_CLI_OK;
 	if (resp->status == 200 && json_is_object(k)) {

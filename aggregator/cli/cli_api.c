@@ -1,6 +1,8 @@
 #include "cli_api.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +11,70 @@
 
 #include "cli_http.h"
 
+/*
+ * jansson refuses integers beyond INT64_MAX, and the API prints counters up
+ * to 2^64 - 1 as bare numbers (aggregator/http/http_json.h). Such a literal
+ * is read as a string of its digits instead, which ff_cli_json_u64() takes.
+ */
+static char *ff_cli_json_quote_big(const char *body, size_t len, size_t *out_len)
+{
+	char *out = malloc(len * 2 + 1);
+	if (out == NULL)
+		return NULL;
+	size_t w = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = body[i];
+		if (in_string) {
+			out[w++] = c;
+			if (c == '\\' && i + 1 < len)
+				out[w++] = body[++i];
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+			out[w++] = c;
+			continue;
+		}
+		bool starts = c >= '0' && c <= '9' && (i == 0 || strchr(":,[ \t\n\r", body[i - 1]));
+		size_t n = 0;
+		while (starts && i + n < len && body[i + n] >= '0' && body[i + n] <= '9')
+			n++;
+		bool plain_end = i + n >= len || strchr(".eE", body[i + n]) == NULL;
+		/* 19 digits may exceed INT64_MAX, 20 always do (if they fit 64 bits at all). */
+		if (starts && plain_end && (n > 19 || (n == 19 && strncmp(body + i, "9223372036854775807", 19) > 0))) {
+			out[w++] = '"';
+			memcpy(out + w, body + i, n);
+			w += n;
+			out[w++] = '"';
+			i += n - 1;
+			continue;
+		}
+		out[w++] = c;
+	}
+	out[w] = '\0';
+	*out_len = w;
+	return out;
+}
+
+json_t *ff_cli_json_parse(const char *body, size_t len, json_error_t *err)
+{
+	size_t qlen = 0;
+	char *quoted = ff_cli_json_quote_big(body, len, &qlen);
+	if (quoted == NULL)
+		return json_loadb(body, len, 0, err);
+	json_t *doc = json_loadb(quoted, qlen, 0, err);
+	free(quoted);
+	return doc;
+}
+
 /* Prints the server's own words for a failed request when it sent some. */
 static void ff_cli_api_report(const struct ff_cli_ctx *ctx, const char *path_query,
 			      const struct ff_cli_http_response *resp)
 {
-	json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t *doc = ff_cli_json_parse(resp->body, resp->body_len, NULL);
 	const char *msg = ff_cli_json_str(doc, "error", NULL);
 
 	if (msg != NULL)
@@ -42,7 +103,7 @@ int ff_cli_api_get(const struct ff_cli_ctx *ctx, const char *path_query, json_t 
 		rc = resp.status == 400 ? FF_CLI_EUSAGE : FF_CLI_ESERVER;
 		goto out;
 	}
-	*doc = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	*doc = ff_cli_json_parse(resp.body, resp.body_len, &jerr);
 	if (*doc == NULL) {
 		fprintf(stderr,
 			"flowfleet: server %s sent an answer to %s that is not JSON "
@@ -73,6 +134,14 @@ uint64_t ff_cli_json_u64(const json_t *obj, const char *name)
 		return (uint64_t)json_integer_value(v);
 	if (json_is_real(v) && json_real_value(v) > 0)
 		return (uint64_t)json_real_value(v);
+	/* A counter beyond INT64_MAX, kept as its digits by ff_cli_json_parse(). */
+	if (json_is_string(v)) {
+		char *end;
+		errno = 0;
+		unsigned long long u = strtoull(json_string_value(v), &end, 10);
+		if (errno == 0 && *end == '\0' && end != json_string_value(v))
+			return u;
+	}
 	return 0;
 }
 

@@ -25,6 +25,13 @@ int ff_cli_api_get(const struct ff_cli_ctx *ctx, const char *path_query, json_t 
 /* An unsigned counter member of `obj`; 0 when absent, negative or not a number. */
 uint64_t ff_cli_json_u64(const json_t *obj, const char *name);
 
+/*
+ * Parses an API answer; integers beyond INT64_MAX (counters up to 2^64 - 1)
+ * become strings of their digits, which ff_cli_json_u64() reads. NULL with
+ * `err` (may be NULL) filled when it is not JSON.
+ */
+json_t *ff_cli_json_parse(const char *body, size_t len, json_error_t *err);
+
 /* A string member of `obj`, or `fallback` when absent or not a string. */
 const char *ff_cli_json_str(const json_t *obj, const char *name, const char *fallback);
 

@@ -271,7 +271,7 @@ static json_t *ff_cli_policy_body(const ff_policy_spec *s)
 /* Turns the server's answer to the POST into an exit code and a message. */
 static int ff_cli_policy_answer(const struct ff_cli_http_response *resp, bool json)
 {
-	json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t *doc = ff_cli_json_parse(resp->body, resp->body_len, NULL);
 	const json_t *p = json_object_get(doc, "policy");
 	int rc = FF_CLI_OK;
 

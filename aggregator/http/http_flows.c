@@ -1,6 +1,7 @@
 /* GET /api/v1/flows: the stored records in time order, run on the query pool. */
 #include "ff_flow.h"
 #include "http_impl.h"
+#include "http_json.h"
 #include "http_params.h"
 #include "http_query_job.h"
 #include "http_reply.h"
@@ -28,7 +29,7 @@ static json_t *ff_http_addr_json(const uint8_t *addr, bool wild)
 
 static json_t *ff_http_num_json(uint64_t v, bool wild)
 {
-	return wild ? json_string("*") : json_integer((json_int_t)v);
+	return wild ? json_string("*") : ff_http_json_u64(v);
 }
 
 static json_t *ff_http_flow_json(const ff_flows_row *r)
@@ -36,8 +37,8 @@ static json_t *ff_http_flow_json(const ff_flows_row *r)
 	const ff_flow *f = &r->flow;
 	uint32_t w = f->wildcards;
 	return json_pack(
-	    "{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, "
-	    "s:I, s:I}",
+	    "{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:I}",
 	    "agent", r->agent, "first_ms", (json_int_t)f->first_ms, "last_ms",
 	    (json_int_t)f->last_ms, "src", ff_http_addr_json(f->src_addr, w & FF_FIELD_SRC_ADDR),
 	    "dst", ff_http_addr_json(f->dst_addr, w & FF_FIELD_DST_ADDR), "src_port",
@@ -51,7 +52,8 @@ static json_t *ff_http_flow_json(const ff_flows_row *r)
 	    ff_http_num_json(f->src_as, w & FF_FIELD_SRC_AS), "dst_as",
 	    ff_http_num_json(f->dst_as, w & FF_FIELD_DST_AS), "exporter",
 	    ff_http_addr_json(f->exporter, w & FF_FIELD_EXPORTER), "packets",
-	    (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "flows", (json_int_t)f->flows,
+	    ff_http_json_u64(f->packets), "bytes", ff_http_json_u64(f->bytes), "flows",
+	    ff_http_json_u64(f->flows),
 	    "sampling_rate", (json_int_t)f->sampling_rate);
 }
 

@@ -1,5 +1,6 @@
 #include "http_pool.h"
 
+#include "http_json.h"
 #include "ff_log.h"
 #include "http_reply.h"
 #include "query_deadline.h"
@@ -47,7 +48,7 @@ static void ff_http_job_execute(ff__http_job *j)
 	json_t *doc = NULL;
 	j->rc = ff_query_expired(j->deadline_ms) ? -ETIMEDOUT : j->run(j, &doc);
 	if (j->rc == 0) {
-		j->body = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+		j->body = doc != NULL ? ff_http_json_dumps(doc, JSON_COMPACT) : NULL;
 		if (j->body == NULL)
 			j->rc = -ENOMEM;
 	}

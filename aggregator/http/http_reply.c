@@ -1,5 +1,6 @@
 #include "http_reply.h"
 
+#include "http_json.h"
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ void ff_http_reply_json_text(struct evhttp_request *req, int code, const char *r
 
 void ff_http_reply_json(struct evhttp_request *req, int code, const char *reason, json_t *doc)
 {
-	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *text = doc != NULL ? ff_http_json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (text == NULL) {
 		evhttp_send_error(req, 500, "out of memory");

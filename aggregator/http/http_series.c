@@ -2,6 +2,7 @@
 #include "ff_config.h"
 #include "ff_time.h"
 #include "http_impl.h"
+#include "http_json.h"
 #include "http_params.h"
 #include "http_query_job.h"
 #include "http_reply.h"
@@ -63,9 +64,9 @@ static json_t *ff_http_series_json(const ff_series_query *q, const ff__http_scop
 {
 	json_t *points = json_array();
 	for (size_t i = 0; points != NULL && i < res->n_bins; i++)
-		json_array_append_new(points, json_pack("{s:I, s:I}", "t",
+		json_array_append_new(points, json_pack("{s:I, s:o}", "t",
 							(json_int_t)(res->start_ms + i * q->bin_ms),
-							"value", (json_int_t)res->values[i]));
+							"value", ff_http_json_u64(res->values[i])));
 	json_t *doc =
 	    json_pack("{s:s, s:I, s:I, s:I, s:o}", "metric", ff_series_metric_name(q->metric),
 		      "bin_ms", (json_int_t)q->bin_ms, "from_ms", (json_int_t)q->since_ms, "to_ms",

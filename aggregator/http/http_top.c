@@ -1,6 +1,7 @@
 /* GET /api/v1/top: nfdump's -s ELEMENT/ORDER -n N, run on the query pool. */
 #include "ff_element.h"
 #include "http_impl.h"
+#include "http_json.h"
 #include "http_params.h"
 #include "http_query_job.h"
 #include "http_reply.h"
@@ -39,11 +40,11 @@ static int ff_http_top_params(const struct evkeyvalq *params, const ff__http_sco
 
 static json_t *ff_http_row_json(const ff_topn_row *r)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "key", r->key, "flows",
-			 (json_int_t)r->flows, "packets", (json_int_t)r->packets, "bytes",
-			 (json_int_t)r->bytes, "first_ms", (json_int_t)r->first_ms, "last_ms",
-			 (json_int_t)r->last_ms, "pps", (json_int_t)r->pps, "bps",
-			 (json_int_t)r->bps, "bpp", (json_int_t)r->bpp);
+	return json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "key", r->key, "flows",
+			 ff_http_json_u64(r->flows), "packets", ff_http_json_u64(r->packets),
+			 "bytes", ff_http_json_u64(r->bytes), "first_ms", (json_int_t)r->first_ms,
+			 "last_ms", (json_int_t)r->last_ms, "pps", ff_http_json_u64(r->pps), "bps",
+			 ff_http_json_u64(r->bps), "bpp", ff_http_json_u64(r->bpp));
 }
 
 static json_t *ff_http_top_json(const ff_topn_query *q, const ff__http_scope *sc,
@@ -56,12 +57,12 @@ static json_t *ff_http_top_json(const ff_topn_query *q, const ff__http_scope *sc
 		json_array_append_new(rows, ff_http_row_json(&res->rows[i]));
 	const ff_topn_total *t = &res->total;
 	json_t *doc = json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+	    "{s:s, s:s, s:s, s:I, s:o, s:{s:I, s:o, s:o, s:o, s:o, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}}",
 	    "stat", stat, "element", ff_element_name(q->element), "order", ff_order_name(q->order),
 	    "n", (json_int_t)q->n, "rows", rows, "total", "rows", (json_int_t)t->rows, "flows",
-	    (json_int_t)t->flows, "packets", (json_int_t)t->packets, "bytes", (json_int_t)t->bytes,
-	    "records", (json_int_t)t->records, "first_ms", (json_int_t)t->first_ms, "last_ms",
+	    ff_http_json_u64(t->flows), "packets", ff_http_json_u64(t->packets), "bytes",
+	    ff_http_json_u64(t->bytes), "records", ff_http_json_u64(t->records), "first_ms", (json_int_t)t->first_ms, "last_ms",
 	    (json_int_t)t->last_ms, "read", "segments", (json_int_t)t->read.segments,
 	    "minute_rollups", (json_int_t)t->read.minute_rollups, "hour_rollups",
 	    (json_int_t)t->read.hour_rollups, "passes", (json_int_t)t->passes, "partitions",

@@ -52,6 +52,8 @@ ff_unit_test(NAME store_open SOURCES ${FF_UNIT_DIR}/test_store_open.c LIBS ff_ag
 ff_unit_test(NAME trust SOURCES ${FF_UNIT_DIR}/test_trust.c LIBS ff_agg_trust_internals
   CASES history_survives_reopen torn_tail_cut_damage_refused damaged_fields_refused transitions
         pending_bounded token_file_parse token_enrols_and_rotates)
+ff_unit_test(NAME http_json SOURCES ${FF_UNIT_DIR}/test_http_json.c LIBS ff_agg_http_internals
+  CASES u64_prints_unsigned)
 ff_unit_test(NAME http_auth SOURCES ${FF_UNIT_DIR}/test_http_auth.c LIBS ff_agg_http_internals
   CASES tokens_parse_lines tokens_parse_damaged tokens_lookup_exact tokens_dir_created_then_read
         tokens_dir_refuses_bad_file auth_scopes_beyond_loopback auth_reads_open
