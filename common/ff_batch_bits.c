@@ -120,33 +120,6 @@ void ff_intcol_begin(ff_intcol_writer *w, const ff_intcol_plan *plan, uint8_t *o
 	w->exc = w->p + ff_intcol_bits_len(plan->n, plan->width);
 }
 
-/* Appends the low `k` (at most 32) bits of `v`. */
-static void ff_intcol_put_bits(ff_intcol_writer *w, uint64_t v, unsigned k)
-{
-	w->acc |= (v & ((1ull << k) - 1)) << w->nbits;
-	w->nbits += k;
-	while (w->nbits >= 8) {
-		*w->p++ = (uint8_t)w->acc;
-		w->acc >>= 8;
-		w->nbits -= 8;
-	}
-}
-
-void ff_intcol_put(ff_intcol_writer *w, uint64_t v)
-{
-	uint64_t off = v - w->base;
-	if (w->escaped && off >= w->mask) {
-		w->exc = ff_varint_put(w->exc, off - w->mask);
-		off = w->mask;
-	}
-	if (w->width <= 32) {
-		ff_intcol_put_bits(w, off, w->width);
-		return;
-	}
-	ff_intcol_put_bits(w, off, 32);
-	ff_intcol_put_bits(w, off >> 32, w->width - 32);
-}
-
 size_t ff_intcol_end(ff_intcol_writer *w)
 {
 	if (w->nbits > 0)

@@ -79,7 +79,33 @@ typedef struct ff_intcol_writer {
 
 /* Writes the column's header at `out` (ff_intcol_len(plan) bytes must be there). */
 void ff_intcol_begin(ff_intcol_writer *w, const ff_intcol_plan *plan, uint8_t *out);
-void ff_intcol_put(ff_intcol_writer *w, uint64_t v);
+
+/* Appends the low `k` (at most 32) bits of `v`. Inline: it runs once a value. */
+static inline void ff_intcol_put_bits(ff_intcol_writer *w, uint64_t v, unsigned k)
+{
+	w->acc |= (v & ((1ull << k) - 1)) << w->nbits;
+	w->nbits += k;
+	while (w->nbits >= 8) {
+		*w->p++ = (uint8_t)w->acc;
+		w->acc >>= 8;
+		w->nbits -= 8;
+	}
+}
+
+static inline void ff_intcol_put(ff_intcol_writer *w, uint64_t v)
+{
+	uint64_t off = v - w->base;
+	if (w->escaped && off >= w->mask) {
+		w->exc = ff_varint_put(w->exc, off - w->mask);
+		off = w->mask;
+	}
+	if (w->width <= 32) {
+		ff_intcol_put_bits(w, off, w->width);
+		return;
+	}
+	ff_intcol_put_bits(w, off, 32);
+	ff_intcol_put_bits(w, off >> 32, w->width - 32);
+}
 /* Flushes the last partial byte; returns the bytes the column took. */
 size_t ff_intcol_end(ff_intcol_writer *w);
 

@@ -154,6 +154,14 @@ typedef struct ff_batch_plan {
 	 * dividing bytes by packets again.
 	 */
 	uint64_t *vals;
+	/*
+	 * Each record's IPv4 source (with bit 32 set when v4-mapped, so a
+	 * wildcarded zero address differs from 0.0.0.0) and destination, so
+	 * the write pass needs no second trip to the scattered records when
+	 * both address columns are IPv4.
+	 */
+	uint64_t *src4;
+	uint32_t *dst4;
 	uint8_t *dict_bytes;
 	size_t n_dict;
 	bool src16, dst16, src_any, dst_any;
@@ -191,6 +199,8 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		p->dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
 		p->src_any |= memcmp(f->src_addr, zero, FF_ADDR_LEN) != 0;
 		p->dst_any |= memcmp(f->dst_addr, zero, FF_ADDR_LEN) != 0;
+		p->src4[i] = (uint64_t)ff_addr_is_v4(f->src_addr) << 32 | ff_get_be32(f->src_addr + 12);
+		p->dst4[i] = ff_get_be32(f->dst_addr + 12);
 	}
 	ff_hmap_free(dict);
 	/* Now that every base is known: how long each offset is, to choose widths. */
@@ -248,30 +258,56 @@ static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const 
 	}
 }
 
+/* ff_batch_put_addrs() for IPv4 columns, from the plan's copies of the addresses. */
+static void ff_batch_put_addrs4(ff_batch_addr4 *a, const ff_batch_plan *p, size_t i)
+{
+	if (p->src_any) {
+		uint32_t s = (uint32_t)p->src4[i];
+		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->prev_src = s;
+	}
+	if (p->dst_any) {
+		uint32_t d = p->dst4[i];
+		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
+		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
+		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		if (!same_src)
+			a->run_dst = d;
+		a->prev_dst = d;
+	}
+}
+
 /* Writes every column of the planned records into `out`, pointing `m`'s fields at them. */
 static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *recs, size_t n,
 				uint8_t *out, Flowfleet__FlowBatch *m)
 {
 	ff_intcol_writer w[FF_C_N];
+	int active[FF_C_N], n_active = 0; /* the columns not empty, written row by row */
 	for (int c = 0; c < FF_C_N; c++) {
 		size_t len = ff_intcol_len(&p->cols[c]);
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
 		field->data = out;
 		field->len = len;
-		if (len > 0) /* an empty column has no header either */
+		if (len > 0) { /* an empty column has no header either */
 			ff_intcol_begin(&w[c], &p->cols[c], out);
+			active[n_active++] = c;
+		}
 		out += len;
 	}
 	ff_batch_addr4 a = {.src = out, .dst = out + ff_batch_addr_bound(p->src_any, p->src16, n)};
 	m->src_addrs.data = a.src;
 	m->dst_addrs.data = a.dst;
+	bool addrs4 = !p->src16 && !p->dst16;
 	for (size_t i = 0; i < n; i++) {
-		ff_batch_prefetch(recs, i, n);
 		const uint64_t *v = p->vals + i * FF_C_N;
-		for (int c = 0; c < FF_C_N; c++)
-			if (ff_batch_col_field(m, (enum ff_batch_col)c)->len > 0)
-				ff_intcol_put(&w[c], v[c]);
-		ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
+		for (int k = 0; k < n_active; k++)
+			ff_intcol_put(&w[active[k]], v[active[k]]);
+		if (addrs4) {
+			ff_batch_put_addrs4(&a, p, i);
+		} else {
+			ff_batch_prefetch(recs, i, n);
+			ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
+		}
 	}
 	for (int c = 0; c < FF_C_N; c++) {
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
@@ -292,8 +328,10 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	uint8_t *out = NULL;
 	int rc = -ENOMEM;
 	p.vals = malloc((n ? n : 1) * FF_C_N * sizeof *p.vals);
+	p.src4 = malloc((n ? n : 1) * sizeof *p.src4);
+	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
 	p.dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
-	if (p.vals == NULL || p.dict_bytes == NULL)
+	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.dict_bytes == NULL)
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
 	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0)
@@ -318,6 +356,8 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 out:
 	free(out);
 	free(p.vals);
+	free(p.src4);
+	free(p.dst4);
 	free(p.dict_bytes);
 	return rc;
 }
