@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -648,6 +649,15 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	char err[1024];
 	ff_log_init("flowfleet-agent", FF_LOG_INFO);
+	/*
+	 * Every flush encodes from buffers of several MB, freed at its end: left
+	 * to glibc's defaults they go back to the kernel and come back as fresh
+	 * pages, zeroed by a page fault each (a sixth of an encode under a
+	 * flood). Kept in the heap instead, they are reused; the peak they can
+	 * reach is bounded by --max-keys and the batch bounds.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	int rc = ff_agent_config_load(&a.cfg, argc, argv, err, sizeof err);
 	if (rc == FF_CONFIG_EXIT) {
 		ff_agent_config_free(&a.cfg);

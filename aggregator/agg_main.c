@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -337,6 +338,14 @@ int main(int argc, char **argv)
 	ff_agg a = {0};
 	char err[1024];
 	ff_log_init("flowfleet-aggregator", FF_LOG_INFO);
+	/*
+	 * Batches, windows and seals use buffers of several MB, freed when done:
+	 * kept in the heap rather than given back to the kernel they are reused
+	 * instead of coming back as fresh pages zeroed by page faults. Their peak
+	 * is bounded by the window and batch bounds.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	int rc = ff_agg_config_load(&a.cfg, argc, argv, err, sizeof err);
 	if (rc != FF_CONFIG_OK) {
 		if (rc == FF_CONFIG_ERROR)
