@@ -11,7 +11,7 @@ ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS
 ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
   LIBS ff_agent_core
   CASES sequence_persists_across_reopen epoch_stays ephemeral_state_is_random
-        corrupt_state_starts_new_epoch spool_reload_in_order ack_removes_spool_file
+        corrupt_state_refused spool_reload_in_order ack_removes_spool_file
         bound_drops_oldest corrupt_spool_file_skipped hello_encodes)
 
 
