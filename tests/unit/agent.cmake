@@ -49,3 +49,12 @@ ff_unit_test(NAME policy SOURCES ${FF_AGENT_UNIT_DIR}/test_policy.c LIBS ff_agen
 ff_unit_test(NAME handoff_ring SOURCES ${FF_AGENT_UNIT_DIR}/test_handoff_ring.c
   LIBS ff_agent_core
   CASES order_kept bound_respected_and_counted wraparound two_threads_keep_order)
+ff_unit_test(NAME template_quota SOURCES ${FF_AGENT_UNIT_DIR}/test_template_quota.c
+  LIBS ff_agent_core
+  CASES exporter_count_quota exporter_byte_quota second_exporter_after_first_full
+        spoofed_crowd_does_not_lock_out beyond_fair_share_refused withdraw_releases_quota
+        save_load_at_bound decoder_counts_refused_and_evicted)
+ff_unit_test(NAME state SOURCES ${FF_AGENT_UNIT_DIR}/test_agent_state.c LIBS ff_agent_core
+  CASES parse_valid parse_negative parse_non_numeric parse_overflow parse_trailing_garbage
+        parse_zero_and_last open_refuses_negative_sequence open_refuses_bad_epoch
+        open_refuses_oversized_file open_good_and_missing)
