@@ -18,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,state}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -44,8 +44,11 @@ if ! "$benchwire" --seeds "$work/seeds/batch"; then
   echo "run_fuzz: $benchwire failed: fuzz_batch starts without seeds"
 fi
 
+# State files of every kind the agent keeps (tests/fuzz/fuzz_state.c: first byte picks the kind).
+cp "$src"/tests/fuzz/corpus/state/* "$work/seeds/state/"
+
 passed=0 failed=0
-for t in nf5 nf9 ipfix sflow filter segment batch; do
+for t in nf5 nf9 ipfix sflow filter segment batch state; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue
