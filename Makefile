@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
 FUZZ_SECONDS ?= 8
-FUZZ_TARGETS := fuzz_nf5 fuzz_nf9 fuzz_ipfix fuzz_sflow fuzz_filter fuzz_segment fuzz_batch fuzz_trust fuzz_tokens
+FUZZ_TARGETS := fuzz_nf5 fuzz_nf9 fuzz_ipfix fuzz_sflow fuzz_filter fuzz_segment fuzz_batch fuzz_trust fuzz_tokens fuzz_state
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST      := ctest --output-on-failure --no-tests=error

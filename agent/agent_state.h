@@ -10,12 +10,34 @@
  * kept; (agent id, epoch, sequence) is still unique.
  *
  * The next sequence is persisted before a sequence is handed out, so no
- * restart can reuse one. If the state is unreadable the agent starts a new
- * epoch: a new epoch can never collide with batches the aggregator holds.
+ * restart can reuse one. When neither file exists (a first start), or one
+ * of them is missing, the agent starts a new epoch: a new epoch can never
+ * collide with batches the aggregator holds. A file that exists but does
+ * not hold exactly one number of its kind (ff_agent_state_parse) is
+ * refused: the agent does not start, and says which file, what it holds
+ * and what to do. A negative, signed, spaced, prefixed, overflowing, zero
+ * or trailing-garbage value is never reinterpreted.
  */
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Larger than any number file the agent writes (17 bytes), small enough to print. */
+#define FF_AGENT_STATE_FILE_MAX 64
+
+enum ff_agent_state_kind {
+	FF_STATE_KIND_EPOCH,	/* hex, 1-16 digits, not 0 */
+	FF_STATE_KIND_SEQUENCE, /* decimal, 1 .. 2^64-2 */
+};
+
+/*
+ * Parses the `len` bytes of a state file: the digits of its kind and at
+ * most one final newline, nothing else. Returns 0 with *out set, -EINVAL
+ * (not digits of that kind, or empty) or -ERANGE (overflow, 0, or for a
+ * sequence 2^64-1, which would leave no successor).
+ */
+int ff_agent_state_parse(const char *text, size_t len, enum ff_agent_state_kind kind,
+			 uint64_t *out);
 
 typedef struct ff_agent_state {
 	char *dir;	   /* owned; NULL when nothing is kept */
@@ -30,7 +52,10 @@ typedef struct ff_agent_state {
  */
 int ff_agent_state_open(ff_agent_state *st, const char *dir, char *err, size_t err_len);
 
-/* Hands out the next sequence after persisting its successor. Returns 0 or -errno. */
+/*
+ * Hands out the next sequence after persisting its successor. Returns 0 or
+ * -errno (-EOVERFLOW when the sequences are used up).
+ */
 int ff_agent_state_take_seq(ff_agent_state *st, uint64_t *seq);
 
 /*

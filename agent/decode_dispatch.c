@@ -15,8 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Larger state files are not ours: templates and samplers stay far below this. */
-#define FF_DECODER_STATE_MAX (64u << 20)
+/*
+ * Larger samplers files are not ours: sampler tables stay far below this.
+ * The templates file has its own bound, FF_TPL_STATE_MAX, the one its saver
+ * keeps (template_cache.h).
+ */
+#define FF_DECODER_SAMPLERS_MAX (64u << 20)
 /* sFlow interfaces whose counters are kept: a large switch fabric's worth. */
 #define FF_DECODER_SFLOW_IFS 65536
 
@@ -143,53 +147,79 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir)
 	return rc;
 }
 
-/* Reads dir/name into `load`; returns what it loaded, 0 when absent or corrupt. */
-static int ff_decoder_load_file(const char *dir, const char *name, void *table,
-				int (*load)(void *table, const uint8_t *buf, size_t len))
+/* Reads dir/name, at most `max` bytes; returns 0 with the bytes, or 1 when it is not to be loaded.
+ */
+static int ff_decoder_read_state(const char *dir, const char *name, size_t max, uint8_t **buf,
+				 size_t *len)
 {
 	char path[4096];
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = ff_agent_read_file(path, FF_DECODER_STATE_MAX, &buf, &len);
+	int rc = ff_agent_read_file(path, max, buf, len);
 	if (rc == -ENOENT)
-		return 0;
-	if (rc != 0) {
+		return 1;
+	if (rc == -EFBIG)
+		ff_log_warn(
+		    "%s is larger than the %zu bytes this agent ever writes there (an older "
+		    "version's or not ours): not loaded, left in place and replaced at the "
+		    "next save; %s are relearned from the exporters",
+		    path, max, name);
+	else if (rc != 0)
 		ff_log_errno(FF_LOG_WARN, -rc,
-			     "reading %s failed; it is rebuilt from the exporters", path);
+			     "reading %s failed: not loaded; %s are relearned from the exporters",
+			     path, name);
+	return rc == 0 ? 0 : 1;
+}
+
+static int ff_decoder_load_templates(ff_template_cache *tc, const char *dir)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, refused = 0, evicted = 0;
+	if (ff_decoder_read_state(dir, "templates", FF_TPL_STATE_MAX, &buf, &len) != 0)
 		return 0;
-	}
-	rc = load(table, buf, len);
+	int rc = ff_template_cache_load(tc, buf, len, &refused, &evicted);
 	free(buf);
 	if (rc < 0) {
-		ff_log_warn("%s is corrupt (%s); ignored, it is rebuilt from the exporters", path,
-			    ff_strerror(rc));
-		return 0;
+		ff_log_warn(
+		    "%s/templates is corrupt (%s): %zu templates read before the damage kept, "
+		    "the others are relearned from the exporters' next refresh",
+		    dir, ff_strerror(rc), ff_template_cache_count(tc));
+		return (int)ff_template_cache_count(tc);
 	}
+	if (refused > 0 || evicted > 0)
+		ff_log_warn("%s/templates holds more than the template bounds: %zu templates not "
+			    "loaded, %zu evicted by the fair-share policy; they are relearned from "
+			    "the exporters",
+			    dir, refused, evicted);
 	return rc;
 }
 
-static int ff_decoder_load_templates(void *t, const uint8_t *buf, size_t len)
+static int ff_decoder_load_samplers(ff_sampling *s, const char *dir)
 {
-	return ff_template_cache_load(t, buf, len);
-}
-
-static int ff_decoder_load_samplers(void *s, const uint8_t *buf, size_t len)
-{
-	return ff_sampling_load(s, buf, len);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (ff_decoder_read_state(dir, "samplers", FF_DECODER_SAMPLERS_MAX, &buf, &len) != 0)
+		return 0;
+	int rc = ff_sampling_load(s, buf, len);
+	free(buf);
+	if (rc < 0) {
+		ff_log_warn(
+		    "%s/samplers is corrupt (%s): ignored, sampling rates are relearned from "
+		    "the exporters' options records",
+		    dir, ff_strerror(rc));
+		return 0;
+	}
+	return rc;
 }
 
 int ff_decoder_ctx_load(ff_decoder_ctx *ctx, const char *dir)
 {
 	int n = 0;
 	if (ctx->templates != NULL)
-		n += ff_decoder_load_file(dir, "templates", ctx->templates,
-					  ff_decoder_load_templates);
+		n += ff_decoder_load_templates(ctx->templates, dir);
 	if (ctx->sampling != NULL)
-		n += ff_decoder_load_file(dir, "samplers", ctx->sampling, ff_decoder_load_samplers);
+		n += ff_decoder_load_samplers(ctx->sampling, dir);
 	return n;
 }
-
 bool ff_decoder_ctx_dirty(const ff_decoder_ctx *ctx)
 {
 	return (ctx->templates != NULL && ff_template_cache_dirty(ctx->templates)) ||

@@ -2,6 +2,7 @@
 #include "ff_bytes.h"
 #include "seqloss.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 /*
@@ -68,8 +69,12 @@ static int ipfix_template(ff__tpl_packet *pk, uint16_t set_id, const uint8_t *p,
 	if (id < IPFIX_FIRST_DATA || n > FF_TPL_MAX_FIELDS)
 		return FF_DECODE_EBADTEMPLATE;
 	ff_template *t = ff_template_alloc(n);
-	if (t == NULL)
-		return FF_DECODE_EBADTEMPLATE;
+	if (t == NULL) {
+		/* Its length is unknown without the fields: the rest of the set is skipped. */
+		ff__tpl_refused(pk, id, -ENOMEM);
+		*used = avail;
+		return 0;
+	}
 	size_t flen = ipfix_fields(t, p + head, avail - head, n);
 	if (flen == 0) {
 		free(t);

@@ -2,6 +2,7 @@
 #include "ff_bytes.h"
 #include "seqloss.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 /*
@@ -33,8 +34,10 @@ static int nf9_template(ff__tpl_packet *pk, const uint8_t *p, size_t avail, size
 	if (id < NF9_FIRST_DATA || n == 0 || n > FF_TPL_MAX_FIELDS || *used > avail)
 		return FF_DECODE_EBADTEMPLATE;
 	ff_template *t = ff_template_alloc(n);
-	if (t == NULL)
-		return 0; /* out of memory: its data will count as no_template */
+	if (t == NULL) {
+		ff__tpl_refused(pk, id, -ENOMEM);
+		return 0;
+	}
 	t->id = id;
 	t->proto = 9;
 	t->n_fields = n;
@@ -54,8 +57,10 @@ static int nf9_options_template(ff__tpl_packet *pk, const uint8_t *p, size_t ava
 	    n > FF_TPL_MAX_FIELDS || *used > avail)
 		return FF_DECODE_EBADTEMPLATE;
 	ff_template *t = ff_template_alloc((uint16_t)n);
-	if (t == NULL)
+	if (t == NULL) {
+		ff__tpl_refused(pk, id, -ENOMEM);
 		return 0;
+	}
 	t->id = id;
 	t->proto = 9;
 	t->options = 1;

@@ -4,6 +4,7 @@
 #include "field_map.h"
 #include "sampling.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,24 @@ static void ff_tpl_release_one(void *arg, const ff_pending_set *p)
 					    pk->now_ms);
 }
 
+/* Another exporter's (or this one's) template made room for this packet's. */
+static void ff_tpl_evicted(void *arg, const ff_tpl_key *victim, enum ff_tpl_evict_reason why)
+{
+	ff__tpl_packet *pk = arg;
+	ff_exporter_stats_template_lost(pk->ctx->stats, victim->exporter, FF_EV_TEMPLATE_EVICTED,
+					victim->id, ff_tpl_evict_reason_text(why), pk->now_ms);
+}
+
+void ff__tpl_refused(ff__tpl_packet *pk, uint16_t id, int err)
+{
+	ff_exporter_stats_template_lost(
+	    pk->ctx->stats, pk->exporter, FF_EV_TEMPLATE_REFUSED, id,
+	    err == -ENOSPC ? "the template cache is full and this exporter holds its fair "
+			     "share of it, with no template of its own to give"
+			   : "out of memory",
+	    pk->now_ms);
+}
+
 int ff__tpl_learn(ff__tpl_packet *pk, ff_template *t)
 {
 	pk->key.id = t->id;
@@ -136,9 +155,13 @@ int ff__tpl_learn(ff__tpl_packet *pk, ff_template *t)
 		free(t);
 		return FF_DECODE_EBADTEMPLATE;
 	}
-	int rc = ff_template_cache_put(pk->ctx->templates, &pk->key, t);
-	if (rc < 0)
-		return 0; /* table full or no memory: its data will count as no_template */
+	uint16_t id = t->id;
+	int rc = ff_template_cache_put(pk->ctx->templates, &pk->key, t, ff_tpl_evicted, pk);
+	if (rc < 0) {
+		/* Its data will count as no_template. */
+		ff__tpl_refused(pk, id, rc);
+		return 0;
+	}
 	ff_tpl_event(pk, FF_EV_TEMPLATES, 1);
 	if (rc == FF_TPL_REPLACED)
 		ff_tpl_event(pk, FF_EV_TEMPLATE_REPLACED, 1);

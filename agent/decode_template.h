@@ -39,6 +39,12 @@ void ff__tpl_packet_init(ff__tpl_packet *pk, ff_decoder_ctx *ctx,
  */
 int ff__tpl_learn(ff__tpl_packet *pk, ff_template *t);
 
+/*
+ * Counts template `id` of this packet's exporter as refused (`err`:
+ * -ENOSPC beyond its fair share, -ENOMEM) and logs it, rate-limited.
+ */
+void ff__tpl_refused(ff__tpl_packet *pk, uint16_t id, int err);
+
 /* IPFIX withdrawal of template `id`, or all (options or not) when id is 2 or 3. */
 void ff__tpl_withdraw(ff__tpl_packet *pk, uint16_t set_id, uint16_t id);
 

@@ -41,6 +41,8 @@ static const char *const ff_event_names[FF_EV_N] = {
     [FF_EV_SEQ_LOST_SFLOW_DATAGRAMS] = "seq.lost.sflow_datagrams",
     [FF_EV_SEQ_LOST_SFLOW_SAMPLES] = "seq.lost.sflow_samples",
     [FF_EV_COUNTER_SAMPLES] = "sflow.counter_samples",
+    [FF_EV_TEMPLATE_REFUSED] = "template.refused",
+    [FF_EV_TEMPLATE_EVICTED] = "template.evicted",
 };
 
 const char *ff_exporter_event_name(enum ff_exporter_event ev)
@@ -178,6 +180,29 @@ void ff_exporter_stats_malformed(ff_exporter_stats *s, const uint8_t addr[FF_ADD
 	int reason = ff_malformed_reason_of(decode_err);
 	e->malformed[reason]++;
 	ff_exporter_log_malformed(e, reason, now_ms);
+}
+
+void ff_exporter_stats_template_lost(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				     enum ff_exporter_event ev, uint16_t template_id,
+				     const char *why, uint64_t now_ms)
+{
+	if (s == NULL)
+		return;
+	ff_exporter_counters *e = ff_exporter_entry(s, addr);
+	if (e == NULL)
+		return;
+	e->events[ev == FF_EV_TEMPLATE_REFUSED ? FF_EV_TEMPLATE_REFUSED : FF_EV_TEMPLATE_EVICTED]++;
+	if (e->tpl_last_log_ms != 0 && now_ms - e->tpl_last_log_ms < FF_EXPORTER_LOG_MS) {
+		e->tpl_suppressed++;
+		return;
+	}
+	char a[FF_ADDR_STRLEN];
+	ff_log_warn("template %u of exporter %s %s: %s; its data counts as no_template until it "
+		    "is sent again; %" PRIu64 " similar since the last line",
+		    template_id, ff_addr_format(addr, a),
+		    ev == FF_EV_TEMPLATE_REFUSED ? "refused" : "evicted", why, e->tpl_suppressed);
+	e->tpl_last_log_ms = now_ms;
+	e->tpl_suppressed = 0;
 }
 
 const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor)

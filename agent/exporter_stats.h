@@ -9,7 +9,8 @@
  * as "::"), and a warning says so once.
  *
  * Malformed datagrams are logged at most once per FF_EXPORTER_LOG_MS per
- * exporter, with the number of complaints suppressed since the last line.
+ * exporter, with the number of complaints suppressed since the last line;
+ * so are templates refused or evicted, on their own clock.
  */
 
 #include "ff_flow.h"
@@ -52,6 +53,8 @@ enum ff_exporter_event {
 	FF_EV_SEQ_LOST_SFLOW_DATAGRAMS, /* sFlow: datagrams missing */
 	FF_EV_SEQ_LOST_SFLOW_SAMPLES,	/* sFlow: flow samples missing */
 	FF_EV_COUNTER_SAMPLES,		/* sFlow counter samples (interface metrics, not flows) */
+	FF_EV_TEMPLATE_REFUSED, /* templates not stored: beyond its fair share, or no memory */
+	FF_EV_TEMPLATE_EVICTED, /* its templates evicted to make room (template_cache.h) */
 	FF_EV_N,
 };
 
@@ -61,8 +64,10 @@ typedef struct ff_exporter_counters {
 	uint64_t records;
 	uint64_t malformed[FF_MAL_N];
 	uint64_t events[FF_EV_N];
-	uint64_t last_log_ms; /* when a malformed packet was last logged */
-	uint64_t suppressed;  /* malformed packets not logged since then */
+	uint64_t last_log_ms;	  /* when a malformed packet was last logged */
+	uint64_t suppressed;	  /* malformed packets not logged since then */
+	uint64_t tpl_last_log_ms; /* when a refused or evicted template was last logged */
+	uint64_t tpl_suppressed;  /* refused or evicted templates not logged since then */
 } ff_exporter_counters;
 
 typedef struct ff_exporter_stats ff_exporter_stats;
@@ -99,6 +104,16 @@ void ff_exporter_stats_add(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN]
  */
 void ff_exporter_stats_malformed(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
 				 int decode_err, uint64_t now_ms);
+
+/*
+ * Counts one template of `addr` refused or evicted (`ev` is
+ * FF_EV_TEMPLATE_REFUSED or FF_EV_TEMPLATE_EVICTED) and logs it, naming
+ * the exporter, the template id and `why`, at most once per
+ * FF_EXPORTER_LOG_MS per exporter. `s` may be NULL.
+ */
+void ff_exporter_stats_template_lost(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				     enum ff_exporter_event ev, uint16_t template_id,
+				     const char *why, uint64_t now_ms);
 
 /* Iterates: *cursor starts at 0; returns the next entry (borrowed) or NULL at the end. */
 const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor);

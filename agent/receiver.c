@@ -3,6 +3,7 @@
 #include "decoder.h"
 #include "ff_log.h"
 #include "sampling.h"
+#include "template_cache.h"
 #include "udp_listener.h"
 
 #include <errno.h>
@@ -367,13 +368,26 @@ int ff_receivers_save(ff_receivers *g, const char *dir)
 
 int ff_receivers_load(ff_receivers *g, const char *dir)
 {
-	int n = 0;
-	for (size_t i = 0; i < g->n; i++) {
+	/* Read once (one log line for a bad file), then copied to the other threads. */
+	pthread_mutex_lock(&g->rx[0].lock);
+	int n = ff_decoder_ctx_load(&g->rx[0].dctx, dir);
+	pthread_mutex_unlock(&g->rx[0].lock);
+	for (size_t i = 1; i < g->n; i++) {
+		ff_decoder_ctx *dst = &g->rx[i].dctx;
+		pthread_mutex_lock(&g->rx[0].lock);
 		pthread_mutex_lock(&g->rx[i].lock);
-		int k = ff_decoder_ctx_load(&g->rx[i].dctx, dir);
+		int rc = ff_decoder_ctx_merge_state(dst, &g->rx[0].dctx);
+		/* What was copied is what the file holds: nothing new to save. */
+		ff_template_cache_mark_saved(dst->templates);
+		ff_sampling_mark_saved(dst->sampling);
 		pthread_mutex_unlock(&g->rx[i].lock);
-		if (i == 0)
-			n = k;
+		pthread_mutex_unlock(&g->rx[0].lock);
+		if (rc != 0)
+			ff_log_errno(
+			    FF_LOG_WARN, -rc,
+			    "copying the loaded templates to receive thread %zu failed: it "
+			    "relearns them from the exporters",
+			    i);
 	}
 	return n;
 }

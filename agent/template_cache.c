@@ -2,7 +2,7 @@
 
 #include "ff_bytes.h"
 #include "field_map.h"
-#include "ff_hmap.h"
+#include "template_quota.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -17,9 +17,28 @@
 #define FF_TC_ENTRY   30 /* fixed part of one template entry */
 #define FF_TC_FIELD   8
 
+/* Chains per bucket beyond which the index doubles. */
+#define FF_TC_FIRST_BUCKETS 64
+
+/*
+ * FF_TPL_COST must cover what a template really takes, so the byte bound is
+ * a memory bound, and what it takes in the file, so a saved file stays
+ * within FF_TPL_STATE_MAX. The base covers an entry, the template header,
+ * an index bucket and a whole exporter record (an exporter may hold one).
+ */
+_Static_assert(sizeof(ff__tpl_entry) + sizeof(ff_template) + sizeof(ff__tpl_entry *) +
+		       sizeof(ff__tpl_owner) + sizeof(ff__tpl_owner *) * 2 <=
+		   FF_TPL_COST_BASE,
+	       "FF_TPL_COST_BASE below a template's fixed memory");
+_Static_assert(sizeof(ff_tpl_field) <= FF_TPL_COST_FIELD, "FF_TPL_COST_FIELD below a field");
+_Static_assert(FF_TC_ENTRY <= FF_TPL_COST_BASE && FF_TC_FIELD <= FF_TPL_COST_FIELD,
+	       "a saved entry larger than its cost: FF_TPL_STATE_MAX would not hold");
+_Static_assert(FF_TC_HEAD + 8 <= FF_TPL_STATE_MAX - FF_TPL_MAX_BYTES, "FF_TPL_STATE_MAX head");
+
 struct ff_template_cache {
-	ff_hmap *map; /* ff_tpl_key -> ff_template *, NULL once withdrawn */
-	size_t n_templates;
+	ff__tpl_entry **buckets; /* key -> entry, chained; power-of-two count */
+	size_t n_buckets;
+	ff__tpl_quota quota; /* owners, their lists and the bytes charged */
 	bool dirty;
 	/* Held data sets in arrival order; a FIFO compacted on removal. */
 	ff_pending_set pending[FF_PENDING_MAX_SETS];
@@ -27,13 +46,31 @@ struct ff_template_cache {
 	size_t pending_bytes;
 };
 
+const char *ff_tpl_evict_reason_text(enum ff_tpl_evict_reason why)
+{
+	switch (why) {
+	case FF_TPL_EVICT_OWN_QUOTA:
+		return "its exporter's quota (templates or bytes) was full and it was the "
+		       "exporter's least recently sent";
+	case FF_TPL_EVICT_OWN_SHARE:
+		return "the template cache was full and its exporter at its fair share; "
+		       "it was the exporter's least recently sent";
+	case FF_TPL_EVICT_FOR_OTHER:
+		return "the template cache was full and its exporter held the most: "
+		       "room for an exporter under its fair share";
+	}
+	return "unknown reason";
+}
+
 ff_template_cache *ff_template_cache_new(void)
 {
 	ff_template_cache *tc = calloc(1, sizeof *tc);
 	if (tc == NULL)
 		return NULL;
-	tc->map = ff_hmap_new(sizeof(ff_tpl_key), sizeof(ff_template *), 64);
-	if (tc->map == NULL) {
+	tc->buckets = calloc(FF_TC_FIRST_BUCKETS, sizeof *tc->buckets);
+	tc->n_buckets = FF_TC_FIRST_BUCKETS;
+	if (tc->buckets == NULL || ff__tpl_quota_init(&tc->quota) != 0) {
+		free(tc->buckets);
 		free(tc);
 		return NULL;
 	}
@@ -44,15 +81,60 @@ void ff_template_cache_free(ff_template_cache *tc)
 {
 	if (tc == NULL)
 		return;
-	size_t cursor = 0;
-	const void *k;
-	void *v;
-	while (ff_hmap_next(tc->map, &cursor, &k, &v))
-		free(*(ff_template **)v);
-	ff_hmap_free(tc->map);
+	for (size_t i = 0; i < tc->n_buckets; i++)
+		for (ff__tpl_entry *e = tc->buckets[i], *next; e != NULL; e = next) {
+			next = e->hnext;
+			free(e->t);
+			free(e);
+		}
+	free(tc->buckets);
+	ff__tpl_quota_free(&tc->quota);
 	for (size_t i = 0; i < tc->n_pending; i++)
 		free(tc->pending[i].data);
 	free(tc);
+}
+
+static size_t ff_tc_bucket(const ff_template_cache *tc, const ff_tpl_key *k)
+{
+	return (size_t)XXH3_64bits(k, sizeof *k) & (tc->n_buckets - 1);
+}
+
+static ff__tpl_entry **ff_tc_slot(const ff_template_cache *tc, const ff_tpl_key *k)
+{
+	ff__tpl_entry **p = &tc->buckets[ff_tc_bucket(tc, k)];
+	while (*p != NULL && memcmp(&(*p)->key, k, sizeof *k) != 0)
+		p = &(*p)->hnext;
+	return p;
+}
+
+/* Doubles the buckets when entries outnumber them; a failure only lengthens chains. */
+static void ff_tc_grow(ff_template_cache *tc)
+{
+	size_t n = tc->n_buckets * 2, old_n = tc->n_buckets;
+	ff__tpl_entry **b = calloc(n, sizeof *b), **old = tc->buckets;
+	if (b == NULL)
+		return;
+	tc->buckets = b;
+	tc->n_buckets = n;
+	for (size_t i = 0; i < old_n; i++)
+		for (ff__tpl_entry *e = old[i], *next; e != NULL; e = next) {
+			next = e->hnext;
+			size_t at = ff_tc_bucket(tc, &e->key);
+			e->hnext = b[at];
+			b[at] = e;
+		}
+	free(old);
+}
+
+/* Unindexes, uncharges and frees `e`. */
+static void ff_tc_drop(ff_template_cache *tc, ff__tpl_entry *e)
+{
+	ff__tpl_entry **p = ff_tc_slot(tc, &e->key);
+	*p = e->hnext;
+	ff__tpl_quota_remove(&tc->quota, e);
+	free(e->t);
+	free(e);
+	tc->dirty = true;
 }
 
 ff_template *ff_template_alloc(uint16_t n_fields)
@@ -98,49 +180,78 @@ static bool ff_template_same(const ff_template *a, const ff_template *b)
 /* Orders template arrivals across every cache (one per receive thread). */
 static _Atomic uint64_t ff_tc_clock;
 
-int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t)
+/* Evicts what the policy asks for before `cost` bytes join `o`; returns 0 or -ENOSPC. */
+static int ff_tc_make_room(ff_template_cache *tc, ff__tpl_owner *o, size_t cost,
+			   ff_tpl_evict_fn evicted, void *arg)
+{
+	int why;
+	ff__tpl_entry *v;
+	while ((v = ff__tpl_quota_victim(&tc->quota, o, cost, &why)) != NULL) {
+		if (evicted != NULL)
+			evicted(arg, &v->key, (enum ff_tpl_evict_reason)why);
+		ff_tc_drop(tc, v);
+	}
+	return why < 0 ? why : 0;
+}
+
+/* Adds a template for a key the cache lacks. Returns FF_TPL_NEW or -ENOSPC / -ENOMEM. */
+static int ff_tc_insert(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t,
+			ff_tpl_evict_fn evicted, void *arg)
+{
+	size_t cost = FF_TPL_COST(t->n_fields);
+	ff__tpl_owner *o = ff__tpl_quota_owner(&tc->quota, key->exporter, true);
+	ff__tpl_entry *e = o != NULL ? calloc(1, sizeof *e) : NULL;
+	int rc = e == NULL ? -ENOMEM : ff_tc_make_room(tc, o, cost, evicted, arg);
+	if (rc != 0) {
+		if (o != NULL)
+			ff__tpl_quota_forget_if_empty(&tc->quota, o);
+		free(e);
+		free(t);
+		return rc;
+	}
+	e->key = *key;
+	e->t = t;
+	e->cost = cost;
+	ff__tpl_entry **p = &tc->buckets[ff_tc_bucket(tc, key)];
+	e->hnext = *p;
+	*p = e;
+	ff__tpl_quota_add(&tc->quota, o, e);
+	if (tc->quota.count > tc->n_buckets)
+		ff_tc_grow(tc);
+	tc->dirty = true;
+	return FF_TPL_NEW;
+}
+
+int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t,
+			  ff_tpl_evict_fn evicted, void *arg)
 {
 	t->stamp = atomic_fetch_add_explicit(&ff_tc_clock, 1, memory_order_relaxed) + 1;
-	ff_template **slot = ff_hmap_find(tc->map, key);
-	if (slot == NULL) {
-		if (ff_hmap_count(tc->map) >= FF_TPL_MAX_TEMPLATES) {
-			free(t);
-			return -ENOSPC;
-		}
-		int created = 0;
-		if ((slot = ff_hmap_upsert(tc->map, key, &created)) == NULL) {
-			free(t);
-			return -ENOMEM;
-		}
+	ff__tpl_entry *e = *ff_tc_slot(tc, key);
+	if (e != NULL && ff_template_same(e->t, t)) {
+		/* The common case: a periodic refresh, same layout, same cost. */
+		free(e->t);
+		e->t = t;
+		ff__tpl_quota_touch(e);
+		return FF_TPL_REFRESHED;
 	}
-	int rc = FF_TPL_NEW;
-	if (*slot != NULL) {
-		rc = ff_template_same(*slot, t) ? FF_TPL_REFRESHED : FF_TPL_REPLACED;
-		free(*slot);
-	} else {
-		tc->n_templates++;
-	}
-	*slot = t;
-	if (rc != FF_TPL_REFRESHED)
-		tc->dirty = true;
-	return rc;
+	if (e != NULL)
+		ff_tc_drop(tc, e);
+	int rc = ff_tc_insert(tc, key, t, evicted, arg);
+	return rc == FF_TPL_NEW && e != NULL ? FF_TPL_REPLACED : rc;
 }
 
 const ff_template *ff_template_cache_get(const ff_template_cache *tc, const ff_tpl_key *key)
 {
-	ff_template **slot = ff_hmap_find(tc->map, key);
-	return slot != NULL ? *slot : NULL;
+	const ff__tpl_entry *e = *ff_tc_slot(tc, key);
+	return e != NULL ? e->t : NULL;
 }
 
 int ff_template_cache_withdraw(ff_template_cache *tc, const ff_tpl_key *key)
 {
-	ff_template **slot = ff_hmap_find(tc->map, key);
-	if (slot == NULL || *slot == NULL)
+	ff__tpl_entry *e = *ff_tc_slot(tc, key);
+	if (e == NULL)
 		return 0;
-	free(*slot);
-	*slot = NULL;
-	tc->n_templates--;
-	tc->dirty = true;
+	ff_tc_drop(tc, e);
 	return 1;
 }
 
@@ -152,27 +263,41 @@ static bool ff_tpl_same_domain(const ff_tpl_key *a, const ff_tpl_key *b)
 
 int ff_template_cache_withdraw_all(ff_template_cache *tc, const ff_tpl_key *key, bool options)
 {
-	size_t cursor = 0;
-	const void *k;
-	void *v;
+	ff__tpl_owner *o = ff__tpl_quota_owner(&tc->quota, key->exporter, false);
 	int n = 0;
-	while (ff_hmap_next(tc->map, &cursor, &k, &v)) {
-		ff_template **slot = v;
-		if (*slot == NULL || !ff_tpl_same_domain(k, key) || (*slot)->options != options)
+	/* Only this exporter's templates are looked at; dropping its last frees `o`. */
+	for (ff__tpl_entry *e = o != NULL ? o->oldest : NULL, *next; e != NULL; e = next) {
+		next = e->next;
+		if (!ff_tpl_same_domain(&e->key, key) || e->t->options != options)
 			continue;
-		free(*slot);
-		*slot = NULL;
-		tc->n_templates--;
+		ff_tc_drop(tc, e);
 		n++;
 	}
-	if (n > 0)
-		tc->dirty = true;
 	return n;
 }
 
 size_t ff_template_cache_count(const ff_template_cache *tc)
 {
-	return tc->n_templates;
+	return tc->quota.count;
+}
+
+size_t ff_template_cache_bytes(const ff_template_cache *tc)
+{
+	return tc->quota.bytes;
+}
+
+size_t ff_template_cache_exporter_usage(const ff_template_cache *tc,
+					const uint8_t exporter[FF_ADDR_LEN], size_t *bytes)
+{
+	const ff__tpl_owner *o = ff__tpl_quota_find(&tc->quota, exporter);
+	if (bytes != NULL)
+		*bytes = o != NULL ? o->bytes : 0;
+	return o != NULL ? o->count : 0;
+}
+
+size_t ff_template_cache_exporters(const ff_template_cache *tc)
+{
+	return tc->quota.n_owners;
 }
 
 /* Drops the held set at index i, keeping arrival order. */
@@ -273,22 +398,24 @@ static uint8_t *ff_tc_write_entry(uint8_t *p, const ff_tpl_key *k, const ff_temp
 
 int ff_template_cache_save(ff_template_cache *tc, uint8_t **buf, size_t *len)
 {
-	size_t cursor = 0, size = FF_TC_HEAD + 8;
-	const void *k;
-	void *v;
-	while (ff_hmap_next(tc->map, &cursor, &k, &v))
-		if (*(ff_template **)v != NULL)
-			size += FF_TC_ENTRY + (size_t)(*(ff_template **)v)->n_fields * FF_TC_FIELD;
+	const ff__tpl_quota *q = &tc->quota;
+	size_t size = FF_TC_HEAD + 8;
+	for (size_t i = 0; i < q->n_owners; i++)
+		for (const ff__tpl_entry *e = q->heap[i]->oldest; e != NULL; e = e->next)
+			size += FF_TC_ENTRY + (size_t)e->t->n_fields * FF_TC_FIELD;
+	/* Cannot happen while the costs cover the entries (checked above): the loader's bound. */
+	if (size > FF_TPL_STATE_MAX)
+		return -EFBIG;
 	uint8_t *out = malloc(size), *p = out;
 	if (out == NULL)
 		return -ENOMEM;
 	p = ff_put_le_n(p, FF_TC_MAGIC, 4);
 	p = ff_put_le_n(p, FF_TC_VERSION, 4);
-	p = ff_put_le_n(p, tc->n_templates, 4);
-	cursor = 0;
-	while (ff_hmap_next(tc->map, &cursor, &k, &v))
-		if (*(ff_template **)v != NULL)
-			p = ff_tc_write_entry(p, k, *(ff_template **)v);
+	p = ff_put_le_n(p, q->count, 4);
+	/* Oldest first per exporter, so a reload keeps which go first. */
+	for (size_t i = 0; i < q->n_owners; i++)
+		for (const ff__tpl_entry *e = q->heap[i]->oldest; e != NULL; e = e->next)
+			p = ff_tc_write_entry(p, &e->key, e->t);
 	p = ff_put_le_n(p, XXH64(out, (size_t)(p - out), 0), 8);
 	*buf = out;
 	*len = size;
@@ -347,25 +474,53 @@ static int64_t ff_tc_check(const uint8_t *buf, size_t len)
 	return (int64_t)ff_get_le_n(buf + 8, 4);
 }
 
-int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len)
+static void ff_tc_count_evicted(void *arg, const ff_tpl_key *victim, enum ff_tpl_evict_reason why)
 {
+	(void)victim;
+	(void)why;
+	(*(size_t *)arg)++;
+}
+
+int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len, size_t *refused,
+			   size_t *evicted)
+{
+	size_t n_refused = 0, n_evicted = 0;
+	if (refused != NULL)
+		*refused = 0;
+	if (evicted != NULL)
+		*evicted = 0;
 	int64_t count = ff_tc_check(buf, len);
 	if (count < 0)
 		return (int)count;
 	size_t off = FF_TC_HEAD, end = len - 8;
 	int loaded = 0, err = 0;
-	for (int64_t i = 0; i < count; i++) {
+	for (int64_t i = 0; i < count && err == 0; i++) {
 		ff_tpl_key k;
-		ff_template *t = ff_tc_read_entry(buf, end, &off, &k, &err);
-		if (t == NULL)
-			return err;
-		int rc = ff_template_cache_put(tc, &k, t);
-		if (rc < 0)
-			return rc;
+		int bad = 0;
+		ff_template *t = ff_tc_read_entry(buf, end, &off, &k, &bad);
+		if (t == NULL) {
+			err = bad;
+			break;
+		}
+		int rc = ff_template_cache_put(tc, &k, t, ff_tc_count_evicted, &n_evicted);
+		if (rc == -ENOSPC) {
+			n_refused++;
+			continue;
+		}
+		if (rc < 0) {
+			err = rc;
+			break;
+		}
 		t->stamp = 0; /* older than anything an exporter sends from now on */
 		loaded++;
 	}
+	if (refused != NULL)
+		*refused = n_refused;
+	if (evicted != NULL)
+		*evicted = n_evicted;
 	tc->dirty = false;
+	if (err != 0)
+		return err;
 	return off == end ? loaded : -EINVAL;
 }
 
@@ -374,27 +529,34 @@ void ff_template_cache_mark_saved(ff_template_cache *tc)
 	tc->dirty = false;
 }
 
+/* Copies `t` into `dst` unless `dst` holds it as fresh. Returns 0 or -ENOMEM. */
+static int ff_tc_merge_one(ff_template_cache *dst, const ff_tpl_key *k, const ff_template *t)
+{
+	const ff_template *have = ff_template_cache_get(dst, k);
+	if (have != NULL && have->stamp >= t->stamp)
+		return 0;
+	size_t size = sizeof *t + (size_t)t->n_fields * sizeof t->fields[0];
+	ff_template *copy = malloc(size);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, t, size);
+	int rc = ff_template_cache_put(dst, k, copy, NULL, NULL);
+	if (rc == -ENOSPC)
+		return 0; /* left out: the sum keeps the bounds a loader reads with */
+	if (rc < 0)
+		return rc;
+	copy->stamp = t->stamp;
+	return 0;
+}
+
 int ff_template_cache_merge(ff_template_cache *dst, const ff_template_cache *src)
 {
-	size_t cursor = 0;
-	const void *k;
-	void *v;
-	while (ff_hmap_next(src->map, &cursor, &k, &v)) {
-		const ff_template *t = *(ff_template **)v;
-		if (t == NULL)
-			continue;
-		const ff_template *have = ff_template_cache_get(dst, k);
-		if (have != NULL && have->stamp >= t->stamp)
-			continue;
-		size_t size = sizeof *t + (size_t)t->n_fields * sizeof t->fields[0];
-		ff_template *copy = malloc(size);
-		if (copy == NULL)
-			return -ENOMEM;
-		memcpy(copy, t, size);
-		int rc = ff_template_cache_put(dst, k, copy);
-		if (rc < 0)
-			return rc;
-		copy->stamp = t->stamp;
-	}
+	const ff__tpl_quota *q = &src->quota;
+	for (size_t i = 0; i < q->n_owners; i++)
+		for (const ff__tpl_entry *e = q->heap[i]->oldest; e != NULL; e = e->next) {
+			int rc = ff_tc_merge_one(dst, &e->key, e->t);
+			if (rc != 0)
+				return rc;
+		}
 	return 0;
 }

@@ -18,9 +18,27 @@
  * routers refresh templates every minute or so, and an agent restarted
  * without its state must not grow without bound meanwhile.
  *
+ * Memory is shared fairly (template_quota.h has the policy): each template
+ * costs FF_TPL_COST(n_fields) bytes, charged to its exporter; one cache
+ * holds at most FF_TPL_MAX_BYTES (16 MiB), one exporter at most
+ * FF_TPL_EXPORTER_MAX_TEMPLATES (4096) templates and
+ * FF_TPL_EXPORTER_MAX_BYTES (1 MiB). An exporter at its quota makes room
+ * from its own least recently sent template; when the cache is full, an
+ * exporter under its fair share (FF_TPL_MAX_BYTES / exporters holding
+ * templates) evicts from the exporter holding the most, and one beyond its
+ * fair share from its own. A template is refused only when its exporter is
+ * beyond its fair share with nothing of its own to give. Each eviction is
+ * reported through the put's callback and each refusal by its return value,
+ * so the decoder counts both per exporter. None of this scans the cache:
+ * a put is a hash lookup plus O(log exporters) when the cache is full.
+ * There is one cache per receive thread, so the agent's bound is
+ * FF_TPL_MAX_BYTES times its receive threads.
+ *
  * Persistence: ff_template_cache_save() serialises every template (not the
  * held sets) so a restarted agent decodes at once; the format is in
- * docs/fields.md ("State files").
+ * docs/fields.md ("State files"). A saved entry is never larger than the
+ * cost of its template, so a saved file is never larger than
+ * FF_TPL_STATE_MAX, the bound the loader reads with: what was saved loads.
  *
  * Not thread-safe. Templates returned are borrowed: valid until the next
  * call that adds, replaces or withdraws templates.
@@ -32,9 +50,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FF_TPL_MAX_FIELDS     512
-#define FF_TPL_VARLEN	      65535 /* IPFIX: the field's length precedes it in the record */
-#define FF_TPL_MAX_TEMPLATES  65536
+#define FF_TPL_MAX_FIELDS 512
+#define FF_TPL_VARLEN	  65535 /* IPFIX: the field's length precedes it in the record */
+/*
+ * What a template costs against the bounds: its entry, its fields and its
+ * share of the hash tables and of its exporter's record (template_cache.c
+ * checks at compile time that these cover the real sizes and the saved
+ * entry's size).
+ */
+#define FF_TPL_COST_BASE  192u
+#define FF_TPL_COST_FIELD 12u
+#define FF_TPL_COST(n)	  (FF_TPL_COST_BASE + (size_t)(n)*FF_TPL_COST_FIELD)
+/* Sized for a small node: a busy exporter sends tens of templates, not thousands. */
+#define FF_TPL_MAX_BYTES	      (16u << 20)
+#define FF_TPL_EXPORTER_MAX_BYTES     (1u << 20)
+#define FF_TPL_EXPORTER_MAX_TEMPLATES 4096u
+/* The largest templates file: its head and checksum (20 bytes) and entries costing at most the
+ * bound. */
+#define FF_TPL_STATE_MAX      ((size_t)FF_TPL_MAX_BYTES + 20u)
 #define FF_PENDING_MAX_SETS   256
 #define FF_PENDING_MAX_BYTES  (1u << 20)
 #define FF_PENDING_MAX_AGE_MS 60000
@@ -94,6 +127,19 @@ enum ff_tpl_put_result {
 	FF_TPL_REPLACED = 2,
 };
 
+/* Why a template was evicted (template_quota.h). */
+enum ff_tpl_evict_reason {
+	FF_TPL_EVICT_OWN_QUOTA = 1, /* its exporter's count or bytes quota was full */
+	FF_TPL_EVICT_OWN_SHARE = 2, /* the cache was full and its exporter at its fair share */
+	FF_TPL_EVICT_FOR_OTHER = 3, /* the cache was full: room for an exporter under its share */
+};
+
+/* One sentence saying why, for log lines. */
+const char *ff_tpl_evict_reason_text(enum ff_tpl_evict_reason why);
+
+/* Told of each template evicted to make room (the victim is borrowed for the call). */
+typedef void (*ff_tpl_evict_fn)(void *arg, const ff_tpl_key *victim, enum ff_tpl_evict_reason why);
+
 typedef struct ff_template_cache ff_template_cache;
 
 ff_template_cache *ff_template_cache_new(void);
@@ -112,10 +158,16 @@ ff_template *ff_template_alloc(uint16_t n_fields);
 int ff_template_finish(ff_template *t);
 
 /*
- * Stores `t` (finished; ownership taken in every case) under `key`.
- * Returns an ff_tpl_put_result, or -ENOMEM / -ENOSPC (table full) with `t` freed.
+ * Stores `t` (finished; ownership taken in every case) under `key`,
+ * evicting what the sharing policy above says, each reported to `evicted`
+ * (may be NULL). A redefinition replaces the old layout, which is gone even
+ * when the new one is refused (its data would be misread). Returns an
+ * ff_tpl_put_result, or with `t` freed -ENOMEM, or -ENOSPC (refused: the
+ * cache is full and the exporter beyond its fair share with nothing of its
+ * own to evict).
  */
-int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t);
+int ff_template_cache_put(ff_template_cache *tc, const ff_tpl_key *key, ff_template *t,
+			  ff_tpl_evict_fn evicted, void *arg);
 
 /* The template under `key`, or NULL. */
 const ff_template *ff_template_cache_get(const ff_template_cache *tc, const ff_tpl_key *key);
@@ -130,6 +182,16 @@ int ff_template_cache_withdraw(ff_template_cache *tc, const ff_tpl_key *key);
 int ff_template_cache_withdraw_all(ff_template_cache *tc, const ff_tpl_key *key, bool options);
 
 size_t ff_template_cache_count(const ff_template_cache *tc);
+
+/* The bytes charged for every template (at most FF_TPL_MAX_BYTES). */
+size_t ff_template_cache_bytes(const ff_template_cache *tc);
+
+/* How many templates, and their bytes, `exporter` holds; 0 when none. */
+size_t ff_template_cache_exporter_usage(const ff_template_cache *tc,
+					const uint8_t exporter[FF_ADDR_LEN], size_t *bytes);
+
+/* How many exporters hold templates. */
+size_t ff_template_cache_exporters(const ff_template_cache *tc);
 
 /*
  * Holds a copy of a data set body for `key` (its template id is the set
@@ -163,19 +225,27 @@ void ff_template_cache_mark_saved(ff_template_cache *tc);
 /*
  * Copies into `dst` every template of `src` that `dst` lacks or holds with
  * an older stamp: one cache of what several receive threads learned, to be
- * saved. Returns 0 or a negative errno.
+ * saved. `dst` keeps its bounds: what the sharing policy refuses is left
+ * out (and the sum stays loadable). Returns 0 or -ENOMEM.
  */
 int ff_template_cache_merge(ff_template_cache *dst, const ff_template_cache *src);
 
-/* Serialises every template into a malloc'd buffer (caller frees). Returns 0 or -ENOMEM. */
+/*
+ * Serialises every template, each exporter's least recently sent first,
+ * into a malloc'd buffer (caller frees) of at most FF_TPL_STATE_MAX bytes.
+ * Returns 0 or -ENOMEM.
+ */
 int ff_template_cache_save(ff_template_cache *tc, uint8_t **buf, size_t *len);
 
 /*
- * Adds the templates of a buffer written by ff_template_cache_save().
- * Returns how many were loaded, or -EINVAL (bad magic, version or checksum:
- * nothing loaded; a bad entry behind a good checksum: those before it stay)
- * or -ENOMEM.
+ * Adds the templates of a buffer written by ff_template_cache_save(), under
+ * the same sharing policy (a file this cache saved always fits; one from
+ * elsewhere may not: what did not fit is counted in *refused, evictions in
+ * *evicted; either may be NULL). Returns how many were loaded, or -EINVAL
+ * (bad magic, version or checksum: nothing loaded; a bad entry behind a
+ * good checksum: those before it stay) or -ENOMEM.
  */
-int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len);
+int ff_template_cache_load(ff_template_cache *tc, const uint8_t *buf, size_t len, size_t *refused,
+			   size_t *evicted);
 
 #endif

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ctx.stats = ff_exporter_stats_new(4);
 	/* The state files are untrusted input too: a disk may hand back anything. */
-	ff_template_cache_load(ctx.templates, data, size);
+	ff_template_cache_load(ctx.templates, data, size, NULL, NULL);
 	ff_sampling_load(ctx.sampling, data, size);
 	size_t off = 0;
 	uint64_t now = 1700000000000ull;

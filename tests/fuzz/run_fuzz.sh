@@ -18,7 +18,7 @@ corpus="$src/../shared/corpus"
 
 work=$(mktemp -d /tmp/ff-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,trust,tokens}
+mkdir -p "$work"/seeds/{nf5,nf9,ipfix,sflow,filter,segment,batch,trust,tokens,state}
 
 if [ -d "$corpus" ]; then
   mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
@@ -55,7 +55,10 @@ passed=0 failed=0
 printf '0123456789abcdef0123 admin ops\n# c\n0123456789abcdef-read read\n' >"$work/seeds/tokens/file"
 printf 'Bearer 0123456789abcdef0123' >"$work/seeds/tokens/header"
 
-for t in nf5 nf9 ipfix sflow filter segment batch trust tokens; do
+# State files of every kind the agent keeps (tests/fuzz/fuzz_state.c: first byte picks the kind).
+cp "$src"/tests/fuzz/corpus/state/* "$work/seeds/state/"
+
+for t in nf5 nf9 ipfix sflow filter segment batch trust tokens state; do
   bin="$fuzz_build/tests/fuzz/fuzz_$t"
   if [ ! -x "$bin" ]; then
     echo "run_fuzz: $bin is missing (build it with -DFF_FUZZ=ON)"; failed=$((failed + 1)); continue

@@ -11,7 +11,7 @@ ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS
 ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
   LIBS ff_agent_core
   CASES sequence_persists_across_reopen epoch_stays ephemeral_state_is_random
-        corrupt_state_starts_new_epoch spool_reload_in_order ack_removes_spool_file
+        corrupt_state_refused spool_reload_in_order ack_removes_spool_file
         bound_drops_oldest corrupt_spool_file_skipped hello_encodes)
 
 
@@ -57,3 +57,12 @@ ff_unit_test(NAME agent_trust SOURCES ${FF_AGENT_UNIT_DIR}/test_agent_trust.c
         config_refuses_no_key config_plaintext config_server_key_and_token
         config_server_key_file_and_config_keys config_refuses_bad_keys
         config_refuses_contradictions keys_persist_in_state_dir hello_carries_token)
+ff_unit_test(NAME template_quota SOURCES ${FF_AGENT_UNIT_DIR}/test_template_quota.c
+  LIBS ff_agent_core
+  CASES exporter_count_quota exporter_byte_quota second_exporter_after_first_full
+        spoofed_crowd_does_not_lock_out beyond_fair_share_refused withdraw_releases_quota
+        save_load_at_bound decoder_counts_refused_and_evicted)
+ff_unit_test(NAME state SOURCES ${FF_AGENT_UNIT_DIR}/test_agent_state.c LIBS ff_agent_core
+  CASES parse_valid parse_negative parse_non_numeric parse_overflow parse_trailing_garbage
+        parse_zero_and_last open_refuses_negative_sequence open_refuses_bad_epoch
+        open_refuses_oversized_file open_good_and_missing)

@@ -136,21 +136,26 @@ static void ephemeral_state_is_random(void **state)
 	ff_agent_state_close(&b);
 }
 
-static void corrupt_state_starts_new_epoch(void **state)
+static void corrupt_state_refused(void **state)
 {
 	(void)state;
 	char *dir = make_dir();
-	char err[256];
+	char err[1024];
 	ff_agent_state st;
 	assert_int_equal(ff_agent_state_open(&st, dir, err, sizeof err), 0);
 	uint64_t epoch = st.epoch, seq;
 	assert_int_equal(ff_agent_state_take_seq(&st, &seq), 0);
 	ff_agent_state_close(&st);
 	write_text(dir, "epoch", "not hex\n");
+	/* Refused with the file and its value, never guessed at. */
+	assert_int_equal(ff_agent_state_open(&st, dir, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/epoch holds \"not hex\\x0a\""));
+	/* Removing the epoch (as the message says) starts a new one, numbering kept. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/epoch", dir);
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(ff_agent_state_open(&st, dir, err, sizeof err), 0);
 	assert_true(st.epoch != epoch);
-	assert_true(st.epoch != 0);
-	/* The sequence file was intact, so numbering continues. */
 	assert_int_equal(st.next_seq, 2);
 	ff_agent_state_close(&st);
 	remove_tree(dir);
@@ -319,7 +324,7 @@ static const struct CMUnitTest sender_queue_tests[] = {
     cmocka_unit_test(sequence_persists_across_reopen),
     cmocka_unit_test(epoch_stays),
     cmocka_unit_test(ephemeral_state_is_random),
-    cmocka_unit_test(corrupt_state_starts_new_epoch),
+    cmocka_unit_test(corrupt_state_refused),
     cmocka_unit_test(spool_reload_in_order),
     cmocka_unit_test(ack_removes_spool_file),
     cmocka_unit_test(bound_drops_oldest),

@@ -41,9 +41,11 @@ static void put_refresh_replace(void **state)
 	(void)state;
 	ff_template_cache *tc = ff_template_cache_new();
 	ff_tpl_key k = key(1, 256);
-	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0)), FF_TPL_NEW);
-	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0)), FF_TPL_REFRESHED);
-	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 8, 0)), FF_TPL_REPLACED);
+	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0), NULL, NULL), FF_TPL_NEW);
+	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0), NULL, NULL),
+			 FF_TPL_REFRESHED);
+	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 8, 0), NULL, NULL),
+			 FF_TPL_REPLACED);
 	assert_int_equal(ff_template_cache_get(tc, &k)->min_len, 12);
 	/* The same id in another domain is another template. */
 	ff_tpl_key k2 = key(2, 256);
@@ -58,10 +60,10 @@ static void withdraw_all_by_kind(void **state)
 	ff_template_cache *tc = ff_template_cache_new();
 	for (uint16_t id = 256; id < 260; id++) {
 		ff_tpl_key k = key(1, id);
-		ff_template_cache_put(tc, &k, tpl(id, 4, id >= 258));
+		ff_template_cache_put(tc, &k, tpl(id, 4, id >= 258), NULL, NULL);
 	}
 	ff_tpl_key other = key(2, 256);
-	ff_template_cache_put(tc, &other, tpl(256, 4, 0));
+	ff_template_cache_put(tc, &other, tpl(256, 4, 0), NULL, NULL);
 	ff_tpl_key k = key(1, 0);
 	assert_int_equal(ff_template_cache_withdraw_all(tc, &k, true), 2);
 	assert_int_equal(ff_template_cache_withdraw_all(tc, &k, false), 2);
@@ -70,7 +72,7 @@ static void withdraw_all_by_kind(void **state)
 	k = key(1, 256);
 	assert_int_equal(ff_template_cache_withdraw(tc, &k), 0);
 	/* A withdrawn key can be defined again. */
-	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0)), FF_TPL_NEW);
+	assert_int_equal(ff_template_cache_put(tc, &k, tpl(256, 4, 0), NULL, NULL), FF_TPL_NEW);
 	ff_template_cache_free(tc);
 }
 
@@ -138,16 +140,16 @@ static void save_load_roundtrip(void **state)
 	(void)state;
 	ff_template_cache *tc = ff_template_cache_new();
 	ff_tpl_key k = key(7, 300);
-	ff_template_cache_put(tc, &k, tpl(300, 8, 1));
+	ff_template_cache_put(tc, &k, tpl(300, 8, 1), NULL, NULL);
 	ff_tpl_key k2 = key(7, 301);
-	ff_template_cache_put(tc, &k2, tpl(301, 4, 0));
+	ff_template_cache_put(tc, &k2, tpl(301, 4, 0), NULL, NULL);
 	assert_true(ff_template_cache_dirty(tc));
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	assert_int_equal(ff_template_cache_save(tc, &buf, &len), 0);
 	assert_false(ff_template_cache_dirty(tc));
 	ff_template_cache *back = ff_template_cache_new();
-	assert_int_equal(ff_template_cache_load(back, buf, len), 2);
+	assert_int_equal(ff_template_cache_load(back, buf, len, NULL, NULL), 2);
 	const ff_template *t = ff_template_cache_get(back, &k);
 	assert_non_null(t);
 	assert_int_equal(t->options, 1);
@@ -156,29 +158,30 @@ static void save_load_roundtrip(void **state)
 	/* One flipped bit: refused whole. */
 	buf[len / 2] ^= 1;
 	ff_template_cache *bad = ff_template_cache_new();
-	assert_int_equal(ff_template_cache_load(bad, buf, len), -EINVAL);
+	assert_int_equal(ff_template_cache_load(bad, buf, len, NULL, NULL), -EINVAL);
 	assert_int_equal(ff_template_cache_count(bad), 0);
-	assert_int_equal(ff_template_cache_load(bad, buf, 5), -EINVAL);
+	assert_int_equal(ff_template_cache_load(bad, buf, 5, NULL, NULL), -EINVAL);
 	free(buf);
 	ff_template_cache_free(tc);
 	ff_template_cache_free(back);
 	ff_template_cache_free(bad);
 }
 
-/* Two receive threads load the same state; only the one the exporter lands on learns a new layout. */
+/* Two receive threads load the same state; only the one the exporter lands on learns a new layout.
+ */
 static void merge_keeps_freshest(void **state)
 {
 	(void)state;
 	ff_template_cache *src = ff_template_cache_new();
 	ff_tpl_key k = key(7, 300);
-	ff_template_cache_put(src, &k, tpl(300, 8, 0));
+	ff_template_cache_put(src, &k, tpl(300, 8, 0), NULL, NULL);
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	assert_int_equal(ff_template_cache_save(src, &buf, &len), 0);
 	ff_template_cache *a = ff_template_cache_new(), *b = ff_template_cache_new();
-	assert_int_equal(ff_template_cache_load(a, buf, len), 1);
-	assert_int_equal(ff_template_cache_load(b, buf, len), 1);
-	assert_int_equal(ff_template_cache_put(b, &k, tpl(300, 4, 0)), FF_TPL_REPLACED);
+	assert_int_equal(ff_template_cache_load(a, buf, len, NULL, NULL), 1);
+	assert_int_equal(ff_template_cache_load(b, buf, len, NULL, NULL), 1);
+	assert_int_equal(ff_template_cache_put(b, &k, tpl(300, 4, 0), NULL, NULL), FF_TPL_REPLACED);
 	for (int order = 0; order < 2; order++) {
 		ff_template_cache *sum = ff_template_cache_new();
 		assert_int_equal(ff_template_cache_merge(sum, order ? b : a), 0);
