@@ -5,7 +5,9 @@
  *      FF_TPL_STATE_MAX and load back whole, under the same bounds;
  *   1  `epoch` and 2 `sequence` (ff_agent_state_parse): a value parsed must
  *      print back as the same digits (nothing reinterpreted);
- *   3  `samplers` (ff_sampling_load).
+ *   3  `samplers` (ff_sampling_load);
+ *   4, 5  `templates`, `samplers` with the XXH64 trailer appended here, so
+ *      mutations reach the entry parsers instead of stopping at the checksum.
  * A broken invariant aborts, which libFuzzer reports as a crash.
  */
 #include "agent_state.h"
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <xxhash.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -76,12 +79,27 @@ static void fuzz_samplers(const uint8_t *data, size_t size)
 	ff_sampling_free(s);
 }
 
+/* `data` with the little-endian XXH64 (seed 0) of it appended, as the savers write it. */
+static uint8_t *fuzz_checksummed(const uint8_t *data, size_t size)
+{
+	uint8_t *buf = malloc(size + 8);
+	if (buf == NULL)
+		return NULL;
+	if (size > 0)
+		memcpy(buf, data, size);
+	uint64_t h = XXH64(data, size, 0);
+	for (int i = 0; i < 8; i++)
+		buf[size + (size_t)i] = (uint8_t)(h >> (8 * i));
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ff_log_init("fuzz", FF_LOG_ERROR);
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	uint8_t *fixed = NULL;
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_templates(data + 1, size - 1);
 		break;
@@ -91,9 +109,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		fuzz_number(data + 1, size - 1, FF_STATE_KIND_SEQUENCE);
 		break;
-	default:
+	case 3:
 		fuzz_samplers(data + 1, size - 1);
 		break;
+	case 4:
+		if ((fixed = fuzz_checksummed(data + 1, size - 1)) != NULL)
+			fuzz_templates(fixed, size - 1 + 8);
+		break;
+	default:
+		if ((fixed = fuzz_checksummed(data + 1, size - 1)) != NULL)
+			fuzz_samplers(fixed, size - 1 + 8);
+		break;
 	}
+	free(fixed);
 	return 0;
 }
