@@ -7,6 +7,7 @@
 #include "ingest.h"
 
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <string.h>
 
 static void ff_http_send_text(struct evhttp_request *req, int code, const char *reason,
@@ -26,7 +27,15 @@ static void ff_http_send_text(struct evhttp_request *req, int code, const char *
 
 void ff__http_healthz(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
-	if (h->deps.ingest == NULL || ff_ingest_store_ok(h->deps.ingest))
+	/* The store's own health covers the writes behind an ack (a seal on a full disk). */
+	ff_store_health sh = {.writable = true};
+	if (h->deps.store != NULL)
+		ff_store_get_health(h->deps.store, &sh);
+	char text[256];
+	snprintf(text, sizeof text, "store not writable: %s\n", sh.reason);
+	if (!sh.writable)
+		ff_http_send_text(req, 503, "Service Unavailable", text);
+	else if (h->deps.ingest == NULL || ff_ingest_store_ok(h->deps.ingest))
 		ff_http_send_text(req, 200, "OK", "ok\n");
 	else
 		ff_http_send_text(req, 503, "Service Unavailable",

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct replay_log {
@@ -518,6 +519,130 @@ static void crash_during_background_seal_replays(void **state)
 	remove_all(dir);
 }
 
+/* --- a seal that fails (a full disk): backoff and health ---------------------------- */
+
+/* A seal hook that fails with `fail` while it is set, noting when each try came. */
+typedef struct failing {
+	pthread_mutex_t mu;
+	int fail;
+	size_t calls;
+	uint64_t at_ms[64];
+} failing;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int failing_hook(void *arg, uint64_t id)
+{
+	(void)id;
+	failing *f = arg;
+	pthread_mutex_lock(&f->mu);
+	if (f->calls < 64)
+		f->at_ms[f->calls] = mono_ms();
+	f->calls++;
+	int rc = f->fail;
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static size_t failing_calls(failing *f)
+{
+	pthread_mutex_lock(&f->mu);
+	size_t n = f->calls;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+/* Waits up to `ms` for the hook to have been called `n` times. */
+static void wait_calls(failing *f, size_t n, uint64_t ms)
+{
+	uint64_t end = mono_ms() + ms;
+	while (failing_calls(f) < n && mono_ms() < end)
+		usleep(10000);
+	assert_true(failing_calls(f) >= n);
+}
+
+static uint64_t seals_of(ff_store *s)
+{
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
+	return st.seals;
+}
+
+/*
+ * ENOSPC at every seal: tries back off from 0.2 s doubling (not one a
+ * second, not several), the store says it is not writable and why; once a
+ * seal works it is writable again and the next failure starts over at 0.2 s.
+ */
+static void seal_failure_backs_off(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	failing f = {.fail = -ENOSPC};
+	pthread_mutex_init(&f.mu, NULL);
+	ff_store *s = open_cfg(dir, UINT64_MAX, failing_hook, &f, NULL);
+	ff_store_health h;
+	ff_store_get_health(s, &h);
+	assert_true(h.writable);
+	append(s, "node-a", 3, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), -ENOSPC);
+	ff_store_get_health(s, &h);
+	assert_false(h.writable);
+	assert_int_equal(h.error, -ENOSPC);
+	assert_non_null(strstr(h.reason, "sealing"));
+	assert_non_null(strstr(h.reason, ff_strerror(-ENOSPC)));
+	json_t *doc = ff_store_stats_json(s);
+	assert_true(json_is_false(json_object_get(doc, "writable")));
+	assert_non_null(strstr(json_string_value(json_object_get(doc, "write_error")), "sealing"));
+	json_decref(doc);
+	append(s, "node-a", 4, 1000000); /* acks go on meanwhile, into the open window */
+	wait_calls(&f, 4, 5000);
+	pthread_mutex_lock(&f.mu);
+	/* Waits of 0.2, 0.4, 0.8 s: a busy machine only makes them longer. */
+	assert_true(f.at_ms[1] - f.at_ms[0] >= 190);
+	assert_true(f.at_ms[2] - f.at_ms[1] >= 390);
+	assert_true(f.at_ms[3] - f.at_ms[2] >= 790);
+	size_t in_first_second = 0;
+	for (size_t i = 0; i < f.calls && i < 64; i++)
+		in_first_second += f.at_ms[i] - f.at_ms[0] < 1000;
+	assert_true(in_first_second <= 3);
+	f.fail = 0; /* space is back: the next try (1.6 s later) works */
+	pthread_mutex_unlock(&f.mu);
+	uint64_t end = mono_ms() + 10000;
+	while (seals_of(s) == 0 && mono_ms() < end)
+		usleep(10000);
+	assert_int_equal(seals_of(s), 1);
+	ff_store_get_health(s, &h);
+	assert_true(h.writable);
+	assert_int_equal(h.error, 0);
+	assert_string_equal(h.reason, "");
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 700);
+	/* A new failure starts its backoff over. */
+	pthread_mutex_lock(&f.mu);
+	f.fail = -ENOSPC;
+	size_t first = f.calls;
+	pthread_mutex_unlock(&f.mu);
+	append(s, "node-a", 5, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), -ENOSPC);
+	wait_calls(&f, first + 2, 5000);
+	pthread_mutex_lock(&f.mu);
+	uint64_t gap = f.at_ms[first + 1] - f.at_ms[first];
+	f.fail = 0;
+	pthread_mutex_unlock(&f.mu);
+	assert_true(gap >= 190 && gap < 2000);
+	ff_store_columnar_stats st;
+	ff_store_columnar_get_stats(s, &st);
+	assert_true(st.seal_errors >= 5);
+	ff_store_close(s);
+	pthread_mutex_destroy(&f.mu);
+	remove_all(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(seal_reopen_replays),
     cmocka_unit_test(sealed_journal_not_replayed_twice),
@@ -529,6 +654,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(early_seal_keeps_totals),
     cmocka_unit_test(query_during_background_seal),
     cmocka_unit_test(crash_during_background_seal_replays),
+    cmocka_unit_test(seal_failure_backs_off),
 };
 
 FF_TEST_MAIN(tests)

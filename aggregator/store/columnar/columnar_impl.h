@@ -65,7 +65,22 @@ typedef struct ff_cs_sealer {
 	int last_rc;	 /* 0, or the error of the last failed try (retried) */
 	ff_journal *jnl; /* the job's journal, renamed to journal-sealing.ffj */
 	uint64_t id;	 /* the segment it becomes */
+	/* Failed tries since the last seal that worked, and the backoff they earned. */
+	uint64_t fail_tries, fail_since_ms, retry_ms, logged_ms;
+	bool rollup_work; /* rollups to rebuild (a quarantine): wakes the thread without a job */
 } ff_cs_sealer;
+
+/*
+ * A write that fails and keeps failing (a full disk): what the store's
+ * health reports (ff_store_health), by kind of write. Guarded by the
+ * store's health_mu.
+ */
+enum ff_cs_write { FF_CS_W_APPEND, FF_CS_W_SEAL, FF_CS_W_ROTATE, FF_CS_W_COUNT };
+
+typedef struct ff_cs_write_state {
+	int rc;		   /* 0 when the last try worked */
+	uint64_t since_ms; /* when it began to fail */
+} ff_cs_write_state;
 
 typedef struct ff_cstore {
 	ff_store base; /* first: an ff_cstore is an ff_store */
@@ -87,6 +102,8 @@ typedef struct ff_cstore {
 	atomic_bool any_bad;
 	atomic_uint_least64_t early_seals; /* counted by the appending thread */
 	ff_cs_sealer sealer;
+	pthread_mutex_t health_mu;
+	ff_cs_write_state writes[FF_CS_W_COUNT];
 	/* Appending thread only. */
 	uint64_t next_id;
 	/* Sealer thread only (the opening thread before it starts). */
@@ -138,6 +155,12 @@ int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id);
 /* Applies retention (sealer thread, or the opening thread). */
 void ff__cs_retention(ff_cstore *cs, uint64_t now);
 
+/*
+ * Records the outcome of a write of `kind` (0: it worked) for the store's
+ * health; any thread.
+ */
+void ff__cs_write_result(ff_cstore *cs, enum ff_cs_write kind, int rc);
+
 /* Starts the sealer thread. Returns 0 or -errno. */
 int ff__cs_sealer_start(ff_cstore *cs);
 
@@ -152,6 +175,9 @@ void ff__cs_sealer_stop(ff_cstore *cs);
  * that error without waiting for the retry). Appending thread only.
  */
 int ff__cs_sealer_wait(ff_cstore *cs);
+
+/* Wakes the sealer to rebuild the rollups a quarantine took out (any thread, no lock held). */
+void ff__cs_sealer_kick(ff_cstore *cs);
 
 /* Hands the journal `jnl` of segment `id` (cs->sealing holds its window) to the sealer. */
 void ff__cs_sealer_submit(ff_cstore *cs, ff_journal *jnl, uint64_t id);

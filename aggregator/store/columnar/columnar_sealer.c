@@ -16,8 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long a failed seal waits before it is tried again. */
-#define FF_CS_SEAL_RETRY_MS 1000
+/*
+ * A failed seal is tried again after 0.2 s, then twice as long after each
+ * failure up to 30 s, and at once again after one works: a full disk costs
+ * a try every 30 s, not a window's encoding every second. A failure is
+ * logged at its first try and then at most once a minute.
+ */
+#define FF_CS_SEAL_RETRY_MIN_MS 200
+#define FF_CS_SEAL_RETRY_MAX_MS 30000
+#define FF_CS_SEAL_LOG_EVERY_MS 60000
 
 /* Tries the job once; 0 when its segment is listed and the old journal removed. */
 static int ff_cs_seal_job(ff_cstore *cs, ff_journal *jnl, uint64_t id)
@@ -52,6 +59,29 @@ static void ff_cs_sealer_pause(ff_cs_sealer *s, uint64_t ms)
 		;
 }
 
+/* The wait before the next try of a seal that failed again; mutex held. */
+static uint64_t ff_cs_sealer_backoff(ff_cs_sealer *s)
+{
+	uint64_t ms = s->retry_ms == 0 ? FF_CS_SEAL_RETRY_MIN_MS : s->retry_ms * 2;
+	s->retry_ms = ms < FF_CS_SEAL_RETRY_MAX_MS ? ms : FF_CS_SEAL_RETRY_MAX_MS;
+	return s->retry_ms;
+}
+
+/* Logs a failed try: the first of a run, then at most once a minute; mutex held. */
+static void ff_cs_sealer_log_failure(ff_cs_sealer *s, uint64_t id, int rc, uint64_t now,
+				     uint64_t next_ms)
+{
+	if (s->fail_tries > 1 && now - s->logged_ms < FF_CS_SEAL_LOG_EVERY_MS)
+		return;
+	s->logged_ms = now;
+	ff_log_error("store: sealing segment %" PRIu64 " failed (%s): %" PRIu64 " tries failed in "
+		     "%" PRIu64 " s; the window stays in its journal and the store reports it "
+		     "not writable; next try in %" PRIu64 " ms (backing off to %d s, this "
+		     "logged at most once a minute)",
+		     id, ff_strerror(rc), s->fail_tries, (now - s->fail_since_ms) / 1000, next_ms,
+		     FF_CS_SEAL_RETRY_MAX_MS / 1000);
+}
+
 /* Seals the job now held; returns with the mutex held. */
 static void ff_cs_sealer_run_job(ff_cstore *cs)
 {
@@ -67,25 +97,44 @@ static void ff_cs_sealer_run_job(ff_cstore *cs)
 	else
 		cs->st.seal_errors++;
 	pthread_rwlock_unlock(&cs->lock);
+	ff__cs_write_result(cs, FF_CS_W_SEAL, rc);
 	if (rc == 0) {
 		ff_log_info("store: sealed segment %" PRIu64 " in %" PRIu64 " ms", id,
 			    ff_time_now_ms() - t0);
 		ff__cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
 		ff__cs_retention(cs, ff_time_now_ms());
-	} else {
-		ff_log_error("store: sealing segment %" PRIu64 " failed (%s); the window stays in "
-			     "its journal, tried again in %d ms",
-			     id, ff_strerror(rc), FF_CS_SEAL_RETRY_MS);
 	}
 	pthread_mutex_lock(&s->mu);
 	s->last_rc = rc;
 	if (rc == 0) {
+		if (s->fail_tries > 0)
+			ff_log_info("store: sealing works again: segment %" PRIu64 " sealed after "
+				    "%" PRIu64 " failed tries",
+				    id, s->fail_tries);
+		s->fail_tries = 0;
+		s->retry_ms = 0;
 		s->busy = false;
 		s->jnl = NULL;
+	} else {
+		if (s->fail_tries++ == 0)
+			s->fail_since_ms = t0;
 	}
 	pthread_cond_broadcast(&s->cv);
-	if (rc != 0)
-		ff_cs_sealer_pause(s, FF_CS_SEAL_RETRY_MS);
+	if (rc != 0) {
+		uint64_t wait = ff_cs_sealer_backoff(s);
+		ff_cs_sealer_log_failure(s, id, rc, ff_time_now_ms(), wait);
+		ff_cs_sealer_pause(s, wait);
+	}
+}
+
+/* Rebuilds the rollups a quarantine took out, when no seal is due to do it soon. */
+static void ff_cs_sealer_run_rollups(ff_cstore *cs)
+{
+	ff_cs_sealer *s = &cs->sealer;
+	s->rollup_work = false;
+	pthread_mutex_unlock(&s->mu);
+	ff__cs_rollup_catchup(cs, FF_CS_CATCHUP_PER_SEAL);
+	pthread_mutex_lock(&s->mu);
 }
 
 static void *ff_cs_sealer_main(void *arg)
@@ -94,11 +143,14 @@ static void *ff_cs_sealer_main(void *arg)
 	ff_cs_sealer *s = &cs->sealer;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->stop && !s->busy)
+		while (!s->stop && !s->busy && !s->rollup_work)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->stop && (!s->busy || s->last_rc != 0))
 			break; /* a job still failing stays in its journal for the next start */
-		ff_cs_sealer_run_job(cs);
+		if (s->busy)
+			ff_cs_sealer_run_job(cs);
+		else
+			ff_cs_sealer_run_rollups(cs);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -138,6 +190,15 @@ int ff__cs_sealer_wait(ff_cstore *cs)
 	int rc = s->busy ? (s->last_rc != 0 ? s->last_rc : -EAGAIN) : 0;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
+}
+
+void ff__cs_sealer_kick(ff_cstore *cs)
+{
+	ff_cs_sealer *s = &cs->sealer;
+	pthread_mutex_lock(&s->mu);
+	s->rollup_work = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
 }
 
 void ff__cs_sealer_submit(ff_cstore *cs, ff_journal *jnl, uint64_t id)

@@ -158,6 +158,41 @@ void ff__cs_quarantine_bad(ff_cstore *cs)
 	pthread_rwlock_unlock(&cs->lock);
 }
 
+/* --- write health ------------------------------------------------------------- */
+
+void ff__cs_write_result(ff_cstore *cs, enum ff_cs_write kind, int rc)
+{
+	pthread_mutex_lock(&cs->health_mu);
+	ff_cs_write_state *w = &cs->writes[kind];
+	if (rc != 0 && w->rc == 0)
+		w->since_ms = ff_time_now_ms();
+	w->rc = rc;
+	if (rc == 0)
+		w->since_ms = 0;
+	pthread_mutex_unlock(&cs->health_mu);
+}
+
+static void ff_cs_health(ff_store *base, ff_store_health *out)
+{
+	static const char *const what[] = {"appending to the journal", "sealing the open window",
+					   "starting a new journal"};
+	ff_cstore *cs = (ff_cstore *)base;
+	*out = (ff_store_health){.writable = true};
+	pthread_mutex_lock(&cs->health_mu);
+	for (int k = 0; k < FF_CS_W_COUNT && out->writable; k++) {
+		const ff_cs_write_state *w = &cs->writes[k];
+		if (w->rc == 0)
+			continue;
+		out->writable = false;
+		out->error = w->rc;
+		out->failing_since_ms = w->since_ms;
+		uint64_t now = ff_time_now_ms();
+		snprintf(out->reason, sizeof out->reason, "%s fails (%s) since %" PRIu64 " s ago",
+			 what[k], ff_strerror(w->rc), now > w->since_ms ? (now - w->since_ms) / 1000 : 0);
+	}
+	pthread_mutex_unlock(&cs->health_mu);
+}
+
 /* --- retention ------------------------------------------------------------------ */
 
 /* Removes the listed entries (index into the concatenation raw, minute, hour). */
@@ -579,6 +614,7 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	pthread_rwlock_init(&cs->win_lock, NULL);
 	pthread_mutex_init(&cs->sealer.mu, NULL);
 	pthread_cond_init(&cs->sealer.cv, NULL);
+	pthread_mutex_init(&cs->health_mu, NULL);
 	cs->win = ff_window_new();
 	int rc = cs->win != NULL ? ff_cs_open_all(cs, cfg) : -ENOMEM;
 	cs->replay = NULL;
@@ -642,6 +678,7 @@ static int ff_cs_reset_journal(ff_cstore *cs, uint64_t now)
 {
 	int rc = ff_journal_reset(cs->jnl, cs->next_id, ff_cs_window_start(cs, now));
 	atomic_store(&cs->jnl_stale, rc != 0);
+	ff__cs_write_result(cs, FF_CS_W_ROTATE, rc);
 	if (rc == 0)
 		cs->next_id++;
 	return rc;
@@ -704,6 +741,7 @@ static int ff_cs_hand_over(ff_cstore *cs, uint64_t now, bool early)
 		cs->next_id = id + 1;
 	ff_journal *next = NULL;
 	rc = ff_cs_rotate_journal(cs, now, &next);
+	ff__cs_write_result(cs, FF_CS_W_ROTATE, rc);
 	if (rc != 0) {
 		ff_window_free(fresh);
 		return rc;
@@ -759,8 +797,10 @@ static int ff_cs_rotate(ff_cstore *cs, uint64_t now, const ff_batch *incoming)
 		return 0;
 	if (ff_journal_entries(cs->jnl) > 0)
 		return ff_cs_hand_over(cs, now, !over);
-	return ff_journal_reset(cs->jnl, ff_journal_segment_id(cs->jnl),
-				ff_cs_window_start(cs, now));
+	int rc = ff_journal_reset(cs->jnl, ff_journal_segment_id(cs->jnl),
+				  ff_cs_window_start(cs, now));
+	ff__cs_write_result(cs, FF_CS_W_ROTATE, rc);
+	return rc;
 }
 
 /* --- the ff_store_ops --------------------------------------------------------------- */
@@ -797,6 +837,7 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	else
 		cs->append_errors++;
 	pthread_rwlock_unlock(&cs->win_lock);
+	ff__cs_write_result(cs, FF_CS_W_APPEND, rc);
 	return rc;
 }
 
@@ -894,6 +935,7 @@ static void ff_cs_close(ff_store *base)
 	pthread_rwlock_destroy(&cs->win_lock);
 	pthread_mutex_destroy(&cs->sealer.mu);
 	pthread_cond_destroy(&cs->sealer.cv);
+	pthread_mutex_destroy(&cs->health_mu);
 	free(cs->dir);
 	free(cs->pending_path);
 	free(cs->seg_dir);
@@ -914,6 +956,7 @@ static const ff_store_ops ff_store_columnar_ops = {
     .scan_parallel = ff__cs_scan_parallel,
     .tick = ff_cs_tick,
     .stats = ff_cs_stats,
+    .health = ff_cs_health,
     .backend_stats = ff_cs_backend_stats,
     .close = ff_cs_close,
 };

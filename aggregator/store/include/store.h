@@ -66,6 +66,19 @@ typedef struct ff_store_stats {
 } ff_store_stats;
 
 /*
+ * Whether the store can write: false while appends or the background
+ * writes behind them (a seal of the open window) fail, e.g. on a full
+ * disk; true again once they work. /healthz answers 503 with `reason`
+ * while it is false.
+ */
+typedef struct ff_store_health {
+	bool writable;
+	int error;		   /* the failing write's error (common/ff_err.h), 0 when writable */
+	uint64_t failing_since_ms; /* when it began to fail, 0 when writable */
+	char reason[192];	   /* what fails and why, "" when writable */
+} ff_store_health;
+
+/*
  * What a scan needs, so a store can skip what cannot match without reading
  * it. A store may still hand out records outside the range: callers check
  * each record themselves. The time test is nfdump's -t: a record matches
@@ -153,6 +166,8 @@ typedef struct ff_store_ops {
 	 */
 	int (*tick)(ff_store *s);
 	void (*stats)(ff_store *s, ff_store_stats *out);
+	/* Optional (any thread): whether writes work; a store without it is writable. */
+	void (*health)(ff_store *s, ff_store_health *out);
 	/*
 	 * Optional: the backend's own counters as a new JSON object of
 	 * integers (NULL when out of memory), shown under the backend's name.
@@ -246,10 +261,20 @@ static inline void ff_store_get_stats(ff_store *s, ff_store_stats *out)
 	s->ops->stats(s, out);
 }
 
+static inline void ff_store_get_health(ff_store *s, ff_store_health *out)
+{
+	if (s->ops->health != NULL) {
+		s->ops->health(s, out);
+		return;
+	}
+	*out = (ff_store_health){.writable = true};
+}
+
 /*
  * The stats as a new JSON object: {"backend": name, "batches", "records",
- * "bytes", "append_errors", and <name>: the backend's own counters when it
- * has any}. NULL when out of memory.
+ * "bytes", "append_errors", "writable" (a boolean), "write_error" (the
+ * health's reason, only while not writable), and <name>: the backend's own
+ * counters when it has any}. NULL when out of memory.
  */
 json_t *ff_store_stats_json(ff_store *s);
 
