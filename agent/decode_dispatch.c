@@ -1,4 +1,6 @@
 #include "decoder.h"
+#include <inttypes.h>
+#include "ff_time.h"
 
 #include "agent_fs.h"
 #include "decode_template.h"
@@ -85,8 +87,32 @@ int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 	return d->decode(ctx, pkt, len, exporter, now_ms);
 }
 
+/* Counts and (once a minute at most) logs a record dropped as implausible. */
+static void ff_decoder_implausible(ff_decoder_ctx *ctx, const ff_flow *f)
+{
+	if (ctx->stats != NULL)
+		ff_exporter_stats_add(ctx->stats, f->exporter, FF_EV_IMPLAUSIBLE, 1);
+	uint64_t now = ff_time_mono_ms();
+	if (ctx->implausible_log_ms != 0 && now - ctx->implausible_log_ms < 60000) {
+		ctx->implausible_unlogged++;
+		return;
+	}
+	char exp[FF_ADDR_STRLEN];
+	ff_log_warn("exporter %s: record of %" PRIu64 " bytes in %" PRIu64
+		    " packets dropped: more than %u bytes a packet (records.implausible; %" PRIu64
+		    " more since the last such line)",
+		    ff_addr_format(f->exporter, exp), f->bytes, f->packets,
+		    FF_DECODE_MAX_PACKET_BYTES, ctx->implausible_unlogged);
+	ctx->implausible_log_ms = now;
+	ctx->implausible_unlogged = 0;
+}
+
 void ff_decoder_emit(ff_decoder_ctx *ctx, ff_flow *f)
 {
+	if (f->packets > 0 && f->bytes / f->packets > FF_DECODE_MAX_PACKET_BYTES) {
+		ff_decoder_implausible(ctx, f);
+		return;
+	}
 	ff_sampling_apply(ctx->sampling, f);
 	ctx->emit(ctx->emit_arg, f);
 }

@@ -78,7 +78,18 @@ typedef struct ff_decoder_ctx {
 	struct ff_sampling *sampling;		  /* sampler tables, override and default rates */
 	struct ff_seqloss *seqloss;		  /* sequence-number loss per exporter and domain */
 	struct ff_sflow_counters *sflow_counters; /* sFlow counter samples (sflow_counters.h) */
+	uint64_t implausible_log_ms; /* when an implausible record was last logged */
+	uint64_t implausible_unlogged; /* implausible records since, not logged */
 } ff_decoder_ctx;
+
+/*
+ * The most bytes one packet carries: an IP datagram's length field is 16 bits
+ * (IPv6 jumbograms aside, which no flow exporter reports). A record claiming
+ * more bytes a packet is damaged or forged (an 8-byte byte count near 2^64
+ * once hid the busiest host) and is dropped, counted per exporter as
+ * records.implausible.
+ */
+#define FF_DECODE_MAX_PACKET_BYTES 65535
 
 /* Creates the owned tables and sets the sink. Returns 0, or -ENOMEM with nothing left allocated. */
 int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_arg);

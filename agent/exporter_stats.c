@@ -43,6 +43,7 @@ static const char *const ff_event_names[FF_EV_N] = {
     [FF_EV_COUNTER_SAMPLES] = "sflow.counter_samples",
     [FF_EV_TEMPLATE_REFUSED] = "template.refused",
     [FF_EV_TEMPLATE_EVICTED] = "template.evicted",
+    [FF_EV_IMPLAUSIBLE] = "records.implausible",
 };
 
 const char *ff_exporter_event_name(enum ff_exporter_event ev)

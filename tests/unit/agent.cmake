@@ -32,7 +32,7 @@ ff_unit_test(NAME nf9 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf9.c LIBS ff_agent_core
   CASES template_and_data_in_one_packet data_before_template_is_held
         held_data_expires_as_no_template template_replacement_counted
         padding_after_records_ignored truncated_set_keeps_earlier_records
-        zero_length_template_rejected ipv6_record options_sampling_interval_scales
+        zero_length_template_rejected ipv6_record implausible_bytes_dropped options_sampling_interval_scales
         sampler_id_table override_and_default_rates sequence_loss_counts_packets
         state_persists_templates_and_samplers)
 ff_unit_test(NAME ipfix SOURCES ${FF_AGENT_UNIT_DIR}/test_ipfix.c LIBS ff_agent_core
