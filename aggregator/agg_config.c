@@ -237,6 +237,14 @@ static const ff_option ff_agg_options[] = {
      .max = 1000000,
      .metavar = "N",
      .help = "unknown agent keys held as pending at most; more are refused and counted"},
+    {.name = "max-agents",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, max_agents),
+     .defval = "10000",
+     .max = 10000000,
+     .metavar = "N",
+     .help = "agent ids known at most (those in the store always count); a new id beyond is "
+	     "refused and counted; 0 for no bound"},
 };
 
 static const ff_config_table ff_agg_table = {

@@ -241,7 +241,11 @@ static int ff_agg_start(ff_agg *a)
 		ff_log_error("cannot install signal handlers");
 		return -1;
 	}
-	if (ff_agg_open_store(a) != 0 || ff_agg_open_policies(a) != 0 ||
+	if (ff_agg_open_store(a) != 0)
+		return -1;
+	/* After the replay: the agents the store holds always count. */
+	ff_sessions_set_max(a->sessions, (size_t)a->cfg.max_agents);
+	if (ff_agg_open_policies(a) != 0 ||
 	    ff_agg_open_trust(a) != 0 || ff_agg_start_threads(a) != 0)
 		return -1;
 	ff_http_deps hd = {.store = a->store,

@@ -27,10 +27,11 @@ void ff__http_agents(ff_http *h, struct evhttp_request *req, const struct evkeyv
 	json_t *store = ff_store_stats_json(h->deps.store);
 	json_t *doc = NULL;
 	if (agents != NULL && store != NULL) {
-		doc = json_pack("{s:I, s:o, s:o, s:s, s:o}", "now_ms", (json_int_t)ff_time_now_ms(),
-				"agents", agents, "store", store, "transport",
-				h->deps.trust != NULL ? "curve" : "insecure-plaintext", "trust",
-				ff_http_agents_trust(h->deps.trust));
+		doc = json_pack("{s:I, s:o, s:o, s:s, s:o, s:I}", "now_ms",
+				(json_int_t)ff_time_now_ms(), "agents", agents, "store", store,
+				"transport", h->deps.trust != NULL ? "curve" : "insecure-plaintext",
+				"trust", ff_http_agents_trust(h->deps.trust), "agents_refused",
+				(json_int_t)ff_sessions_refused(h->deps.sessions));
 	} else {
 		json_decref(agents);
 		json_decref(store);

@@ -41,6 +41,7 @@ enum ff_ingest_reason {
 	FF_INGEST_R_TYPE,
 	FF_INGEST_R_POLICY_ACK,
 	FF_INGEST_R_CONFLICT,
+	FF_INGEST_R_AGENTS,
 	FF_INGEST_R_COUNT
 };
 
@@ -177,6 +178,18 @@ static enum ff_trust_verdict ff_ingest_trust(ff_ingest *ing, const ff_ingest_ide
 	return v;
 }
 
+/* Whether a message of agent `id` may add it to the registry; logs a refusal (rate-limited). */
+static bool ff_ingest_admit(ff_ingest *ing, const char *id, const char *peer)
+{
+	if (ff_sessions_admit(ing->deps.sessions, id))
+		return true;
+	ff_ingest_warn_about(ing, FF_INGEST_R_AGENTS,
+			     "ingest: agent %s from %s refused: the aggregator holds --max-agents "
+			     "agents already (%" PRIu64 " refused so far)",
+			     id, peer ? peer : "?", ff_sessions_refused(ing->deps.sessions));
+	return false;
+}
+
 static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
 			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
 {
@@ -199,6 +212,10 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
 				     FF_PROTOCOL_VERSION);
 	/* Not accepted (yet): no session and no policy; the trust counted and logged it. */
 	if (ff_ingest_trust(ing, ident, peer, h->agent_id, h) != FF_TRUST_OK) {
+		flowfleet__hello__free_unpacked(h, NULL);
+		return;
+	}
+	if (!ff_ingest_admit(ing, h->agent_id, peer)) {
 		flowfleet__hello__free_unpacked(h, NULL);
 		return;
 	}
@@ -325,7 +342,11 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 	Flowfleet__Ack__Status status = FLOWFLEET__ACK__STATUS__REJECTED;
 	enum ff_trust_verdict v = ff_ingest_trust(ing, ident, peer, b.agent_id, NULL);
 	bool new_epoch = false;
-	if (v == FF_TRUST_OK) {
+	if (v == FF_TRUST_OK && !ff_ingest_admit(ing, b.agent_id, peer)) {
+		reason = "the aggregator holds --max-agents agents already; the batch is kept by the "
+			 "agent";
+		ff_ingest_bump(&ing->n.batches_rejected);
+	} else if (v == FF_TRUST_OK) {
 		status = ff_ingest_store(ing, &b, XXH3_64bits(p, len), peer, &reason, &new_epoch);
 	} else if (!ff_ingest_untrusted_status(v, &reason)) {
 		ff_batch_release(&b);

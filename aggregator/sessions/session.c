@@ -37,6 +37,8 @@ struct ff_sessions {
 	pthread_mutex_t mu;
 	ff_session **v; /* sorted by id */
 	size_t n, cap;
+	size_t max;	  /* ff_sessions_set_max(); 0: none */
+	uint64_t refused; /* new ids refused: the registry was full */
 };
 
 ff_sessions *ff_sessions_new(void)
@@ -337,6 +339,33 @@ static json_t *ff_session_to_json(const ff_session *s)
 			 "duplicates", (json_int_t)s->duplicates, "records", (json_int_t)s->records,
 			 "counters", ff_session_copy_or(s->counters, json_object()), "exporters",
 			 ff_session_copy_or(s->exporters, json_array())), s);
+}
+
+void ff_sessions_set_max(ff_sessions *r, size_t max)
+{
+	pthread_mutex_lock(&r->mu);
+	r->max = max;
+	pthread_mutex_unlock(&r->mu);
+}
+
+bool ff_sessions_admit(ff_sessions *r, const char *id)
+{
+	pthread_mutex_lock(&r->mu);
+	bool found;
+	(void)ff_sessions_search(r, id, &found);
+	bool ok = found || r->max == 0 || r->n < r->max;
+	if (!ok)
+		r->refused++;
+	pthread_mutex_unlock(&r->mu);
+	return ok;
+}
+
+uint64_t ff_sessions_refused(ff_sessions *r)
+{
+	pthread_mutex_lock(&r->mu);
+	uint64_t n = r->refused;
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }
 
 json_t *ff_sessions_to_json(ff_sessions *r)

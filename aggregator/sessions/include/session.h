@@ -41,6 +41,20 @@ ff_sessions *ff_sessions_new(void);
 void ff_sessions_free(ff_sessions *r);
 
 /*
+ * Bounds the agents a live connection may add (0: no bound). Agents found
+ * in the store at start always count (their data is there); past the bound a
+ * new agent id is refused by ff_sessions_admit(), so one socket claiming
+ * thousands of ids cannot grow the registry and /api/v1/agents without end.
+ */
+void ff_sessions_set_max(ff_sessions *r, size_t max);
+
+/* True when `id` is known or may be added; false (counted) when the registry is full. */
+bool ff_sessions_admit(ff_sessions *r, const char *id);
+
+/* New agent ids refused since the start because the registry was full. */
+uint64_t ff_sessions_refused(ff_sessions *r);
+
+/*
  * Records a Hello from `peer` (the address ZeroMQ reports, may be NULL).
  * The agent id must already be valid (ff_agent_id_valid). Returns an
  * ff_session_change, or -1 when out of memory.
