@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -283,6 +284,34 @@ static void ff_agg_backend_counters(ff_store *s, char *buf, size_t len)
 	json_decref(own);
 }
 
+/*
+ * Agents, HTTP clients, segments and rollups each hold a descriptor: at the
+ * common soft limit of 1,024 an ordinary fleet exhausts it (and a seal then
+ * fails with EMFILE). The soft limit goes up to the hard one.
+ */
+static void ff_agg_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			ff_log_errno(FF_LOG_WARN, errno, "cannot raise the descriptor limit from %llu",
+				     (unsigned long long)was);
+			return;
+		}
+	}
+	if (rl.rlim_cur < 4096)
+		ff_log_warn("descriptor limit %llu (hard limit): a large fleet may run out; raise it "
+			    "(LimitNOFILE= in the systemd unit, ulimit -n)",
+			    (unsigned long long)rl.rlim_cur);
+	else if (was != rl.rlim_cur)
+		ff_log_info("descriptor limit raised from %llu to %llu", (unsigned long long)was,
+			    (unsigned long long)rl.rlim_cur);
+}
+
 static void ff_agg_log_started(ff_agg *a)
 {
 	ff_store_stats st;
@@ -369,6 +398,7 @@ int main(int argc, char **argv)
 		return shown == 0 && fflush(stdout) == 0 ? 0 : 1;
 	}
 	ff_agg_config_warn(&a.cfg);
+	ff_agg_raise_nofile();
 	int status = 1;
 	if (ff_agg_start(&a) == 0) {
 		ff_agg_log_started(&a);
