@@ -22,7 +22,19 @@ struct ff_http {
 	ff_http_deps deps;
 	ff__http_pool *pool;
 	ff__http_tls *tls; /* NULL: plain http */
+	/* The listening socket and its accept back-off (http_listen.c). */
+	struct evconnlistener *listener; /* owned by `http` once bound */
+	struct event *accept_timer;
+	uint64_t accept_pause_ms, accept_last_error_ms, accept_log_ms, accept_errors;
 };
+
+/*
+ * Binds the API to addr:port (ADDR without brackets) on a listener whose
+ * accept errors pause it instead of spinning. Returns 0, or -1 with errno.
+ */
+int ff__http_listen(ff_http *h, struct event_base *base, const char *addr, uint16_t port);
+/* Forgets what ff__http_listen() registered, before `h` is freed. */
+void ff__http_unlisten(ff_http *h);
 
 /* A resource's handler: `params` is the parsed query string, freed after the call. */
 typedef void ff__http_handler(ff_http *h, struct evhttp_request *req,

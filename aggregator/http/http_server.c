@@ -171,7 +171,7 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
-	if (evhttp_bind_socket(h->http, addr, port) != 0) {
+	if (ff__http_listen(h, base, addr, port) != 0) {
 		ff_log_errno(FF_LOG_ERROR, errno, "http: bind to %s failed", listen);
 		ff_http_free(h);
 		return NULL;
@@ -190,9 +190,12 @@ void ff_http_free(ff_http *h)
 {
 	if (h == NULL)
 		return;
+	ff__http_unlisten(h);
 	ff__http_pool_free(h->pool);
+	if (h->accept_timer != NULL)
+		event_free(h->accept_timer);
 	if (h->http != NULL)
-		evhttp_free(h->http);
+		evhttp_free(h->http); /* frees the bound listener too */
 	ff__http_tls_free(h->tls);
 	free(h);
 }
