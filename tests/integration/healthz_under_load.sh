@@ -113,7 +113,8 @@ while :; do
 		awk -v t="$t" -v max="$HEALTHZ_MAX" 'BEGIN { exit !(t < max) }' ||
 			ff_fail "/healthz took ${t}s with $running queries running (limit ${HEALTHZ_MAX}s)"
 	fi
-	sleep 0.1
+	# Often: the eight queries together run for about a second on a fast build.
+	sleep 0.02
 done
 ff_log "/healthz under load:$samples s"
 [ "$under_load" -ge 5 ] || ff_fail "only $under_load /healthz samples while queries ran"
