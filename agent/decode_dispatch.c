@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include "ff_time.h"
 
-#include "agent_fs.h"
+#include "ff_file.h"
 #include "decode_template.h"
 #include "exporter_stats.h"
 #include "ff_bytes.h"
@@ -159,7 +159,7 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir)
 	if (ctx->templates != NULL && ff_template_cache_dirty(ctx->templates)) {
 		if ((rc = ff_template_cache_save(ctx->templates, &buf, &len)) != 0)
 			return rc;
-		rc = ff_agent_write_atomic(dir, "templates", buf, len);
+		rc = ff_file_write_atomic(dir, "templates", buf, len, 0600);
 		free(buf);
 		if (rc != 0)
 			return rc;
@@ -167,7 +167,7 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir)
 	if (ctx->sampling != NULL && ff_sampling_dirty(ctx->sampling)) {
 		if ((rc = ff_sampling_save(ctx->sampling, &buf, &len)) != 0)
 			return rc;
-		rc = ff_agent_write_atomic(dir, "samplers", buf, len);
+		rc = ff_file_write_atomic(dir, "samplers", buf, len, 0600);
 		free(buf);
 	}
 	return rc;
@@ -180,7 +180,7 @@ static int ff_decoder_read_state(const char *dir, const char *name, size_t max, 
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = ff_agent_read_file(path, max, buf, len);
+	int rc = ff_file_read(path, max, buf, len);
 	if (rc == -ENOENT)
 		return 1;
 	if (rc == -EFBIG)
