@@ -622,13 +622,20 @@ static void seal_failure_backs_off(void **state)
 	assert_int_equal(h.error, 0);
 	assert_string_equal(h.reason, "");
 	assert_int_equal(total_bytes(s, 0, 0, NULL), 700);
-	/*
-	 * Not checked here: that a second run of failures starts over at 0.2 s.
-	 * A manual seal right after a recovered one sometimes returned ENOSPC
-	 * without the hook being called again (about one run in four under
-	 * load): a race between ff_store_columnar_seal() and the sealer, left
-	 * to be found (see the session's closing note).
-	 */
+	/* A second run of failures starts over at 0.2 s, not at the first run's 3.2 s. */
+	pthread_mutex_lock(&f.mu);
+	f.fail = -ENOSPC;
+	size_t c0 = f.calls;
+	pthread_mutex_unlock(&f.mu);
+	append(s, "node-a", 5, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), -ENOSPC);
+	assert_true(failing_calls(&f) >= c0 + 1);
+	wait_calls(&f, c0 + 2, 5000);
+	pthread_mutex_lock(&f.mu);
+	uint64_t gap = f.at_ms[c0 + 1] - f.at_ms[c0];
+	f.fail = 0;
+	pthread_mutex_unlock(&f.mu);
+	assert_true(gap >= 190 && gap < 1500);
 	ff_store_columnar_stats st;
 	ff_store_columnar_get_stats(s, &st);
 	assert_true(st.seal_errors >= 4);
