@@ -194,6 +194,15 @@ static const ff_option ff_agg_options[] = {
      .metavar = "DURATION",
      .help = "a query not answered this long after it arrived is stopped and answered 503; "
 	     "0 for no bound"},
+    {.name = "metrics-max-series",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, metrics_max_series),
+     .defval = "2000",
+     .min = 16,
+     .max = 1000000,
+     .metavar = "N",
+     .help = "series one agent may add to /metrics at most; the rest are counted in "
+	     "flowfleet_metrics_series_dropped (16..1000000)"},
     {.name = "window-max-records",
      .type = FF_OPT_UINT,
      .offset = offsetof(ff_agg_config, window_max_records),

@@ -37,6 +37,7 @@ typedef struct ff_agg_config {
 	bool show_key;		     /* print the server's public key and exit */
 	char *enroll_token;	     /* file of enrolment tokens; NULL for none */
 	uint64_t max_pending;	     /* unknown keys held as pending at most */
+	uint64_t metrics_max_series; /* /metrics series per agent at most */
 	uint64_t max_agents;	     /* agent ids a live connection may add at most (0: none) */
 } ff_agg_config;
 

@@ -6,6 +6,8 @@ ff_unit_test(NAME frame SOURCES ${FF_UNIT_DIR}/test_frame.c LIBS ff_common
         hostile_lengths_refused)
 ff_unit_test(NAME hmap SOURCES ${FF_UNIT_DIR}/test_hmap.c LIBS ff_common
   CASES insert_find grow_keeps_entries clear_reuses iterate_all)
+ff_unit_test(NAME prom SOURCES ${FF_UNIT_DIR}/test_prom.c LIBS ff_common
+  CASES groups_families escapes_and_refuses histogram_buckets empty_family_left_out)
 ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common
   CASES defaults file_then_flags unknown_key_names_line bad_value_names_key
         durations_and_sizes list_flag_replaces_file missing_file

@@ -97,4 +97,18 @@ size_t ff_sessions_count(ff_sessions *r);
  */
 json_t *ff_sessions_to_json(ff_sessions *r);
 
+struct ff_prom;
+
+/*
+ * Adds the registry to a /metrics scrape (docs/metrics.md): the agents
+ * known, and per agent what the aggregator counts and what its last Hello
+ * said of itself and its exporters, at most `max_series` series an agent
+ * (the rest counted in flowfleet_metrics_series_dropped). Returns 0 or a
+ * negative errno (ff_prom.h).
+ */
+int ff_sessions_metrics(ff_sessions *r, struct ff_prom *p, uint64_t now_ms, size_t max_series);
+
+/* The default per-agent series bound: ten exporters of every counter fit in it. */
+#define FF_SESSIONS_METRICS_MAX_SERIES 2000
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "store_columnar.h"
 
+#include "ff_histogram.h"
 #include "journal.h"
 #include "rollup_merge.h"
 #include "segment.h"
@@ -101,6 +102,7 @@ typedef struct ff_cstore {
 	ff_store_columnar_stats st; /* its file counts are taken from the lists */
 	atomic_bool any_bad;
 	atomic_uint_least64_t early_seals; /* counted by the appending thread */
+	ff_histogram journal_append;	   /* a journal write with its fdatasync, per batch */
 	ff_cs_sealer sealer;
 	pthread_mutex_t health_mu;
 	ff_cs_write_state writes[FF_CS_W_COUNT];
@@ -143,6 +145,8 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
 			 void *const *args, size_t n_args);
 int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg);
+/* The backend_metrics op (columnar_metrics.c). */
+int ff__cs_metrics(ff_store *base, struct ff_prom *p);
 
 /*
  * Writes window `w` as segment `id` and lists it; when `w` is the sealing

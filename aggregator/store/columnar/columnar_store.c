@@ -827,9 +827,11 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	pthread_rwlock_wrlock(&cs->win_lock);
 	rc = ff_window_reserve(cs->win, b, &agent) == 0 ? 0 : -ENOMEM;
 	pthread_rwlock_unlock(&cs->win_lock);
-	uint64_t before = ff_journal_bytes(cs->jnl);
+	uint64_t before = ff_journal_bytes(cs->jnl), t0 = ff_time_mono_us();
 	if (rc == 0)
 		rc = ff_journal_append(cs->jnl, b);
+	if (rc == 0)
+		ff_histogram_observe_us(&cs->journal_append, ff_time_mono_us() - t0);
 	atomic_fetch_add(&cs->jnl_bytes, ff_journal_bytes(cs->jnl) - before);
 	pthread_rwlock_wrlock(&cs->win_lock);
 	if (rc == 0)
@@ -958,5 +960,6 @@ static const ff_store_ops ff_store_columnar_ops = {
     .stats = ff_cs_stats,
     .health = ff_cs_health,
     .backend_stats = ff_cs_backend_stats,
+    .backend_metrics = ff__cs_metrics,
     .close = ff_cs_close,
 };
