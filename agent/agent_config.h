@@ -22,6 +22,7 @@ typedef struct ff_agent_config {
 	char *aggregator; /* ZeroMQ endpoint */
 	ff_strlist listen_udp;
 	char *state_dir; /* NULL: random epoch per start, no spool */
+	char *metrics;	 /* --metrics ADDR:PORT; NULL: no /metrics */
 	uint64_t interval_ms;
 	ff_strlist labels; /* KEY=VALUE */
 	uint64_t heartbeat_ms;

@@ -64,26 +64,19 @@ static void ff_hello_counter(Flowfleet__Counter *c, const char *name, uint64_t v
 	c->value = v;
 }
 
-/* Adds one exporter's non-zero counters (packets and records always). */
+/* Adds one exporter's counters (ff_exporter_counters_list). */
 static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__ExporterStats *x,
 			      Flowfleet__Counter *c, Flowfleet__Counter **cp)
 {
 	flowfleet__exporter_stats__init(x);
 	x->address.data = (uint8_t *)e->addr;
 	x->address.len = FF_ADDR_LEN;
-	size_t n = 0;
-	ff_hello_counter(&c[n++], "packets", e->packets);
-	ff_hello_counter(&c[n++], "records", e->records);
-	for (int r = 0; r < FF_MAL_N; r++)
-		if (e->malformed[r] != 0)
-			ff_hello_counter(&c[n++], ff_malformed_name((enum ff_malformed_reason)r),
-					 e->malformed[r]);
-	for (int v = 0; v < FF_EV_N; v++)
-		if (e->events[v] != 0)
-			ff_hello_counter(&c[n++], ff_exporter_event_name((enum ff_exporter_event)v),
-					 e->events[v]);
-	for (size_t i = 0; i < n; i++)
+	ff_counter_ref refs[FF_EXPORTER_MAX_COUNTERS];
+	size_t n = ff_exporter_counters_list(e, refs);
+	for (size_t i = 0; i < n; i++) {
+		ff_hello_counter(&c[i], refs[i].name, refs[i].value);
 		cp[i] = &c[i];
+	}
 	x->counters = cp;
 	x->n_counters = n;
 }
@@ -91,7 +84,7 @@ static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__Exporter
 static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b)
 {
 	size_t n = s != NULL ? ff_exporter_stats_count_exporters(s) : 0;
-	size_t per = 2 + FF_MAL_N + FF_EV_N;
+	size_t per = FF_EXPORTER_MAX_COUNTERS;
 	b->exps = calloc(n + 1, sizeof *b->exps);
 	b->exp_ptrs = calloc(n + 1, sizeof *b->exp_ptrs);
 	b->exp_counters = calloc(n * per + 1, sizeof *b->exp_counters);

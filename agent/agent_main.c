@@ -13,6 +13,7 @@
 #include "agent_hello.h"
 #include "agent_state.h"
 #include "agent_trust.h"
+#include "agent_metrics.h"
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
@@ -48,6 +49,7 @@ typedef struct ff_agent {
 	ff_send_queue *queue;
 	ff_sender *sender;
 	ff_receivers *rx;
+	ff_agent_metrics *metrics; /* --metrics; NULL when off */
 	ff_curve_keypair keys; /* CURVE: ours, from the state dir */
 	struct event *ev_flush, *ev_term, *ev_int, *ev_wait;
 	uint64_t started_ms;
@@ -133,6 +135,21 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	int rc = ff_agent_hello_encode(&h, frame, len);
 	ff_exporter_stats_free(exporters);
 	return rc;
+}
+
+/* A scrape of --metrics: what the Hello would carry now. */
+static void ff_agent_metrics_fill(void *arg, ff_agent_metrics_view *v)
+{
+	ff_agent *a = arg;
+	*v = (ff_agent_metrics_view){
+	    .agent_id = a->cfg.id,
+	    .hostname = a->cfg.hostname,
+	    .epoch = a->state.epoch,
+	    .policy_version = a->policy.version,
+	    .started_ms = a->started_ms,
+	    .counters = ff_agent_counters_sum(a),
+	    .exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL,
+	};
 }
 
 /* Puts records back after a failed flush, so the next batch carries them. */
@@ -557,6 +574,10 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 		return -1;
 	if (ff_agent_open_receivers(a, err, err_len) != 0 || ff_agent_open_events(a, err, err_len) != 0)
 		return -1;
+	if (a->cfg.metrics != NULL &&
+	    (a->metrics = ff_agent_metrics_start(a->base, a->cfg.metrics, ff_agent_metrics_fill, a,
+						 err, err_len)) == NULL)
+		return -1;
 	return ff_receivers_start(a->rx, err, err_len);
 }
 
@@ -626,6 +647,7 @@ static void ff_agent_log_exit(const ff_agent *a)
 
 static void ff_agent_close(ff_agent *a)
 {
+	ff_agent_metrics_free(a->metrics);
 	ff_receivers_free(a->rx);
 	ff_sender_free(a->sender);
 	ff_send_queue_free(a->queue);

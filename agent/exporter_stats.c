@@ -237,3 +237,20 @@ int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src
 	}
 	return 0;
 }
+
+size_t ff_exporter_counters_list(const ff_exporter_counters *e,
+				 ff_counter_ref out[FF_EXPORTER_MAX_COUNTERS])
+{
+	size_t n = 0;
+	out[n++] = (ff_counter_ref){"packets", e->packets};
+	out[n++] = (ff_counter_ref){"records", e->records};
+	for (int r = 0; r < FF_MAL_N; r++)
+		if (e->malformed[r] != 0)
+			out[n++] = (ff_counter_ref){ff_malformed_name((enum ff_malformed_reason)r),
+						    e->malformed[r]};
+	for (int v = 0; v < FF_EV_N; v++)
+		if (e->events[v] != 0)
+			out[n++] = (ff_counter_ref){ff_exporter_event_name((enum ff_exporter_event)v),
+						    e->events[v]};
+	return n;
+}

@@ -1,7 +1,8 @@
 #!/bin/bash
-# GET /metrics passes promtool, and a real Prometheus scraping the aggregator
-# finds what the test sent: records decoded per agent equal ffgen's ground
-# truth, malformed datagrams per exporter equal what was sent, by reason.
+# GET /metrics passes promtool on the aggregator and on an agent's --metrics,
+# and a real Prometheus scraping the aggregator finds what the test sent:
+# records decoded per agent equal ffgen's ground truth, malformed datagrams
+# per exporter equal what was sent, by reason.
 . "$(dirname "$0")/lib.sh"
 
 command -v prometheus >/dev/null && command -v promtool >/dev/null ||
@@ -9,7 +10,8 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null ||
 
 ff_start_aggregator aggregator "$FF_TMP/data"
 UDP_A=$(ff_free_port)
-ff_start_agent node-a "$UDP_A"
+AGENT_METRICS=$(ff_free_port)
+ff_start_agent node-a "$UDP_A" --metrics "127.0.0.1:$AGENT_METRICS"
 AGENT_A=$FF_LAST_PID
 UDP_B=$(ff_free_port)
 ff_start_agent node-b "$UDP_B"
@@ -47,6 +49,13 @@ curl -fsS "$FF_SERVER/metrics" >"$FF_TMP/metrics.txt" || ff_fail "GET /metrics f
 promtool check metrics <"$FF_TMP/metrics.txt" >"$FF_TMP/promtool.txt" 2>&1 ||
 	{ cat "$FF_TMP/promtool.txt" >&2; ff_fail "promtool check metrics failed"; }
 ff_log "/metrics: $(grep -vc '^#' "$FF_TMP/metrics.txt") samples, promtool clean"
+curl -fsS "http://127.0.0.1:$AGENT_METRICS/metrics" >"$FF_TMP/agent-metrics.txt" ||
+	ff_fail "GET /metrics on the agent failed"
+promtool check metrics <"$FF_TMP/agent-metrics.txt" >"$FF_TMP/promtool-agent.txt" 2>&1 ||
+	{ cat "$FF_TMP/promtool-agent.txt" >&2; ff_fail "promtool check metrics failed on the agent"; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AGENT_METRICS/other")" = 404 ] ||
+	ff_fail "the agent's metrics port serves more than /metrics"
+ff_log "agent /metrics: $(grep -vc '^#' "$FF_TMP/agent-metrics.txt") samples, promtool clean"
 
 truth_flows() { awk -F, 'NR > 1 { n += $7 } END { print n }' "$1"; }
 WANT_A=$(truth_flows "$FF_TMP/truth-a.csv")
@@ -66,6 +75,10 @@ check() {
 	fi
 	ff_log "Prometheus: $1 = $2"
 }
+grep -qx "flowfleet_agent_records_decoded_total{agent=\"node-a\"} $WANT_A" "$FF_TMP/agent-metrics.txt" ||
+	ff_fail "the agent's own /metrics does not say $WANT_A records decoded"
+grep -q '^flowfleet_exporter_malformed_datagrams_total{agent="node-a",exporter="127.0.0.1",reason="short_header"} 2$' \
+	"$FF_TMP/agent-metrics.txt" || ff_fail "the agent's own /metrics lacks the malformed count"
 check 'flowfleet_agent_records_decoded_total{agent="node-a"}' "$WANT_A"
 check 'flowfleet_agent_records_decoded_total{agent="node-b"}' "$WANT_B"
 check 'sum(flowfleet_exporter_records_total)' "$((WANT_A + WANT_B))"
