@@ -349,6 +349,18 @@ static void ff_agent_send_policy_ack(ff_agent *a, uint64_t version, bool applied
 }
 
 /*
+ * Merging or keeping apart, as the policy in force says: without a policy
+ * every exporter flow stays its own record, so stored records answer
+ * per-flow predicates as nfdump does (docs/policy.md).
+ */
+static void ff_agent_summarize_under_policy(ff_agent *a)
+{
+	if (ff_summarizer_set_merge(a->summ, ff_agent_policy_merges(&a->policy)) != 0)
+		ff_log_warn("out of memory rebuilding the summarizer's index: records of one key "
+			    "held now may be sent as two records");
+}
+
+/*
  * Makes the pending policy current. Called between two intervals, after the
  * old interval was flushed under the old policy, so no interval mixes two.
  */
@@ -358,12 +370,14 @@ static void ff_agent_apply_pending(ff_agent *a)
 		return;
 	char keys[128];
 	ff_agent_policy_move(&a->policy, &a->pending);
+	ff_agent_summarize_under_policy(a);
 	ff_log_info(
 	    "policy %" PRIu64 " applied: filter '%s', keys %s, interval %" PRIu64
-	    " ms, top-K %u, sampling %u",
+	    " ms, top-K %u, sampling %u, records %s",
 	    a->policy.version, a->policy.filter ? ff_filter_source(a->policy.filter) : "",
 	    ff_policy_keys_format(FF_POLICY_KEY_FIELDS & ~a->policy.wildcards, keys, sizeof keys),
-	    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample);
+	    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample,
+	    ff_agent_policy_merges(&a->policy) ? "merged per key" : "kept apart");
 	if (a->state.dir != NULL) {
 		int rc = ff_agent_policy_save(&a->policy, a->state.dir);
 		if (rc != 0)
@@ -554,6 +568,7 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	}
 	if (ff_agent_open_queue(a, err, err_len) != 0)
 		return -1;
+	ff_agent_summarize_under_policy(a);
 	bool curve = !a->cfg.insecure_plaintext;
 	if (curve && ff_agent_keys_open(a->state.dir, &a->keys, err, err_len) != 0)
 		return -1;

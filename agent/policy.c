@@ -41,7 +41,8 @@ static int ff_agent_policy_from_msg(const Flowfleet__Policy *m, ff_agent_policy 
 			       .filter = m->filter,
 			       .interval_s = m->interval_s,
 			       .topk = m->topk,
-			       .sample = m->sample};
+			       .sample = m->sample,
+			       .merge = m->merge};
 	if (m->version == 0) {
 		snprintf(err, err_len, "policy version 0 is reserved for 'no policy'");
 		return -1;
@@ -56,7 +57,13 @@ static int ff_agent_policy_from_msg(const Flowfleet__Policy *m, ff_agent_policy 
 	out->interval_s = m->interval_s;
 	out->topk = m->topk;
 	out->sample = m->sample;
+	out->merge = m->merge;
 	return 0;
+}
+
+bool ff_agent_policy_merges(const ff_agent_policy *p)
+{
+	return p->merge || p->wildcards != 0 || p->topk != 0;
 }
 
 int ff_agent_policy_decode(const uint8_t *payload, size_t len, ff_agent_policy *out,

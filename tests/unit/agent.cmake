@@ -7,7 +7,7 @@ ff_unit_test(NAME nf5 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf5.c LIBS ff_agent_core
 ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS ff_agent_core
   CASES same_key_merges different_keys_stay_apart flush_returns_all_and_empties
         flush_empty_returns_nothing max_keys_early_flush_keeps_totals walk_yields_every_record
-        grows_and_keeps_keys_apart)
+        grows_and_keeps_keys_apart kept_apart_appends merge_again_reindexes)
 ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
   LIBS ff_agent_core
   CASES sequence_persists_across_reopen epoch_stays ephemeral_state_is_random
