@@ -28,6 +28,7 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES seal_reopen_replays sealed_journal_not_replayed_twice corrupt_segment_quarantined
         time_window second_open_locked retention_policy retention_removes_files
+        retention_trusts_stamps_near_writing retention_skewed_neither_pinned_nor_vanishing
         early_seal_keeps_totals query_during_background_seal
         crash_during_background_seal_replays seal_failure_backs_off)
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_agg_policy

@@ -198,10 +198,20 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 	return tried;
 }
 
-/* The clock hour a segment or rollup belongs to: that of its latest first_ms. */
-static uint64_t ff_cs_hour_of(const ff_segment *seg)
+/*
+ * The clock hour a segment or rollup belongs to: that of its latest
+ * first_ms, or of when it was written when that lies further in the future
+ * than the clock skew allows (a record from 2106 would otherwise start an
+ * hour that every later file joins). Late records (a spool delivered after
+ * an outage) keep their own, earlier hour.
+ */
+static uint64_t ff_cs_hour_of(const ff_cstore *cs, const ff_segment *seg)
 {
-	return ff_segment_get_meta(seg)->max_first_ms / FF_ROLLUP_HOUR_MS;
+	const ff_segment_meta *m = ff_segment_get_meta(seg);
+	uint64_t t = m->max_first_ms;
+	if (m->written_ms != 0 && t > m->written_ms && t - m->written_ms > cs->cfg.max_clock_skew_ms)
+		t = m->written_ms;
+	return t / FF_ROLLUP_HOUR_MS;
 }
 
 /*
@@ -279,7 +289,7 @@ static void ff_cs_hour_inputs(const ff_cstore *cs, ff_cs_hour_run *run)
 		}
 		i += m != NULL && m->id == id;
 		j += r != NULL && r->id == id;
-		uint64_t hour = ff_cs_hour_of(use->seg);
+		uint64_t hour = ff_cs_hour_of(cs, use->seg);
 		if (run->n == base && cs->hour_skip && hour == cs->hour_skip_hour) {
 			run->skipped = id; /* judged already: not merged again */
 			continue;
@@ -311,7 +321,7 @@ static bool ff_cs_may_extend(const ff_cstore *cs, const ff_cseg *last)
 	if (last == NULL || cs->cfg.segments_per_hour || atomic_load(&last->bad))
 		return false;
 	if (cs->hour_skip && (ff_cs_hour_start(cs) > ff_cs_hour_frontier(cs) ||
-			      ff_cs_hour_of(last->seg) == cs->hour_skip_hour))
+			      ff_cs_hour_of(cs, last->seg) == cs->hour_skip_hour))
 		return false;
 	return ff_segment_get_meta(last->seg)->rows < cs->cfg.window_max_records;
 }
@@ -363,7 +373,7 @@ static void ff_cs_hour_plan(const ff_cstore *cs, ff_cs_hour_run *run, bool *exte
 	*extend = ff_cs_may_extend(cs, last);
 	if (*extend) {
 		/* Files of the last hour rollup's own hour sealed since: extend it. */
-		run->hour = ff_cs_hour_of(last->seg);
+		run->hour = ff_cs_hour_of(cs, last->seg);
 		ff_cs_hour_take(cs, run, last);
 		ff_cs_hour_inputs(cs, run);
 		*extend = run->n > 1;

@@ -241,7 +241,9 @@ static size_t ff_cs_retention_items(ff_cstore *cs, ff_cseg ***segs, ff_retention
 			ff_cseg *c = cs->lists[kind].v[i];
 			const ff_segment_meta *m = ff_segment_get_meta(c->seg);
 			(*segs)[k] = c;
-			(*items)[k] = (ff_retention_item){.newest_ms = m->max_last_ms,
+			uint64_t newest = ff_retention_trusted_ms(m->max_last_ms, m->written_ms,
+								  cs->cfg.max_clock_skew_ms);
+			(*items)[k] = (ff_retention_item){.newest_ms = newest,
 							  .bytes = m->file_bytes,
 							  .retain_ms = retain[kind]};
 		}
@@ -599,6 +601,8 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	cs->base.ops = &ff_store_columnar_ops;
 	cs->cfg = *cfg;
 	cs->cfg.window_ms = cfg->window_ms ? cfg->window_ms : FF_STORE_DEFAULT_WINDOW_MS;
+	if (cs->cfg.max_clock_skew_ms == 0)
+		cs->cfg.max_clock_skew_ms = FF_STORE_DEFAULT_CLOCK_SKEW_MS;
 	if (cs->cfg.window_max_records == 0)
 		cs->cfg.window_max_records = FF_STORE_DEFAULT_WINDOW_MAX_RECORDS;
 	if (cs->cfg.window_max_bytes == 0)

@@ -35,6 +35,7 @@
 	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 #define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
+#define FF_STORE_DEFAULT_CLOCK_SKEW_MS (3600ull * 1000)
 /*
  * Defaults of the open window's bound: with the sealing window, 128 MiB of
  * records. The aggregator's peak RSS under a flood follows this bound
@@ -58,6 +59,12 @@ typedef struct ff_store_columnar_config {
 	uint32_t rollup_keys;	   /* ff_field bits rollups keep; 0: no rollups */
 	uint64_t retain_minute_ms; /* minute rollups; 0: keep forever */
 	uint64_t retain_hour_ms;   /* hour rollups; 0: keep forever */
+	/*
+	 * A file whose newest record lies further than this from when it was
+	 * written is aged by retention (and put in its clock hour) by when it
+	 * was written instead (retention.h). 0: FF_STORE_DEFAULT_CLOCK_SKEW_MS.
+	 */
+	uint64_t max_clock_skew_ms;
 	/*
 	 * 0: an hour rollup merges the segments of one clock hour (by their
 	 * latest first_ms), built once a segment of a later hour is sealed.
