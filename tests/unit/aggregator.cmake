@@ -41,7 +41,8 @@ ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_agg_store_
 ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
-        missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
+        missing_rollups_rebuilt damaged_rollup_falls_back quarantine_sets_rollups_aside
+        quarantine_at_open_sets_rollups_aside open_hour_rollup_grows
         series_over_rollups_equal_raw distinct_hour_not_rolled hour_rollup_stops_extending)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng

@@ -102,6 +102,9 @@ typedef struct ff_store_columnar_stats {
 	uint64_t early_seals;	/* windows sealed early, at their record or byte bound */
 	uint64_t hour_rollups_not_paying; /* hours given up: their hour rollup would not halve */
 	uint64_t minute_rollups_not_paying; /* windows whose minute rollup would not halve */
+	uint64_t quarantined_records; /* records of segments quarantined since open (lost) */
+	uint64_t rollups_set_aside;   /* intact rollups moved aside: they count a quarantined one */
+	uint64_t rollups_rebuilt;     /* hour rollups rebuilt without a quarantined segment */
 } ff_store_columnar_stats;
 
 /*
