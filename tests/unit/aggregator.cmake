@@ -30,7 +30,7 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
         time_window second_open_locked retention_policy retention_removes_files
         retention_trusts_stamps_near_writing retention_skewed_neither_pinned_nor_vanishing
         early_seal_keeps_totals query_during_background_seal
-        crash_during_background_seal_replays seal_failure_backs_off)
+        crash_during_background_seal_replays seal_failure_backs_off journal_lost_is_an_error)
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_agg_policy
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)

@@ -188,7 +188,7 @@ static void corrupt_segment_quarantined(void **state)
 	append(s, "node-a", 3, 1000000);
 	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 1 */
 	append(s, "node-a", 2, 1000000);
-	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 2 */
+	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 1 */
 	ff_store_close(s);
 	flip_segment_byte(dir, 1, -2); /* a column block */
 	flip_segment_byte(dir, 2, 20); /* the header */
@@ -705,6 +705,87 @@ static void seal_failure_backs_off(void **state)
 	remove_all(dir);
 }
 
+/* --- a journal lost ----------------------------------------------------------------- */
+
+/* Opens the store in `dir` with stderr (the log) in `log` (a path), and its counters. */
+static ff_store *open_logged(const char *dir, const char *log, ff_store_columnar_stats *st)
+{
+	fflush(stderr);
+	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	replay_log r;
+	ff_store *s = open_store(dir, &r);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	ff_store_columnar_get_stats(s, st);
+	return s;
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strstr(buf, text) != NULL;
+}
+
+/*
+ * A journal deleted or emptied where the store had one drops the open
+ * window: an error says so (and what was sealed last), a counter counts it.
+ * A fresh store, a clean restart and a hand-over cut short say nothing.
+ */
+static void journal_lost_is_an_error(void **state)
+{
+	(void)state;
+	char dir[64], jnl[128], log[128];
+	temp_dir(dir);
+	snprintf(jnl, sizeof jnl, "%s/journal.ffj", dir);
+	snprintf(log, sizeof log, "%s.log", dir);
+	ff_store_columnar_stats st;
+	ff_store *s = open_logged(dir, log, &st); /* fresh: no journal expected yet */
+	assert_int_equal(st.journals_lost, 0);
+	append(s, "node-a", 3, 1000000);
+	ff_store_close(s);
+	s = open_logged(dir, log, &st); /* a clean restart replays it */
+	assert_int_equal(st.journals_lost, 0);
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 300);
+	ff_store_close(s);
+	assert_int_equal(unlink(jnl), 0); /* deleted, no segment yet: the marker tells */
+	s = open_logged(dir, log, &st);
+	assert_int_equal(st.journals_lost, 1);
+	assert_true(file_has(log, "journal.ffj is missing, yet this store keeps its open window"));
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 0);
+	append(s, "node-a", 2, 1000000);
+	assert_int_equal(ff_store_columnar_seal(s), 0); /* segment 1 */
+	append(s, "node-a", 4, 1000000);
+	ff_store_close(s);
+	assert_int_equal(truncate(jnl, 0), 0); /* emptied */
+	s = open_logged(dir, log, &st);
+	assert_int_equal(st.journals_lost, 1);
+	assert_true(file_has(log, "was emptied (0 bytes)"));
+	assert_true(file_has(log, "The last sealed segment is 1,"));
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 200);
+	append(s, "node-a", 1, 1000000);
+	ff_store_close(s);
+	/* A hand-over cut short: journal-sealing.ffj holds the window, journal.ffj is not yet. */
+	char pending[128];
+	snprintf(pending, sizeof pending, "%s/journal-sealing.ffj", dir);
+	assert_int_equal(rename(jnl, pending), 0);
+	s = open_logged(dir, log, &st);
+	assert_int_equal(st.journals_lost, 0);
+	assert_false(file_has(log, "yet this store keeps"));
+	assert_int_equal(total_bytes(s, 0, 0, NULL), 300);
+	ff_store_close(s);
+	remove_all(dir);
+	unlink(log);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(seal_reopen_replays),
     cmocka_unit_test(sealed_journal_not_replayed_twice),
@@ -719,6 +800,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(query_during_background_seal),
     cmocka_unit_test(crash_during_background_seal_replays),
     cmocka_unit_test(seal_failure_backs_off),
+    cmocka_unit_test(journal_lost_is_an_error),
 };
 
 FF_TEST_MAIN(tests)

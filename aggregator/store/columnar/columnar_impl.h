@@ -206,6 +206,16 @@ int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg);
  */
 int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id);
 
+/*
+ * At open, before the journal is opened (columnar_journal_check.c): logs as
+ * an error and counts a journal that is missing or emptied where the store
+ * had one (`pending`: a sealing journal was found, which explains it).
+ */
+void ff__cs_journal_check(ff_cstore *cs, bool pending);
+
+/* Once the journal is open: writes the marker saying this store keeps one (once). */
+void ff__cs_journal_mark(ff_cstore *cs);
+
 /* Applies retention (sealer thread, or the opening thread). */
 void ff__cs_retention(ff_cstore *cs, uint64_t now);
 

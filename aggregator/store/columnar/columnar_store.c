@@ -524,6 +524,7 @@ static int ff_cs_open_pending(ff_cstore *cs)
 static int ff_cs_open_journal(ff_cstore *cs)
 {
 	ff_journal_info info;
+	ff__cs_journal_check(cs, ff_cs_exists(cs->pending_path));
 	int rc = ff_cs_open_pending(cs);
 	if (rc == 0)
 		rc = ff_cs_open_journal_file(cs, cs->jnl_path, &cs->jnl, &info);
@@ -531,6 +532,7 @@ static int ff_cs_open_journal(ff_cstore *cs)
 		ff_log_error("store: cannot open %s: %s", cs->jnl_path, ff_strerror(rc));
 		return rc;
 	}
+	ff__cs_journal_mark(cs);
 	cs->st.torn_tails += info.torn_tails;
 	cs->st.corrupt += info.corrupt;
 	if (!ff_cs_journal_sealed(cs, info.segment_id)) {
@@ -871,6 +873,7 @@ static const struct {
     {"quarantined_records", offsetof(ff_store_columnar_stats, quarantined_records)},
     {"rollups_set_aside", offsetof(ff_store_columnar_stats, rollups_set_aside)},
     {"rollups_rebuilt", offsetof(ff_store_columnar_stats, rollups_rebuilt)},
+    {"journals_lost", offsetof(ff_store_columnar_stats, journals_lost)},
 };
 _Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
 		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),

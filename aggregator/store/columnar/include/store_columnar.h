@@ -7,6 +7,7 @@
  *
  *   LOCK              flock'ed while an aggregator uses the dir
  *   journal.ffj       the open window: every batch, fdatasync'd before ack
+ *   journal.expected  written once the first journal is durable: one must be there
  *   segments/         sealed windows, one immutable seg-<id>.ffs each
  *   quarantine/       damaged segments and journals, moved aside, never read
  *
@@ -105,6 +106,7 @@ typedef struct ff_store_columnar_stats {
 	uint64_t quarantined_records; /* records of segments quarantined since open (lost) */
 	uint64_t rollups_set_aside;   /* intact rollups moved aside: they count a quarantined one */
 	uint64_t rollups_rebuilt;     /* hour rollups rebuilt without a quarantined segment */
+	uint64_t journals_lost;	      /* a journal found missing or emptied at open */
 } ff_store_columnar_stats;
 
 /*
