@@ -3,9 +3,11 @@
 
 /*
  * Internals of the columnar store shared by its files: columnar_store.c
- * (open, append, seal, retention, quarantine), columnar_scan.c (plans and
- * scans, on one thread or several) and columnar_rollups.c (builds rollup
- * files after seals). Not part of any interface: ff__ names.
+ * (open, append, seal, retention), columnar_quarantine.c (damaged files and
+ * the rollups counting them), columnar_journal_check.c (a journal lost),
+ * columnar_scan.c (plans and scans, on one thread or several) and
+ * columnar_rollups.c (builds rollup files after seals). Not part of any
+ * interface: ff__ names.
  *
  * Threads: one thread appends (and rotates the journal when a window is
  * over or full); the sealer thread (columnar_sealer.c) writes the full

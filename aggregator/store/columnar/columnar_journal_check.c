@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A journal file shorter than this has no header: a new journal writes its 32 at once. */
-#define FF_CS_JOURNAL_HEADER 32
-
 #define FF_CS_JOURNAL_MARKER "journal.expected"
 
 static void ff_cs_marker_path(const ff_cstore *cs, char *buf, size_t len)
@@ -48,7 +45,7 @@ void ff__cs_journal_check(ff_cstore *cs, bool pending)
 	ff_cs_marker_path(cs, marker, sizeof marker);
 	bool expected = stat(marker, &st) == 0 || cs->lists[FF_PLAN_RAW].n > 0;
 	bool missing = stat(cs->jnl_path, &st) != 0;
-	if (!expected || pending || (!missing && st.st_size >= FF_CS_JOURNAL_HEADER))
+	if (!expected || pending || (!missing && st.st_size >= FF_JOURNAL_HEADER_LEN))
 		return;
 	cs->st.journals_lost++;
 	uint64_t last, written;

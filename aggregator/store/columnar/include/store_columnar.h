@@ -9,7 +9,8 @@
  *   journal.ffj       the open window: every batch, fdatasync'd before ack
  *   journal.expected  written once the first journal is durable: one must be there
  *   segments/         sealed windows, one immutable seg-<id>.ffs each
- *   quarantine/       damaged segments and journals, moved aside, never read
+ *   quarantine/       damaged segments and journals, and the rollups that counted
+ *                     a quarantined segment, moved aside, never read
  *
  * A window is `window_ms` of wall-clock time (like nfcapd's rotation), or
  * less when it reaches `window_max_records` / `window_max_bytes` first (an
