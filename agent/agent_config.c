@@ -118,6 +118,10 @@ static const ff_option ff_agent_options[] = {
     {"shutdown-wait", 0, FF_OPT_DURATION, FF_OFF(shutdown_wait_ms), "5s", 0, 600000, NULL,
      "DURATION",
      "on SIGTERM/SIGINT, wait this long for the last acks"},
+    {"max-clock-skew", 0, FF_OPT_DURATION, FF_OFF(max_clock_skew_ms), "1h", 0,
+     36500ull * 86400 * 1000, NULL, "DURATION",
+     "count records stamped further than this from the agent's clock as "
+     "records.clock_skewed per exporter (kept as they are); 0 for no check"},
     {"spool-max", 0, FF_OPT_SIZE, FF_OFF(spool_max), "64M", 4096, 1ull << 40, NULL, "SIZE",
      "bound on unacked batches kept, in memory and in the spool (oldest dropped beyond it)"},
     {"max-keys", 0, FF_OPT_UINT, FF_OFF(max_keys), "131072", 16, 1ull << 26, NULL, "N",

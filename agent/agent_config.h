@@ -28,6 +28,7 @@ typedef struct ff_agent_config {
 	uint64_t heartbeat_ms;
 	uint64_t retry_ms;
 	uint64_t shutdown_wait_ms;
+	uint64_t max_clock_skew_ms; /* records.clock_skewed beyond it; 0: no check */
 	uint64_t spool_max;
 	uint64_t rcvbuf;
 	uint64_t receive_threads; /* 0: one per core, at most 2 */

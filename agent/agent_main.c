@@ -528,6 +528,7 @@ static int ff_agent_open_receivers(ff_agent *a, char *err, size_t err_len)
 	    .sampling_default = (uint32_t)a->cfg.sampling_default,
 	    .sampling_overrides = &a->cfg.sampling_overrides,
 	    .max_exporters = FF_AGENT_MAX_EXPORTERS,
+	    .max_clock_skew_ms = a->cfg.max_clock_skew_ms,
 	    .on_record = ff_agent_on_record,
 	    .arg = a,
 	};

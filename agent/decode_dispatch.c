@@ -84,6 +84,7 @@ int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 	const ff_decoder *d = ff_decode_pick(pkt);
 	if (d == NULL)
 		return FF_DECODE_EVERSION;
+	ctx->now_ms = now_ms;
 	return d->decode(ctx, pkt, len, exporter, now_ms);
 }
 
@@ -107,12 +108,49 @@ static void ff_decoder_implausible(ff_decoder_ctx *ctx, const ff_flow *f)
 	ctx->implausible_unlogged = 0;
 }
 
+/* Whether `t` lies more than `skew` from `now`, either way. */
+static bool ff_decoder_skewed(uint64_t t, uint64_t now, uint64_t skew)
+{
+	return t > now ? t - now > skew : now - t > skew;
+}
+
+/*
+ * Counts and (once a minute at most) logs a record stamped far from the
+ * agent's clock. It is kept as it is: the exporter's clock may be the one
+ * that is right, and dropping would hide its traffic; the aggregator's
+ * retention ages such records by when they were stored instead.
+ */
+static void ff_decoder_clock_skewed(ff_decoder_ctx *ctx, const ff_flow *f)
+{
+	if (ctx->stats != NULL)
+		ff_exporter_stats_add(ctx->stats, f->exporter, FF_EV_CLOCK_SKEWED, 1);
+	uint64_t now = ff_time_mono_ms();
+	if (ctx->skew_log_ms != 0 && now - ctx->skew_log_ms < 60000) {
+		ctx->skew_unlogged++;
+		return;
+	}
+	char exp[FF_ADDR_STRLEN];
+	ff_log_warn("exporter %s: record stamped first %" PRIu64 " ms, last %" PRIu64
+		    " ms (unix) arrived at %" PRIu64 " ms: more than %" PRIu64
+		    " s off this agent's clock (--max-clock-skew); kept as it is, counted as "
+		    "records.clock_skewed (%" PRIu64 " more since the last such line)",
+		    ff_addr_format(f->exporter, exp), f->first_ms, f->last_ms, ctx->now_ms,
+		    ctx->max_clock_skew_ms / 1000, ctx->skew_unlogged);
+	ctx->skew_log_ms = now;
+	ctx->skew_unlogged = 0;
+}
+
 void ff_decoder_emit(ff_decoder_ctx *ctx, ff_flow *f)
 {
 	if (f->packets > 0 && f->bytes / f->packets > FF_DECODE_MAX_PACKET_BYTES) {
 		ff_decoder_implausible(ctx, f);
 		return;
 	}
+	uint64_t skew = ctx->max_clock_skew_ms;
+	if (skew != 0 && ctx->now_ms != 0 &&
+	    (ff_decoder_skewed(f->first_ms, ctx->now_ms, skew) ||
+	     ff_decoder_skewed(f->last_ms, ctx->now_ms, skew)))
+		ff_decoder_clock_skewed(ctx, f);
 	ff_sampling_apply(ctx->sampling, f);
 	ctx->emit(ctx->emit_arg, f);
 }

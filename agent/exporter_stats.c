@@ -44,6 +44,7 @@ static const char *const ff_event_names[FF_EV_N] = {
     [FF_EV_TEMPLATE_REFUSED] = "template.refused",
     [FF_EV_TEMPLATE_EVICTED] = "template.evicted",
     [FF_EV_IMPLAUSIBLE] = "records.implausible",
+    [FF_EV_CLOCK_SKEWED] = "records.clock_skewed",
 };
 
 const char *ff_exporter_event_name(enum ff_exporter_event ev)

@@ -57,6 +57,7 @@ enum ff_exporter_event {
 	FF_EV_TEMPLATE_REFUSED, /* templates not stored: beyond its fair share, or no memory */
 	FF_EV_TEMPLATE_EVICTED, /* its templates evicted to make room (template_cache.h) */
 	FF_EV_IMPLAUSIBLE,	/* records dropped: more bytes a packet than any packet holds */
+	FF_EV_CLOCK_SKEWED,	/* records stamped outside now +/- --max-clock-skew (kept) */
 	FF_EV_N,
 };
 

@@ -151,6 +151,7 @@ static int ff_receiver_init(ff_receivers *g, ff_receiver *r, const ff_receivers_
 		return -1;
 	}
 	r->dctx.stats = r->exporters;
+	r->dctx.max_clock_skew_ms = o->max_clock_skew_ms;
 	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->ev_stop =
 	    r->stop_fd < 0 ? NULL : event_new(r->base, r->stop_fd, EV_READ, ff_receiver_on_stop, r);

@@ -36,6 +36,7 @@ typedef struct ff_receivers_opts {
 	uint32_t sampling_default;
 	const ff_strlist *sampling_overrides; /* EXPORTER=N */
 	size_t max_exporters;		      /* per thread */
+	uint64_t max_clock_skew_ms; /* records.clock_skewed beyond it (decoder.h); 0: no check */
 	ff_handoff_fn on_record;	      /* called on the main thread */
 	void *arg;
 } ff_receivers_opts;

@@ -129,6 +129,7 @@ static int ff_agg_open_store(ff_agg *a)
 					   .rollup_keys = keys,
 					   .retain_minute_ms = a->cfg.retain_minute_ms,
 					   .retain_hour_ms = a->cfg.retain_hour_ms,
+					   .max_clock_skew_ms = a->cfg.max_clock_skew_ms,
 					   .window_max_records = a->cfg.window_max_records,
 					   .window_max_bytes = a->cfg.window_max_bytes}};
 	int rc = ff_store_open(&sc, ff_agg_replay, a, &a->store);

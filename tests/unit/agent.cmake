@@ -3,7 +3,7 @@ set(FF_AGENT_UNIT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 ff_unit_test(NAME nf5 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf5.c LIBS ff_agent_core
   CASES valid_packet_maps_every_field uptime_wrap short_header truncated_lying_count
         count_zero count_above_30 wrong_version dispatch_unsupported_versions
-        dispatch_short exporter_stats_count_reasons)
+        dispatch_short exporter_stats_count_reasons clock_skewed_counted_and_kept)
 ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS ff_agent_core
   CASES same_key_merges different_keys_stay_apart flush_returns_all_and_empties
         flush_empty_returns_nothing max_keys_early_flush_keeps_totals walk_yields_every_record

@@ -31,8 +31,9 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES seal_reopen_replays sealed_journal_not_replayed_twice corrupt_segment_quarantined
         time_window second_open_locked retention_policy retention_removes_files
+        retention_trusts_stamps_near_writing retention_skewed_neither_pinned_nor_vanishing
         early_seal_keeps_totals query_during_background_seal
-        crash_during_background_seal_replays seal_failure_backs_off)
+        crash_during_background_seal_replays seal_failure_backs_off journal_lost_is_an_error)
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_agg_policy
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
@@ -43,7 +44,8 @@ ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_agg_store_
 ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
-        missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
+        missing_rollups_rebuilt damaged_rollup_falls_back quarantine_sets_rollups_aside
+        quarantine_at_open_sets_rollups_aside open_hour_rollup_grows
         series_over_rollups_equal_raw distinct_hour_not_rolled hour_rollup_stops_extending)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng
