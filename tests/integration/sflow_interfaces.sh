@@ -51,13 +51,13 @@ fi
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$FF_SERVER/api/v1/interfaces?agent=a%20b")" = 400 ] ||
 	ff_fail "a malformed agent id was not refused"
 [ "$(ifs_json node-z | jq '.interfaces | length')" = 0 ] || ff_fail "node-z has interfaces"
-# The CLI shows the same (one line per interface and a header).
-if "$FF_CLI" help 2>&1 | grep -q interfaces; then
-	ff_cli interfaces --agent node-a >"$FF_TMP/cli.txt" || ff_fail "flowfleet interfaces failed"
-	[ "$(wc -l <"$FF_TMP/cli.txt")" = 3 ] || { cat "$FF_TMP/cli.txt" >&2; ff_fail "flowfleet interfaces: not 2 rows"; }
-	ff_cli interfaces -o json | jq -e '.interfaces | length == 2' >/dev/null ||
-		ff_fail "flowfleet interfaces -o json differs"
-fi
+# The CLI shows the same: a header and one line per interface, or the JSON.
+ff_cli interfaces --agent node-a >"$FF_TMP/cli.txt" || ff_fail "flowfleet interfaces failed"
+cat "$FF_TMP/cli.txt" >&2
+[ "$(wc -l <"$FF_TMP/cli.txt")" = 3 ] && grep -q '^node-a  *192\.0\.2\.10  *7 .* down ' "$FF_TMP/cli.txt" ||
+	ff_fail "flowfleet interfaces: not the 2 interfaces"
+ff_cli interfaces -o json | jq -e '.interfaces | length == 2' >/dev/null ||
+	ff_fail "flowfleet interfaces -o json differs"
 ff_log "generated counters: /api/v1/interfaces and /metrics equal tshark's, rates too"
 
 CORPUS="$FF_SRC/../shared/corpus/tcpdump/sflow/sflow-print-v6.pcap"
