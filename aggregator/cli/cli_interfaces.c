@@ -33,7 +33,7 @@ struct ff_cli_ifs_line {
 };
 
 static const char *const ff_cli_ifs_head[FF_CLI_IFS_COLS] = {
-    "AGENT",	"EXPORTER", "IFINDEX",	 "SPEED",    "STATUS",	"IN bps",
+    "AGENT",   "EXPORTER", "IFINDEX", "SPEED",	    "STATUS",  "IN bps",
     "OUT bps", "IN pps",   "OUT pps", "ERR in/out", "UPDATED",
 };
 
@@ -100,7 +100,8 @@ static int ff_cli_ifs_parse(int argc, char **argv, struct ff_cli_ifs_opts *o, bo
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:o:hS:", ff_cli_ifs_longopts, NULL)) != -1) {
 		if (opt == ':')
-			return ff_cli_ifs_usage_error("option '%s' needs a value", argv[optind - 1]);
+			return ff_cli_ifs_usage_error("option '%s' needs a value",
+						      argv[optind - 1]);
 		if (opt == '?')
 			return ff_cli_ifs_usage_error("unknown option '%s'", argv[optind - 1]);
 		if ((rc = ff_cli_ifs_option(o, opt, optarg, help)) != FF_CLI_OK)
@@ -173,12 +174,13 @@ static int ff_cli_ifs_print_table(const json_t *doc)
 	const json_t *ifs = json_object_get(doc, "interfaces");
 	size_t n = json_array_size(ifs);
 	uint64_t now_ms = json_object_get(doc, "now_ms") != NULL ? ff_cli_json_u64(doc, "now_ms")
-								  : ff_time_now_ms();
+								 : ff_time_now_ms();
 	int width[FF_CLI_IFS_COLS];
 	const char *cell[FF_CLI_IFS_COLS];
 
 	if (!json_is_array(ifs)) {
-		fprintf(stderr, "flowfleet interfaces: the server's answer has no 'interfaces' array\n");
+		fprintf(stderr,
+			"flowfleet interfaces: the server's answer has no 'interfaces' array\n");
 		return FF_CLI_ESERVER;
 	}
 	struct ff_cli_ifs_line *lines = calloc(n ? n : 1, sizeof *lines);

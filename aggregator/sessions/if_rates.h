@@ -27,9 +27,9 @@ typedef struct ff_if_sample {
 /* Why there is no rate, or FF_IF_RATES_OK. */
 enum ff_if_rates_status {
 	FF_IF_RATES_OK = 0,
-	FF_IF_RATES_FIRST,     /* one sample only */
-	FF_IF_RATES_NO_TIME,   /* the later sample is not later */
-	FF_IF_RATES_RESET,     /* an octet counter went down */
+	FF_IF_RATES_FIRST,   /* one sample only */
+	FF_IF_RATES_NO_TIME, /* the later sample is not later */
+	FF_IF_RATES_RESET,   /* an octet counter went down */
 };
 
 /* Per second, between two samples; packets sum unicast, multicast and broadcast. */

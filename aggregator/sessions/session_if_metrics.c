@@ -20,9 +20,11 @@ static const struct {
 	const char *help;
 } ff_if_families[] = {
     {"flowfleet_interface_bytes_total", FF_PROM_COUNTER,
-     "Octets through the interface (sFlow ifInOctets, ifOutOctets), as its exporter last sent them."},
+     "Octets through the interface (sFlow ifInOctets, ifOutOctets), as its exporter last sent "
+     "them."},
     {"flowfleet_interface_packets_total", FF_PROM_COUNTER,
-     "Packets through the interface by cast (sFlow ifIn/OutUcast, Multicast, BroadcastPkts; 32 bits, they wrap)."},
+     "Packets through the interface by cast (sFlow ifIn/OutUcast, Multicast, BroadcastPkts; 32 "
+     "bits, they wrap)."},
     {"flowfleet_interface_errors_total", FF_PROM_COUNTER,
      "Packets with errors (sFlow ifInErrors, ifOutErrors; 32 bits)."},
     {"flowfleet_interface_discards_total", FF_PROM_COUNTER,
@@ -95,8 +97,8 @@ static int ff_if_direction(ff_if_scrape *s, const char *dir, uint64_t octets, ui
 			   uint32_t mcast, uint32_t bcast, uint32_t errors, uint32_t discards)
 {
 	const char *pk = "flowfleet_interface_packets_total";
-	int rc = ff_if_add(s, "flowfleet_interface_bytes_total", "direction", dir, NULL, NULL,
-			   octets);
+	int rc =
+	    ff_if_add(s, "flowfleet_interface_bytes_total", "direction", dir, NULL, NULL, octets);
 	if (rc == 0)
 		rc = ff_if_add(s, pk, "direction", dir, "cast", "unicast", ucast);
 	if (rc == 0)
@@ -145,12 +147,13 @@ static int ff_if_agent_gauge(ff_if_scrape *s, const char *family, uint64_t v)
 }
 
 /* The agent's two gauges of its table, then each interface. */
-int ff__session_ifs_metrics(const ff__session_ifs *t, ff_prom *p, const char *agent,
-			    size_t *budget, size_t *dropped)
+int ff__session_ifs_metrics(const ff__session_ifs *t, ff_prom *p, const char *agent, size_t *budget,
+			    size_t *dropped)
 {
 	ff_if_scrape s = {.p = p, .budget = budget, .dropped = dropped};
 	s.l[0] = (ff_prom_label){"agent", agent};
-	int rc = ff_if_agent_gauge(&s, "flowfleet_agent_sflow_interfaces", ff__session_ifs_count(t));
+	int rc =
+	    ff_if_agent_gauge(&s, "flowfleet_agent_sflow_interfaces", ff__session_ifs_count(t));
 	if (rc == 0)
 		rc = ff_if_agent_gauge(&s, "flowfleet_agent_sflow_interfaces_refused",
 				       ff__session_ifs_refused(t));

@@ -24,9 +24,9 @@ static json_t *ff_if_in_json(const ff__if_entry *e)
 	const ff_if_sample *s = &e->cur;
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "octets", ff_if_u64(s->in_octets),
 			 "unicast", ff_if_u64(s->in_ucast), "multicast", ff_if_u64(s->in_mcast),
-			 "broadcast", ff_if_u64(s->in_bcast), "discards",
-			 ff_if_u64(s->in_discards), "errors", ff_if_u64(s->in_errors),
-			 "unknown_protos", ff_if_u64(e->in_unknown_protos));
+			 "broadcast", ff_if_u64(s->in_bcast), "discards", ff_if_u64(s->in_discards),
+			 "errors", ff_if_u64(s->in_errors), "unknown_protos",
+			 ff_if_u64(e->in_unknown_protos));
 }
 
 static json_t *ff_if_out_json(const ff_if_sample *s)
@@ -48,8 +48,7 @@ static json_t *ff_if_rates_json(const ff__if_entry *e, int *status)
 			 "in_bytes_per_s", r.in_bytes, "out_bytes_per_s", r.out_bytes,
 			 "in_packets_per_s", r.in_packets, "out_packets_per_s", r.out_packets,
 			 "in_errors_per_s", r.in_errors, "out_errors_per_s", r.out_errors,
-			 "in_discards_per_s", r.in_discards, "out_discards_per_s",
-			 r.out_discards);
+			 "in_discards_per_s", r.in_discards, "out_discards_per_s", r.out_discards);
 }
 
 static json_t *ff_if_entry_json(const ff__if_entry *e, const char *agent)
@@ -60,11 +59,11 @@ static json_t *ff_if_entry_json(const ff__if_entry *e, const char *agent)
 	json_t *rates = ff_if_rates_json(e, &status);
 	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
 			 "s:o, s:s}",
-			 "agent", agent, "exporter", exporter, "if_index",
-			 (json_int_t)e->if_index, "if_type", (json_int_t)e->if_type, "speed_bps",
-			 ff_if_u64(e->if_speed), "direction", ff_if_direction_name(e->if_direction),
-			 "admin_up", (e->if_status & 1) != 0, "oper_up", (e->if_status & 2) != 0,
-			 "promiscuous", e->promiscuous != 0, "in", ff_if_in_json(e), "out",
+			 "agent", agent, "exporter", exporter, "if_index", (json_int_t)e->if_index,
+			 "if_type", (json_int_t)e->if_type, "speed_bps", ff_if_u64(e->if_speed),
+			 "direction", ff_if_direction_name(e->if_direction), "admin_up",
+			 (e->if_status & 1) != 0, "oper_up", (e->if_status & 2) != 0, "promiscuous",
+			 e->promiscuous != 0, "in", ff_if_in_json(e), "out",
 			 ff_if_out_json(&e->cur), "samples", ff_if_u64(e->samples), "updated_ms",
 			 ff_if_u64(e->cur.updated_ms), "received_ms", ff_if_u64(e->received_ms),
 			 "rates", rates, "rates_status", ff_if_rates_status_name(status));

@@ -161,8 +161,9 @@ static void repeated_sample_keeps_rates(void **state)
 	assert_true(ff_sessions_hello(r, &h, NULL, 1) >= 0);
 	assert_true(ff_sessions_hello(r, &h, NULL, 2) >= 0);
 	json_t *j = ff_sessions_interfaces_json(r, NULL);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "rates_status")),
-			    "first_sample");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(j, 0), "rates_status")),
+	    "first_sample");
 	json_decref(j);
 	m.in_octets = 21000;
 	m.updated_ms = 30000;
@@ -211,7 +212,8 @@ static void interface_metrics(void **state)
 	char *t = scrape(r, 2000);
 	const char *l = "{agent=\"node-a\",exporter=\"10.0.0.1\",if_index=\"3\"";
 	char want[256];
-	snprintf(want, sizeof want, "flowfleet_interface_bytes_total%s,direction=\"in\"} 1000\n", l);
+	snprintf(want, sizeof want, "flowfleet_interface_bytes_total%s,direction=\"in\"} 1000\n",
+		 l);
 	assert_non_null(strstr(t, want));
 	snprintf(want, sizeof want,
 		 "flowfleet_interface_packets_total%s,direction=\"in\",cast=\"unicast\"} 11\n", l);
@@ -240,12 +242,9 @@ static void interface_metrics(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(rates_between_samples),
-    cmocka_unit_test(rates_wrap_32bit),
-    cmocka_unit_test(rates_reset_no_rate),
-    cmocka_unit_test(rates_need_two_samples_apart),
-    cmocka_unit_test(table_bounded),
-    cmocka_unit_test(repeated_sample_keeps_rates),
+    cmocka_unit_test(rates_between_samples), cmocka_unit_test(rates_wrap_32bit),
+    cmocka_unit_test(rates_reset_no_rate),   cmocka_unit_test(rates_need_two_samples_apart),
+    cmocka_unit_test(table_bounded),	     cmocka_unit_test(repeated_sample_keeps_rates),
     cmocka_unit_test(interface_metrics),
 };
 
