@@ -152,6 +152,7 @@ static void ff_agent_metrics_fill(void *arg, ff_agent_metrics_view *v)
 	    .started_ms = a->started_ms,
 	    .counters = ff_agent_counters_sum(a),
 	    .exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL,
+	    .interfaces = a->rx != NULL ? ff_receivers_interfaces(a->rx) : NULL,
 	};
 }
 

@@ -3,7 +3,8 @@
 # sflow_counters_gen.py) sends two rounds of counter samples for two
 # interfaces (and a flow sample) to an agent and writes the same datagrams
 # to a pcap; what GET /api/v1/interfaces and GET /metrics say equals tshark's
-# decoding of that pcap for the last sample of each interface, and the rates
+# decoding of that pcap for the last sample of each interface (the agent's
+# own --metrics too), and the rates
 # are the differences over the time between the samples as the agent saw
 # them. Then a real capture with counter samples from the corpus
 # (../shared/corpus, when present) is replayed to a second agent and checked
@@ -16,7 +17,8 @@ CHECK="$FF_SRC/tests/tools/sflow_ifs_check.py"
 
 ff_start_aggregator aggregator "$FF_TMP/data"
 UDP=$(ff_free_port)
-ff_start_agent node-a "$UDP"
+AGENT_METRICS=$(ff_free_port)
+ff_start_agent node-a "$UDP" --metrics "127.0.0.1:$AGENT_METRICS"
 AGENT_A=$FF_LAST_PID
 ff_wait_agents 1
 
@@ -40,12 +42,20 @@ curl -fsS "$FF_SERVER/metrics" >"$FF_TMP/metrics.txt" || ff_fail "GET /metrics f
 "$FF_PY" "$CHECK" --pcap "$FF_TMP/counters.pcap" --api "$FF_TMP/ifs.json" \
 	--metrics "$FF_TMP/metrics.txt" --agent node-a --rates --interfaces 2 >&2 ||
 	ff_fail "flowfleet's interface counters differ from tshark's"
+# The agent's own --metrics shows the same series.
+curl -fsS "http://127.0.0.1:$AGENT_METRICS/metrics" >"$FF_TMP/agent-metrics.txt" ||
+	ff_fail "GET /metrics on the agent failed"
+"$FF_PY" "$CHECK" --pcap "$FF_TMP/counters.pcap" --api "$FF_TMP/ifs.json" \
+	--metrics "$FF_TMP/agent-metrics.txt" --agent node-a --interfaces 2 >&2 ||
+	ff_fail "the agent's own /metrics differs from tshark's"
 # The wrap of ifIndex 7's inbound unicast counter from round 1 to 2 is a rate, not a reset.
 [ "$(jq '[.interfaces[] | select(.if_index == 7) | .rates.in_packets_per_s > 0] | .[0]' \
 	"$FF_TMP/ifs.json")" = true ] || ff_fail "the wrapped counter gave no rate"
 if command -v promtool >/dev/null; then
-	promtool check metrics <"$FF_TMP/metrics.txt" >"$FF_TMP/promtool.txt" 2>&1 ||
-		{ cat "$FF_TMP/promtool.txt" >&2; ff_fail "promtool check metrics failed"; }
+	for m in metrics agent-metrics; do
+		promtool check metrics <"$FF_TMP/$m.txt" >"$FF_TMP/promtool.txt" 2>&1 ||
+			{ cat "$FF_TMP/promtool.txt" >&2; ff_fail "promtool check metrics failed on $m"; }
+	done
 fi
 # Bad ids are refused; an agent without interfaces has none.
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$FF_SERVER/api/v1/interfaces?agent=a%20b")" = 400 ] ||
