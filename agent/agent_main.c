@@ -120,6 +120,7 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	ff_agent *a = arg;
 	ff_agent_counters counters = ff_agent_counters_sum(a);
 	ff_exporter_stats *exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL;
+	ff_sflow_counters *ifs = a->rx != NULL ? ff_receivers_interfaces(a->rx) : NULL;
 	ff_agent_hello h = {
 	    .agent_id = a->cfg.id,
 	    .hostname = a->cfg.hostname,
@@ -131,9 +132,11 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .exporters = exporters,
 	    .protocol_version = (uint32_t)a->cfg.wire_version,
 	    .enroll_token = a->cfg.enroll_token,
+	    .interfaces = ifs,
 	};
 	int rc = ff_agent_hello_encode(&h, frame, len);
 	ff_exporter_stats_free(exporters);
+	ff_sflow_counters_free(ifs);
 	return rc;
 }
 
@@ -149,6 +152,7 @@ static void ff_agent_metrics_fill(void *arg, ff_agent_metrics_view *v)
 	    .started_ms = a->started_ms,
 	    .counters = ff_agent_counters_sum(a),
 	    .exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL,
+	    .interfaces = a->rx != NULL ? ff_receivers_interfaces(a->rx) : NULL,
 	};
 }
 

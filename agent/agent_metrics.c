@@ -2,6 +2,7 @@
 
 #include "ff_flow.h"
 #include "ff_log.h"
+#include "ff_metric_iface.h"
 #include "ff_metric_names.h"
 #include "ff_prom.h"
 #include "udp_listener.h"
@@ -18,6 +19,8 @@
 /* A scrape is one small GET; nothing bigger is read, nobody is waited for long. */
 #define FF_AGENT_METRICS_MAX_HEADERS 8192
 #define FF_AGENT_METRICS_TIMEOUT_S   10
+/* sFlow interfaces a scrape shows at most, as many as the aggregator keeps an agent. */
+#define FF_AGENT_METRICS_MAX_IFS 4096
 
 struct ff_agent_metrics {
 	struct evhttp *http;
@@ -85,6 +88,46 @@ static int ff_am_exporters(ff_prom *p, ff_exporter_stats *s, const ff_prom_label
 	return rc;
 }
 
+static void ff_am_iface_view(const ff_sflow_if_counters *c, ff_metric_iface *m)
+{
+	*m = (ff_metric_iface){
+	    .if_index = c->if_index,
+	    .if_status = c->if_status,
+	    .if_speed = c->if_speed,
+	    .octets = {c->in_octets, c->out_octets},
+	    .ucast = {c->in_ucast_pkts, c->out_ucast_pkts},
+	    .mcast = {c->in_multicast_pkts, c->out_multicast_pkts},
+	    .bcast = {c->in_broadcast_pkts, c->out_broadcast_pkts},
+	    .errors = {c->in_errors, c->out_errors},
+	    .discards = {c->in_discards, c->out_discards},
+	};
+	memcpy(m->exporter, c->agent, FF_ADDR_LEN);
+}
+
+/*
+ * Every interface, up to the aggregator's per-agent bound of interfaces
+ * (its table holds up to 65,536: a million lines is no scrape); the series
+ * left out are counted in flowfleet_metrics_series_dropped.
+ */
+static int ff_am_interfaces(ff_prom *p, const ff_sflow_counters *c, const ff_prom_label *agent)
+{
+	size_t budget = FF_AGENT_METRICS_MAX_IFS * FF_METRIC_IFACE_SERIES, dropped = 0;
+	int rc = ff_metric_iface_declare(p);
+	size_t cursor = 0;
+	const ff_sflow_if_counters *e;
+	while (rc == 0 && c != NULL && (e = ff_sflow_counters_next(c, &cursor)) != NULL) {
+		ff_metric_iface m;
+		ff_am_iface_view(e, &m);
+		rc = ff_metric_iface_add(p, agent->value, &m, &budget, &dropped);
+	}
+	if (rc == 0 && dropped > 0)
+		rc = ff_prom_declare(p, "flowfleet_metrics_series_dropped", FF_PROM_GAUGE,
+				     "Series left out of this scrape: past the interface bound.");
+	if (rc == 0 && dropped > 0)
+		rc = ff_prom_add_u64(p, "flowfleet_metrics_series_dropped", "", agent, 1, dropped);
+	return rc;
+}
+
 char *ff_agent_metrics_render(const ff_agent_metrics_view *v, size_t *len)
 {
 	ff_prom *p = ff_prom_new();
@@ -98,6 +141,8 @@ char *ff_agent_metrics_render(const ff_agent_metrics_view *v, size_t *len)
 		rc = ff_am_counters(p, v, &agent);
 	if (rc == 0)
 		rc = ff_am_exporters(p, v->exporters, &agent);
+	if (rc == 0)
+		rc = ff_am_interfaces(p, v->interfaces, &agent);
 	char *text = rc == 0 ? ff_prom_render(p, len) : NULL;
 	ff_prom_free(p);
 	return text;
@@ -140,6 +185,7 @@ static void ff_am_request(struct evhttp_request *req, void *arg)
 	size_t len = 0;
 	char *text = ff_agent_metrics_render(&v, &len);
 	ff_exporter_stats_free(v.exporters);
+	ff_sflow_counters_free(v.interfaces);
 	if (text == NULL) {
 		evhttp_send_error(req, 500, "out of memory");
 		return;

@@ -11,6 +11,7 @@
 
 #include "agent_counters.h"
 #include "exporter_stats.h"
+#include "sflow_counters.h"
 
 #include <event2/event.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@ typedef struct ff_agent_metrics_view {
 	uint64_t epoch, policy_version, started_ms;
 	ff_agent_counters counters;
 	ff_exporter_stats *exporters; /* owned by the view: freed after the scrape; may be NULL */
+	ff_sflow_counters *interfaces; /* sFlow interface counters, owned likewise; may be NULL */
 } ff_agent_metrics_view;
 
 typedef void (*ff_agent_metrics_fill_fn)(void *arg, ff_agent_metrics_view *out);

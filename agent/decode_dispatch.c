@@ -23,8 +23,6 @@
  * keeps (template_cache.h).
  */
 #define FF_DECODER_SAMPLERS_MAX (64u << 20)
-/* sFlow interfaces whose counters are kept: a large switch fabric's worth. */
-#define FF_DECODER_SFLOW_IFS 65536
 
 int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_arg)
 {
@@ -34,7 +32,7 @@ int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_
 	ctx->templates = ff_template_cache_new();
 	ctx->sampling = ff_sampling_new();
 	ctx->seqloss = ff_seqloss_new();
-	ctx->sflow_counters = ff_sflow_counters_new(FF_DECODER_SFLOW_IFS);
+	ctx->sflow_counters = ff_sflow_counters_new(FF_SFLOW_COUNTERS_MAX_IFS);
 	if (ctx->templates == NULL || ctx->sampling == NULL || ctx->seqloss == NULL ||
 	    ctx->sflow_counters == NULL) {
 		ff_decoder_ctx_release(ctx);

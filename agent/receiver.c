@@ -3,6 +3,7 @@
 #include "decoder.h"
 #include "ff_log.h"
 #include "sampling.h"
+#include "sflow_counters.h"
 #include "template_cache.h"
 #include "udp_listener.h"
 
@@ -315,6 +316,21 @@ ff_exporter_stats *ff_receivers_exporters(ff_receivers *g)
 		pthread_mutex_unlock(&g->rx[i].lock);
 		if (rc != 0) {
 			ff_exporter_stats_free(sum);
+			sum = NULL;
+		}
+	}
+	return sum;
+}
+
+ff_sflow_counters *ff_receivers_interfaces(ff_receivers *g)
+{
+	ff_sflow_counters *sum = ff_sflow_counters_new(FF_SFLOW_COUNTERS_MAX_IFS);
+	for (size_t i = 0; sum != NULL && i < g->n; i++) {
+		pthread_mutex_lock(&g->rx[i].lock);
+		int rc = ff_sflow_counters_merge(sum, g->rx[i].dctx.sflow_counters);
+		pthread_mutex_unlock(&g->rx[i].lock);
+		if (rc != 0) {
+			ff_sflow_counters_free(sum);
 			sum = NULL;
 		}
 	}

@@ -261,7 +261,8 @@ int ff_prom_add_histogram(ff_prom *p, const char *family, const ff_prom_label *l
 	if (n_labels > FF_PROM_MAX_LABELS)
 		return -EINVAL;
 	ff_prom_label with_le[FF_PROM_MAX_LABELS + 1];
-	memcpy(with_le, labels, n_labels * sizeof *labels);
+	if (n_labels > 0) /* labels may be NULL then: memcpy() wants a pointer even for 0 bytes */
+		memcpy(with_le, labels, n_labels * sizeof *labels);
 	char bound[40];
 	with_le[n_labels] = (ff_prom_label){"le", bound};
 	int rc = 0;

@@ -4,6 +4,7 @@
 /* The registry's insides, shared by session.c and session_metrics.c. */
 
 #include "session.h"
+#include "session_ifs.h"
 
 #include <pthread.h>
 
@@ -29,6 +30,7 @@ typedef struct ff_session {
 	json_t *labels;
 	json_t *counters;
 	json_t *exporters;
+	ff__session_ifs *ifs; /* sFlow interface counters; NULL until a Hello carries some */
 } ff_session;
 
 struct ff_sessions {

@@ -48,7 +48,8 @@ static int ff_sm_declare(ff_prom *p)
 		if (rc != 0)
 			return rc;
 	}
-	return ff_metric_names_declare(p);
+	int rc = ff_metric_names_declare(p);
+	return rc == 0 ? ff__session_ifs_declare(p) : rc;
 }
 
 /* One agent's scrape in progress: its labels and what its bound leaves. */
@@ -167,6 +168,8 @@ static int ff_sm_session(ff_prom *p, const ff_session *s, uint64_t now_ms, size_
 		rc = ff_sm_counters(&a, s->counters, FF_METRIC_AGENT);
 	if (rc == 0 && s->exporters != NULL)
 		rc = ff_sm_exporters(&a, s->exporters);
+	if (rc == 0 && s->ifs != NULL)
+		rc = ff__session_ifs_metrics(s->ifs, p, s->id, &a.budget, &a.dropped);
 	if (rc == 0 && a.dropped > 0)
 		rc = ff_prom_add_u64(p, "flowfleet_metrics_series_dropped", "", a.labels, 1,
 				     a.dropped);

@@ -14,6 +14,10 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
 ff_unit_test(NAME session_metrics SOURCES ${FF_UNIT_DIR}/test_session_metrics.c
   LIBS ff_agg_sessions ff_common
   CASES names_and_catch_all series_bound_per_agent)
+ff_unit_test(NAME session_ifs SOURCES ${FF_UNIT_DIR}/test_session_ifs.c
+  LIBS ff_agg_sessions_internals ff_common m
+  CASES rates_between_samples rates_wrap_32bit rates_reset_no_rate rates_need_two_samples_apart
+        table_bounded repeated_sample_keeps_rates interface_metrics)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_agg_query
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent

@@ -26,6 +26,12 @@
 #define FF_SESSION_MAX_LABELS	 64
 #define FF_SESSION_MAX_COUNTERS	 256
 #define FF_SESSION_MAX_EXPORTERS 1024
+/*
+ * sFlow interfaces kept per agent, each with two samples (about 300 bytes):
+ * a switch stack's worth, 1.2 MB an agent at most. Past it new interfaces
+ * are refused, counted in flowfleet_agent_sflow_interfaces_refused.
+ */
+#define FF_SESSION_MAX_INTERFACES 4096
 
 typedef struct ff_sessions ff_sessions;
 
@@ -96,6 +102,14 @@ size_t ff_sessions_count(ff_sessions *r);
  * Returns a new reference the caller json_decref()s, or NULL when out of memory.
  */
 json_t *ff_sessions_to_json(ff_sessions *r);
+
+/*
+ * The "interfaces" array of GET /api/v1/interfaces (docs/api.md): every
+ * agent's sFlow interface counters, or only agent `agent`'s (NULL: all),
+ * sorted by agent, exporter and ifIndex. Returns a new reference the caller
+ * json_decref()s, or NULL when out of memory.
+ */
+json_t *ff_sessions_interfaces_json(ff_sessions *r, const char *agent);
 
 struct ff_prom;
 
