@@ -57,10 +57,12 @@ typedef struct ff_sflow_counter_totals {
 typedef struct ff_sflow_counters ff_sflow_counters;
 
 /*
- * The interfaces one decoder context keeps, a large switch fabric's worth;
- * also the bound of the merged table the Hello carries.
+ * The interfaces one decoder context keeps, dozens of large switches'
+ * worth; also the bound of the merged table the Hello carries, every
+ * heartbeat (about 110 bytes an interface: 4,096 make a 450 KB Hello), and
+ * the aggregator's per-agent bound (FF_SESSION_MAX_INTERFACES).
  */
-#define FF_SFLOW_COUNTERS_MAX_IFS 65536
+#define FF_SFLOW_COUNTERS_MAX_IFS 4096
 
 /* A table of at most `max_ifs` interfaces; NULL when out of memory. */
 ff_sflow_counters *ff_sflow_counters_new(size_t max_ifs);
