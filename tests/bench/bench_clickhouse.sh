@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ClickHouse 18.16 (Debian clickhouse-server) as the general-purpose columnar
 # engine bench_query.sh compares with; sourced after tests/integration/lib.sh,
 # never run. The server runs as a plain process (docs in /work/shared/PEERS.md):

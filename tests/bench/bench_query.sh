@@ -175,7 +175,7 @@ run_nfcapd() {
 	local shape=$1 dir=$FF_TMP/$1 port stored
 	port=$(ff_free_port)
 	mkdir -p "$dir/nfcapd"
-	ff_spawn nfcapd-$shape nfcapd -b 127.0.0.1 -p "$port" -w "$dir/nfcapd" -t 86400 -B 4194304 -y
+	ff_spawn "nfcapd-$shape" nfcapd -b 127.0.0.1 -p "$port" -w "$dir/nfcapd" -t 86400 -B 4194304 -y
 	local nfcapd=$FF_LAST_PID
 	ff_wait_ready "$nfcapd" ff_udp_bound "$port" || ff_fail "nfcapd did not start"
 	ff_log "$shape: sending $RECORDS records at $NFCAPD_RATE/s to nfcapd"
@@ -198,7 +198,7 @@ run_live() {
 	local shape=$1 dir=$FF_TMP/$1 udp
 	udp=$(ff_free_port)
 	unset FF_ZMQ_PORT FF_HTTP_PORT
-	FF_LOG_LEVEL=debug ff_start_aggregator live-$shape "$dir/live" "${WINDOW_ARGS[@]}"
+	FF_LOG_LEVEL=debug ff_start_aggregator "live-$shape" "$dir/live" "${WINDOW_ARGS[@]}"
 	ff_start_agent "$shape" "$udp"
 	local agent=$FF_LAST_PID
 	ff_log "$shape: sending $RECORDS records at $LIVE_RATE/s to the agent"
@@ -232,14 +232,14 @@ live_has() { [ "$(live_flows)" = "$1" ]; }
 
 # 3: the same records, sealed by bench_load; nfdump timed here.
 run_sealed() {
-	local shape=$1 dir=$FF_TMP/$shape t0 t1
+	local shape=$1 dir=$FF_TMP/$1 t0 t1
 	t0=$(date +%s.%N)
 	nfdump -R "$dir/nfcapd" -q -N -o "$NFDUMP_FMT" | "$LOAD" "$dir/sealed" 2>"$FF_TMP/load.log"
 	t1=$(date +%s.%N)
 	R[$shape,load]="$(grep '^bench_load: [0-9]' "$FF_TMP/load.log") in $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }") s"
 	ff_log "$shape: ${R[$shape,load]}"
 	unset FF_ZMQ_PORT FF_HTTP_PORT
-	ff_start_aggregator sealed-$shape "$dir/sealed"
+	ff_start_aggregator "sealed-$shape" "$dir/sealed"
 	for i in 0 1 2; do
 		flowfleet_query "$shape" sealed "$i"
 		nf_args "$i"
@@ -254,7 +254,7 @@ run_sealed() {
 
 # 4: ClickHouse over the same records.
 run_clickhouse() {
-	local shape=$1 dir=$FF_TMP/$shape t=flows_$1 t0 t1 sql
+	local shape=$1 dir=$FF_TMP/$1 t=flows_$1 t0 t1 sql
 	[ -n "${CH_PID:-}" ] || ch_start "$FF_TMP/clickhouse"
 	t0=$(date +%s.%N)
 	nfdump -R "$dir/nfcapd" -q -N -o "$NFDUMP_FMT" | ch_load "$t"
