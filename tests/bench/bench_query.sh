@@ -12,7 +12,8 @@
 #   ZIPF       skew of keys, hosts and ports (ffgen --zipf, default 1.1)
 #   SPAN       seconds the records are stamped over (ffgen --span, default 7200)
 #   LIVE_RATE  records/s ffgen sends to the agent (default 500000)
-#   NFCAPD_RATE  records/s ffgen sends to nfcapd (default 1500000); a loss in either fails the run
+#   NFCAPD_RATE  records/s ffgen sends to nfcapd (default 500000: at 1.5 M/s it lost
+#              0.8% here while other builds ran); a loss in either fails the run
 #   WINDOW_MAX_RECORDS  the live aggregator's --window-max-records (default: its own,
 #              500000); a larger value also raises --window-max-bytes to hold it
 #   CLICKHOUSE 1: required, 0: skipped, auto (default): when clickhouse-server is installed
@@ -47,8 +48,9 @@
 # `flowfleet top` as a user runs it (CLI start and HTTP round trip included),
 # `nfdump -R DIR -s ... -n 10`, and curl POSTing the GROUP BY to ClickHouse's
 # HTTP port. Every answer is compared row for row with nfdump's (ff_truth.py
-# nfdump; ClickHouse's on flows, packets and bytes) and the run fails if one
-# differs. nfdump has no open window: its files are readable only once nfcapd
+# nfdump: the keys, their order and flows, packets, bytes, and the rates over
+# the sealed records; the open window and ClickHouse on the counters only) and
+# the run fails if one differs. nfdump has no open window: its files are readable only once nfcapd
 # closes them, so its times are over the closed files in both cases.
 #
 # Run by hand, never by ctest: it loads both cores for minutes and needs about
@@ -65,7 +67,7 @@ HOSTS=${HOSTS:-100000}
 ZIPF=${ZIPF:-1.1}
 SPAN=${SPAN:-7200}
 LIVE_RATE=${LIVE_RATE:-500000}
-NFCAPD_RATE=${NFCAPD_RATE:-1500000}
+NFCAPD_RATE=${NFCAPD_RATE:-500000}
 CLICKHOUSE=${CLICKHOUSE:-auto}
 
 export FF_SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -133,7 +135,11 @@ flowfleet_query() {
 	local shape=$1 case_=$2 i=$3 out=$FF_TMP/ff.json
 	nf_args "$i"
 	ff_cli --timeout 600 top "${NF_ARGS[@]}" -o json >"$out"
-	ff_truth nfdump --csv "$FF_TMP/nf-$i.csv" --json "$out" -s "${Q_STAT[$i]}" -n 10 >&2 ||
+	# The live records were sent again, so their clocks are not nfcapd's to the
+	# millisecond: the rates (pps, bps) differ in the last digits, the counters not.
+	local rates=()
+	[ "$case_" = window ] && rates=(--no-rates)
+	ff_truth nfdump "${rates[@]}" --csv "$FF_TMP/nf-$i.csv" --json "$out" -s "${Q_STAT[$i]}" -n 10 >&2 ||
 		ff_fail "$shape $case_: top ${NF_ARGS[*]} differs from nfdump"
 	R[$shape,$case_,$i]=$(best_of3 "$FF_CLI" --server "$FF_SERVER" --timeout 600 top "${NF_ARGS[@]}")
 	# total.records: rows the store handed out that the query covered (after the
@@ -170,43 +176,52 @@ dir_bytes() {
 	echo "$n"
 }
 
-# 1: the records into nfcapd's lz4 files, and nfdump's answers.
+# 1: the records into nfcapd's lz4 files, and nfdump's answers. A send that
+# lost records (other work on the machine can starve a receiver for a moment)
+# is made again at half the rate, up to three times.
 run_nfcapd() {
-	local shape=$1 dir=$FF_TMP/$1 port stored
-	port=$(ff_free_port)
-	mkdir -p "$dir/nfcapd"
-	ff_spawn "nfcapd-$shape" nfcapd -b 127.0.0.1 -p "$port" -w "$dir/nfcapd" -t 86400 -B 4194304 -y
-	local nfcapd=$FF_LAST_PID
-	ff_wait_ready "$nfcapd" ff_udp_bound "$port" || ff_fail "nfcapd did not start"
-	ff_log "$shape: sending $RECORDS records at $NFCAPD_RATE/s to nfcapd"
-	# shellcheck disable=SC2046 # gen_args gives separate words
-	"$FF_GEN" --seed 42 --flows "$RECORDS" $(gen_args "$shape") --rate "$NFCAPD_RATE" \
-		--span "$SPAN" --dest "127.0.0.1:$port" --quiet
-	ff_stop "$nfcapd" 60
-	stored=$(nfdump -R "$dir/nfcapd" -q -N -s proto/flows -n 0 -o csv |
-		awk -F, 'NR > 1 && $6 ~ /^[0-9]+$/ { s += $6 } END { print s + 0 }')
-	R[$shape,stored]=$stored
-	[ "$stored" = "$RECORDS" ] || ff_fail "$shape: nfcapd stored $stored of $RECORDS records (lower NFCAPD_RATE)"
+	local shape=$1 rate=$NFCAPD_RATE try
+	for try in 1 2 3; do
+		nfcapd_attempt "$shape" "$rate" && break
+		[ "$try" -lt 3 ] || ff_fail "$shape: nfcapd lost records three times (lower NFCAPD_RATE)"
+		ff_log "$shape: nfcapd stored ${R[$shape,stored]} of $RECORDS records; again at $((rate /= 2))/s"
+	done
+	R[$shape,nfcapd_rate]=$rate
 	for i in 0 1 2; do
 		nf_args "$i"
-		nfdump -R "$dir/nfcapd" "${NF_ARGS[@]}" -o csv >"$FF_TMP/nf-$i.csv"
+		nfdump -R "$FF_TMP/$shape/nfcapd" "${NF_ARGS[@]}" -o csv >"$FF_TMP/nf-$i.csv"
 	done
 }
 
-# 2: the same records (same seed) live to an agent and its aggregator; the open window queried.
+nfcapd_attempt() {
+	local shape=$1 rate=$2 dir=$FF_TMP/$1/nfcapd port
+	port=$(ff_free_port)
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	ff_spawn "nfcapd-$shape" nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -t 86400 -B 4194304 -y
+	local nfcapd=$FF_LAST_PID
+	ff_wait_ready "$nfcapd" ff_udp_bound "$port" || ff_fail "nfcapd did not start"
+	ff_log "$shape: sending $RECORDS records at $rate/s to nfcapd"
+	# shellcheck disable=SC2046 # gen_args gives separate words
+	"$FF_GEN" --seed 42 --flows "$RECORDS" $(gen_args "$shape") --rate "$rate" \
+		--span "$SPAN" --dest "127.0.0.1:$port" --quiet
+	ff_stop "$nfcapd" 60
+	R[$shape,stored]=$(nfdump -R "$dir" -q -N -s proto/flows -n 0 -o csv |
+		awk -F, 'NR > 1 && $6 ~ /^[0-9]+$/ { s += $6 } END { print s + 0 }')
+	[ "${R[$shape,stored]}" = "$RECORDS" ]
+}
+
+# 2: the same records (same seed) live to an agent and its aggregator; the open
+# window queried. A lossy send is made again as nfcapd's is.
 run_live() {
-	local shape=$1 dir=$FF_TMP/$1 udp
-	udp=$(ff_free_port)
-	unset FF_ZMQ_PORT FF_HTTP_PORT
-	FF_LOG_LEVEL=debug ff_start_aggregator "live-$shape" "$dir/live" "${WINDOW_ARGS[@]}"
-	ff_start_agent "$shape" "$udp"
-	local agent=$FF_LAST_PID
-	ff_log "$shape: sending $RECORDS records at $LIVE_RATE/s to the agent"
-	# shellcheck disable=SC2046
-	"$FF_GEN" --seed 42 --flows "$RECORDS" $(gen_args "$shape") --rate "$LIVE_RATE" \
-		--span "$SPAN" --dest "127.0.0.1:$udp" --quiet
-	ff_wait_until 60 live_has "$RECORDS" ||
-		ff_fail "$shape: the agent's aggregator holds $(live_flows) of $RECORDS flows (lower LIVE_RATE)"
+	local shape=$1 rate=$LIVE_RATE try
+	for try in 1 2 3; do
+		live_attempt "$shape" "$rate" && break
+		[ "$try" -lt 3 ] || ff_fail "$shape: the agent lost records three times (lower LIVE_RATE)"
+		ff_log "$shape: the aggregator holds $(live_flows) of $RECORDS flows; again at $((rate /= 2))/s"
+		live_stop "$shape"
+	done
+	R[$shape,live_rate]=$rate
 	# A window handed to the sealer just before is still read from memory; the
 	# queries wait for its segment (about a second) so all three see one state.
 	ff_wait_until 30 sealer_idle "$FF_TMP/live-$shape.log" || ff_fail "$shape: the sealer did not finish"
@@ -214,12 +229,48 @@ run_live() {
 	ff_log "$shape: queries start with ${R[$shape,window]}"
 	for i in 0 1 2; do flowfleet_query "$shape" window "$i"; done
 	R[$shape,window_after]=$(window_state "$FF_TMP/live-$shape.log")
-	ff_stop "$agent" 30
+	local dir=$FF_TMP/$shape/live
+	live_stop "$shape"
+	R[$shape,live_seg]=$(dir_bytes "$dir" 'segments/*')
+	R[$shape,live_roll]=$(dir_bytes "$dir" 'rollups/*')
+	R[$shape,live_jnl]=$(dir_bytes "$dir" 'journal*')
+	rm -rf "$dir"
+}
+
+live_attempt() {
+	local shape=$1 rate=$2 udp
+	udp=$(ff_free_port)
+	rm -rf "$FF_TMP/$shape/live" "$FF_TMP/state-$shape" "$FF_TMP/live-$shape.log"
+	unset FF_ZMQ_PORT FF_HTTP_PORT
+	FF_LOG_LEVEL=debug ff_start_aggregator "live-$shape" "$FF_TMP/$shape/live" "${WINDOW_ARGS[@]}"
+	ff_start_agent "$shape" "$udp"
+	LIVE_AGENT=$FF_LAST_PID
+	ff_log "$shape: sending $RECORDS records at $rate/s to the agent"
+	# shellcheck disable=SC2046
+	"$FF_GEN" --seed 42 --flows "$RECORDS" $(gen_args "$shape") --rate "$rate" \
+		--span "$SPAN" --dest "127.0.0.1:$udp" --quiet
+	live_arrived
+}
+
+# True once the aggregator holds every record; false once its count stood still
+# for 5 s short of it (a lost record never comes; the agent sends an interval a
+# second after it ends) or after 60 s.
+live_arrived() {
+	local was=-1 now since=$SECONDS deadline=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		now=$(live_flows)
+		[ "$now" = "$RECORDS" ] && return 0
+		[ "$now" != "$was" ] && since=$SECONDS was=$now
+		[ $((SECONDS - since)) -lt 5 ] || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+live_stop() {
+	ff_stop "$LIVE_AGENT" 30
 	ff_stop "$FF_AGG_PID" 120
-	R[$shape,live_seg]=$(dir_bytes "$dir/live" 'segments/*')
-	R[$shape,live_roll]=$(dir_bytes "$dir/live" 'rollups/*')
-	R[$shape,live_jnl]=$(dir_bytes "$dir/live" 'journal*')
-	rm -rf "$dir/live" "$FF_TMP/state-$shape"
+	rm -rf "$FF_TMP/state-$1"
 }
 
 sealer_idle() {
@@ -228,7 +279,6 @@ sealer_idle() {
 	[ "$seals" -ge "$(grep -c 'handed to the sealer' "$1" || true)" ]
 }
 live_flows() { ff_cli top -s proto/flows -n 0 -o json | jq -r '.total.flows'; }
-live_has() { [ "$(live_flows)" = "$1" ]; }
 
 # 3: the same records, sealed by bench_load; nfdump timed here.
 run_sealed() {
@@ -279,7 +329,7 @@ run_clickhouse() {
 report() {
 	local shape=$1 n=${R[$1,stored]} i q
 	echo
-	echo "shape $shape: $n records ($(gen_args "$shape"), over $SPAN s, sent at $LIVE_RATE/s)"
+	echo "shape $shape: $n records ($(gen_args "$shape"), over $SPAN s; sent at ${R[$shape,nfcapd_rate]}/s to nfcapd, ${R[$shape,live_rate]}/s to the agent)"
 	echo "  open window when the queries started: ${R[$shape,window]}"
 	echo "  and when they ended:                  ${R[$shape,window_after]}"
 	printf '  %-46s %8s %8s %6s %8s %6s %9s %8s\n' query nfdump sealed x window x clickhouse sealed/ch
