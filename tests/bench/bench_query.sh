@@ -88,7 +88,7 @@ WINDOW_ARGS=()
 if [ -n "${WINDOW_MAX_RECORDS:-}" ]; then
 	# 128 bytes a record is what the byte bound counts (agg_config.c), plus slack.
 	WINDOW_ARGS=(--window-max-records "$WINDOW_MAX_RECORDS"
-		--window-max-bytes $((WINDOW_MAX_RECORDS * 160 > 1048576 ? WINDOW_MAX_RECORDS * 160 : 1048576)))
+		--window-max-bytes "$((WINDOW_MAX_RECORDS * 160 > 1048576 ? WINDOW_MAX_RECORDS * 160 : 1048576))B")
 fi
 
 # The three queries: statistic, optional filter, and the same in ClickHouse's terms.
@@ -346,7 +346,7 @@ report() {
 		echo "    window: ${R[$shape,window,$i,rows]}"
 		echo "    clickhouse: ${R[$shape,ch,$i,rows]:--}"
 	done
-	echo "  loading: ${R[$shape,load]}; clickhouse ${R[$shape,ch_load]:--} s"
+	echo "  loading: ${R[$shape,load]}; clickhouse ${R[$shape,ch_load]:+${R[$shape,ch_load]} s}${R[$shape,ch_load]:-not run}"
 	awk -v n="$n" -v nf="${R[$shape,nf_bytes]}" -v s="${R[$shape,seg]}" -v r="${R[$shape,roll]}" \
 		-v ls="${R[$shape,live_seg]}" -v lr="${R[$shape,live_roll]}" -v lj="${R[$shape,live_jnl]}" -v ch="${R[$shape,ch_bytes]:-}" 'BEGIN {
 		printf "  bytes/record: nfcapd lz4 %.1f | sealed: segments %.1f (%.2fx), rollups %.1f, together %.1f (%.2fx)\n",
