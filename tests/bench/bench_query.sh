@@ -346,7 +346,9 @@ report() {
 		echo "    window: ${R[$shape,window,$i,rows]}"
 		echo "    clickhouse: ${R[$shape,ch,$i,rows]:--}"
 	done
-	echo "  loading: ${R[$shape,load]}; clickhouse ${R[$shape,ch_load]:+${R[$shape,ch_load]} s}${R[$shape,ch_load]:-not run}"
+	local ch_load="not run"
+	[ -n "${R[$shape,ch_load]:-}" ] && ch_load="${R[$shape,ch_load]} s"
+	echo "  loading: ${R[$shape,load]}; clickhouse $ch_load"
 	awk -v n="$n" -v nf="${R[$shape,nf_bytes]}" -v s="${R[$shape,seg]}" -v r="${R[$shape,roll]}" \
 		-v ls="${R[$shape,live_seg]}" -v lr="${R[$shape,live_roll]}" -v lj="${R[$shape,live_jnl]}" -v ch="${R[$shape,ch_bytes]:-}" 'BEGIN {
 		printf "  bytes/record: nfcapd lz4 %.1f | sealed: segments %.1f (%.2fx), rollups %.1f, together %.1f (%.2fx)\n",
