@@ -9,12 +9,16 @@ JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 CTEST      := ctest --output-on-failure --no-tests=error
 
-.PHONY: all deps build release asan fuzz-build fuzz run test test-fast clean
+.PHONY: all deps bench-deps build release asan fuzz-build fuzz run test test-fast clean
 
 all: build
 
 deps:
 	@deploy/install-deps.sh
+
+# deps plus the peers only the benchmarks use (ClickHouse for bench_query.sh).
+bench-deps:
+	@deploy/install-deps.sh --bench
 
 # Our own builds turn warnings into errors (FF_WERROR); a packager's build
 # keeps them warnings.

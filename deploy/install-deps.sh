@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages flowfleet builds and tests with, only those
 # missing. Quiet and quick when everything is already there; safe to re-run.
+# Usage: install-deps.sh [--bench]  (--bench: also what the benchmarks compare with)
 set -euo pipefail
 
 # Build: compilers, CMake, the libraries DESIGN.md names.
@@ -10,6 +11,10 @@ build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libcmocka-dev libcurl4-openssl-dev libssl-dev)
 # Peers the tests and the demo compare with or drive.
 peer_pkgs=(nfdump softflowd tcpreplay tshark tcpdump python3 pmacct jq prometheus)
+# Only for the benchmarks (--bench, `make bench-deps`): tests/bench/bench_query.sh
+# compares with ClickHouse. Installing it starts no server (the bench runs its own).
+bench_pkgs=(clickhouse-server clickhouse-client)
+[ "${1:-}" = --bench ] && peer_pkgs+=("${bench_pkgs[@]}")
 
 missing=()
 for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do
