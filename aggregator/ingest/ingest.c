@@ -56,6 +56,7 @@ typedef struct ff_ingest_counters {
 	_Atomic uint64_t batches_conflicting;
 	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
 	_Atomic uint64_t policy_acks, bad_policy_ack, untrusted;
+	_Atomic uint64_t refused[FF_INGEST_REFUSED_COUNT];
 } ff_ingest_counters;
 
 struct ff_ingest {
@@ -233,25 +234,29 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
  * A batch that did not decode is answered REJECTED if its agent id and
  * sequence can still be read (e.g. one record is malformed), so the agent
  * learns why; otherwise there is nobody to answer and it is only counted.
+ * The claim was read without decoding: nothing more is allocated here.
  */
-static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
-				   int err, uint8_t **reply, size_t *reply_len)
+static void ff_ingest_refuse_batch(ff_ingest *ing, const ff_batch_claim *c, const char *peer,
+				   const ff_ingest_ident *ident, int err, uint8_t **reply,
+				   size_t *reply_len)
 {
+	enum ff_ingest_refusal r = ff_ingest_refusal_of_batch(err);
 	ff_ingest_bump(&ing->n.bad_batch);
-	Flowfleet__FlowBatch *m = flowfleet__flow_batch__unpack(NULL, len, p);
-	bool answerable = m != NULL && m->agent_id != NULL && ff_agent_id_valid(m->agent_id);
+	ff_ingest_bump(&ing->n.refused[r]);
+	bool answerable = c->agent_id[0] != '\0';
 	ff_ingest_warn_about(ing, FF_INGEST_R_BATCH,
-			     "ingest: batch from %s (agent %s) refused: %s%s", peer ? peer : "?",
-			     answerable ? m->agent_id : "?", ff_strerror(err),
+			     "ingest: batch from %s (agent %s%s%s) refused, %s: %s%s",
+			     peer ? peer : "?", answerable ? c->agent_id : "?",
+			     ident->key != NULL ? ", key " : "", ident->key != NULL ? ident->key : "",
+			     ff_ingest_refusal_name(r), ff_strerror(err),
 			     answerable ? ", answered REJECTED" : ", dropped");
 	if (answerable) {
 		Flowfleet__Ack ack;
-		ff_ingest_ack_init(&ack, m->agent_id, m->epoch, m->sequence,
+		ff_ingest_ack_init(&ack, c->agent_id, c->epoch, c->sequence,
 				   FLOWFLEET__ACK__STATUS__REJECTED, ff_strerror(err));
 		ff_ingest_ack_encode(&ack, reply, reply_len);
 		ff_ingest_bump(&ing->n.batches_rejected);
 	}
-	flowfleet__flow_batch__free_unpacked(m, NULL);
 }
 
 /*
@@ -330,9 +335,10 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
 {
 	ff_batch b;
-	int rc = ff_batch_decode(p, len, &b);
+	ff_batch_claim claim;
+	int rc = ff_batch_decode_received(p, len, &b, &claim);
 	if (rc != 0) {
-		ff_ingest_refuse_batch(ing, p, len, peer, rc, reply, reply_len);
+		ff_ingest_refuse_batch(ing, &claim, peer, ident, rc, reply, reply_len);
 		return;
 	}
 	/* The journal keeps the agent's own bytes: no second encoding of every batch. */
@@ -407,10 +413,14 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 	size_t plen = 0;
 	int rc = ff_frame_decode(frame, len, &h, &payload, &plen);
 	if (rc != 0) {
+		enum ff_ingest_refusal r = ff_ingest_refusal_of_frame(rc);
 		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_bump(&ing->n.refused[r]);
 		ff_ingest_warn_about(ing, FF_INGEST_R_FRAME,
-				     "ingest: %zu-byte message from %s dropped: %s", len,
-				     peer ? peer : "?", ff_strerror(rc));
+				     "ingest: %zu-byte message from %s%s%s%s dropped, %s: %s", len,
+				     peer ? peer : "?", ident->key != NULL ? " (key " : "",
+				     ident->key != NULL ? ident->key : "", ident->key != NULL ? ")" : "",
+				     ff_ingest_refusal_name(r), ff_strerror(rc));
 		return;
 	}
 	if (h.type == FF_MSG_HELLO) {
@@ -509,6 +519,7 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	if (n < 0) {
 		ff_ingest_bump(&ing->n.messages);
 		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_bump(&ing->n.refused[FF_INGEST_REFUSED_FRAME_ENVELOPE]);
 		ff_ingest_warn_about(ing, FF_INGEST_R_ENVELOPE,
 				     "ingest: message with an unexpected frame layout dropped");
 		return 0;
@@ -686,4 +697,6 @@ void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
 	out->policy_acks = ff_ingest_read(&n->policy_acks);
 	out->bad_policy_ack = ff_ingest_read(&n->bad_policy_ack);
 	out->untrusted = ff_ingest_read(&n->untrusted);
+	for (int r = 0; r < FF_INGEST_REFUSED_COUNT; r++)
+		out->refused[r] = ff_ingest_read(&n->refused[r]);
 }
