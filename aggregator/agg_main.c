@@ -260,7 +260,10 @@ static int ff_agg_start(ff_agg *a)
 			   .query_memory = a->cfg.query_memory,
 			   .query_threads = (size_t)a->cfg.query_threads,
 			   .query_queue = (size_t)a->cfg.query_queue,
-			   .query_timeout_ms = a->cfg.query_timeout_ms};
+			   .query_timeout_ms = a->cfg.query_timeout_ms,
+			   .max_connections = (size_t)a->cfg.http_max_connections,
+			   .request_timeout_ms = a->cfg.http_request_timeout_ms,
+			   .idle_timeout_ms = a->cfg.http_idle_timeout_ms};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;
 }

@@ -83,11 +83,13 @@ void ff__http_stats(ff_http *h, struct evhttp_request *req, const struct evkeyva
 	json_t *tls = h->tls != NULL ? ff__http_tls_stats_json(h->tls) : NULL;
 	ff_http_reply_json(
 	    req, 200, "OK",
-	    json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o?, s:o}", "queries",
+	    json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o?, s:o, s:o}",
+		      "queries",
 		      "threads", (json_int_t)s.threads, "queue", (json_int_t)s.queue, "timeout_ms",
 		      (json_int_t)s.timeout_ms, "running", (json_int_t)s.running, "waiting",
 		      (json_int_t)s.waiting, "run", (json_int_t)s.run, "busy", (json_int_t)s.busy,
 		      "timed_out", (json_int_t)s.timed_out, "failed", (json_int_t)s.failed, "auth",
-		      ff_http_auth_stats_json(h->deps.auth), "tls", tls, "ingest",
+		      ff_http_auth_stats_json(h->deps.auth), "tls", tls, "connections",
+		      ff__http_conns_stats_json(h->conns), "ingest",
 		      ff_http_ingest_json(h->deps.ingest)));
 }

@@ -93,6 +93,7 @@ static enum ff_http_scope ff_http_needed_scope(struct evhttp_request *req, const
 static void ff_http_route(struct evhttp_request *req, void *arg)
 {
 	ff_http *h = arg;
+	ff__http_conns_request(h->conns, req);
 	if (h->tls != NULL && !ff__http_tls_request_ok(h->tls, req)) {
 		evhttp_send_error(req, 503, "TLS set-up failed");
 		return;
@@ -132,7 +133,6 @@ static int ff_http_setup_tls(ff_http *h, const ff_http_deps *deps)
 		ff_log_error("http: %s", err);
 		return -1;
 	}
-	ff__http_tls_attach(h->tls, h->http);
 	return 0;
 }
 
@@ -171,6 +171,13 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
+	h->conns = ff__http_conns_new(base, h->http, h->tls, deps->max_connections,
+				      deps->request_timeout_ms, deps->idle_timeout_ms);
+	if (h->conns == NULL) {
+		ff_log_error("http: out of memory");
+		ff_http_free(h);
+		return NULL;
+	}
 	if (ff__http_listen(h, base, addr, port) != 0) {
 		ff_log_errno(FF_LOG_ERROR, errno, "http: bind to %s failed", listen);
 		ff_http_free(h);
@@ -192,6 +199,7 @@ void ff_http_free(ff_http *h)
 		return;
 	ff__http_unlisten(h);
 	ff__http_pool_free(h->pool);
+	ff__http_conns_free(h->conns);
 	if (h->accept_timer != NULL)
 		event_free(h->accept_timer);
 	if (h->http != NULL)
