@@ -214,7 +214,10 @@ static int ff_agg_start_threads(ff_agg *a)
 			       .sessions = a->sessions,
 			       .push = a->push,
 			       .trust = a->trust,
-			       .curve_secret = a->trust != NULL ? a->server_key.secret_z85 : NULL};
+			       .curve_secret = a->trust != NULL ? a->server_key.secret_z85 : NULL,
+			       .max_connections = (size_t)a->cfg.max_connections,
+			       .handshake_ms = a->cfg.handshake_timeout_ms,
+			       .heartbeat_ms = a->cfg.heartbeat_ms};
 	if (a->zmq == NULL)
 		ff_log_error("zmq_ctx_new failed: %s", zmq_strerror(zmq_errno()));
 	else if (a->trust != NULL && (a->zap = ff_trust_zap_start(a->zmq, a->trust)) == NULL)

@@ -48,6 +48,21 @@ static void ff_http_json_put(json_t *o, const char *key, uint64_t v)
 	json_object_set_new(o, key, ff_http_json_u64(v));
 }
 
+/* The agents' connections (ingest_conns.h). */
+static json_t *ff_http_ingest_conns_json(const ff_ingest_conn_stats *c)
+{
+	json_t *o = json_object();
+	ff_http_json_put(o, "open", c->open);
+	ff_http_json_put(o, "max", c->max);
+	ff_http_json_put(o, "accepted", c->accepted);
+	ff_http_json_put(o, "refused", c->refused);
+	ff_http_json_put(o, "evicted_silent", c->evicted);
+	ff_http_json_put(o, "dropped_silent", c->dropped_silent);
+	ff_http_json_put(o, "handshake_failed", c->handshake_failed);
+	ff_http_json_put(o, "accept_failed", c->accept_failed);
+	return o;
+}
+
 /* The ingest's counters; refusals by reason, only those that happened. */
 static json_t *ff_http_ingest_json(const ff_ingest *ing)
 {
@@ -73,6 +88,7 @@ static json_t *ff_http_ingest_json(const ff_ingest *ing)
 		if (s.refused[r] > 0)
 			ff_http_json_put(refused, ff_ingest_refusal_name(r), s.refused[r]);
 	json_object_set_new(o, "refused", refused);
+	json_object_set_new(o, "connections", ff_http_ingest_conns_json(&s.conns));
 	return o;
 }
 

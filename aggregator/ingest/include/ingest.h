@@ -26,6 +26,7 @@
  */
 
 #include "dedup.h"
+#include "ingest_conns.h"
 #include "policy_push.h"
 #include "session.h"
 #include "store.h"
@@ -88,6 +89,7 @@ typedef struct ff_ingest_stats {
 	uint64_t bad_policy_ack;    /* PolicyAck not decodable; dropped */
 	uint64_t untrusted;	    /* refused by the trust (pending, spoofed, revoked key) */
 	uint64_t refused[FF_INGEST_REFUSED_COUNT]; /* bad_frame and bad_batch by reason */
+	ff_ingest_conn_stats conns; /* the agents' connections (zeros before the start) */
 } ff_ingest_stats;
 
 /* What the ingest works on; every pointer is borrowed and must outlive it. */
@@ -98,6 +100,9 @@ typedef struct ff_ingest_deps {
 	ff_policy_push *push; /* NULL: no policies pushed; owned by the ingest thread once started */
 	ff_trust *trust;      /* NULL: --insecure-plaintext, no key is asked for */
 	const char *curve_secret; /* the server's secret key (Z85) when trust is set; copied */
+	size_t max_connections;	  /* agent connections open at most (ingest_conns.h); 0 acts as 1 */
+	uint64_t handshake_ms;	  /* ZMQ_HANDSHAKE_IVL; 0 leaves ZeroMQ's 30 s */
+	uint64_t heartbeat_ms;	  /* ZMQ_HEARTBEAT_IVL (timeout 3x); 0 for none */
 } ff_ingest_deps;
 
 /* An ingest without a socket, for ff_ingest_handle() (tests). NULL when out of memory. */
