@@ -9,12 +9,19 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/listener.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
 /* How often deadlines are looked at: a deadline is kept within this much. */
 #define FF_HTTP_CONN_SWEEP_MS 250
+/*
+ * Connections being closed still hold their descriptor until evhttp frees
+ * them, a loop turn later: accepting stops while this many more than the
+ * cap are open, so a burst of connections cannot exhaust descriptors.
+ */
+#define FF_HTTP_CONN_SLACK 32
 /* At most one log line a minute for each kind of close. */
 #define FF_HTTP_CONN_LOG_MS 60000
 
@@ -46,6 +53,8 @@ struct ff__http_conns {
 	struct event_base *base;
 	ff__http_tls *tls;
 	struct event *sweep;
+	struct evconnlistener *listener; /* paused past max + FF_HTTP_CONN_SLACK; may be NULL */
+	bool paused;
 	size_t max, open, live; /* live: open and not being closed */
 	uint64_t request_ms, idle_ms;
 	uint64_t closed[FF_HTTP_CLOSE_N];
@@ -114,6 +123,11 @@ static void ff_http_conn_unlink(ff__http_conns *c, ff_http_conn *k)
 	c->open--;
 	if (!k->closing)
 		c->live--;
+	if (c->paused && c->open < c->max + FF_HTTP_CONN_SLACK) {
+		c->paused = false;
+		if (evconnlistener_enable(c->listener) != 0)
+			ff_log_error("http: cannot resume accepting connections");
+	}
 }
 
 /* evhttp's close callback: the connection is gone (its bufferevent goes next). */
@@ -230,6 +244,10 @@ static struct bufferevent *ff_http_conn_bev(struct event_base *base, void *arg)
 	c->head = k;
 	c->open++;
 	c->live++;
+	if (c->listener != NULL && !c->paused && c->open >= c->max + FF_HTTP_CONN_SLACK) {
+		c->paused = true;
+		evconnlistener_disable(c->listener);
+	}
 	if (!admitted)
 		ff_http_conn_close(k, FF_HTTP_CLOSE_REFUSED);
 	return bev;
@@ -268,6 +286,11 @@ ff__http_conns *ff__http_conns_new(struct event_base *base, struct evhttp *http,
 	}
 	evhttp_set_bevcb(http, ff_http_conn_bev, c);
 	return c;
+}
+
+void ff__http_conns_set_listener(ff__http_conns *c, struct evconnlistener *listener)
+{
+	c->listener = listener;
 }
 
 /* The tracked connection of `req`, or NULL. */

@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,12 @@ typedef struct ff__http_conns ff__http_conns;
 ff__http_conns *ff__http_conns_new(struct event_base *base, struct evhttp *http,
 				   ff__http_tls *tls, size_t max, uint64_t request_ms,
 				   uint64_t idle_ms);
+
+/*
+ * The listener of the connections: paused while the cap and a few more are
+ * open (those being closed hold their descriptor a loop turn longer).
+ */
+void ff__http_conns_set_listener(ff__http_conns *c, struct evconnlistener *listener);
 
 /* A request of `req`'s connection is complete: it is busy until answered. */
 void ff__http_conns_request(ff__http_conns *c, struct evhttp_request *req);

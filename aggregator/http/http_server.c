@@ -183,6 +183,7 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
+	ff__http_conns_set_listener(h->conns, h->listener);
 	ff_log_info("http: API on %s://%s, %s; writes need an admin token",
 		    h->tls ? "https" : "http", listen, ff_http_auth_read_mode(deps->auth));
 	if (!h->tls && ff_http_auth_reads_need_token(deps->auth))
