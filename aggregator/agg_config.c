@@ -252,8 +252,8 @@ static const ff_option ff_agg_options[] = {
      .min = 1,
      .max = 1000000,
      .metavar = "N",
-     .help = "agent connections open at most; one more is cut at once and counted "
-	     "(1..1000000)"},
+     .help = "agent connections open at most; past it a new one replaces the oldest that "
+	     "has sent nothing, or is cut when all have; counted (1..1000000)"},
     {.name = "handshake-timeout",
      .type = FF_OPT_DURATION,
      .offset = offsetof(ff_agg_config, handshake_timeout_ms),
