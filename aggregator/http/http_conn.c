@@ -303,10 +303,8 @@ static ff_http_conn *ff_http_conn_of(ff__http_conns *c, struct evhttp_request *r
 	return NULL;
 }
 
-/* The answer went out: the connection waits for its next request. */
-static void ff_http_conn_answered(struct evhttp_request *req, void *arg)
+void ff__http_conns_answered(ff__http_conns *c, struct evhttp_request *req)
 {
-	ff__http_conns *c = arg;
 	ff_http_conn *k = ff_http_conn_of(c, req);
 	if (k == NULL)
 		return;
@@ -323,7 +321,6 @@ void ff__http_conns_request(ff__http_conns *c, struct evhttp_request *req)
 		return;
 	k->state = FF_HTTP_CONN_BUSY;
 	k->since_ms = ff_time_mono_ms();
-	evhttp_request_set_on_complete_cb(req, ff_http_conn_answered, c);
 }
 
 json_t *ff__http_conns_stats_json(const ff__http_conns *c)

@@ -47,6 +47,12 @@ void ff__http_conns_set_listener(ff__http_conns *c, struct evconnlistener *liste
 /* A request of `req`'s connection is complete: it is busy until answered. */
 void ff__http_conns_request(ff__http_conns *c, struct evhttp_request *req);
 
+/*
+ * `req` was answered (from evhttp's on-complete callback, which the server
+ * sets): its connection waits for its next request.
+ */
+void ff__http_conns_answered(ff__http_conns *c, struct evhttp_request *req);
+
 /* {"open", "max", "refused", "evicted_idle", "closed_idle", "closed_slow"} (new reference). */
 json_t *ff__http_conns_stats_json(const ff__http_conns *c);
 
