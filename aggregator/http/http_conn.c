@@ -323,6 +323,16 @@ void ff__http_conns_request(ff__http_conns *c, struct evhttp_request *req)
 	k->since_ms = ff_time_mono_ms();
 }
 
+void ff__http_conns_get_stats(const ff__http_conns *c, ff__http_conn_stats *out)
+{
+	*out = (ff__http_conn_stats){.open = c->open,
+				     .max = c->max,
+				     .refused = c->closed[FF_HTTP_CLOSE_REFUSED],
+				     .evicted_idle = c->closed[FF_HTTP_CLOSE_EVICTED],
+				     .closed_idle = c->closed[FF_HTTP_CLOSE_IDLE],
+				     .closed_slow = c->closed[FF_HTTP_CLOSE_SLOW]};
+}
+
 json_t *ff__http_conns_stats_json(const ff__http_conns *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "open", (json_int_t)c->open, "max",

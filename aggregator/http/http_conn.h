@@ -53,6 +53,17 @@ void ff__http_conns_request(ff__http_conns *c, struct evhttp_request *req);
  */
 void ff__http_conns_answered(ff__http_conns *c, struct evhttp_request *req);
 
+typedef struct ff__http_conn_stats {
+	uint64_t open, max;
+	uint64_t refused;      /* closed at once: the cap, none idle */
+	uint64_t evicted_idle; /* closed to admit a new one */
+	uint64_t closed_idle;  /* past the idle timeout */
+	uint64_t closed_slow;  /* past the request deadline */
+} ff__http_conn_stats;
+
+/* The counters now. */
+void ff__http_conns_get_stats(const ff__http_conns *c, ff__http_conn_stats *out);
+
 /* {"open", "max", "refused", "evicted_idle", "closed_idle", "closed_slow"} (new reference). */
 json_t *ff__http_conns_stats_json(const ff__http_conns *c);
 
