@@ -287,10 +287,11 @@ static const ff_option ff_agg_options[] = {
      .offset = offsetof(ff_agg_config, heartbeat_ms),
      .defval = "10s",
      .min = 100,
-     .max = 3600ull * 1000,
+     /* Three of them travel as ZMTP's heartbeat TTL, at most 6553.5 s. */
+     .max = 1800ull * 1000,
      .metavar = "DURATION",
      .help = "ZeroMQ heartbeat to each agent; one silent for three heartbeats is dropped "
-	     "(100ms..1h)"},
+	     "(100ms..30m)"},
     {.name = "http-max-connections",
      .type = FF_OPT_UINT,
      .offset = offsetof(ff_agg_config, http_max_connections),
