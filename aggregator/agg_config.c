@@ -264,6 +264,61 @@ static const ff_option ff_agg_options[] = {
      .metavar = "N",
      .help = "agent ids known at most (those in the store always count); a new id beyond is "
 	     "refused and counted; 0 for no bound"},
+    {.name = "max-connections",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, max_connections),
+     .defval = "10000",
+     .min = 1,
+     .max = 1000000,
+     .metavar = "N",
+     .help = "agent connections open at most; past it a new one replaces the oldest that "
+	     "has sent nothing, or is cut when all have; counted (1..1000000)"},
+    {.name = "handshake-timeout",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, handshake_timeout_ms),
+     .defval = "10s",
+     .min = 100,
+     .max = 3600ull * 1000,
+     .metavar = "DURATION",
+     .help = "an agent connection whose ZeroMQ (and CURVE) handshake is not done by then is "
+	     "dropped (100ms..1h)"},
+    {.name = "heartbeat",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, heartbeat_ms),
+     .defval = "10s",
+     .min = 100,
+     /* Three of them travel as ZMTP's heartbeat TTL, at most 6553.5 s. */
+     .max = 1800ull * 1000,
+     .metavar = "DURATION",
+     .help = "ZeroMQ heartbeat to each agent; one silent for three heartbeats is dropped "
+	     "(100ms..30m)"},
+    {.name = "http-max-connections",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, http_max_connections),
+     .defval = "512",
+     .min = 1,
+     .max = 1000000,
+     .metavar = "N",
+     .help = "HTTP connections open at most; past it a new one replaces the one idle "
+	     "longest, or is closed when none is idle (1..1000000)"},
+    {.name = "http-request-timeout",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, http_request_timeout_ms),
+     .defval = "10s",
+     .min = 100,
+     .max = 3600ull * 1000,
+     .metavar = "DURATION",
+     .help = "an HTTP request (headers and body) must arrive whole this soon after its first "
+	     "byte, or its connection is closed (100ms..1h)"},
+    {.name = "http-idle-timeout",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, http_idle_timeout_ms),
+     .defval = "15s",
+     .min = 100,
+     .max = 3600ull * 1000,
+     .metavar = "DURATION",
+     .help = "an HTTP connection with no request in progress this long is closed "
+	     "(100ms..1h)"},
 };
 
 static const ff_config_table ff_agg_table = {

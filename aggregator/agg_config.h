@@ -40,6 +40,12 @@ typedef struct ff_agg_config {
 	uint64_t max_pending;	     /* unknown keys held as pending at most */
 	uint64_t metrics_max_series; /* /metrics series per agent at most */
 	uint64_t max_agents;	     /* agent ids a live connection may add at most (0: none) */
+	uint64_t http_max_connections; /* HTTP connections open at most */
+	uint64_t http_request_timeout_ms; /* a request must arrive whole within this */
+	uint64_t http_idle_timeout_ms;	  /* an HTTP connection without a request is closed after */
+	uint64_t max_connections;	  /* agent (ZeroMQ) connections open at most */
+	uint64_t handshake_timeout_ms;	  /* a ZeroMQ handshake not done by then is dropped */
+	uint64_t heartbeat_ms;		  /* ZeroMQ heartbeat interval; a peer silent 3x is dropped */
 } ff_agg_config;
 
 /*

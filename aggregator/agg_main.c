@@ -215,7 +215,10 @@ static int ff_agg_start_threads(ff_agg *a)
 			       .sessions = a->sessions,
 			       .push = a->push,
 			       .trust = a->trust,
-			       .curve_secret = a->trust != NULL ? a->server_key.secret_z85 : NULL};
+			       .curve_secret = a->trust != NULL ? a->server_key.secret_z85 : NULL,
+			       .max_connections = (size_t)a->cfg.max_connections,
+			       .handshake_ms = a->cfg.handshake_timeout_ms,
+			       .heartbeat_ms = a->cfg.heartbeat_ms};
 	if (a->zmq == NULL)
 		ff_log_error("zmq_ctx_new failed: %s", zmq_strerror(zmq_errno()));
 	else if (a->trust != NULL && (a->zap = ff_trust_zap_start(a->zmq, a->trust)) == NULL)
@@ -262,6 +265,9 @@ static int ff_agg_start(ff_agg *a)
 			   .query_threads = (size_t)a->cfg.query_threads,
 			   .query_queue = (size_t)a->cfg.query_queue,
 			   .query_timeout_ms = a->cfg.query_timeout_ms,
+			   .max_connections = (size_t)a->cfg.http_max_connections,
+			   .request_timeout_ms = a->cfg.http_request_timeout_ms,
+			   .idle_timeout_ms = a->cfg.http_idle_timeout_ms,
 			   .metrics_max_series = (size_t)a->cfg.metrics_max_series};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;

@@ -42,7 +42,9 @@ bool ff_agent_id_valid(const char *id);
 /*
  * Records one batch may carry in protocol version 2 (a decoder bound: a
  * hostile count cannot make the aggregator allocate more than this many
- * records, 128 MiB). Version 1 batches are not bounded, for old agents.
+ * records, 128 MiB), and in either version when received from a peer
+ * (ff_batch_decode_received). ff_batch_decode() of our own files takes
+ * larger version 1 batches, which old agents sent and journals kept.
  */
 #define FF_BATCH_MAX_RECORDS (1u << 20)
 
@@ -94,6 +96,44 @@ int ff_batch_encode_wire(const ff_batch *b, unsigned wire, uint8_t **frame, size
  * (common/ff_err.h) or -ENOMEM.
  */
 int ff_batch_decode(const uint8_t *payload, size_t len, ff_batch *out);
+
+/*
+ * What a received FlowBatch payload claims, read without decoding it:
+ * nothing is allocated, whatever the bytes say.
+ */
+typedef struct ff_batch_claim {
+	char agent_id[FF_AGENT_ID_MAX + 1]; /* "" when absent or not a valid id */
+	uint64_t epoch, sequence;
+	uint64_t v1_records;  /* FlowRecord messages (version 1) */
+	size_t v1_min_record; /* bytes of the smallest of them */
+	uint64_t v2_records;  /* record_count (version 2) */
+	bool flows_column;    /* version 2: the flows column is not empty */
+} ff_batch_claim;
+
+/* Reads the claim of `payload`. Returns 0 or FF_BATCH_EPROTO (not a protobuf message). */
+int ff_batch_claim_read(const uint8_t *payload, size_t len, ff_batch_claim *c);
+
+/*
+ * Whether a claim is one an agent makes, for a payload of `len` bytes: at
+ * least one record (FF_BATCH_ENORECORDS), at most FF_BATCH_MAX_RECORDS
+ * (FF_BATCH_ETOOMANY), no record of zero flows where that shows without
+ * decoding (an empty version 1 record or version 2 flows column:
+ * FF_BATCH_EEMPTY), and enough bytes for the records (16 a version 1
+ * record, a byte a version 2 record past 1,024: FF_BATCH_ESPARSE).
+ * Returns 0 or that code.
+ */
+int ff_batch_claim_check(const ff_batch_claim *c, size_t len);
+
+/*
+ * ff_batch_decode() of a payload received from a peer: the claim is read
+ * into *claim and checked first, so the decoder never allocates for a claim
+ * refused, and a decoded record of zero flows refuses the batch
+ * (FF_BATCH_EEMPTY). *claim is filled as far as it could be read, also on
+ * error (to answer the agent it names). Returns as ff_batch_decode() and
+ * ff_batch_claim_check() do; on error nothing is allocated.
+ */
+int ff_batch_decode_received(const uint8_t *payload, size_t len, ff_batch *out,
+			     ff_batch_claim *claim);
 
 /* Frees the records of a batch filled by ff_batch_decode(). */
 void ff_batch_release(ff_batch *b);

@@ -30,6 +30,9 @@ static const ff_err_text ff_err_texts[] = {
     {FF_BATCH_ERECORD, "malformed record"},
     {FF_BATCH_ECOLUMN, "column length does not match the record count"},
     {FF_BATCH_ETOOMANY, "too many records in one batch"},
+    {FF_BATCH_ENORECORDS, "a batch of no records"},
+    {FF_BATCH_EEMPTY, "records of zero flows (empty records)"},
+    {FF_BATCH_ESPARSE, "fewer bytes than its record count needs"},
 
     {FF_DECODE_ESHORT, "datagram shorter than its header"},
     {FF_DECODE_EBADCOUNT, "record count out of range"},

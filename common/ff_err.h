@@ -43,6 +43,9 @@ enum ff_batch_error {
 	FF_BATCH_ERECORD = -4114, /* a record with a malformed field */
 	FF_BATCH_ECOLUMN = -4115, /* a column whose length is not the record count's */
 	FF_BATCH_ETOOMANY = -4116, /* more records than FF_BATCH_MAX_RECORDS */
+	FF_BATCH_ENORECORDS = -4117, /* a received batch of no records */
+	FF_BATCH_EEMPTY = -4118,     /* a record of zero flows (an empty record) */
+	FF_BATCH_ESPARSE = -4119,    /* fewer payload bytes than its record count needs */
 };
 
 /*

@@ -29,6 +29,7 @@ static const struct ff_cli_command ff_cli_commands[] = {
     {"agents", ff_cli_agents, "the agents the aggregator knows and their counters"},
     {"interfaces", ff_cli_interfaces, "sFlow interface counters: speed, status, rates"},
     {"policy", ff_cli_policy, "set, show and list the central policy pushed to agents"},
+    {"stats", ff_cli_stats, "the aggregator's own counters: queries, connections, refusals"},
 };
 
 static void ff_cli_usage(FILE *out)

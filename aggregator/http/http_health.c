@@ -4,6 +4,7 @@
  */
 #include "http_impl.h"
 #include "http_reply.h"
+#include "http_json.h"
 #include "ingest.h"
 
 #include <event2/buffer.h>
@@ -42,6 +43,55 @@ void ff__http_healthz(ff_http *h, struct evhttp_request *req, const struct evkey
 				  "store not writable: the last append failed\n");
 }
 
+static void ff_http_json_put(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, ff_http_json_u64(v));
+}
+
+/* The agents' connections (ingest_conns.h). */
+static json_t *ff_http_ingest_conns_json(const ff_ingest_conn_stats *c)
+{
+	json_t *o = json_object();
+	ff_http_json_put(o, "open", c->open);
+	ff_http_json_put(o, "max", c->max);
+	ff_http_json_put(o, "accepted", c->accepted);
+	ff_http_json_put(o, "refused", c->refused);
+	ff_http_json_put(o, "evicted_silent", c->evicted);
+	ff_http_json_put(o, "dropped_silent", c->dropped_silent);
+	ff_http_json_put(o, "handshake_failed", c->handshake_failed);
+	ff_http_json_put(o, "accept_failed", c->accept_failed);
+	return o;
+}
+
+/* The ingest's counters; refusals by reason, only those that happened. */
+static json_t *ff_http_ingest_json(const ff_ingest *ing)
+{
+	if (ing == NULL)
+		return json_null();
+	ff_ingest_stats s;
+	ff_ingest_get_stats(ing, &s);
+	json_t *o = json_object(), *refused = json_object();
+	ff_http_json_put(o, "messages", s.messages);
+	ff_http_json_put(o, "hellos", s.hellos);
+	ff_http_json_put(o, "batches_stored", s.batches_stored);
+	ff_http_json_put(o, "batches_duplicate", s.batches_duplicate);
+	ff_http_json_put(o, "batches_conflicting", s.batches_conflicting);
+	ff_http_json_put(o, "batches_rejected", s.batches_rejected);
+	ff_http_json_put(o, "bad_frame", s.bad_frame);
+	ff_http_json_put(o, "bad_hello", s.bad_hello);
+	ff_http_json_put(o, "bad_batch", s.bad_batch);
+	ff_http_json_put(o, "store_errors", s.store_errors);
+	ff_http_json_put(o, "unknown_type", s.unknown_type);
+	ff_http_json_put(o, "send_errors", s.send_errors);
+	ff_http_json_put(o, "untrusted", s.untrusted);
+	for (int r = 0; r < FF_INGEST_REFUSED_COUNT; r++)
+		if (s.refused[r] > 0)
+			ff_http_json_put(refused, ff_ingest_refusal_name(r), s.refused[r]);
+	json_object_set_new(o, "refused", refused);
+	json_object_set_new(o, "connections", ff_http_ingest_conns_json(&s.conns));
+	return o;
+}
+
 void ff__http_stats(ff_http *h, struct evhttp_request *req, const struct evkeyvalq *params)
 {
 	ff__http_pool_stats s;
@@ -49,10 +99,13 @@ void ff__http_stats(ff_http *h, struct evhttp_request *req, const struct evkeyva
 	json_t *tls = h->tls != NULL ? ff__http_tls_stats_json(h->tls) : NULL;
 	ff_http_reply_json(
 	    req, 200, "OK",
-	    json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o?}", "queries",
+	    json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o?, s:o, s:o}",
+		      "queries",
 		      "threads", (json_int_t)s.threads, "queue", (json_int_t)s.queue, "timeout_ms",
 		      (json_int_t)s.timeout_ms, "running", (json_int_t)s.running, "waiting",
 		      (json_int_t)s.waiting, "run", (json_int_t)s.run, "busy", (json_int_t)s.busy,
 		      "timed_out", (json_int_t)s.timed_out, "failed", (json_int_t)s.failed, "auth",
-		      ff_http_auth_stats_json(h->deps.auth), "tls", tls));
+		      ff_http_auth_stats_json(h->deps.auth), "tls", tls, "connections",
+		      ff__http_conns_stats_json(h->conns), "ingest",
+		      ff_http_ingest_json(h->deps.ingest)));
 }

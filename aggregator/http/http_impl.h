@@ -10,6 +10,7 @@
  */
 
 #include "http_auth.h"
+#include "http_conn.h"
 #include "http_pool.h"
 #include "http_requests.h"
 #include "http_server.h"
@@ -23,6 +24,7 @@ struct ff_http {
 	ff_http_deps deps;
 	ff__http_pool *pool;
 	ff__http_tls *tls; /* NULL: plain http */
+	ff__http_conns *conns;
 	/* The listening socket and its accept back-off (http_listen.c). */
 	struct evconnlistener *listener; /* owned by `http` once bound */
 	struct event *accept_timer;

@@ -19,6 +19,12 @@
 
 #define FF_HTTP_ACCEPT_PAUSE_MIN_MS 100
 #define FF_HTTP_ACCEPT_PAUSE_MAX_MS 2000
+/*
+ * Connections the kernel completes before we accept them: a burst of
+ * connections beyond it has its SYNs dropped, and a client then waits a
+ * second for its retry, /healthz too (the kernel caps it at somaxconn).
+ */
+#define FF_HTTP_LISTEN_BACKLOG 1024
 
 /*
  * evhttp gives its listener its own callback argument (the evhttp), and the
@@ -114,7 +120,8 @@ int ff__http_listen(ff_http *h, struct event_base *base, const char *addr, uint1
 	if (h->accept_timer == NULL)
 		return -1;
 	h->listener = evconnlistener_new_bind(
-	    base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 128,
+	    base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE,
+	    FF_HTTP_LISTEN_BACKLOG,
 	    (struct sockaddr *)&ss, len);
 	if (h->listener == NULL)
 		return -1;

@@ -102,6 +102,59 @@ static int ff_metrics_ingest(ff_prom *p, const ff_ingest *ing)
 	return rc;
 }
 
+/* One sample of `family` for each of `n` (label value, count) pairs. */
+static int ff_metrics_labelled(ff_prom *p, const char *family, const char *help,
+			       const char *label, const char *const *values, const uint64_t *v,
+			       size_t n)
+{
+	int rc = ff_prom_declare(p, family, FF_PROM_COUNTER, help);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		ff_prom_label l = {label, values[i]};
+		rc = ff_prom_add_u64(p, family, "", &l, 1, v[i]);
+	}
+	return rc;
+}
+
+/* Frames and batches refused by their precise reason (a fixed list: no client adds series). */
+static int ff_metrics_refusals(ff_prom *p, const ff_ingest_stats *s)
+{
+	const char *names[FF_INGEST_REFUSED_COUNT];
+	for (int r = 0; r < FF_INGEST_REFUSED_COUNT; r++)
+		names[r] = ff_ingest_refusal_name(r);
+	return ff_metrics_labelled(p, "flowfleet_ingest_refusals_total",
+				   "Frames and batches from agents refused, by reason "
+				   "(docs/protocol.md).",
+				   "reason", names, s->refused, FF_INGEST_REFUSED_COUNT);
+}
+
+/* The agents' and the HTTP clients' connections (open, and closed by why). */
+static int ff_metrics_connections(ff_prom *p, const ff_ingest_stats *s, const ff__http_conns *c)
+{
+	ff__http_conn_stats h;
+	ff__http_conns_get_stats(c, &h);
+	static const char *const agent_why[] = {"refused", "evicted_silent", "dropped_silent",
+						"handshake_failed", "accept_failed"};
+	const uint64_t agent_v[] = {s->conns.refused, s->conns.evicted, s->conns.dropped_silent,
+				    s->conns.handshake_failed, s->conns.accept_failed};
+	static const char *const http_why[] = {"refused", "evicted_idle", "closed_idle",
+					       "closed_slow"};
+	const uint64_t http_v[] = {h.refused, h.evicted_idle, h.closed_idle, h.closed_slow};
+	int rc = ff_metrics_add(p, "flowfleet_agent_connections", FF_PROM_GAUGE,
+				"Agent connections open.", NULL, 0, s->conns.open);
+	if (rc == 0)
+		rc = ff_metrics_labelled(p, "flowfleet_agent_connections_closed_total",
+					 "Agent connections refused, cut or dropped, failed handshakes and accepts, by why.", "why", agent_why,
+					 agent_v, sizeof agent_v / sizeof agent_v[0]);
+	if (rc == 0)
+		rc = ff_metrics_add(p, "flowfleet_http_connections", FF_PROM_GAUGE,
+				    "HTTP connections open.", NULL, 0, h.open);
+	if (rc == 0)
+		rc = ff_metrics_labelled(p, "flowfleet_http_connections_closed_total",
+					 "HTTP connections closed by the aggregator, by why.", "why",
+					 http_why, http_v, sizeof http_v / sizeof http_v[0]);
+	return rc;
+}
+
 static int ff_metrics_queries(ff_prom *p, ff__http_pool *pool)
 {
 	ff__http_pool_stats s;
@@ -223,6 +276,13 @@ static int ff_metrics_build(ff_http *h, ff_prom *p)
 	int rc = ff_metrics_process(p, h);
 	if (rc == 0 && h->deps.ingest != NULL)
 		rc = ff_metrics_ingest(p, h->deps.ingest);
+	ff_ingest_stats is = {0};
+	if (h->deps.ingest != NULL)
+		ff_ingest_get_stats(h->deps.ingest, &is);
+	if (rc == 0 && h->deps.ingest != NULL)
+		rc = ff_metrics_refusals(p, &is);
+	if (rc == 0)
+		rc = ff_metrics_connections(p, &is, h->conns);
 	if (rc == 0 && h->deps.store != NULL)
 		rc = ff_store_metrics(h->deps.store, p);
 	if (rc == 0)

@@ -32,16 +32,10 @@ static size_t ff_http_req_code_index(int code)
 	return FF_HTTP_REQ_CODES - 1;
 }
 
-static void ff_http_req_done(struct evhttp_request *req, void *arg)
+void ff__http_requests_count(ff__http_requests *r, struct evhttp_request *req)
 {
-	ff__http_requests *r = arg;
 	size_t p = ff_http_req_path_index(evhttp_request_get_uri(req));
 	r->n[p][ff_http_req_code_index(evhttp_request_get_response_code(req))]++;
-}
-
-void ff__http_requests_watch(ff__http_requests *r, struct evhttp_request *req)
-{
-	evhttp_request_set_on_complete_cb(req, ff_http_req_done, r);
 }
 
 int ff__http_requests_metrics(const ff__http_requests *r, struct ff_prom *p)

@@ -21,8 +21,8 @@ typedef struct ff__http_requests {
 	uint64_t n[FF_HTTP_REQ_PATHS][FF_HTTP_REQ_CODES];
 } ff__http_requests;
 
-/* Counts `req` into `r` once its reply is sent. */
-void ff__http_requests_watch(ff__http_requests *r, struct evhttp_request *req);
+/* Counts `req` into `r`; called once its reply is sent (evhttp's on-complete callback). */
+void ff__http_requests_count(ff__http_requests *r, struct evhttp_request *req);
 
 /* Adds flowfleet_http_requests_total{path,code}. Returns 0 or a negative errno. */
 int ff__http_requests_metrics(const ff__http_requests *r, struct ff_prom *p);

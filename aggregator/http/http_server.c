@@ -92,11 +92,20 @@ static enum ff_http_scope ff_http_needed_scope(struct evhttp_request *req, const
 							       : FF_HTTP_SCOPE_ADMIN;
 }
 
+/* A reply went out: counted by path and code, and its connection waits for the next request. */
+static void ff_http_on_complete(struct evhttp_request *req, void *arg)
+{
+	ff_http *h = arg;
+	ff__http_requests_count(&h->requests, req);
+	ff__http_conns_answered(h->conns, req);
+}
+
 /* Every request comes here first: TLS, then the scope, then the resource. */
 static void ff_http_route(struct evhttp_request *req, void *arg)
 {
 	ff_http *h = arg;
-	ff__http_requests_watch(&h->requests, req);
+	ff__http_conns_request(h->conns, req);
+	evhttp_request_set_on_complete_cb(req, ff_http_on_complete, h);
 	if (h->tls != NULL && !ff__http_tls_request_ok(h->tls, req)) {
 		evhttp_send_error(req, 503, "TLS set-up failed");
 		return;
@@ -136,7 +145,6 @@ static int ff_http_setup_tls(ff_http *h, const ff_http_deps *deps)
 		ff_log_error("http: %s", err);
 		return -1;
 	}
-	ff__http_tls_attach(h->tls, h->http);
 	return 0;
 }
 
@@ -176,11 +184,19 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		ff_http_free(h);
 		return NULL;
 	}
+	h->conns = ff__http_conns_new(base, h->http, h->tls, deps->max_connections,
+				      deps->request_timeout_ms, deps->idle_timeout_ms);
+	if (h->conns == NULL) {
+		ff_log_error("http: out of memory");
+		ff_http_free(h);
+		return NULL;
+	}
 	if (ff__http_listen(h, base, addr, port) != 0) {
 		ff_log_errno(FF_LOG_ERROR, errno, "http: bind to %s failed", listen);
 		ff_http_free(h);
 		return NULL;
 	}
+	ff__http_conns_set_listener(h->conns, h->listener);
 	ff_log_info("http: API on %s://%s, %s; writes need an admin token",
 		    h->tls ? "https" : "http", listen, ff_http_auth_read_mode(deps->auth));
 	if (!h->tls && ff_http_auth_reads_need_token(deps->auth))
@@ -197,6 +213,7 @@ void ff_http_free(ff_http *h)
 		return;
 	ff__http_unlisten(h);
 	ff__http_pool_free(h->pool);
+	ff__http_conns_free(h->conns);
 	if (h->accept_timer != NULL)
 		event_free(h->accept_timer);
 	if (h->http != NULL)

@@ -223,13 +223,8 @@ fail:
 	return NULL;
 }
 
-/*
- * evhttp's bufferevent for an accepted connection; it sets the socket
- * itself (fd -1 here), and the bufferevent frees the SSL with itself.
- */
-static struct bufferevent *ff_tls_bev(struct event_base *base, void *arg)
+struct bufferevent *ff__http_tls_bev(ff__http_tls *t, struct event_base *base)
 {
-	ff__http_tls *t = arg;
 	SSL *ssl = SSL_new(t->ctx);
 	struct ff_tls_conn *c = calloc(1, sizeof *c);
 	if (ssl == NULL || c == NULL || SSL_set_ex_data(ssl, ff_tls_conn_index, c) != 1) {
@@ -249,11 +244,6 @@ static struct bufferevent *ff_tls_bev(struct event_base *base, void *arg)
 	/* Clients often close without close_notify; their requests were complete. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
-}
-
-void ff__http_tls_attach(ff__http_tls *t, struct evhttp *http)
-{
-	evhttp_set_bevcb(http, ff_tls_bev, t);
 }
 
 bool ff__http_tls_request_ok(ff__http_tls *t, struct evhttp_request *req)

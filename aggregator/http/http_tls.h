@@ -11,6 +11,7 @@
  * peer. Everything but _new runs on the event loop's thread.
  */
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -26,8 +27,12 @@ typedef struct ff__http_tls ff__http_tls;
  */
 ff__http_tls *ff__http_tls_new(const char *cert, const char *key, char *err, size_t err_len);
 
-/* Makes every connection `http` accepts from now on a TLS one. */
-void ff__http_tls_attach(ff__http_tls *t, struct evhttp *http);
+/*
+ * A TLS bufferevent for a connection evhttp accepts (it sets the socket
+ * itself, fd -1 here); the bufferevent frees the SSL with itself. NULL when
+ * out of memory (logged).
+ */
+struct bufferevent *ff__http_tls_bev(ff__http_tls *t, struct event_base *base);
 
 /*
  * True when `req` arrived over TLS. libevent falls back to a plain

@@ -1,5 +1,7 @@
 #include "ingest.h"
 
+#include "ingest_conns.h"
+
 #include "ff_curve_key.h"
 #include "ff_frame.h"
 #include "ff_log.h"
@@ -56,12 +58,14 @@ typedef struct ff_ingest_counters {
 	_Atomic uint64_t batches_conflicting;
 	_Atomic uint64_t bad_frame, bad_hello, bad_batch, store_errors, unknown_type, send_errors;
 	_Atomic uint64_t policy_acks, bad_policy_ack, untrusted;
+	_Atomic uint64_t refused[FF_INGEST_REFUSED_COUNT];
 } ff_ingest_counters;
 
 struct ff_ingest {
 	ff_ingest_deps deps;
 	char curve_secret[FF_CURVE_Z85_LEN + 1];
 	void *sock;
+	ff_ingest_conns *conns; /* with the socket */
 	pthread_t thread;
 	bool running;
 	atomic_bool stop;
@@ -233,25 +237,29 @@ static void ff_ingest_on_hello(ff_ingest *ing, const uint8_t *p, size_t len, con
  * A batch that did not decode is answered REJECTED if its agent id and
  * sequence can still be read (e.g. one record is malformed), so the agent
  * learns why; otherwise there is nobody to answer and it is only counted.
+ * The claim was read without decoding: nothing more is allocated here.
  */
-static void ff_ingest_refuse_batch(ff_ingest *ing, const uint8_t *p, size_t len, const char *peer,
-				   int err, uint8_t **reply, size_t *reply_len)
+static void ff_ingest_refuse_batch(ff_ingest *ing, const ff_batch_claim *c, const char *peer,
+				   const ff_ingest_ident *ident, int err, uint8_t **reply,
+				   size_t *reply_len)
 {
+	enum ff_ingest_refusal r = ff_ingest_refusal_of_batch(err);
 	ff_ingest_bump(&ing->n.bad_batch);
-	Flowfleet__FlowBatch *m = flowfleet__flow_batch__unpack(NULL, len, p);
-	bool answerable = m != NULL && m->agent_id != NULL && ff_agent_id_valid(m->agent_id);
+	ff_ingest_bump(&ing->n.refused[r]);
+	bool answerable = c->agent_id[0] != '\0';
 	ff_ingest_warn_about(ing, FF_INGEST_R_BATCH,
-			     "ingest: batch from %s (agent %s) refused: %s%s", peer ? peer : "?",
-			     answerable ? m->agent_id : "?", ff_strerror(err),
+			     "ingest: batch from %s (agent %s%s%s) refused, %s: %s%s",
+			     peer ? peer : "?", answerable ? c->agent_id : "?",
+			     ident->key != NULL ? ", key " : "", ident->key != NULL ? ident->key : "",
+			     ff_ingest_refusal_name(r), ff_strerror(err),
 			     answerable ? ", answered REJECTED" : ", dropped");
 	if (answerable) {
 		Flowfleet__Ack ack;
-		ff_ingest_ack_init(&ack, m->agent_id, m->epoch, m->sequence,
+		ff_ingest_ack_init(&ack, c->agent_id, c->epoch, c->sequence,
 				   FLOWFLEET__ACK__STATUS__REJECTED, ff_strerror(err));
 		ff_ingest_ack_encode(&ack, reply, reply_len);
 		ff_ingest_bump(&ing->n.batches_rejected);
 	}
-	flowfleet__flow_batch__free_unpacked(m, NULL);
 }
 
 /*
@@ -330,9 +338,10 @@ static void ff_ingest_on_batch(ff_ingest *ing, const uint8_t *frame, size_t fram
 			       const ff_ingest_ident *ident, uint8_t **reply, size_t *reply_len)
 {
 	ff_batch b;
-	int rc = ff_batch_decode(p, len, &b);
+	ff_batch_claim claim;
+	int rc = ff_batch_decode_received(p, len, &b, &claim);
 	if (rc != 0) {
-		ff_ingest_refuse_batch(ing, p, len, peer, rc, reply, reply_len);
+		ff_ingest_refuse_batch(ing, &claim, peer, ident, rc, reply, reply_len);
 		return;
 	}
 	/* The journal keeps the agent's own bytes: no second encoding of every batch. */
@@ -407,10 +416,14 @@ static void ff_ingest_handle_from(ff_ingest *ing, const uint8_t *frame, size_t l
 	size_t plen = 0;
 	int rc = ff_frame_decode(frame, len, &h, &payload, &plen);
 	if (rc != 0) {
+		enum ff_ingest_refusal r = ff_ingest_refusal_of_frame(rc);
 		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_bump(&ing->n.refused[r]);
 		ff_ingest_warn_about(ing, FF_INGEST_R_FRAME,
-				     "ingest: %zu-byte message from %s dropped: %s", len,
-				     peer ? peer : "?", ff_strerror(rc));
+				     "ingest: %zu-byte message from %s%s%s%s dropped, %s: %s", len,
+				     peer ? peer : "?", ident->key != NULL ? " (key " : "",
+				     ident->key != NULL ? ident->key : "", ident->key != NULL ? ")" : "",
+				     ff_ingest_refusal_name(r), ff_strerror(rc));
 		return;
 	}
 	if (h.type == FF_MSG_HELLO) {
@@ -509,6 +522,7 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	if (n < 0) {
 		ff_ingest_bump(&ing->n.messages);
 		ff_ingest_bump(&ing->n.bad_frame);
+		ff_ingest_bump(&ing->n.refused[FF_INGEST_REFUSED_FRAME_ENVELOPE]);
 		ff_ingest_warn_about(ing, FF_INGEST_R_ENVELOPE,
 				     "ingest: message with an unexpected frame layout dropped");
 		return 0;
@@ -518,10 +532,10 @@ static int ff_ingest_recv_one(ff_ingest *ing)
 	uint8_t *reply = NULL;
 	size_t reply_len = 0;
 	ff_ingest_ident ident = {zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]), NULL, -1};
-	if (ing->deps.trust != NULL) {
+	ident.fd = zmq_msg_get(body, ZMQ_SRCFD);
+	ff_ingest_conns_heard(ing->conns, ident.fd);
+	if (ing->deps.trust != NULL)
 		ident.key = zmq_msg_gets(body, FF_INGEST_USER_ID);
-		ident.fd = zmq_msg_get(body, ZMQ_SRCFD);
-	}
 	ff_ingest_handle_from(ing, zmq_msg_data(body), zmq_msg_size(body), peer, &ident, &reply,
 			      &reply_len);
 	if (reply != NULL)
@@ -554,13 +568,20 @@ static void *ff_ingest_main(void *arg)
 		/* A policy stored by the HTTP thread is pushed from here, the socket's owner. */
 		if (ing->deps.push != NULL)
 			ff_policy_push_check(ing->deps.push, ff_ingest_send_to, ing);
-		zmq_pollitem_t it = {.socket = ing->sock, .events = ZMQ_POLLIN};
-		int rc = zmq_poll(&it, 1, FF_INGEST_POLL_MS);
+		zmq_pollitem_t it[2] = {
+		    {.socket = ing->sock, .events = ZMQ_POLLIN},
+		    {.socket = ff_ingest_conns_socket(ing->conns), .events = ZMQ_POLLIN}};
+		int rc = zmq_poll(it, 2, FF_INGEST_POLL_MS);
 		if (rc < 0 && zmq_errno() == ETERM)
 			break;
 		if (rc == 0)
 			(void)ff_store_tick(ing->deps.store); /* the store logs and counts failures */
 		if (rc <= 0)
+			continue;
+		/* Connections first: a flood of them is cut before its messages are read. */
+		if (it[1].revents & ZMQ_POLLIN)
+			ff_ingest_conns_drain(ing->conns);
+		if (!(it[0].revents & ZMQ_POLLIN))
 			continue;
 		for (int i = 0; i < FF_INGEST_BURST && !atomic_load(&ing->stop); i++) {
 			if (ff_ingest_recv_one(ing) != 0)
@@ -570,7 +591,7 @@ static void *ff_ingest_main(void *arg)
 	return NULL;
 }
 
-/* The CURVE server side: our secret key, the ZAP domain, a monitor for failed handshakes. */
+/* The CURVE server side: our secret key and the ZAP domain. */
 static int ff_ingest_curve(ff_ingest *ing)
 {
 	int one = 1;
@@ -583,10 +604,49 @@ static int ff_ingest_curve(ff_ingest *ing)
 			     zmq_strerror(zmq_errno()));
 		return -1;
 	}
-	if (zmq_socket_monitor(ing->sock, FF_TRUST_ZAP_MONITOR, FF_TRUST_ZAP_MONITOR_EVENTS) != 0)
-		ff_log_warn("ingest: no monitor of failed handshakes (%s); they are not counted",
-			    zmq_strerror(zmq_errno()));
 	return 0;
+}
+
+/*
+ * Connections that never finish their handshake are dropped after
+ * --handshake-timeout; heartbeats drop a peer silent for three of them
+ * (a dead host, a cut link), so neither holds a descriptor for long.
+ */
+static int ff_ingest_timeouts(ff_ingest *ing)
+{
+	int handshake = (int)ing->deps.handshake_ms, ivl = (int)ing->deps.heartbeat_ms;
+	int timeout = 3 * ivl, ttl = timeout;
+	if (handshake > 0 &&
+	    zmq_setsockopt(ing->sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake) != 0)
+		return -1;
+	if (ivl > 0 && (zmq_setsockopt(ing->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) != 0 ||
+			zmq_setsockopt(ing->sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
+				       sizeof timeout) != 0 ||
+			zmq_setsockopt(ing->sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl) != 0))
+		return -1;
+	return 0;
+}
+
+/* The port the socket is bound to, from its last endpoint ("tcp://ADDR:PORT"); 0 if none. */
+static uint16_t ff_ingest_bound_port(void *sock)
+{
+	char ep[256];
+	size_t len = sizeof ep;
+	if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, ep, &len) != 0)
+		return 0;
+	ep[sizeof ep - 1] = '\0';
+	const char *colon = strrchr(ep, ':');
+	unsigned long port = colon != NULL ? strtoul(colon + 1, NULL, 10) : 0;
+	return port <= 0xffff ? (uint16_t)port : 0;
+}
+
+static void ff_ingest_close_socket(ff_ingest *ing)
+{
+	if (ing->sock != NULL)
+		zmq_close(ing->sock);
+	ing->sock = NULL;
+	ff_ingest_conns_free(ing->conns);
+	ing->conns = NULL;
 }
 
 static int ff_ingest_socket(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
@@ -604,19 +664,27 @@ static int ff_ingest_socket(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
 	zmq_setsockopt(ing->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
 	/* A peer cannot make us buffer a message larger than any valid frame. */
 	zmq_setsockopt(ing->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
-	if (ing->deps.trust != NULL && ff_ingest_curve(ing) != 0) {
-		zmq_close(ing->sock);
-		ing->sock = NULL;
-		return -1;
+	if (ff_ingest_timeouts(ing) != 0) {
+		ff_log_error("ingest: cannot set the handshake timeout or heartbeats: %s",
+			     zmq_strerror(zmq_errno()));
+		goto fail;
 	}
+	if (ing->deps.trust != NULL && ff_ingest_curve(ing) != 0)
+		goto fail;
+	ing->conns = ff_ingest_conns_new(zmq_ctx, ing->sock, ing->deps.max_connections,
+					 ing->deps.trust);
+	if (ing->conns == NULL)
+		goto fail;
 	if (zmq_bind(ing->sock, endpoint) != 0) {
 		ff_log_error("ingest: zmq_bind(%s) failed: %s", endpoint,
 			     zmq_strerror(zmq_errno()));
-		zmq_close(ing->sock);
-		ing->sock = NULL;
-		return -1;
+		goto fail;
 	}
+	ff_ingest_conns_set_port(ing->conns, ff_ingest_bound_port(ing->sock));
 	return 0;
+fail:
+	ff_ingest_close_socket(ing);
+	return -1;
 }
 
 int ff_ingest_start(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
@@ -626,8 +694,7 @@ int ff_ingest_start(ff_ingest *ing, void *zmq_ctx, const char *endpoint)
 	int rc = pthread_create(&ing->thread, NULL, ff_ingest_main, ing);
 	if (rc != 0) {
 		ff_log_errno(FF_LOG_ERROR, rc, "ingest: pthread_create failed");
-		zmq_close(ing->sock);
-		ing->sock = NULL;
+		ff_ingest_close_socket(ing);
 		return -1;
 	}
 	ing->running = true;
@@ -643,10 +710,7 @@ void ff_ingest_stop(ff_ingest *ing)
 		pthread_join(ing->thread, NULL);
 		ing->running = false;
 	}
-	if (ing->sock != NULL) {
-		zmq_close(ing->sock);
-		ing->sock = NULL;
-	}
+	ff_ingest_close_socket(ing);
 }
 
 void ff_ingest_free(ff_ingest *ing)
@@ -686,4 +750,9 @@ void ff_ingest_get_stats(const ff_ingest *ing, ff_ingest_stats *out)
 	out->policy_acks = ff_ingest_read(&n->policy_acks);
 	out->bad_policy_ack = ff_ingest_read(&n->bad_policy_ack);
 	out->untrusted = ff_ingest_read(&n->untrusted);
+	for (int r = 0; r < FF_INGEST_REFUSED_COUNT; r++)
+		out->refused[r] = ff_ingest_read(&n->refused[r]);
+	memset(&out->conns, 0, sizeof out->conns);
+	if (ing->conns != NULL)
+		ff_ingest_conns_get_stats(ing->conns, &out->conns);
 }

@@ -2,10 +2,8 @@
 
 #include "ff_curve_key.h"
 #include "ff_log.h"
-#include "ff_time.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -16,16 +14,12 @@
 #define FF_ZAP_POLL_MS	100
 /* A request is 6 frames plus one credential for CURVE; more is not a request. */
 #define FF_ZAP_MAX_FRAMES  8
-#define FF_ZAP_FAIL_LOG_MS 60000
 
 struct ff_trust_zap {
 	ff_trust *trust;
 	void *rep;
-	void *monitor;
 	pthread_t thread;
 	atomic_bool stop;
-	uint64_t fail_log_ms;
-	uint64_t fail_suppressed;
 };
 
 /* Receives every frame of one message into f[] (at most FF_ZAP_MAX_FRAMES kept). */
@@ -100,52 +94,16 @@ static void ff_zap_on_request(ff_trust_zap *z)
 		zmq_msg_close(&f[i]);
 }
 
-static void ff_zap_on_monitor(ff_trust_zap *z)
-{
-	zmq_msg_t f[FF_ZAP_MAX_FRAMES];
-	int kept = 0;
-	if (ff_zap_recv(z->monitor, f, &kept) <= 0)
-		return;
-	if (kept >= 1 && zmq_msg_size(&f[0]) >= 6) {
-		uint16_t event;
-		memcpy(&event, zmq_msg_data(&f[0]), sizeof event);
-		if (event & FF_TRUST_ZAP_MONITOR_EVENTS) {
-			ff_trust_count(z->trust, FF_TRUST_R_HANDSHAKE_FAILED);
-			uint64_t now = ff_time_mono_ms();
-			if (z->fail_log_ms == 0 || now - z->fail_log_ms >= FF_ZAP_FAIL_LOG_MS) {
-				ff_log_warn("trust: a CURVE handshake failed (%s; %" PRIu64
-					    " more since the last report): a client without "
-					    "the server key, or a refused key",
-					    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-						? "authentication refused"
-						: "protocol error",
-					    z->fail_suppressed);
-				z->fail_log_ms = now;
-				z->fail_suppressed = 0;
-			} else {
-				z->fail_suppressed++;
-			}
-		}
-	}
-	for (int i = 0; i < kept; i++)
-		zmq_msg_close(&f[i]);
-}
-
 static void *ff_zap_main(void *arg)
 {
 	ff_trust_zap *z = arg;
 	while (!atomic_load(&z->stop)) {
-		zmq_pollitem_t it[2] = {{.socket = z->rep, .events = ZMQ_POLLIN},
-					{.socket = z->monitor, .events = ZMQ_POLLIN}};
-		int rc = zmq_poll(it, 2, FF_ZAP_POLL_MS);
+		zmq_pollitem_t it = {.socket = z->rep, .events = ZMQ_POLLIN};
+		int rc = zmq_poll(&it, 1, FF_ZAP_POLL_MS);
 		if (rc < 0 && zmq_errno() == ETERM)
 			break;
-		if (rc <= 0)
-			continue;
-		if (it[0].revents & ZMQ_POLLIN)
+		if (rc > 0)
 			ff_zap_on_request(z);
-		if (it[1].revents & ZMQ_POLLIN)
-			ff_zap_on_monitor(z);
 	}
 	return NULL;
 }
@@ -156,10 +114,6 @@ static void ff_zap_close(ff_trust_zap *z)
 	if (z->rep != NULL) {
 		zmq_setsockopt(z->rep, ZMQ_LINGER, &zero, sizeof zero);
 		zmq_close(z->rep);
-	}
-	if (z->monitor != NULL) {
-		zmq_setsockopt(z->monitor, ZMQ_LINGER, &zero, sizeof zero);
-		zmq_close(z->monitor);
 	}
 	free(z);
 }
@@ -174,9 +128,7 @@ ff_trust_zap *ff_trust_zap_start(void *zmq_ctx, ff_trust *trust)
 	z->trust = trust;
 	atomic_init(&z->stop, false);
 	z->rep = zmq_socket(zmq_ctx, ZMQ_REP);
-	z->monitor = zmq_socket(zmq_ctx, ZMQ_PAIR);
-	if (z->rep == NULL || z->monitor == NULL || zmq_bind(z->rep, FF_ZAP_ENDPOINT) != 0 ||
-	    zmq_connect(z->monitor, FF_TRUST_ZAP_MONITOR) != 0) {
+	if (z->rep == NULL || zmq_bind(z->rep, FF_ZAP_ENDPOINT) != 0) {
 		ff_log_error("trust: cannot set up the ZAP handler on %s: %s", FF_ZAP_ENDPOINT,
 			     zmq_strerror(zmq_errno()));
 		ff_zap_close(z);

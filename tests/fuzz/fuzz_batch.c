@@ -3,7 +3,9 @@
  * batch an agent sends (ff_batch_decode, both wire versions): any bytes must
  * decode or be refused with an FF_BATCH_E* code, never crash or allocate
  * beyond the payload's bound. A decoded batch is re-encoded in version 2
- * and must decode again to the same number of records.
+ * and must decode again to the same number of records. The receiver's
+ * checked decode (ff_batch_decode_received) must agree: whatever it admits
+ * decodes plainly to as many records as its claim said.
  */
 #include "ff_log.h"
 #include "ff_batch.h"
@@ -14,12 +16,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The received decode admits a subset of what the plain decode does. */
+static void ff_fuzz_received(const uint8_t *data, size_t size, const ff_batch *plain, int plain_rc)
+{
+	ff_batch r;
+	ff_batch_claim c;
+	if (ff_batch_decode_received(data, size, &r, &c) != 0)
+		return;
+	uint64_t claimed = c.v1_records > 0 ? c.v1_records : c.v2_records;
+	if (plain_rc != 0 || r.n_records != plain->n_records || r.n_records != claimed)
+		abort();
+	ff_batch_release(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Warnings about bad input would cost more than reading it. */
 	ff_log_init("fuzz", FF_LOG_ERROR);
 	ff_batch b;
-	if (ff_batch_decode(data, size, &b) != 0)
+	int rc = ff_batch_decode(data, size, &b);
+	ff_fuzz_received(data, size, &b, rc);
+	if (rc != 0)
 		return 0;
 	uint8_t *frame = NULL, *payload = NULL;
 	size_t len = 0, plen = 0;

@@ -2,7 +2,8 @@
 ff_unit_test(NAME dedup SOURCES ${FF_UNIT_DIR}/test_dedup.c LIBS ff_agg_ingest ff_agg_store_columnar
   CASES in_order out_of_order duplicate new_epoch watermark_compaction sequence_zero
         memory_bound ingest_acks_duplicate ingest_survives_garbage ingest_rejects_bad_record
-        digest_tells_conflict ingest_keeps_restored_batch)
+        digest_tells_conflict ingest_keeps_restored_batch ingest_bounds_record_claims
+        ingest_counts_frame_refusals)
 ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_agg_store_columnar
   CASES srcip_bytes_order_and_ties ip_counts_both_sides port_counts_both_sides n_zero_all_rows
         agent_filter rates_pps_bps_bpp wildcard_key agent_element first_last_widen

@@ -26,4 +26,5 @@ ff_unit_test(NAME curve_key SOURCES ${FF_UNIT_DIR}/test_curve_key.c LIBS ff_comm
 ff_unit_test(NAME batch SOURCES ${FF_UNIT_DIR}/test_batch.c LIBS ff_common
   CASES v2_roundtrip_ipv4 v2_roundtrip_ipv6 v2_roundtrip_mixed v1_roundtrip v2_wildcards
         empty_batch v2_smaller_than_v1 stream_max_records stream_max_bytes hostile_int_columns
-        hostile_addr_columns hostile_huge_count v2_edges)
+        hostile_addr_columns hostile_huge_count v2_edges
+        received_bounds_admit_own_batches)

@@ -448,6 +448,58 @@ static void v2_edges(void **state)
 	roundtrip(recs, 6, FF_BATCH_WIRE_COLUMNS);
 }
 
+/* Decodes `recs` encoded in `wire` through the receiver's checks; returns the code. */
+static int decode_received(ff_flow *recs, size_t n, unsigned wire)
+{
+	ff_batch b = head(recs, n), got;
+	uint8_t *frame, *payload;
+	size_t len, plen;
+	assert_int_equal(ff_batch_encode_wire(&b, wire, &frame, &len), 0);
+	ff_frame_header h;
+	assert_int_equal(ff_frame_decode(frame, len, &h, &payload, &plen), 0);
+	ff_batch_claim c;
+	int rc = ff_batch_decode_received(payload, plen, &got, &c);
+	if (rc == 0) {
+		assert_int_equal(got.n_records, n);
+		ff_batch_release(&got);
+	}
+	assert_string_equal(c.agent_id, "node-a");
+	assert_int_equal(c.sequence, 7);
+	assert_int_equal(c.epoch, b.epoch);
+	free(payload);
+	free(frame);
+	return rc;
+}
+
+/*
+ * What our encoder makes passes the receiver's bounds, down to the
+ * thinnest batch of distinct records (only the port differs), and a batch
+ * it makes of nothing or of zero-flow records does not.
+ */
+static void received_bounds_admit_own_batches(void **state)
+{
+	(void)state;
+	enum { N = 65536 };
+	ff_flow *recs = calloc(N, sizeof *recs);
+	assert_non_null(recs);
+	fill(recs, 5000, V4);
+	assert_int_equal(decode_received(recs, 5000, FF_BATCH_WIRE_COLUMNS), 0);
+	assert_int_equal(decode_received(recs, 5000, FF_BATCH_WIRE_RECORDS), 0);
+	memset(recs, 0, N * sizeof *recs);
+	for (size_t i = 0; i < N; i++) {
+		recs[i].dst_port = (uint16_t)i;
+		recs[i].flows = 1;
+		recs[i].wildcards = FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR;
+	}
+	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_COLUMNS), 0);
+	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_RECORDS), 0);
+	assert_int_equal(decode_received(recs, 0, FF_BATCH_WIRE_COLUMNS), FF_BATCH_ENORECORDS);
+	recs[3].flows = 0;
+	assert_int_equal(decode_received(recs, 10, FF_BATCH_WIRE_COLUMNS), FF_BATCH_EEMPTY);
+	assert_int_equal(decode_received(recs, 10, FF_BATCH_WIRE_RECORDS), FF_BATCH_EEMPTY);
+	free(recs);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(v2_roundtrip_ipv4),
     cmocka_unit_test(v2_roundtrip_ipv6),
@@ -462,6 +514,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hostile_addr_columns),
     cmocka_unit_test(hostile_huge_count),
     cmocka_unit_test(v2_edges),
+    cmocka_unit_test(received_bounds_admit_own_batches),
 };
 
 FF_TEST_MAIN(tests)

@@ -8,8 +8,10 @@
 #include "store.h"
 #include "store_columnar.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -334,6 +336,8 @@ static void ingest_rejects_bad_record(void **state)
 	Flowfleet__FlowRecord rec = FLOWFLEET__FLOW_RECORD__INIT;
 	rec.src_addr.data = addr;
 	rec.src_addr.len = sizeof addr;
+	rec.first_ms = rec.last_ms = 1700000000000;
+	rec.flows = 1;
 	Flowfleet__FlowRecord *recs[1] = {&rec};
 	Flowfleet__FlowBatch msg = FLOWFLEET__FLOW_BATCH__INIT;
 	msg.agent_id = "node-a";
@@ -353,6 +357,147 @@ static void ingest_rejects_bad_record(void **state)
 	ff_store_stats st;
 	ff_store_get_stats(f.store, &st);
 	assert_int_equal(st.batches, 0);
+	ff_ingest_stats is;
+	ff_ingest_get_stats(f.ing, &is);
+	assert_int_equal(is.refused[FF_INGEST_REFUSED_BATCH_RECORD], 1);
+	fixture_close(&f);
+}
+
+/* Frames `m` (packed) as a batch, uncompressed when lz4 would pass the ratio bound. */
+static void frame_msg(const Flowfleet__FlowBatch *m, uint8_t **frame, size_t *len)
+{
+	size_t plen = flowfleet__flow_batch__get_packed_size(m);
+	uint8_t *packed = malloc(plen);
+	assert_non_null(packed);
+	flowfleet__flow_batch__pack(m, packed);
+	assert_int_equal(ff_frame_encode(FF_MSG_BATCH, packed, plen, frame, len), 0);
+	free(packed);
+}
+
+/* A version 1 batch of `n` records each `rec` (borrowed). */
+static void frame_v1(Flowfleet__FlowRecord *rec, size_t n, uint8_t **frame, size_t *len)
+{
+	Flowfleet__FlowRecord **recs = malloc(n * sizeof *recs);
+	assert_non_null(recs);
+	for (size_t i = 0; i < n; i++)
+		recs[i] = rec;
+	Flowfleet__FlowBatch m = FLOWFLEET__FLOW_BATCH__INIT;
+	m.agent_id = "node-a";
+	m.epoch = 42;
+	m.sequence = 7;
+	m.n_records = n;
+	m.records = recs;
+	frame_msg(&m, frame, len);
+	free(recs);
+}
+
+/* Feeds one hostile frame; asserts it was answered REJECTED and counted under `r`. */
+static void assert_refused(ingest_fixture *f, uint8_t *frame, size_t len, enum ff_ingest_refusal r)
+{
+	ff_ingest_stats before, after;
+	ff_ingest_get_stats(f->ing, &before);
+	int status = ingest_once(f, frame, len);
+	free(frame);
+	ff_ingest_get_stats(f->ing, &after);
+	print_message("%s: %" PRIu64 " -> %" PRIu64 "\n", ff_ingest_refusal_name(r),
+		      before.refused[r], after.refused[r]);
+	assert_int_equal(after.refused[r], before.refused[r] + 1);
+	assert_int_equal(status, FLOWFLEET__ACK__STATUS__REJECTED);
+}
+
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/*
+ * Frames claiming many records, empty records or too many for their bytes
+ * are refused by reason before anything is allocated for the records, and
+ * a good batch is stored after them.
+ */
+static void ingest_bounds_record_claims(void **state)
+{
+	(void)state;
+	ingest_fixture f;
+	fixture_open(&f);
+	long rss0 = max_rss_kb();
+	uint8_t *frame;
+	size_t len;
+	/* Version 1: 500,000 empty records (2 bytes each, 1 MB), then 4-byte ones. */
+	Flowfleet__FlowRecord empty = FLOWFLEET__FLOW_RECORD__INIT;
+	frame_v1(&empty, 500000, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_EMPTY);
+	Flowfleet__FlowRecord tiny = FLOWFLEET__FLOW_RECORD__INIT;
+	tiny.flows = 1;
+	tiny.proto = 6;
+	frame_v1(&tiny, 300000, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_SPARSE);
+	frame_v1(&tiny, FF_BATCH_MAX_RECORDS + 1, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_TOO_MANY);
+	/* Version 2: counts without columns, or without the bytes to back them. */
+	Flowfleet__FlowBatch m = FLOWFLEET__FLOW_BATCH__INIT;
+	m.agent_id = "node-a";
+	m.epoch = 42;
+	m.record_count = 2100000;
+	frame_msg(&m, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_TOO_MANY);
+	m.record_count = 1000000;
+	frame_msg(&m, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_EMPTY);
+	static const uint8_t all_one[] = {0x00, 0x01}; /* width 0, base 1 */
+	m.flows.data = (uint8_t *)all_one;
+	m.flows.len = sizeof all_one;
+	frame_msg(&m, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_SPARSE);
+	m.record_count = 0;
+	frame_msg(&m, &frame, &len);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_NO_RECORDS);
+	/* A decoded record of zero flows. */
+	ff_flow rec = {.packets = 2, .bytes = 100, .first_ms = 1000, .last_ms = 2000};
+	ff_batch b = {.epoch = 42, .sequence = 8, .records = &rec, .n_records = 1};
+	strcpy(b.agent_id, "node-a");
+	assert_int_equal(ff_batch_encode(&b, &frame, &len), 0);
+	assert_refused(&f, frame, len, FF_INGEST_REFUSED_BATCH_EMPTY);
+	long grown = max_rss_kb() - rss0;
+	print_message("peak RSS grew by %ld KiB\n", grown);
+	assert_true(grown < 64 * 1024);
+	make_batch_frame(9, &frame, &len);
+	assert_int_equal(ingest_once(&f, frame, len), FLOWFLEET__ACK__STATUS__OK);
+	free(frame);
+	fixture_close(&f);
+}
+
+/* Frame headers claiming too much are counted by reason; nothing is answered. */
+static void ingest_counts_frame_refusals(void **state)
+{
+	(void)state;
+	ingest_fixture f;
+	fixture_open(&f);
+	static uint8_t frame[FF_FRAME_HEADER_LEN + 4096];
+	memset(frame, 0, sizeof frame);
+	frame[0] = frame[1] = 'F';
+	frame[2] = FF_FRAME_VERSION;
+	frame[3] = FF_MSG_BATCH;
+	frame[4] = FF_COMP_LZ4;
+	uint32_t raw = 133u << 20; /* 133 MiB: more than any payload */
+	memcpy(frame + 8, &raw, 4);
+	assert_int_equal(ingest_once(&f, frame, sizeof frame), -1);
+	raw = 1u << 20; /* 1 MiB out of 4 KiB: 256:1 */
+	memcpy(frame + 8, &raw, 4);
+	assert_int_equal(ingest_once(&f, frame, sizeof frame), -1);
+	frame[0] = 'X';
+	assert_int_equal(ingest_once(&f, frame, sizeof frame), -1);
+	ff_ingest_stats is;
+	ff_ingest_get_stats(f.ing, &is);
+	assert_int_equal(is.refused[FF_INGEST_REFUSED_FRAME_TOO_LARGE], 1);
+	assert_int_equal(is.refused[FF_INGEST_REFUSED_FRAME_RATIO], 1);
+	assert_int_equal(is.refused[FF_INGEST_REFUSED_FRAME_MAGIC], 1);
+	assert_int_equal(is.bad_frame, 3);
+	assert_string_equal(ff_ingest_refusal_name(FF_INGEST_REFUSED_FRAME_RATIO), "frame.bad_ratio");
+	assert_string_equal(ff_ingest_refusal_name(FF_INGEST_REFUSED_BATCH_SPARSE),
+			    "batch.too_sparse");
 	fixture_close(&f);
 }
 
@@ -369,6 +514,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(ingest_acks_duplicate),
     cmocka_unit_test(ingest_survives_garbage),
     cmocka_unit_test(ingest_rejects_bad_record),
+    cmocka_unit_test(ingest_bounds_record_claims),
+    cmocka_unit_test(ingest_counts_frame_refusals),
 };
 
 FF_TEST_MAIN(tests)

@@ -37,6 +37,9 @@ typedef struct ff_http_deps {
 	size_t query_threads;	 /* threads running queries; 0 acts as 1 */
 	size_t query_queue;	 /* queries that may wait for a thread; more get 503 */
 	uint64_t query_timeout_ms; /* a query not answered by then gets 503; 0 for none */
+	size_t max_connections;	   /* connections open at most (http_conn.h); 0 acts as 1 */
+	uint64_t request_timeout_ms; /* a request must arrive whole this soon after its first byte */
+	uint64_t idle_timeout_ms;    /* a connection with no request in progress is closed after */
 	size_t metrics_max_series; /* /metrics series per agent; 0: FF_SESSIONS_METRICS_MAX_SERIES */
 } ff_http_deps;
 

@@ -26,6 +26,7 @@
  */
 
 #include "dedup.h"
+#include "ingest_conns.h"
 #include "policy_push.h"
 #include "session.h"
 #include "store.h"
@@ -36,6 +37,40 @@
 #include <stdint.h>
 
 typedef struct ff_ingest ff_ingest;
+
+/*
+ * Why a message was refused, one counter each (/api/v1/stats "ingest"
+ * "refused"). The frame and batch reasons follow their error codes'
+ * order in common/ff_err.h.
+ */
+enum ff_ingest_refusal {
+	FF_INGEST_REFUSED_FRAME_SHORT,	     /* FF_FRAME_ESHORT */
+	FF_INGEST_REFUSED_FRAME_MAGIC,	     /* FF_FRAME_EMAGIC */
+	FF_INGEST_REFUSED_FRAME_VERSION,     /* FF_FRAME_EVERSION */
+	FF_INGEST_REFUSED_FRAME_COMPRESSION, /* FF_FRAME_ECOMP */
+	FF_INGEST_REFUSED_FRAME_TOO_LARGE,   /* FF_FRAME_ETOOBIG */
+	FF_INGEST_REFUSED_FRAME_CORRUPT,     /* FF_FRAME_ECORRUPT */
+	FF_INGEST_REFUSED_FRAME_RATIO,	     /* FF_FRAME_ERATIO */
+	FF_INGEST_REFUSED_FRAME_ENVELOPE,    /* not [identity][payload] */
+	FF_INGEST_REFUSED_FRAME_MEMORY,	     /* out of memory decompressing */
+	FF_INGEST_REFUSED_BATCH_DECODE,	     /* FF_BATCH_EPROTO */
+	FF_INGEST_REFUSED_BATCH_AGENT,	     /* FF_BATCH_EAGENT */
+	FF_INGEST_REFUSED_BATCH_RECORD,	     /* FF_BATCH_ERECORD */
+	FF_INGEST_REFUSED_BATCH_COLUMN,	     /* FF_BATCH_ECOLUMN */
+	FF_INGEST_REFUSED_BATCH_TOO_MANY,    /* FF_BATCH_ETOOMANY */
+	FF_INGEST_REFUSED_BATCH_NO_RECORDS,  /* FF_BATCH_ENORECORDS */
+	FF_INGEST_REFUSED_BATCH_EMPTY,	     /* FF_BATCH_EEMPTY */
+	FF_INGEST_REFUSED_BATCH_SPARSE,	     /* FF_BATCH_ESPARSE */
+	FF_INGEST_REFUSED_BATCH_MEMORY,	     /* out of memory decoding */
+	FF_INGEST_REFUSED_COUNT
+};
+
+/* The reason's name ("frame.too_large", "batch.empty_records"); "unknown" out of range. */
+const char *ff_ingest_refusal_name(enum ff_ingest_refusal r);
+/* The reason a frame decode error counts as (FF_FRAME_E*, else out of memory). */
+enum ff_ingest_refusal ff_ingest_refusal_of_frame(int err);
+/* The reason a batch decode error counts as (FF_BATCH_E*, else out of memory). */
+enum ff_ingest_refusal ff_ingest_refusal_of_batch(int err);
 
 typedef struct ff_ingest_stats {
 	uint64_t messages;	    /* ZeroMQ messages received */
@@ -53,6 +88,8 @@ typedef struct ff_ingest_stats {
 	uint64_t policy_acks;	    /* valid PolicyAcks */
 	uint64_t bad_policy_ack;    /* PolicyAck not decodable; dropped */
 	uint64_t untrusted;	    /* refused by the trust (pending, spoofed, revoked key) */
+	uint64_t refused[FF_INGEST_REFUSED_COUNT]; /* bad_frame and bad_batch by reason */
+	ff_ingest_conn_stats conns; /* the agents' connections (zeros before the start) */
 } ff_ingest_stats;
 
 /* What the ingest works on; every pointer is borrowed and must outlive it. */
@@ -63,6 +100,9 @@ typedef struct ff_ingest_deps {
 	ff_policy_push *push; /* NULL: no policies pushed; owned by the ingest thread once started */
 	ff_trust *trust;      /* NULL: --insecure-plaintext, no key is asked for */
 	const char *curve_secret; /* the server's secret key (Z85) when trust is set; copied */
+	size_t max_connections;	  /* agent connections open at most (ingest_conns.h); 0 acts as 1 */
+	uint64_t handshake_ms;	  /* ZMQ_HANDSHAKE_IVL; 0 leaves ZeroMQ's 30 s */
+	uint64_t heartbeat_ms;	  /* ZMQ_HEARTBEAT_IVL (timeout 3x); 0 for none */
 } ff_ingest_deps;
 
 /* An ingest without a socket, for ff_ingest_handle() (tests). NULL when out of memory. */

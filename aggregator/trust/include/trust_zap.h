@@ -9,9 +9,8 @@
  * client's public key in Z85, unless the trust refuses the key (400).
  * Any other domain or mechanism gets 400.
  *
- * The same thread reads the ROUTER socket's monitor (when one is given) and
- * counts every failed handshake as "handshake_failed", logged at most once
- * a minute.
+ * Failed handshakes are counted ("handshake_failed") by the ingest, which
+ * monitors the socket (ingest_conns.h).
  */
 
 #include "trust.h"
@@ -22,17 +21,9 @@
 
 typedef struct ff_trust_zap ff_trust_zap;
 
-/* Where the CURVE socket's monitor publishes (zmq_socket_monitor), for the handler to read. */
-#define FF_TRUST_ZAP_MONITOR "inproc://flowfleet-ingest-monitor"
-
-/* The monitor events that mean a failed handshake. */
-#define FF_TRUST_ZAP_MONITOR_EVENTS                                                                \
-	(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |              \
-	 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-
 /*
- * Binds the handler in `zmq_ctx`, connects to FF_TRUST_ZAP_MONITOR and
- * starts the thread; must run before the CURVE socket binds. `trust` is
+ * Binds the handler in `zmq_ctx` and starts the thread; must run before
+ * the CURVE socket binds. `trust` is
  * borrowed. Returns NULL with the reason logged.
  */
 ff_trust_zap *ff_trust_zap_start(void *zmq_ctx, ff_trust *trust);
