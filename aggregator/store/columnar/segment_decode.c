@@ -421,3 +421,244 @@ int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
 	*n = nb;
 	return 0;
 }
+
+/*
+ * The column-block reader (segment.h): a group's blocks are decompressed
+ * once at start, as for records, and then decoded FF_BLOCK_ROWS rows at a
+ * time into typed arrays, 128 values of a column at a time.
+ */
+struct ff_segment_cursor {
+	const ff_segment *s;
+	ff__seg_src src[FF__COL_COUNT];
+	int n_src;
+	uint32_t at, rows;
+	uint8_t *scratch; /* FF_SEGMENT_SCRATCH bytes */
+};
+
+ff_segment_cursor *ff_segment_cursor_new(void)
+{
+	ff_segment_cursor *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->scratch = malloc(FF_SEGMENT_SCRATCH);
+	if (c->scratch == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ff_segment_cursor_free(ff_segment_cursor *c)
+{
+	if (c == NULL)
+		return;
+	free(c->scratch);
+	free(c);
+}
+
+int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols)
+{
+	c->rows = c->at = 0;
+	if (g >= ff_segment_groups(s))
+		return FF_SEG_EFORMAT;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
+	int n = ff__seg_sources(s, e, ff__seg_cols(cols), c->scratch, c->src);
+	if (n < 0)
+		return n;
+	c->s = s;
+	c->n_src = n;
+	c->rows = e->rows;
+	return 0;
+}
+
+/* Narrows a slice of decoded values v[0 .. n) into rows [off, off + n) of the block's column. */
+#define FF__SEG_NARROW(field, type)                         \
+	do {                                                \
+		for (uint32_t i = 0; i < n; i++)            \
+			buf->field[off + i] = (type)v[i];   \
+	} while (0)
+static void ff__seg_narrow(const ff_segment *s, int col, const uint64_t *v, uint32_t off,
+			   uint32_t n, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		FF__SEG_NARROW(first_ms, uint64_t);
+		break;
+	case FF__COL_LAST:
+		for (uint32_t i = 0; i < n; i++)
+			buf->last_ms[off + i] = buf->first_ms[off + i] + ff__unzigzag(v[i]);
+		break;
+	case FF__COL_BYTES:
+		FF__SEG_NARROW(bytes, uint64_t);
+		break;
+	case FF__COL_PACKETS:
+		FF__SEG_NARROW(packets, uint64_t);
+		break;
+	case FF__COL_FLOWS:
+		FF__SEG_NARROW(flows, uint64_t);
+		break;
+	case FF__COL_EXPORTER:
+		for (uint32_t i = 0; i < n; i++)
+			memcpy(buf->exporter[off + i], s->exporters + v[i] * FF_ADDR_LEN, FF_ADDR_LEN);
+		break;
+	case FF__COL_SRC_AS:
+		FF__SEG_NARROW(src_as, uint32_t);
+		break;
+	case FF__COL_DST_AS:
+		FF__SEG_NARROW(dst_as, uint32_t);
+		break;
+	case FF__COL_IN_IF:
+		FF__SEG_NARROW(in_if, uint32_t);
+		break;
+	case FF__COL_OUT_IF:
+		FF__SEG_NARROW(out_if, uint32_t);
+		break;
+	case FF__COL_SAMPLING:
+		FF__SEG_NARROW(sampling, uint32_t);
+		break;
+	case FF__COL_WILDCARDS:
+		FF__SEG_NARROW(wildcards, uint32_t);
+		break;
+	case FF__COL_AGENT:
+		FF__SEG_NARROW(agent, uint32_t);
+		break;
+	case FF__COL_SRC_ADDR:
+		FF__SEG_NARROW(src_v4, uint32_t);
+		break;
+	case FF__COL_DST_ADDR:
+		FF__SEG_NARROW(dst_v4, uint32_t);
+		break;
+	case FF__COL_SRC_PORT:
+		FF__SEG_NARROW(src_port, uint16_t);
+		break;
+	case FF__COL_DST_PORT:
+		FF__SEG_NARROW(dst_port, uint16_t);
+		break;
+	case FF__COL_PROTO:
+		FF__SEG_NARROW(proto, uint8_t);
+		break;
+	case FF__COL_TCP_FLAGS:
+		FF__SEG_NARROW(tcp_flags, uint8_t);
+		break;
+	default:
+		FF__SEG_NARROW(tos, uint8_t);
+		break;
+	}
+}
+#undef FF__SEG_NARROW
+
+/* Rows [at, at + n) of one column into the block's arrays. */
+static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
+			     uint64_t *v, ff_block_buf *buf)
+{
+	int col = src->e->column;
+	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
+		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
+		const uint64_t *vals = src->fixed;
+		if (vals == NULL) {
+			ff__seg_values(src, at + off, m, v);
+			if (ff__seg_check_refs(s, col, v, m) != 0)
+				return FF_SEG_EBLOCK;
+			vals = v;
+		}
+		ff__seg_narrow(s, col, vals, off, m, buf);
+	}
+	return 0;
+}
+
+/* Points the block at the column `src` was decoded into. */
+static void ff__seg_block_view(const ff__seg_src *src, uint32_t at, const ff_block_buf *buf,
+			       ff_block *out)
+{
+	const ff__seg_entry *e = src->e;
+	bool raw = e->encoding == FF__ENC_BYTES;
+	switch (e->column) {
+	case FF__COL_FIRST:
+		out->first_ms = buf->first_ms;
+		break;
+	case FF__COL_LAST:
+		out->last_ms = buf->last_ms;
+		break;
+	case FF__COL_BYTES:
+		out->bytes = buf->bytes;
+		break;
+	case FF__COL_PACKETS:
+		out->packets = buf->packets;
+		break;
+	case FF__COL_FLOWS:
+		out->flows = buf->flows;
+		break;
+	case FF__COL_SRC_ADDR:
+		/* 16-byte addresses are read in place from the decoded block. */
+		if (raw)
+			out->src_addr = src->p + (size_t)at * FF_ADDR_LEN;
+		else
+			out->src_v4 = buf->src_v4;
+		break;
+	case FF__COL_DST_ADDR:
+		if (raw)
+			out->dst_addr = src->p + (size_t)at * FF_ADDR_LEN;
+		else
+			out->dst_v4 = buf->dst_v4;
+		break;
+	case FF__COL_EXPORTER:
+		out->exporter = &buf->exporter[0][0];
+		break;
+	case FF__COL_SRC_AS:
+		out->src_as = buf->src_as;
+		break;
+	case FF__COL_DST_AS:
+		out->dst_as = buf->dst_as;
+		break;
+	case FF__COL_IN_IF:
+		out->in_if = buf->in_if;
+		break;
+	case FF__COL_OUT_IF:
+		out->out_if = buf->out_if;
+		break;
+	case FF__COL_SAMPLING:
+		out->sampling = buf->sampling;
+		break;
+	case FF__COL_WILDCARDS:
+		out->wildcards = buf->wildcards;
+		break;
+	case FF__COL_SRC_PORT:
+		out->src_port = buf->src_port;
+		break;
+	case FF__COL_DST_PORT:
+		out->dst_port = buf->dst_port;
+		break;
+	case FF__COL_PROTO:
+		out->proto = buf->proto;
+		break;
+	case FF__COL_TCP_FLAGS:
+		out->tcp_flags = buf->tcp_flags;
+		break;
+	case FF__COL_TOS:
+		out->tos = buf->tos;
+		break;
+	default: /* the agent column stays in buf->agent */
+		break;
+	}
+}
+
+long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out)
+{
+	uint32_t at = c->at;
+	uint32_t n = c->rows - at < FF_BLOCK_ROWS ? c->rows - at : FF_BLOCK_ROWS;
+	uint64_t *v = (uint64_t *)(void *)c->scratch;
+	*out = (ff_block){.n = n};
+	for (int k = 0; k < c->n_src; k++) {
+		ff__seg_src *src = &c->src[k];
+		bool in_place = ff__seg_is_addr(src->e->column) && src->e->encoding == FF__ENC_BYTES;
+		if (!in_place && ff__seg_block_col(c->s, src, at, n, v, buf) != 0)
+			return FF_SEG_EBLOCK;
+		ff__seg_block_view(src, at, buf, out);
+	}
+	uint32_t any = 0;
+	for (uint32_t i = 0; i < n; i++)
+		any |= buf->wildcards[i];
+	out->any_wildcards = any;
+	c->at = at + n;
+	return n;
+}
