@@ -31,16 +31,7 @@ static size_t ff_tb_select(const ff_topn_query *q, const ff_block *b, uint16_t *
 			m += b->first_ms[i] >= q->since_ms && b->last_ms[i] <= until;
 		}
 	}
-	if (q->filter == NULL)
-		return m;
-	size_t k = 0;
-	for (size_t j = 0; j < m; j++) {
-		ff_flow f;
-		ff_block_row(b, sel[j], &f);
-		sel[k] = sel[j];
-		k += ff_filter_match(q->filter, &f);
-	}
-	return k;
+	return q->filter != NULL ? ff_filter_select(q->filter, b, sel, m) : m;
 }
 
 /*

@@ -11,6 +11,10 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
         partitioned_matches_unlimited partition_only_when_it_helps
         columnar_rollups_match_memory pushdown_answers_instead_of_scan no_pushdown_runs_engine
         scan_error_reaches_caller later_pass_error_reaches_caller)
+ff_unit_test(NAME topn_block SOURCES ${FF_UNIT_DIR}/test_topn_block.c
+  LIBS ff_agg_query ff_agg_store_columnar
+  CASES block_round_trip transposed_rows_match_oracle columnar_blocks_match_oracle
+        columnar_rollups_blocks_match_oracle)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_agg_query
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
