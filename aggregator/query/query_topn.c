@@ -90,29 +90,71 @@ static void ff_topn_fill_row(enum ff_element el, const ff_topn_group *g, ff_topn
  * A pass's groups sorted, cut to the first n (all for n = 0): the rows its
  * keys can contribute to the answer. Caller frees *out.
  */
+/* Sifts the worst kept group down from slot i: h[0] is the worst of a heap of n. */
+static void ff_topn_sift(ff_topn_group *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		if (l < n && ff_topn_cmp(&h[l], &h[w]) > 0)
+			w = l;
+		if (r < n && ff_topn_cmp(&h[r], &h[w]) > 0)
+			w = r;
+		if (w == i)
+			return;
+		ff_topn_group t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/*
+ * Keeps group `c` if it is among the best `keep` so far: a heap whose root
+ * is the worst kept, so a pass of many groups sorts only the n it returns.
+ */
+static void ff_topn_offer(ff_topn_group *h, size_t *n, size_t keep, const ff_topn_group *c)
+{
+	if (*n < keep) {
+		size_t i = (*n)++;
+		h[i] = *c;
+		/* Sift up: a parent is never better than its children. */
+		while (i > 0 && ff_topn_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+			ff_topn_group t = h[i];
+			h[i] = h[(i - 1) / 2];
+			h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (ff_topn_cmp(c, &h[0]) < 0) {
+		h[0] = *c;
+		ff_topn_sift(h, *n, 0);
+	}
+}
+
+/*
+ * A pass's groups sorted, cut to the first n (all for n = 0): the rows its
+ * keys can contribute to the answer. Caller frees *out.
+ */
 static int ff_topn_rank(ff__topn_ctx *x, ff_topn_group **out, size_t *n_out)
 {
 	size_t n_groups = x->groups.count;
-	ff_topn_group *g = calloc(n_groups ? n_groups : 1, sizeof *g);
+	size_t keep = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
+	ff_topn_group *g = calloc(keep ? keep : 1, sizeof *g);
 	if (g == NULL)
 		return -1;
-	size_t cur = 0, i = 0;
+	size_t cur = 0, n = 0;
 	const void *k;
 	ff__topn_counts *v;
+	ff_topn_group c;
 	while (ff__topn_table_next(&x->groups, &cur, &k, &v)) {
-		memset(&g[i].key, 0, sizeof g[i].key);
-		memcpy(&g[i].key, k, x->key_len);
-		g[i].c = *v;
-		g[i].metric = ff_topn_metric(x->q->order, &g[i].c);
-		i++;
+		memset(&c.key, 0, sizeof c.key);
+		memcpy(&c.key, k, x->key_len);
+		c.c = *v;
+		c.metric = ff_topn_metric(x->q->order, &c.c);
+		ff_topn_offer(g, &n, keep, &c);
 	}
-	qsort(g, n_groups, sizeof *g, ff_topn_cmp);
-	size_t n = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
-	if (n < n_groups) {
-		/* Later passes keep only these: give the rest back now. */
-		ff_topn_group *shrunk = realloc(g, (n ? n : 1) * sizeof *g);
-		g = shrunk != NULL ? shrunk : g;
-	}
+	qsort(g, n, sizeof *g, ff_topn_cmp);
 	*out = g;
 	*n_out = n;
 	return 0;
@@ -237,6 +279,14 @@ static void ff_topn_merge_counts(ff__topn_counts *d, const ff__topn_counts *c, b
 /* Moves the direct slots of `x` into its hash map, so ranking sees one kind of group. */
 static int ff_topn_fold_direct(ff__topn_ctx *x)
 {
+	if (x->direct == NULL)
+		return 0;
+	size_t seen = 0;
+	for (size_t i = 0; x->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++)
+		seen += x->seen[i];
+	/* Sized once for every slot to come, rather than doubled on the way. */
+	if (ff__topn_table_reserve(&x->groups, x->groups.count + seen) != 0)
+		return -1;
 	for (size_t i = 0; x->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++) {
 		if (!x->seen[i])
 			continue;
@@ -250,6 +300,17 @@ static int ff_topn_fold_direct(ff__topn_ctx *x)
 		ff_topn_merge_counts(d, &x->direct[i], created);
 	}
 	return 0;
+}
+
+/* Adds thread `src`'s direct slots into `dst`'s, before either is folded. */
+static void ff_topn_merge_direct(ff__topn_ctx *dst, const ff__topn_ctx *src)
+{
+	for (size_t i = 0; dst->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++) {
+		if (!src->seen[i])
+			continue;
+		ff_topn_merge_counts(&dst->direct[i], &src->direct[i], !dst->seen[i]);
+		dst->seen[i] = 1;
+	}
 }
 
 /* Adds thread `src`'s groups and totals into `dst`: 0, -1 or FF_TOPN_EOVER. */
@@ -309,10 +370,15 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff__topn_ctx *x
 	bool over = false;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		over |= x[i].hll != NULL;
-		rc = x[i].failed ? -1 : ff_topn_fold_direct(&x[i]);
+		rc = x[i].failed ? -1 : 0;
 	}
 	if (rc == 0 && over)
 		return FF_TOPN_EOVER;
+	/* Direct slots merge slot by slot; only the sum becomes hash-table groups. */
+	for (size_t i = 1; rc == 0 && i < n; i++)
+		ff_topn_merge_direct(&x[0], &x[i]);
+	if (rc == 0)
+		rc = ff_topn_fold_direct(&x[0]);
 	for (size_t i = 1; rc == 0 && i < n; i++) {
 		rc = ff_topn_merge(&x[0], &x[i]);
 		/* Merged keys live in x[0] now: the budget gets their room back. */

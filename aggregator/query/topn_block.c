@@ -139,20 +139,30 @@ static int ff_tb_group(ff__topn_ctx *x, const ff_block *b, size_t m)
 	return 0;
 }
 
-/* Ports and protocols: the direct slot of each selected row is its value (or the wildcard's). */
+/*
+ * Ports and protocols: the direct slot of each selected row is its value (or
+ * the wildcard's). The slots are worked out first so the counting loop can
+ * prefetch: 65,537 slots of counters outgrow a core's L2 cache, and half
+ * the ports of a scan are anywhere.
+ */
 static void ff_tb_direct(ff__topn_ctx *x, const ff_block *b, size_t m, const uint16_t *v16,
 			 const uint8_t *v8, uint32_t wbit)
 {
-	const ff__topn_scratch *s = x->scratch;
+	ff__topn_scratch *s = x->scratch;
 	bool wilds = (b->any_wildcards & wbit) != 0;
 	for (size_t j = 0; j < m; j++) {
 		size_t i = s->sel[j];
-		size_t slot = v16 != NULL ? v16[i] : v8[i];
+		s->hash[j] = v16 != NULL ? v16[i] : v8[i];
 		if (wilds && (b->wildcards[i] & wbit))
-			slot = FF_TOPN_DIRECT_SLOTS - 1;
+			s->hash[j] = FF_TOPN_DIRECT_SLOTS - 1;
+	}
+	for (size_t j = 0; j < m; j++) {
+		if (j + FF_TB_PREFETCH < m)
+			__builtin_prefetch(&x->direct[s->hash[j + FF_TB_PREFETCH]]);
+		size_t slot = s->hash[j];
 		bool created = !x->seen[slot];
 		x->seen[slot] = 1;
-		ff_tb_count(&x->direct[slot], b, i, created);
+		ff_tb_count(&x->direct[slot], b, s->sel[j], created);
 	}
 }
 

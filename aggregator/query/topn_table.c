@@ -83,6 +83,15 @@ int ff__topn_table_grow(ff__topn_table *t)
 	return 0;
 }
 
+int ff__topn_table_reserve(ff__topn_table *t, size_t n)
+{
+	/* The load upsert keeps: at most one half. */
+	while ((n + 1) * 2 > t->cap)
+		if (ff__topn_table_grow(t) != 0)
+			return -1;
+	return 0;
+}
+
 int ff__topn_table_next(const ff__topn_table *t, size_t *cursor, const void **key,
 			ff__topn_counts **val)
 {

@@ -98,6 +98,9 @@ void ff__topn_table_free(ff__topn_table *t);
 /* Doubles the table; -1 when out of memory or refused by the budget (then t->over). */
 int ff__topn_table_grow(ff__topn_table *t);
 
+/* Grows the table until `n` keys fit without another growth; -1 as ff__topn_table_grow(). */
+int ff__topn_table_reserve(ff__topn_table *t, size_t n);
+
 /*
  * Iterates as ff_hmap_next() does: starting with *cursor = 0, returns 1 and
  * the next group's key and counters (both in the table), or 0 at the end.
