@@ -123,6 +123,7 @@ void ff_block_advance(const ff_block *b, size_t skip, size_t n, ff_block *out)
 {
 	*out = *b;
 	out->n = n;
+	out->base = b->base + skip;
 	FF_BLOCK_SKIP(first_ms, 8);
 	FF_BLOCK_SKIP(last_ms, 8);
 	FF_BLOCK_SKIP(bytes, 8);
@@ -146,3 +147,38 @@ void ff_block_advance(const ff_block *b, size_t skip, size_t n, ff_block *out)
 	FF_BLOCK_SKIP(wildcards, 4);
 }
 #undef FF_BLOCK_SKIP
+
+/* Takes one column from `adv` when it has it. */
+#define FF_BLOCK_TAKE(col)                      \
+	do {                                    \
+		if (adv.col != NULL)            \
+			b->col = adv.col;       \
+	} while (0)
+
+void ff_block_adopt(ff_block *b, const ff_block *from, size_t skip)
+{
+	ff_block adv;
+	ff_block_advance(from, skip, b->n, &adv);
+	FF_BLOCK_TAKE(first_ms);
+	FF_BLOCK_TAKE(last_ms);
+	FF_BLOCK_TAKE(bytes);
+	FF_BLOCK_TAKE(packets);
+	FF_BLOCK_TAKE(flows);
+	FF_BLOCK_TAKE(src_v4);
+	FF_BLOCK_TAKE(dst_v4);
+	FF_BLOCK_TAKE(src_addr);
+	FF_BLOCK_TAKE(dst_addr);
+	FF_BLOCK_TAKE(exporter);
+	FF_BLOCK_TAKE(src_as);
+	FF_BLOCK_TAKE(dst_as);
+	FF_BLOCK_TAKE(in_if);
+	FF_BLOCK_TAKE(out_if);
+	FF_BLOCK_TAKE(sampling);
+	FF_BLOCK_TAKE(src_port);
+	FF_BLOCK_TAKE(dst_port);
+	FF_BLOCK_TAKE(proto);
+	FF_BLOCK_TAKE(tcp_flags);
+	FF_BLOCK_TAKE(tos);
+	FF_BLOCK_TAKE(wildcards);
+}
+#undef FF_BLOCK_TAKE

@@ -64,7 +64,30 @@ typedef struct ff_block {
 	const uint8_t *proto, *tcp_flags, *tos;
 	const uint32_t *wildcards; /* enum ff_field bits */
 	uint32_t any_wildcards;	   /* the OR of wildcards[]: 0 lets readers skip them */
+	/*
+	 * Columns a store decodes only for the rows a reader chose (a scan's
+	 * columns beyond those it selects rows by): while `lazy`, they are NULL
+	 * here, and ff_block_load() brings them. `base` is the view's first row
+	 * in what `load` decoded (ff_block_advance() moves it).
+	 */
+	bool lazy;
+	size_t base;
+	int (*load)(void *ctx, struct ff_block *b, const uint16_t *sel, size_t m);
+	void *load_ctx;
 } ff_block;
+
+/*
+ * Decodes the lazy columns of `b` for rows sel[0 .. m) and points `b` at
+ * them (values of other rows are unspecified). Returns 0, or the store's
+ * negative error (a block that does not decode).
+ */
+static inline int ff_block_load(ff_block *b, const uint16_t *sel, size_t m)
+{
+	if (!b->lazy)
+		return 0;
+	b->lazy = false;
+	return b->load(b->load_ctx, b, sel, m);
+}
 
 /* Room for every column of one block, owned by whoever fills blocks (one per thread). */
 typedef struct ff_block_buf {
@@ -97,5 +120,8 @@ void ff_block_row(const ff_block *b, size_t i, ff_flow *out);
 
 /* Rows [skip, skip + n) of `b` (skip + n <= b->n): a view of the same arrays. */
 void ff_block_advance(const ff_block *b, size_t skip, size_t n, ff_block *out);
+
+/* Points `b` at every column `from` holds, advanced by `skip` rows: for loaders of lazy columns. */
+void ff_block_adopt(ff_block *b, const ff_block *from, size_t skip);
 
 #endif

@@ -229,6 +229,18 @@ static uint32_t ff_topn_fields(const ff_topn_query *q)
 	       ff_store_fields_of_filter(q->filter);
 }
 
+/*
+ * The fields rows are chosen by: the filter's, and the times for a window.
+ * With neither every row counts, and every column is read for every row.
+ */
+static uint32_t ff_topn_select_fields(const ff_topn_query *q)
+{
+	uint32_t f = ff_store_fields_of_filter(q->filter);
+	if (q->since_ms != 0 || q->until_ms != 0)
+		f |= FF_STORE_F_TIMES;
+	return f;
+}
+
 static int ff_topn_ctx_init(ff__topn_ctx *x, const ff_topn_query *q, const ff__topn_plan *p,
 			    ff__topn_part part, ff__topn_budget *budget)
 {
@@ -356,6 +368,7 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff__topn_ctx *x
 				.until_ms = q->until_ms ? q->until_ms : UINT64_MAX,
 				.agent = q->agent,
 				.fields = ff_topn_fields(q),
+				.select_fields = ff_topn_select_fields(q),
 				.filter = q->filter,
 				.rollup_bin_ms = ff_store_filter_fits_rollups(q->filter) ? UINT64_MAX : 0,
 				.read = read};

@@ -275,6 +275,12 @@ int ff__topn_scan_block(void *arg, const ff_block *b)
 	size_t m = ff_tb_select(x->q, b, x->scratch->sel);
 	if (m == 0)
 		return 0;
+	/* The columns beyond those rows are chosen by, for the chosen rows only. */
+	ff_block full = *b;
+	int rc = ff_block_load(&full, x->scratch->sel, m);
+	if (rc != 0)
+		return rc;
+	b = &full;
 	if (ff_tb_aggregate(x, b, m) != 0) {
 		x->failed = true;
 		return 1;

@@ -16,7 +16,8 @@
  */
 typedef struct ff_cs_scanner {
 	const ff_store_range *r;
-	uint32_t cols; /* FF_SEGMENT_COL_* bits */
+	uint32_t cols;	/* FF_SEGMENT_COL_* bits */
+	uint32_t early; /* of those, decoded for every row; FF_SEGMENT_COLS_ALL: all */
 	ff_store_scan_fn cb;
 	ff_store_block_fn bcb;
 	void *arg;
@@ -188,7 +189,7 @@ static int ff_cs_scan_group_blocks(ff_cstore *cs, ff_cseg *c, size_t g, long age
 				   const ff_cs_scanner *x)
 {
 	ff_block blk;
-	long n = ff_segment_cursor_start(x->cur, c->seg, g, x->cols);
+	long n = ff_segment_cursor_start(x->cur, c->seg, g, x->cols, x->early);
 	int rc = 0;
 	while (n == 0 && rc == 0 && (n = ff_segment_cursor_next(x->cur, x->buf, &blk)) > 0) {
 		rc = ff_cs_emit_block(c->seg, &blk, x->buf->agent, agent, x);
@@ -237,6 +238,8 @@ static int ff_cs_scanner_init(ff_cs_scanner *x, const ff_store_range *r, ff_stor
 {
 	*x = (ff_cs_scanner){
 	    .r = r, .cols = ff_cs_columns(r->fields), .cb = cb, .bcb = bcb, .arg = arg};
+	/* ff_cs_columns(0) is every column: no select_fields means none is late. */
+	x->early = r->select_fields != 0 ? ff_cs_columns(r->select_fields) : FF_SEGMENT_COLS_ALL;
 	if (bcb != NULL) {
 		x->cur = ff_segment_cursor_new();
 		x->buf = malloc(sizeof *x->buf);

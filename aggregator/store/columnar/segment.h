@@ -239,9 +239,13 @@ void ff_segment_cursor_free(ff_segment_cursor *c);
 /*
  * Starts reading row group `g` of `s` (borrowed until the next start),
  * columns `cols` (FF_SEGMENT_COL_* bits, as ff_segment_read_group_cols();
- * agent and wildcards always). Returns 0, FF_SEG_EBLOCK or FF_SEG_EFORMAT.
+ * agent and wildcards always). Of those, the ones outside `early` may come
+ * lazily (ff_block.lazy: decoded by ff_block_load() for the rows a reader
+ * chose, valid until the next call); FF_SEGMENT_COLS_ALL (0) decodes every
+ * column for every row. Returns 0, FF_SEG_EBLOCK or FF_SEG_EFORMAT.
  */
-int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols);
+int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols,
+			    uint32_t early);
 
 /*
  * Decodes the group's next rows, up to FF_BLOCK_ROWS, into `buf` and points

@@ -432,8 +432,24 @@ struct ff_segment_cursor {
 	ff__seg_src src[FF__COL_COUNT];
 	int n_src;
 	uint32_t at, rows;
-	uint8_t *scratch; /* FF_SEGMENT_SCRATCH bytes */
+	uint32_t late;	   /* FF__COL bits decoded only for chosen rows */
+	uint32_t blk_at;   /* the group row of the block last returned */
+	ff_block_buf *buf; /* where that block went */
+	uint8_t *scratch;  /* FF_SEGMENT_SCRATCH bytes */
 };
+
+/*
+ * Whether a column may wait until rows are chosen: not one asked for early,
+ * not a delta-encoded one (its values run on from block to block), not the
+ * agent (blocks split by it) nor 16-byte addresses (read in place anyway).
+ */
+static bool ff__seg_can_be_late(const ff__seg_src *src, uint32_t early)
+{
+	const ff__seg_entry *e = src->e;
+	if (early & 1u << e->column || e->encoding == FF__ENC_DELTA || e->column == FF__COL_AGENT)
+		return false;
+	return !(ff__seg_is_addr(e->column) && e->encoding == FF__ENC_BYTES);
+}
 
 ff_segment_cursor *ff_segment_cursor_new(void)
 {
@@ -456,9 +472,11 @@ void ff_segment_cursor_free(ff_segment_cursor *c)
 	free(c);
 }
 
-int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols)
+int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols,
+			    uint32_t early)
 {
 	c->rows = c->at = 0;
+	c->late = 0;
 	if (g >= ff_segment_groups(s))
 		return FF_SEG_EFORMAT;
 	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
@@ -468,6 +486,9 @@ int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g,
 	c->s = s;
 	c->n_src = n;
 	c->rows = e->rows;
+	for (int k = 0; early != FF_SEGMENT_COLS_ALL && k < n; k++)
+		if (ff__seg_can_be_late(&c->src[k], ff__seg_cols(early)))
+			c->late |= 1u << c->src[k].e->column;
 	return 0;
 }
 
@@ -642,6 +663,124 @@ static void ff__seg_block_view(const ff__seg_src *src, uint32_t at, const ff_blo
 	}
 }
 
+/*
+ * The values of group rows at[0 .. n) of a column that is not delta-encoded
+ * (blocks are random access then) into v[]: one loop per layout.
+ */
+static void ff__seg_values_at(const ff__seg_src *src, const uint32_t *at, size_t n, uint64_t *v)
+{
+	const ff__seg_entry *e = src->e;
+	const uint8_t *p = src->p;
+	uint64_t base = e->encoding == FF__ENC_FOR || e->encoding == FF__ENC_V4 ? e->min : 0;
+	if (src->fixed != NULL || e->width == 0) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = src->fixed != NULL ? src->fixed[0] : base;
+	} else if (e->shuffle && e->width > 1) {
+		for (size_t j = 0; j < n; j++) {
+			uint64_t x = 0;
+			for (uint8_t k = 0; k < e->width; k++)
+				x |= (uint64_t)p[(size_t)k * e->rows + at[j]] << (8 * k);
+			v[j] = base + x;
+		}
+	} else if (e->width == 1) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + p[at[j]];
+	} else if (e->width == 2) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + ff_get_le16(p + 2 * (size_t)at[j]);
+	} else if (e->width == 4) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + ff_get_le32(p + 4 * (size_t)at[j]);
+	} else {
+		for (size_t j = 0; j < n; j++) {
+			uint64_t x = 0;
+			for (uint8_t k = 0; k < e->width; k++)
+				x |= (uint64_t)p[(size_t)at[j] * e->width + k] << (8 * k);
+			v[j] = base + x;
+		}
+	}
+}
+
+/* Stores v[j] into field `field` of the block's row idx[j], for j < n. */
+#define FF__SEG_PUT(field, type)                         \
+	do {                                             \
+		for (size_t j = 0; j < n; j++)           \
+			buf->field[idx[j]] = (type)v[j]; \
+	} while (0)
+/* As ff__seg_narrow() for scattered rows: the rows a reader chose. */
+static void ff__seg_narrow_at(const ff_segment *s, int col, const uint64_t *v, const uint32_t *idx,
+			      size_t n, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		FF__SEG_PUT(first_ms, uint64_t);
+		break;
+	case FF__COL_LAST:
+		for (size_t j = 0; j < n; j++)
+			buf->last_ms[idx[j]] = buf->first_ms[idx[j]] + ff__unzigzag(v[j]);
+		break;
+	case FF__COL_BYTES:
+		FF__SEG_PUT(bytes, uint64_t);
+		break;
+	case FF__COL_PACKETS:
+		FF__SEG_PUT(packets, uint64_t);
+		break;
+	case FF__COL_FLOWS:
+		FF__SEG_PUT(flows, uint64_t);
+		break;
+	case FF__COL_SRC_ADDR:
+		FF__SEG_PUT(src_v4, uint32_t);
+		break;
+	case FF__COL_DST_ADDR:
+		FF__SEG_PUT(dst_v4, uint32_t);
+		break;
+	default:
+		/* The rarer columns one row at a time. */
+		for (size_t j = 0; j < n; j++)
+			ff__seg_narrow(s, col, &v[j], idx[j], 1, buf);
+		break;
+	}
+}
+#undef FF__SEG_PUT
+
+/* Rows `base + sel[j]` of the last block of one late column into the block's arrays. */
+static int ff__seg_load_col(const ff_segment_cursor *c, const ff__seg_src *src, size_t base,
+			    const uint16_t *sel, size_t m)
+{
+	uint64_t *v = (uint64_t *)(void *)c->scratch;
+	uint32_t at[FF__SEG_SLICE], idx[FF__SEG_SLICE];
+	int col = src->e->column;
+	for (size_t j0 = 0; j0 < m; j0 += FF__SEG_SLICE) {
+		size_t n = m - j0 < FF__SEG_SLICE ? m - j0 : FF__SEG_SLICE;
+		for (size_t j = 0; j < n; j++) {
+			idx[j] = (uint32_t)(base + sel[j0 + j]);
+			at[j] = c->blk_at + idx[j];
+		}
+		ff__seg_values_at(src, at, n, v);
+		if (ff__seg_check_refs(c->s, col, v, (uint32_t)n) != 0)
+			return FF_SEG_EBLOCK;
+		ff__seg_narrow_at(c->s, col, v, idx, n, c->buf);
+	}
+	return 0;
+}
+
+/* ff_block's load for a segment block: the late columns of the chosen rows. */
+static int ff__seg_cursor_load(void *ctx, ff_block *b, const uint16_t *sel, size_t m)
+{
+	const ff_segment_cursor *c = ctx;
+	for (int k = 0; k < c->n_src; k++) {
+		const ff__seg_src *src = &c->src[k];
+		if (!(c->late & 1u << src->e->column))
+			continue;
+		if (ff__seg_load_col(c, src, b->base, sel, m) != 0)
+			return FF_SEG_EBLOCK;
+		ff_block v = {.n = b->n};
+		ff__seg_block_view(src, c->blk_at, c->buf, &v);
+		ff_block_adopt(b, &v, b->base);
+	}
+	return 0;
+}
+
 long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out)
 {
 	uint32_t at = c->at;
@@ -651,10 +790,19 @@ long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *o
 	for (int k = 0; k < c->n_src; k++) {
 		ff__seg_src *src = &c->src[k];
 		bool in_place = ff__seg_is_addr(src->e->column) && src->e->encoding == FF__ENC_BYTES;
+		if (c->late & 1u << src->e->column)
+			continue;
 		if (!in_place && ff__seg_block_col(c->s, src, at, n, v, buf) != 0)
 			return FF_SEG_EBLOCK;
 		ff__seg_block_view(src, at, buf, out);
 	}
+	if (c->late != 0) {
+		out->lazy = true;
+		out->load = ff__seg_cursor_load;
+		out->load_ctx = c;
+	}
+	c->blk_at = at;
+	c->buf = buf;
 	uint32_t any = 0;
 	for (uint32_t i = 0; i < n; i++)
 		any |= buf->wildcards[i];

@@ -105,6 +105,13 @@ typedef struct ff_store_range {
 	const char *agent;  /* only this agent's records; NULL for all (borrowed) */
 	uint32_t fields;    /* FF_STORE_F_* bits the caller reads; 0 for all */
 	/*
+	 * Of `fields`, those a block scan's caller chooses rows by (its
+	 * filter's, times for a window): the others may come lazily
+	 * (ff_block.lazy), decoded only for the rows it chose. 0: every
+	 * column of every row.
+	 */
+	uint32_t select_fields;
+	/*
 	 * The filter the caller tests every record with (borrowed; NULL for
 	 * none): a store may skip row groups whose column bounds cannot match.
 	 */
