@@ -128,8 +128,12 @@ static int ff_tb_group(ff__topn_ctx *x, const ff_block *b, size_t m)
 {
 	ff__topn_scratch *s = x->scratch;
 	for (size_t j = 0; j < m; j++) {
-		if (j + FF_TB_PREFETCH < m && x->hll == NULL)
-			__builtin_prefetch(ff__topn_table_home(&x->groups, s->hash[j + FF_TB_PREFETCH]));
+		if (j + FF_TB_PREFETCH < m && x->hll == NULL) {
+			/* A slot of counters and key spans two cache lines: fetch both. */
+			const uint8_t *home = ff__topn_table_home(&x->groups, s->hash[j + FF_TB_PREFETCH]);
+			__builtin_prefetch(home);
+			__builtin_prefetch(home + x->groups.stride - 1);
+		}
 		int created = 0;
 		ff__topn_counts *c = ff__topn_group_hashed(x, s->keys[j], s->hash[j], &created);
 		if (c == NULL)
