@@ -195,8 +195,15 @@ static int ff_cs_scan_group_blocks(ff_cstore *cs, ff_cseg *c, size_t g, long age
 		rc = ff_cs_emit_block(c->seg, &blk, x->buf->agent, agent, x);
 		n = 0;
 	}
-	if (n < 0)
+	/*
+	 * A block that does not decode, now or when the reader loads its lazy
+	 * columns (it then stops with the error, having counted none of the
+	 * block): the file changed under us, as for records.
+	 */
+	if (n < 0 || (rc != 0 && ff_segment_cursor_failed(x->cur))) {
 		ff_cs_mark_bad(cs, c);
+		return 0;
+	}
 	return rc;
 }
 

@@ -256,6 +256,12 @@ int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g,
  */
 long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out);
 
+/*
+ * Whether a lazy column of the current group failed to decode in
+ * ff_block_load() (which then returned FF_SEG_EBLOCK to the reader).
+ */
+bool ff_segment_cursor_failed(const ff_segment_cursor *c);
+
 /* How one column block of a row group is stored, for tools (ffsegstat). */
 typedef struct ff_segment_block_info {
 	uint8_t encoding;   /* 0 bytes, 1 frame of reference, 2 delta, 3 IPv4 */

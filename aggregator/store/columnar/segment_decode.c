@@ -433,6 +433,7 @@ struct ff_segment_cursor {
 	int n_src;
 	uint32_t at, rows;
 	uint32_t late;	   /* FF__COL bits decoded only for chosen rows */
+	bool load_failed;  /* a late column of this group did not decode */
 	uint32_t blk_at;   /* the group row of the block last returned */
 	ff_block_buf *buf; /* where that block went */
 	uint8_t *scratch;  /* FF_SEGMENT_SCRATCH bytes */
@@ -477,6 +478,7 @@ int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g,
 {
 	c->rows = c->at = 0;
 	c->late = 0;
+	c->load_failed = false;
 	if (g >= ff_segment_groups(s))
 		return FF_SEG_EFORMAT;
 	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
@@ -767,18 +769,25 @@ static int ff__seg_load_col(const ff_segment_cursor *c, const ff__seg_src *src, 
 /* ff_block's load for a segment block: the late columns of the chosen rows. */
 static int ff__seg_cursor_load(void *ctx, ff_block *b, const uint16_t *sel, size_t m)
 {
-	const ff_segment_cursor *c = ctx;
+	ff_segment_cursor *c = ctx;
 	for (int k = 0; k < c->n_src; k++) {
 		const ff__seg_src *src = &c->src[k];
 		if (!(c->late & 1u << src->e->column))
 			continue;
-		if (ff__seg_load_col(c, src, b->base, sel, m) != 0)
+		if (ff__seg_load_col(c, src, b->base, sel, m) != 0) {
+			c->load_failed = true;
 			return FF_SEG_EBLOCK;
+		}
 		ff_block v = {.n = b->n};
 		ff__seg_block_view(src, c->blk_at, c->buf, &v);
 		ff_block_adopt(b, &v, b->base);
 	}
 	return 0;
+}
+
+bool ff_segment_cursor_failed(const ff_segment_cursor *c)
+{
+	return c->load_failed;
 }
 
 long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out)
