@@ -24,9 +24,7 @@
 typedef struct ff__topn_scratch {
 	uint16_t sel[FF_BLOCK_ROWS];
 	uint64_t keys[FF_BLOCK_ROWS][3]; /* zero-padded key prefixes of up to 24 bytes */
-	uint64_t hash[FF_BLOCK_ROWS];
-	ff__topn_counts *slot[FF_BLOCK_ROWS];
-	uint8_t created[FF_BLOCK_ROWS];
+	uint64_t hash[FF_BLOCK_ROWS]; /* or, for direct elements, the rows' slots */
 } ff__topn_scratch;
 
 typedef struct ff__topn_ctx {

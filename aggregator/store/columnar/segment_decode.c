@@ -570,14 +570,37 @@ static void ff__seg_narrow(const ff_segment *s, int col, const uint64_t *v, uint
 }
 #undef FF__SEG_NARROW
 
+/* The block's array of a column whose values are its 64-bit integers as decoded; else NULL. */
+static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		return buf->first_ms;
+	case FF__COL_BYTES:
+		return buf->bytes;
+	case FF__COL_PACKETS:
+		return buf->packets;
+	case FF__COL_FLOWS:
+		return buf->flows;
+	default:
+		return NULL;
+	}
+}
+
 /* Rows [at, at + n) of one column into the block's arrays. */
 static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
 			     uint64_t *v, ff_block_buf *buf)
 {
 	int col = src->e->column;
+	uint64_t *direct = src->fixed == NULL ? ff__seg_u64_column(col, buf) : NULL;
 	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
 		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
 		const uint64_t *vals = src->fixed;
+		if (direct != NULL) {
+			/* Counters and first_ms decode in place: nothing to narrow. */
+			ff__seg_values(src, at + off, m, direct + off);
+			continue;
+		}
 		if (vals == NULL) {
 			ff__seg_values(src, at + off, m, v);
 			if (ff__seg_check_refs(s, col, v, m) != 0)
