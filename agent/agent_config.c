@@ -101,6 +101,10 @@ static const ff_option ff_agent_options[] = {
      "ENDPOINT", "ZeroMQ endpoint of flowfleet-aggregator"},
     {"listen-udp", 0, FF_OPT_LIST, FF_OFF(listen_udp), NULL, 0, 0, ff_agent_listen_validate,
      "ADDR:PORT", "receive flow exports here (default: 0.0.0.0:2055, 0.0.0.0:4739, 0.0.0.0:6343)"},
+    {"metrics", 0, FF_OPT_STRING, FF_OFF(metrics), NULL, 0, 0, ff_agent_listen_validate,
+     "ADDR:PORT",
+     "serve GET /metrics (Prometheus) here, e.g. 127.0.0.1:9477; off by default, no token: "
+     "bind it to loopback or a management network"},
     {"state-dir", 0, FF_OPT_STRING, FF_OFF(state_dir), NULL, 0, 0, NULL, "DIR",
      "keep epoch, sequence, the spool of unacked batches, templates and sampler tables here"},
     {"interval", 0, FF_OPT_DURATION, FF_OFF(interval_ms), "10s", 1000, 3600000, NULL, "DURATION",
@@ -114,6 +118,10 @@ static const ff_option ff_agent_options[] = {
     {"shutdown-wait", 0, FF_OPT_DURATION, FF_OFF(shutdown_wait_ms), "5s", 0, 600000, NULL,
      "DURATION",
      "on SIGTERM/SIGINT, wait this long for the last acks"},
+    {"max-clock-skew", 0, FF_OPT_DURATION, FF_OFF(max_clock_skew_ms), "1h", 0,
+     36500ull * 86400 * 1000, NULL, "DURATION",
+     "count records stamped further than this from the agent's clock as "
+     "records.clock_skewed per exporter (kept as they are); 0 for no check"},
     {"spool-max", 0, FF_OPT_SIZE, FF_OFF(spool_max), "64M", 4096, 1ull << 40, NULL, "SIZE",
      "bound on unacked batches kept, in memory and in the spool (oldest dropped beyond it)"},
     {"max-keys", 0, FF_OPT_UINT, FF_OFF(max_keys), "131072", 16, 1ull << 26, NULL, "N",

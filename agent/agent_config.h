@@ -22,11 +22,13 @@ typedef struct ff_agent_config {
 	char *aggregator; /* ZeroMQ endpoint */
 	ff_strlist listen_udp;
 	char *state_dir; /* NULL: random epoch per start, no spool */
+	char *metrics;	 /* --metrics ADDR:PORT; NULL: no /metrics */
 	uint64_t interval_ms;
 	ff_strlist labels; /* KEY=VALUE */
 	uint64_t heartbeat_ms;
 	uint64_t retry_ms;
 	uint64_t shutdown_wait_ms;
+	uint64_t max_clock_skew_ms; /* records.clock_skewed beyond it; 0: no check */
 	uint64_t spool_max;
 	uint64_t rcvbuf;
 	uint64_t receive_threads; /* 0: one per core, at most 2 */

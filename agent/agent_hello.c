@@ -17,7 +17,9 @@ struct ff_hello_buf {
 	Flowfleet__ExporterStats **exp_ptrs;
 	Flowfleet__Counter *exp_counters; /* 2 + FF_MAL_N + FF_EV_N per exporter */
 	Flowfleet__Counter **exp_counter_ptrs;
-	size_t n_labels, n_exps;
+	Flowfleet__InterfaceCounters *ifs;
+	Flowfleet__InterfaceCounters **if_ptrs;
+	size_t n_labels, n_exps, n_ifs;
 };
 
 static void ff_hello_buf_free(struct ff_hello_buf *b)
@@ -31,6 +33,8 @@ static void ff_hello_buf_free(struct ff_hello_buf *b)
 	free(b->exp_ptrs);
 	free(b->exp_counters);
 	free(b->exp_counter_ptrs);
+	free(b->ifs);
+	free(b->if_ptrs);
 }
 
 static int ff_hello_labels(const ff_strlist *l, struct ff_hello_buf *b)
@@ -64,26 +68,19 @@ static void ff_hello_counter(Flowfleet__Counter *c, const char *name, uint64_t v
 	c->value = v;
 }
 
-/* Adds one exporter's non-zero counters (packets and records always). */
+/* Adds one exporter's counters (ff_exporter_counters_list). */
 static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__ExporterStats *x,
 			      Flowfleet__Counter *c, Flowfleet__Counter **cp)
 {
 	flowfleet__exporter_stats__init(x);
 	x->address.data = (uint8_t *)e->addr;
 	x->address.len = FF_ADDR_LEN;
-	size_t n = 0;
-	ff_hello_counter(&c[n++], "packets", e->packets);
-	ff_hello_counter(&c[n++], "records", e->records);
-	for (int r = 0; r < FF_MAL_N; r++)
-		if (e->malformed[r] != 0)
-			ff_hello_counter(&c[n++], ff_malformed_name((enum ff_malformed_reason)r),
-					 e->malformed[r]);
-	for (int v = 0; v < FF_EV_N; v++)
-		if (e->events[v] != 0)
-			ff_hello_counter(&c[n++], ff_exporter_event_name((enum ff_exporter_event)v),
-					 e->events[v]);
-	for (size_t i = 0; i < n; i++)
+	ff_counter_ref refs[FF_EXPORTER_MAX_COUNTERS];
+	size_t n = ff_exporter_counters_list(e, refs);
+	for (size_t i = 0; i < n; i++) {
+		ff_hello_counter(&c[i], refs[i].name, refs[i].value);
 		cp[i] = &c[i];
+	}
 	x->counters = cp;
 	x->n_counters = n;
 }
@@ -91,7 +88,7 @@ static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__Exporter
 static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b)
 {
 	size_t n = s != NULL ? ff_exporter_stats_count_exporters(s) : 0;
-	size_t per = 2 + FF_MAL_N + FF_EV_N;
+	size_t per = FF_EXPORTER_MAX_COUNTERS;
 	b->exps = calloc(n + 1, sizeof *b->exps);
 	b->exp_ptrs = calloc(n + 1, sizeof *b->exp_ptrs);
 	b->exp_counters = calloc(n * per + 1, sizeof *b->exp_counters);
@@ -106,6 +103,52 @@ static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b
 		ff_hello_exporter(e, &b->exps[i], &b->exp_counters[i * per],
 				  &b->exp_counter_ptrs[i * per]);
 		b->exp_ptrs[i] = &b->exps[i];
+	}
+	return 0;
+}
+
+/* One interface's counters; the message borrows the table entry's address. */
+static void ff_hello_interface(const ff_sflow_if_counters *v, Flowfleet__InterfaceCounters *m)
+{
+	flowfleet__interface_counters__init(m);
+	m->exporter.data = (uint8_t *)v->agent;
+	m->exporter.len = FF_ADDR_LEN;
+	m->if_index = v->if_index;
+	m->if_type = v->if_type;
+	m->if_speed = v->if_speed;
+	m->if_direction = v->if_direction;
+	m->if_status = v->if_status;
+	m->in_octets = v->in_octets;
+	m->in_ucast_pkts = v->in_ucast_pkts;
+	m->in_multicast_pkts = v->in_multicast_pkts;
+	m->in_broadcast_pkts = v->in_broadcast_pkts;
+	m->in_discards = v->in_discards;
+	m->in_errors = v->in_errors;
+	m->in_unknown_protos = v->in_unknown_protos;
+	m->out_octets = v->out_octets;
+	m->out_ucast_pkts = v->out_ucast_pkts;
+	m->out_multicast_pkts = v->out_multicast_pkts;
+	m->out_broadcast_pkts = v->out_broadcast_pkts;
+	m->out_discards = v->out_discards;
+	m->out_errors = v->out_errors;
+	m->promiscuous_mode = v->promiscuous_mode;
+	m->samples = v->samples;
+	m->updated_ms = v->updated_ms;
+}
+
+static int ff_hello_interfaces(const ff_sflow_counters *c, struct ff_hello_buf *b)
+{
+	size_t n = c != NULL ? ff_sflow_counters_count(c) : 0;
+	b->ifs = calloc(n + 1, sizeof *b->ifs);
+	b->if_ptrs = calloc(n + 1, sizeof *b->if_ptrs);
+	if (b->ifs == NULL || b->if_ptrs == NULL)
+		return -1;
+	size_t cursor = 0;
+	const ff_sflow_if_counters *v;
+	while (b->n_ifs < n && (v = ff_sflow_counters_next(c, &cursor)) != NULL) {
+		ff_hello_interface(v, &b->ifs[b->n_ifs]);
+		b->if_ptrs[b->n_ifs] = &b->ifs[b->n_ifs];
+		b->n_ifs++;
 	}
 	return 0;
 }
@@ -127,7 +170,8 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	struct ff_hello_buf b;
 	memset(&b, 0, sizeof b);
 	int rc = -ENOMEM;
-	if (ff_hello_labels(h->labels, &b) != 0 || ff_hello_exporters(h->exporters, &b) != 0)
+	if (ff_hello_labels(h->labels, &b) != 0 || ff_hello_exporters(h->exporters, &b) != 0 ||
+	    ff_hello_interfaces(h->interfaces, &b) != 0)
 		goto out;
 	ff_counter_ref refs[FF_AGENT_N_COUNTERS];
 	ff_agent_counters_list(h->counters, refs);
@@ -149,6 +193,8 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	msg.n_counters = FF_AGENT_N_COUNTERS;
 	msg.exporters = b.exp_ptrs;
 	msg.n_exporters = b.n_exps;
+	msg.interfaces = b.if_ptrs;
+	msg.n_interfaces = b.n_ifs;
 	if (h->enroll_token != NULL)
 		msg.enroll_token = (char *)h->enroll_token;
 	rc = ff_hello_pack(&msg, frame, len);

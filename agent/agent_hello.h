@@ -10,6 +10,7 @@
 #include "agent_counters.h"
 #include "exporter_stats.h"
 #include "ff_config.h"
+#include "sflow_counters.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ typedef struct ff_agent_hello {
 	const ff_exporter_stats *exporters; /* may be NULL */
 	uint32_t protocol_version;	    /* the FlowBatch layout sent; 0: FF_PROTOCOL_VERSION */
 	const char *enroll_token;	    /* NULL: none (the field stays empty) */
+	const ff_sflow_counters *interfaces; /* sFlow interface counters; may be NULL */
 } ff_agent_hello;
 
 /*

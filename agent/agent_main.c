@@ -13,6 +13,7 @@
 #include "agent_hello.h"
 #include "agent_state.h"
 #include "agent_trust.h"
+#include "agent_metrics.h"
 #include "exporter_stats.h"
 #include "ff_batch.h"
 #include "ff_log.h"
@@ -48,6 +49,7 @@ typedef struct ff_agent {
 	ff_send_queue *queue;
 	ff_sender *sender;
 	ff_receivers *rx;
+	ff_agent_metrics *metrics; /* --metrics; NULL when off */
 	ff_curve_keypair keys; /* CURVE: ours, from the state dir */
 	struct event *ev_flush, *ev_term, *ev_int, *ev_wait;
 	uint64_t started_ms;
@@ -118,6 +120,7 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	ff_agent *a = arg;
 	ff_agent_counters counters = ff_agent_counters_sum(a);
 	ff_exporter_stats *exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL;
+	ff_sflow_counters *ifs = a->rx != NULL ? ff_receivers_interfaces(a->rx) : NULL;
 	ff_agent_hello h = {
 	    .agent_id = a->cfg.id,
 	    .hostname = a->cfg.hostname,
@@ -129,10 +132,28 @@ static int ff_agent_build_hello(void *arg, uint8_t **frame, size_t *len)
 	    .exporters = exporters,
 	    .protocol_version = (uint32_t)a->cfg.wire_version,
 	    .enroll_token = a->cfg.enroll_token,
+	    .interfaces = ifs,
 	};
 	int rc = ff_agent_hello_encode(&h, frame, len);
 	ff_exporter_stats_free(exporters);
+	ff_sflow_counters_free(ifs);
 	return rc;
+}
+
+/* A scrape of --metrics: what the Hello would carry now. */
+static void ff_agent_metrics_fill(void *arg, ff_agent_metrics_view *v)
+{
+	ff_agent *a = arg;
+	*v = (ff_agent_metrics_view){
+	    .agent_id = a->cfg.id,
+	    .hostname = a->cfg.hostname,
+	    .epoch = a->state.epoch,
+	    .policy_version = a->policy.version,
+	    .started_ms = a->started_ms,
+	    .counters = ff_agent_counters_sum(a),
+	    .exporters = a->rx != NULL ? ff_receivers_exporters(a->rx) : NULL,
+	    .interfaces = a->rx != NULL ? ff_receivers_interfaces(a->rx) : NULL,
+	};
 }
 
 /* Puts records back after a failed flush, so the next batch carries them. */
@@ -332,6 +353,18 @@ static void ff_agent_send_policy_ack(ff_agent *a, uint64_t version, bool applied
 }
 
 /*
+ * Merging or keeping apart, as the policy in force says: without a policy
+ * every exporter flow stays its own record, so stored records answer
+ * per-flow predicates as nfdump does (docs/policy.md).
+ */
+static void ff_agent_summarize_under_policy(ff_agent *a)
+{
+	if (ff_summarizer_set_merge(a->summ, ff_agent_policy_merges(&a->policy)) != 0)
+		ff_log_warn("out of memory rebuilding the summarizer's index: records of one key "
+			    "held now may be sent as two records");
+}
+
+/*
  * Makes the pending policy current. Called between two intervals, after the
  * old interval was flushed under the old policy, so no interval mixes two.
  */
@@ -341,12 +374,14 @@ static void ff_agent_apply_pending(ff_agent *a)
 		return;
 	char keys[128];
 	ff_agent_policy_move(&a->policy, &a->pending);
+	ff_agent_summarize_under_policy(a);
 	ff_log_info(
 	    "policy %" PRIu64 " applied: filter '%s', keys %s, interval %" PRIu64
-	    " ms, top-K %u, sampling %u",
+	    " ms, top-K %u, sampling %u, records %s",
 	    a->policy.version, a->policy.filter ? ff_filter_source(a->policy.filter) : "",
 	    ff_policy_keys_format(FF_POLICY_KEY_FIELDS & ~a->policy.wildcards, keys, sizeof keys),
-	    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample);
+	    ff_agent_interval_ms(a), a->policy.topk, a->policy.sample,
+	    ff_agent_policy_merges(&a->policy) ? "merged per key" : "kept apart");
 	if (a->state.dir != NULL) {
 		int rc = ff_agent_policy_save(&a->policy, a->state.dir);
 		if (rc != 0)
@@ -497,6 +532,7 @@ static int ff_agent_open_receivers(ff_agent *a, char *err, size_t err_len)
 	    .sampling_default = (uint32_t)a->cfg.sampling_default,
 	    .sampling_overrides = &a->cfg.sampling_overrides,
 	    .max_exporters = FF_AGENT_MAX_EXPORTERS,
+	    .max_clock_skew_ms = a->cfg.max_clock_skew_ms,
 	    .on_record = ff_agent_on_record,
 	    .arg = a,
 	};
@@ -537,6 +573,7 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	}
 	if (ff_agent_open_queue(a, err, err_len) != 0)
 		return -1;
+	ff_agent_summarize_under_policy(a);
 	bool curve = !a->cfg.insecure_plaintext;
 	if (curve && ff_agent_keys_open(a->state.dir, &a->keys, err, err_len) != 0)
 		return -1;
@@ -556,6 +593,10 @@ static int ff_agent_open(ff_agent *a, char *err, size_t err_len)
 	if ((a->sender = ff_sender_new(a->base, &so, a->queue, &a->counters, err, err_len)) == NULL)
 		return -1;
 	if (ff_agent_open_receivers(a, err, err_len) != 0 || ff_agent_open_events(a, err, err_len) != 0)
+		return -1;
+	if (a->cfg.metrics != NULL &&
+	    (a->metrics = ff_agent_metrics_start(a->base, a->cfg.metrics, ff_agent_metrics_fill, a,
+						 err, err_len)) == NULL)
 		return -1;
 	return ff_receivers_start(a->rx, err, err_len);
 }
@@ -626,6 +667,7 @@ static void ff_agent_log_exit(const ff_agent *a)
 
 static void ff_agent_close(ff_agent *a)
 {
+	ff_agent_metrics_free(a->metrics);
 	ff_receivers_free(a->rx);
 	ff_sender_free(a->sender);
 	ff_send_queue_free(a->queue);

@@ -1,6 +1,6 @@
 #include "agent_state.h"
 
-#include "agent_fs.h"
+#include "ff_file.h"
 #include "ff_err.h"
 #include "ff_log.h"
 
@@ -96,7 +96,7 @@ static int ff_agent_read_number(const char *dir, const char *name, enum ff_agent
 		return -ENAMETOOLONG;
 	uint8_t *buf = NULL;
 	size_t len;
-	int rc = ff_agent_read_file(path, FF_AGENT_STATE_FILE_MAX, &buf, &len);
+	int rc = ff_file_read(path, FF_AGENT_STATE_FILE_MAX, &buf, &len);
 	if (rc == -ENOENT)
 		return rc;
 	if (rc != 0) {
@@ -129,7 +129,7 @@ static int ff_agent_write_number(const char *dir, const char *name, bool hex, ui
 	char line[32];
 	int n = hex ? snprintf(line, sizeof line, "%016" PRIx64 "\n", v)
 		    : snprintf(line, sizeof line, "%" PRIu64 "\n", v);
-	return ff_agent_write_atomic(dir, name, line, (size_t)n);
+	return ff_file_write_atomic(dir, name, line, (size_t)n, 0600);
 }
 
 /* Starts a new epoch in `dir`, sequence kept at st->next_seq. */
@@ -185,7 +185,7 @@ int ff_agent_state_open(ff_agent_state *st, const char *dir, char *err, size_t e
 		snprintf(err, err_len, "state dir %s: path too long", dir);
 		return -1;
 	}
-	int rc = ff_agent_mkdirs(spool);
+	int rc = ff_file_mkdirs(spool);
 	if (rc != 0) {
 		snprintf(err, err_len, "state dir %s: cannot create: %s", dir, ff_strerror(rc));
 		return -1;

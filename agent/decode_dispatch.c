@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include "ff_time.h"
 
-#include "agent_fs.h"
+#include "ff_file.h"
 #include "decode_template.h"
 #include "exporter_stats.h"
 #include "ff_bytes.h"
@@ -23,8 +23,6 @@
  * keeps (template_cache.h).
  */
 #define FF_DECODER_SAMPLERS_MAX (64u << 20)
-/* sFlow interfaces whose counters are kept: a large switch fabric's worth. */
-#define FF_DECODER_SFLOW_IFS 65536
 
 int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_arg)
 {
@@ -34,7 +32,7 @@ int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_
 	ctx->templates = ff_template_cache_new();
 	ctx->sampling = ff_sampling_new();
 	ctx->seqloss = ff_seqloss_new();
-	ctx->sflow_counters = ff_sflow_counters_new(FF_DECODER_SFLOW_IFS);
+	ctx->sflow_counters = ff_sflow_counters_new(FF_SFLOW_COUNTERS_MAX_IFS);
 	if (ctx->templates == NULL || ctx->sampling == NULL || ctx->seqloss == NULL ||
 	    ctx->sflow_counters == NULL) {
 		ff_decoder_ctx_release(ctx);
@@ -84,6 +82,7 @@ int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 	const ff_decoder *d = ff_decode_pick(pkt);
 	if (d == NULL)
 		return FF_DECODE_EVERSION;
+	ctx->now_ms = now_ms;
 	return d->decode(ctx, pkt, len, exporter, now_ms);
 }
 
@@ -107,12 +106,49 @@ static void ff_decoder_implausible(ff_decoder_ctx *ctx, const ff_flow *f)
 	ctx->implausible_unlogged = 0;
 }
 
+/* Whether `t` lies more than `skew` from `now`, either way. */
+static bool ff_decoder_skewed(uint64_t t, uint64_t now, uint64_t skew)
+{
+	return t > now ? t - now > skew : now - t > skew;
+}
+
+/*
+ * Counts and (once a minute at most) logs a record stamped far from the
+ * agent's clock. It is kept as it is: the exporter's clock may be the one
+ * that is right, and dropping would hide its traffic; the aggregator's
+ * retention ages such records by when they were stored instead.
+ */
+static void ff_decoder_clock_skewed(ff_decoder_ctx *ctx, const ff_flow *f)
+{
+	if (ctx->stats != NULL)
+		ff_exporter_stats_add(ctx->stats, f->exporter, FF_EV_CLOCK_SKEWED, 1);
+	uint64_t now = ff_time_mono_ms();
+	if (ctx->skew_log_ms != 0 && now - ctx->skew_log_ms < 60000) {
+		ctx->skew_unlogged++;
+		return;
+	}
+	char exp[FF_ADDR_STRLEN];
+	ff_log_warn("exporter %s: record stamped first %" PRIu64 " ms, last %" PRIu64
+		    " ms (unix) arrived at %" PRIu64 " ms: more than %" PRIu64
+		    " s off this agent's clock (--max-clock-skew); kept as it is, counted as "
+		    "records.clock_skewed (%" PRIu64 " more since the last such line)",
+		    ff_addr_format(f->exporter, exp), f->first_ms, f->last_ms, ctx->now_ms,
+		    ctx->max_clock_skew_ms / 1000, ctx->skew_unlogged);
+	ctx->skew_log_ms = now;
+	ctx->skew_unlogged = 0;
+}
+
 void ff_decoder_emit(ff_decoder_ctx *ctx, ff_flow *f)
 {
 	if (f->packets > 0 && f->bytes / f->packets > FF_DECODE_MAX_PACKET_BYTES) {
 		ff_decoder_implausible(ctx, f);
 		return;
 	}
+	uint64_t skew = ctx->max_clock_skew_ms;
+	if (skew != 0 && ctx->now_ms != 0 &&
+	    (ff_decoder_skewed(f->first_ms, ctx->now_ms, skew) ||
+	     ff_decoder_skewed(f->last_ms, ctx->now_ms, skew)))
+		ff_decoder_clock_skewed(ctx, f);
 	ff_sampling_apply(ctx->sampling, f);
 	ctx->emit(ctx->emit_arg, f);
 }
@@ -159,7 +195,7 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir)
 	if (ctx->templates != NULL && ff_template_cache_dirty(ctx->templates)) {
 		if ((rc = ff_template_cache_save(ctx->templates, &buf, &len)) != 0)
 			return rc;
-		rc = ff_agent_write_atomic(dir, "templates", buf, len);
+		rc = ff_file_write_atomic(dir, "templates", buf, len, 0600);
 		free(buf);
 		if (rc != 0)
 			return rc;
@@ -167,7 +203,7 @@ int ff_decoder_ctx_save(ff_decoder_ctx *ctx, const char *dir)
 	if (ctx->sampling != NULL && ff_sampling_dirty(ctx->sampling)) {
 		if ((rc = ff_sampling_save(ctx->sampling, &buf, &len)) != 0)
 			return rc;
-		rc = ff_agent_write_atomic(dir, "samplers", buf, len);
+		rc = ff_file_write_atomic(dir, "samplers", buf, len, 0600);
 		free(buf);
 	}
 	return rc;
@@ -180,7 +216,7 @@ static int ff_decoder_read_state(const char *dir, const char *name, size_t max, 
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = ff_agent_read_file(path, max, buf, len);
+	int rc = ff_file_read(path, max, buf, len);
 	if (rc == -ENOENT)
 		return 1;
 	if (rc == -EFBIG)

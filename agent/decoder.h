@@ -80,6 +80,15 @@ typedef struct ff_decoder_ctx {
 	struct ff_sflow_counters *sflow_counters; /* sFlow counter samples (sflow_counters.h) */
 	uint64_t implausible_log_ms; /* when an implausible record was last logged */
 	uint64_t implausible_unlogged; /* implausible records since, not logged */
+	/*
+	 * Records whose first or last time lies further than this from the
+	 * datagram's arrival are counted as records.clock_skewed (and kept as
+	 * they are); 0: not checked. Set by the caller after init.
+	 */
+	uint64_t max_clock_skew_ms;
+	uint64_t now_ms;	  /* arrival of the datagram being decoded (unix ms) */
+	uint64_t skew_log_ms;	  /* when a clock-skewed record was last logged */
+	uint64_t skew_unlogged;	  /* clock-skewed records since, not logged */
 } ff_decoder_ctx;
 
 /*
@@ -90,6 +99,7 @@ typedef struct ff_decoder_ctx {
  * records.implausible.
  */
 #define FF_DECODE_MAX_PACKET_BYTES 65535
+
 
 /* Creates the owned tables and sets the sink. Returns 0, or -ENOMEM with nothing left allocated. */
 int ff_decoder_ctx_init(ff_decoder_ctx *ctx, ff_decode_emit_fn emit, void *emit_arg);
@@ -158,7 +168,9 @@ int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
  * rate applied is the per-exporter override if one is configured, else the
  * announced rate, else the configured default (1 unless set); it is stored
  * in f->sampling_rate and bytes and packets are multiplied by it. `f` is
- * modified in place.
+ * modified in place. A record whose first_ms or last_ms lies more than
+ * ctx->max_clock_skew_ms from ctx->now_ms is counted as records.clock_skewed
+ * (and logged at most once a minute), then handed on unchanged.
  */
 void ff_decoder_emit(ff_decoder_ctx *ctx, ff_flow *f);
 

@@ -44,6 +44,7 @@ static const char *const ff_event_names[FF_EV_N] = {
     [FF_EV_TEMPLATE_REFUSED] = "template.refused",
     [FF_EV_TEMPLATE_EVICTED] = "template.evicted",
     [FF_EV_IMPLAUSIBLE] = "records.implausible",
+    [FF_EV_CLOCK_SKEWED] = "records.clock_skewed",
 };
 
 const char *ff_exporter_event_name(enum ff_exporter_event ev)
@@ -236,4 +237,21 @@ int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src
 			d->events[v] += e->events[v];
 	}
 	return 0;
+}
+
+size_t ff_exporter_counters_list(const ff_exporter_counters *e,
+				 ff_counter_ref out[FF_EXPORTER_MAX_COUNTERS])
+{
+	size_t n = 0;
+	out[n++] = (ff_counter_ref){"packets", e->packets};
+	out[n++] = (ff_counter_ref){"records", e->records};
+	for (int r = 0; r < FF_MAL_N; r++)
+		if (e->malformed[r] != 0)
+			out[n++] = (ff_counter_ref){ff_malformed_name((enum ff_malformed_reason)r),
+						    e->malformed[r]};
+	for (int v = 0; v < FF_EV_N; v++)
+		if (e->events[v] != 0)
+			out[n++] = (ff_counter_ref){ff_exporter_event_name((enum ff_exporter_event)v),
+						    e->events[v]};
+	return n;
 }

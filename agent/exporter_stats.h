@@ -13,6 +13,7 @@
  * so are templates refused or evicted, on their own clock.
  */
 
+#include "agent_counters.h"
 #include "ff_flow.h"
 
 #include <stddef.h>
@@ -56,6 +57,7 @@ enum ff_exporter_event {
 	FF_EV_TEMPLATE_REFUSED, /* templates not stored: beyond its fair share, or no memory */
 	FF_EV_TEMPLATE_EVICTED, /* its templates evicted to make room (template_cache.h) */
 	FF_EV_IMPLAUSIBLE,	/* records dropped: more bytes a packet than any packet holds */
+	FF_EV_CLOCK_SKEWED,	/* records stamped outside now +/- --max-clock-skew (kept) */
 	FF_EV_N,
 };
 
@@ -82,6 +84,17 @@ const char *ff_malformed_name(enum ff_malformed_reason r);
 
 /* The counter name of an event, e.g. "template.replaced". */
 const char *ff_exporter_event_name(enum ff_exporter_event ev);
+
+/* Room for every counter of one exporter in ff_exporter_counters_list(). */
+#define FF_EXPORTER_MAX_COUNTERS (2 + FF_MAL_N + FF_EV_N)
+
+/*
+ * The counters of `e` as the Hello and the agent's /metrics name them:
+ * "packets" and "records" always, the others when not zero. Fills `out`
+ * (names borrowed, static) and returns how many.
+ */
+size_t ff_exporter_counters_list(const ff_exporter_counters *e,
+				 ff_counter_ref out[FF_EXPORTER_MAX_COUNTERS]);
 
 /*
  * Counts one datagram from `addr` whose decode returned `decode_rc` (records

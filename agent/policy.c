@@ -1,6 +1,6 @@
 #include "policy.h"
 
-#include "agent_fs.h"
+#include "ff_file.h"
 #include "ff_frame.h"
 #include "ff_policy.h"
 #include "flowfleet.pb-c.h"
@@ -41,7 +41,8 @@ static int ff_agent_policy_from_msg(const Flowfleet__Policy *m, ff_agent_policy 
 			       .filter = m->filter,
 			       .interval_s = m->interval_s,
 			       .topk = m->topk,
-			       .sample = m->sample};
+			       .sample = m->sample,
+			       .merge = m->merge};
 	if (m->version == 0) {
 		snprintf(err, err_len, "policy version 0 is reserved for 'no policy'");
 		return -1;
@@ -56,7 +57,13 @@ static int ff_agent_policy_from_msg(const Flowfleet__Policy *m, ff_agent_policy 
 	out->interval_s = m->interval_s;
 	out->topk = m->topk;
 	out->sample = m->sample;
+	out->merge = m->merge;
 	return 0;
+}
+
+bool ff_agent_policy_merges(const ff_agent_policy *p)
+{
+	return p->merge || p->wildcards != 0 || p->topk != 0;
 }
 
 int ff_agent_policy_decode(const uint8_t *payload, size_t len, ff_agent_policy *out,
@@ -172,7 +179,7 @@ int ff_agent_policy_save(const ff_agent_policy *p, const char *dir)
 	size_t len = 0;
 	if (ff_frame_encode(FF_MSG_POLICY, p->packed, p->packed_len, &frame, &len) != 0)
 		return -ENOMEM;
-	int rc = ff_agent_write_atomic(dir, FF_AGENT_POLICY_FILE, frame, len);
+	int rc = ff_file_write_atomic(dir, FF_AGENT_POLICY_FILE, frame, len, 0600);
 	free(frame);
 	return rc;
 }
@@ -186,7 +193,7 @@ int ff_agent_policy_load(const char *dir, ff_agent_policy *out, char *err, size_
 	ff_frame_header h;
 	memset(out, 0, sizeof *out);
 	snprintf(path, sizeof path, "%s/%s", dir, FF_AGENT_POLICY_FILE);
-	int rc = ff_agent_read_file(path, FF_AGENT_POLICY_MAX_FILE, &buf, &len);
+	int rc = ff_file_read(path, FF_AGENT_POLICY_MAX_FILE, &buf, &len);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0) {

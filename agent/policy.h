@@ -32,10 +32,18 @@ typedef struct ff_agent_policy {
 	uint32_t interval_s;  /* 0: the agent's own interval */
 	uint32_t topk;	      /* 0: no bound */
 	uint32_t sample;      /* 0 or 1: every record */
+	bool merge;	      /* the policy asks to merge records of one key */
 	uint64_t sample_seen; /* records offered to the sampler so far */
 	uint8_t *packed;      /* owned: the Policy protobuf as received, to persist */
 	size_t packed_len;
 } ff_agent_policy;
+
+/*
+ * Whether the summarizer merges records of one key under `p`: when the
+ * policy says so, drops keys or sets a top-K (which summarize by design);
+ * otherwise every exporter flow stays its own record (docs/policy.md).
+ */
+bool ff_agent_policy_merges(const ff_agent_policy *p);
 
 /*
  * Decodes and validates a Policy protobuf payload (borrowed) into *out,

@@ -3,6 +3,7 @@
 #include "decoder.h"
 #include "ff_log.h"
 #include "sampling.h"
+#include "sflow_counters.h"
 #include "template_cache.h"
 #include "udp_listener.h"
 
@@ -151,6 +152,7 @@ static int ff_receiver_init(ff_receivers *g, ff_receiver *r, const ff_receivers_
 		return -1;
 	}
 	r->dctx.stats = r->exporters;
+	r->dctx.max_clock_skew_ms = o->max_clock_skew_ms;
 	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->ev_stop =
 	    r->stop_fd < 0 ? NULL : event_new(r->base, r->stop_fd, EV_READ, ff_receiver_on_stop, r);
@@ -314,6 +316,21 @@ ff_exporter_stats *ff_receivers_exporters(ff_receivers *g)
 		pthread_mutex_unlock(&g->rx[i].lock);
 		if (rc != 0) {
 			ff_exporter_stats_free(sum);
+			sum = NULL;
+		}
+	}
+	return sum;
+}
+
+ff_sflow_counters *ff_receivers_interfaces(ff_receivers *g)
+{
+	ff_sflow_counters *sum = ff_sflow_counters_new(FF_SFLOW_COUNTERS_MAX_IFS);
+	for (size_t i = 0; sum != NULL && i < g->n; i++) {
+		pthread_mutex_lock(&g->rx[i].lock);
+		int rc = ff_sflow_counters_merge(sum, g->rx[i].dctx.sflow_counters);
+		pthread_mutex_unlock(&g->rx[i].lock);
+		if (rc != 0) {
+			ff_sflow_counters_free(sum);
 			sum = NULL;
 		}
 	}

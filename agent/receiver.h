@@ -36,6 +36,7 @@ typedef struct ff_receivers_opts {
 	uint32_t sampling_default;
 	const ff_strlist *sampling_overrides; /* EXPORTER=N */
 	size_t max_exporters;		      /* per thread */
+	uint64_t max_clock_skew_ms; /* records.clock_skewed beyond it (decoder.h); 0: no check */
 	ff_handoff_fn on_record;	      /* called on the main thread */
 	void *arg;
 } ff_receivers_opts;
@@ -66,6 +67,16 @@ void ff_receivers_add_counters(ff_receivers *g, ff_agent_counters *dst);
 
 /* The per-exporter stats of every thread summed in a new table (caller frees), or NULL. */
 ff_exporter_stats *ff_receivers_exporters(ff_receivers *g);
+
+struct ff_sflow_counters;
+
+/*
+ * The sFlow interface counters of every thread merged in a new table
+ * (ff_sflow_counters_merge: the newest sample of each interface), bounded
+ * like one thread's; the caller frees it with ff_sflow_counters_free().
+ * NULL when out of memory.
+ */
+struct ff_sflow_counters *ff_receivers_interfaces(ff_receivers *g);
 
 /* ff_decoder_expire() on every thread's context. */
 void ff_receivers_expire(ff_receivers *g, uint64_t now_ms);

@@ -1,6 +1,6 @@
 #include "send_queue.h"
 
-#include "agent_fs.h"
+#include "ff_file.h"
 #include "ff_batch.h"
 #include "ff_frame.h"
 #include "ff_log.h"
@@ -128,7 +128,7 @@ int ff_send_queue_push(ff_send_queue *q, uint64_t epoch, uint64_t seq, uint64_t 
 	if (q->spool_dir != NULL) {
 		char name[32];
 		ff_spool_name(seq, name, sizeof name);
-		spool_rc = ff_agent_write_atomic(q->spool_dir, name, frame, len);
+		spool_rc = ff_file_write_atomic(q->spool_dir, name, frame, len, 0600);
 		if (spool_rc != 0)
 			ff_log_errno(FF_LOG_WARN, -spool_rc,
 				     "spooling batch %" PRIu64 " to %s failed, kept in memory only",
@@ -221,7 +221,7 @@ static int ff_spool_load_one(ff_send_queue *q, const char *name)
 	snprintf(path, sizeof path, "%s/%s", q->spool_dir, name);
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = ff_agent_read_file(path, FF_FRAME_MAX_STORED, &buf, &len);
+	int rc = ff_file_read(path, FF_FRAME_MAX_STORED, &buf, &len);
 	if (rc != 0) {
 		ff_log_errno(FF_LOG_WARN, -rc, "reading spool file %s failed, skipped", path);
 		return 0;

@@ -3,6 +3,7 @@
 #include "ff_bytes.h"
 #include "ff_hmap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +97,54 @@ const ff_sflow_if_counters *ff_sflow_counters_next(const ff_sflow_counters *c, s
 ff_sflow_counter_totals ff_sflow_counters_totals(const ff_sflow_counters *c)
 {
 	return c->totals;
+}
+
+size_t ff_sflow_counters_count(const ff_sflow_counters *c)
+{
+	return ff_hmap_count(c->ifs);
+}
+
+static void sflow_totals_add(ff_sflow_counter_totals *dst, const ff_sflow_counter_totals *src)
+{
+	dst->samples += src->samples;
+	dst->records += src->records;
+	dst->if_records += src->if_records;
+	dst->ifs_dropped += src->ifs_dropped;
+}
+
+/* One entry of another table into `c`: the newer one wins, samples add up. */
+static int sflow_merge_entry(ff_sflow_counters *c, const struct sflow_if_key *k,
+			     const ff_sflow_if_counters *v)
+{
+	ff_sflow_if_counters *e = ff_hmap_find(c->ifs, k);
+	if (e == NULL) {
+		if (ff_hmap_count(c->ifs) >= c->max_ifs) {
+			c->totals.ifs_dropped++;
+			return 0;
+		}
+		int created = 0;
+		if ((e = ff_hmap_upsert(c->ifs, k, &created)) == NULL)
+			return -ENOMEM;
+		*e = *v;
+		return 0;
+	}
+	uint64_t samples = e->samples + v->samples;
+	if (v->updated_ms > e->updated_ms)
+		*e = *v;
+	e->samples = samples;
+	return 0;
+}
+
+int ff_sflow_counters_merge(ff_sflow_counters *dst, const ff_sflow_counters *src)
+{
+	sflow_totals_add(&dst->totals, &src->totals);
+	size_t cursor = 0;
+	const void *key;
+	void *val;
+	while (ff_hmap_next(src->ifs, &cursor, &key, &val)) {
+		int rc = sflow_merge_entry(dst, key, val);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }

@@ -56,6 +56,14 @@ typedef struct ff_sflow_counter_totals {
 
 typedef struct ff_sflow_counters ff_sflow_counters;
 
+/*
+ * The interfaces one decoder context keeps, dozens of large switches'
+ * worth; also the bound of the merged table the Hello carries, every
+ * heartbeat (about 110 bytes an interface: 4,096 make a 450 KB Hello), and
+ * the aggregator's per-agent bound (FF_SESSION_MAX_INTERFACES).
+ */
+#define FF_SFLOW_COUNTERS_MAX_IFS 4096
+
 /* A table of at most `max_ifs` interfaces; NULL when out of memory. */
 ff_sflow_counters *ff_sflow_counters_new(size_t max_ifs);
 void ff_sflow_counters_free(ff_sflow_counters *c);
@@ -79,5 +87,17 @@ const ff_sflow_if_counters *ff_sflow_counters_find(const ff_sflow_counters *c,
 const ff_sflow_if_counters *ff_sflow_counters_next(const ff_sflow_counters *c, size_t *cursor);
 
 ff_sflow_counter_totals ff_sflow_counters_totals(const ff_sflow_counters *c);
+
+/* Interfaces held. */
+size_t ff_sflow_counters_count(const ff_sflow_counters *c);
+
+/*
+ * Merges `src` (borrowed, unchanged) into `dst`: with one table per receive
+ * thread, the Hello carries the merge. Of an interface both hold, the entry
+ * with the later updated_ms wins (dst on a tie) and `samples` is the sum;
+ * totals are added. An interface that finds `dst` full is counted in its
+ * ifs_dropped. Returns 0, or -ENOMEM with `dst` partly merged.
+ */
+int ff_sflow_counters_merge(ff_sflow_counters *dst, const ff_sflow_counters *src);
 
 #endif

@@ -62,6 +62,7 @@ struct ff_summarizer {
 	struct ff_summarizer_pending pending[FF_SUMMARIZER_PENDING];
 	size_t head, n_pending; /* a ring: the oldest at head */
 	int failed;		/* an earlier merge ran out of memory */
+	bool apart;		/* keep records apart: append, no index (hashes unset) */
 };
 
 static uint64_t ff_summ_extra(const ff_flow *f)
@@ -226,8 +227,47 @@ static int ff_summarizer_settle(ff_summarizer *s)
 	return rc;
 }
 
+/* Kept apart: the record is appended as it came, one record per exporter flow. */
+static int ff_summ_append(ff_summarizer *s, const ff_flow *f)
+{
+	if (s->n_recs >= UINT32_MAX - 1 ||
+	    (s->n_recs == s->cap_recs && ff_summ_grow_recs(s) != 0))
+		return -1;
+	s->recs[s->n_recs++] = *f;
+	return 0;
+}
+
+/* The index of every record held, rebuilt when merging starts again over appended records. */
+static int ff_summ_reindex(ff_summarizer *s)
+{
+	for (size_t r = 0; r < s->n_recs; r++)
+		s->hashes[r] = ff_summ_hash(s, &s->recs[r]);
+	size_t cap = s->index_cap;
+	while (cap < 2 * s->n_recs + 2)
+		cap *= 2;
+	/* Growing to the same capacity after a fresh allocation reinserts every record. */
+	if (ff_summ_alloc_index(s, cap / 2) != 0)
+		return -1;
+	return ff_summ_grow_index(s);
+}
+
+int ff_summarizer_set_merge(ff_summarizer *s, bool merge)
+{
+	if (s->apart == !merge)
+		return 0;
+	if (ff_summarizer_settle(s) != 0)
+		s->failed = 1;
+	s->apart = !merge;
+	return merge && s->n_recs > 0 ? ff_summ_reindex(s) : 0;
+}
+
 int ff_summarizer_add(ff_summarizer *s, const ff_flow *f)
 {
+	if (s->apart) {
+		int rc = s->failed ? -1 : 0;
+		s->failed = 0;
+		return ff_summ_append(s, f) != 0 ? -1 : rc;
+	}
 	int rc = s->failed ? -1 : 0;
 	s->failed = 0;
 	if (s->n_pending == FF_SUMMARIZER_PENDING) {

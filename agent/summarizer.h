@@ -8,11 +8,18 @@
  * ToS, interfaces, AS numbers and the exporter; fields outside the key
  * (counters, times, TCP flags) are merged with ff_flow_merge().
  *
+ * Or it keeps records apart (ff_summarizer_set_merge(false)): then every
+ * record added is one record out, as the exporter sent it, and the table is
+ * only the interval's bounded buffer. The agent keeps them apart unless its
+ * policy summarizes (docs/policy.md), so a stored record is one exporter
+ * flow and per-flow predicates (`bytes > 10000`) answer as nfdump's do.
+ *
  * Not thread-safe; owned by the agent's context.
  */
 
 #include "ff_flow.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct ff_summarizer ff_summarizer;
@@ -28,6 +35,14 @@ void ff_summarizer_free(ff_summarizer *s);
  * memory (an earlier record was lost).
  */
 int ff_summarizer_add(ff_summarizer *s, const ff_flow *f);
+
+/*
+ * Merges records that share a key (true, as made) or keeps them apart
+ * (false). Records held stay as they are. Returns 0, or -1 when out of
+ * memory rebuilding the index (merging then finds no earlier record: two
+ * records of one key, never a lost one).
+ */
+int ff_summarizer_set_merge(ff_summarizer *s, bool merge);
 
 /* Distinct keys held now (merges every waiting record first). */
 size_t ff_summarizer_count(ff_summarizer *s);

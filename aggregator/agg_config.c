@@ -162,6 +162,16 @@ static const ff_option ff_agg_options[] = {
      .max = 36500ull * 86400 * 1000,
      .metavar = "DURATION",
      .help = "remove hour rollups whose newest flow is older, e.g. 400d; 0 keeps all"},
+    {.name = "max-clock-skew",
+     .type = FF_OPT_DURATION,
+     .offset = offsetof(ff_agg_config, max_clock_skew_ms),
+     .defval = "1h",
+     .min = 60ull * 1000,
+     .max = 36500ull * 86400 * 1000,
+     .metavar = "DURATION",
+     .help = "a segment or rollup whose newest flow is stamped further than this from when "
+	     "it was written (a wrong or forged clock: 2106, 1970) is aged by --retain* from "
+	     "when it was written instead (1m..36500d)"},
     {.name = "query-memory",
      .type = FF_OPT_SIZE,
      .offset = offsetof(ff_agg_config, query_memory),
@@ -194,6 +204,15 @@ static const ff_option ff_agg_options[] = {
      .metavar = "DURATION",
      .help = "a query not answered this long after it arrived is stopped and answered 503; "
 	     "0 for no bound"},
+    {.name = "metrics-max-series",
+     .type = FF_OPT_UINT,
+     .offset = offsetof(ff_agg_config, metrics_max_series),
+     .defval = "2000",
+     .min = 16,
+     .max = 1000000,
+     .metavar = "N",
+     .help = "series one agent may add to /metrics at most; the rest are counted in "
+	     "flowfleet_metrics_series_dropped (16..1000000)"},
     {.name = "window-max-records",
      .type = FF_OPT_UINT,
      .offset = offsetof(ff_agg_config, window_max_records),

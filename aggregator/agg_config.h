@@ -27,6 +27,7 @@ typedef struct ff_agg_config {
 	char *rollup_keys;	    /* key fields rollups keep: "all", "none" or a list */
 	uint64_t retain_minute_ms;  /* minute rollups: keep this long; 0 forever */
 	uint64_t retain_hour_ms;    /* hour rollups: keep this long; 0 forever */
+	uint64_t max_clock_skew_ms; /* files stamped further from their writing are aged by it */
 	uint64_t query_memory;	    /* bytes a top-N query's group tables may use */
 	uint64_t query_threads;	    /* threads that run queries, 1..64 */
 	uint64_t query_queue;	    /* queries that may wait for one of them */
@@ -37,6 +38,7 @@ typedef struct ff_agg_config {
 	bool show_key;		     /* print the server's public key and exit */
 	char *enroll_token;	     /* file of enrolment tokens; NULL for none */
 	uint64_t max_pending;	     /* unknown keys held as pending at most */
+	uint64_t metrics_max_series; /* /metrics series per agent at most */
 	uint64_t max_agents;	     /* agent ids a live connection may add at most (0: none) */
 } ff_agg_config;
 

@@ -129,6 +129,7 @@ static int ff_agg_open_store(ff_agg *a)
 					   .rollup_keys = keys,
 					   .retain_minute_ms = a->cfg.retain_minute_ms,
 					   .retain_hour_ms = a->cfg.retain_hour_ms,
+					   .max_clock_skew_ms = a->cfg.max_clock_skew_ms,
 					   .window_max_records = a->cfg.window_max_records,
 					   .window_max_bytes = a->cfg.window_max_bytes}};
 	int rc = ff_store_open(&sc, ff_agg_replay, a, &a->store);
@@ -260,7 +261,8 @@ static int ff_agg_start(ff_agg *a)
 			   .query_memory = a->cfg.query_memory,
 			   .query_threads = (size_t)a->cfg.query_threads,
 			   .query_queue = (size_t)a->cfg.query_queue,
-			   .query_timeout_ms = a->cfg.query_timeout_ms};
+			   .query_timeout_ms = a->cfg.query_timeout_ms,
+			   .metrics_max_series = (size_t)a->cfg.metrics_max_series};
 	a->http = ff_http_start(a->base, a->cfg.http, &hd);
 	return a->http != NULL ? 0 : -1;
 }

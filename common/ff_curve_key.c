@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "ff_err.h"
+#include "ff_file.h"
 
 /* A key file is one line; more than this is not ours. */
 #define FF_CURVE_FILE_MAX 256
@@ -93,49 +94,22 @@ int ff_curve_key_read_public(const char *path, char out[FF_CURVE_Z85_LEN + 1], c
 	return rc;
 }
 
-/* Writes one line durably: temporary name, fsync, rename, directory fsync. */
-static int ff_curve_write_file(const char *dir, const char *path, const char *line, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return ff_err_errno(errno);
-	size_t len = strlen(line);
-	int rc = 0;
-	/* The umask may have narrowed the mode; a public file should be readable. */
-	if (fchmod(fd, mode) < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = ff_err_errno(errno);
-	if (close(fd) < 0 && rc == 0)
-		rc = ff_err_errno(errno);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = ff_err_errno(errno);
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return ff_err_errno(errno);
-	rc = fsync(dfd) < 0 ? ff_err_errno(errno) : 0;
-	close(dfd);
-	return rc;
-}
-
-static int ff_curve_create(const char *dir, const char *key_path, const char *pub_path,
+static int ff_curve_create(const char *dir, const char *name, const char *key_path,
 			   ff_curve_keypair *out, char *err, size_t err_len)
 {
+	char key_name[NAME_MAX + 1], pub_name[NAME_MAX + 1];
+	snprintf(key_name, sizeof key_name, "%s.key", name);
+	snprintf(pub_name, sizeof pub_name, "%s.pub", name);
 	if (zmq_curve_keypair(out->public_z85, out->secret_z85) != 0) {
 		snprintf(err, err_len, "cannot make a CurveZMQ key pair: %s", zmq_strerror(errno));
 		return ff_err_errno(errno);
 	}
 	char line[FF_CURVE_Z85_LEN + 2];
 	snprintf(line, sizeof line, "%s\n", out->secret_z85);
-	int rc = ff_curve_write_file(dir, key_path, line, 0600);
+	int rc = ff_file_write_atomic(dir, key_name, line, strlen(line), 0600);
 	if (rc == 0) {
 		snprintf(line, sizeof line, "%s\n", out->public_z85);
-		rc = ff_curve_write_file(dir, pub_path, line, 0644);
+		rc = ff_file_write_atomic(dir, pub_name, line, strlen(line), 0644);
 	}
 	if (rc < 0)
 		snprintf(err, err_len, "cannot write the key pair %s: %s", key_path,
@@ -188,7 +162,7 @@ int ff_curve_key_load_or_create(const char *dir, const char *name, ff_curve_keyp
 	int fd = open(key_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		*created = true;
-		return ff_curve_create(dir, key_path, pub_path, out, err, err_len);
+		return ff_curve_create(dir, name, key_path, out, err, err_len);
 	}
 	if (fd < 0) {
 		int rc = ff_err_errno(errno);

@@ -27,6 +27,79 @@ static const char *const ff_orders[FF_ORDER_COUNT] = {
 	[FF_ORDER_PPS] = "pps",	    [FF_ORDER_BPS] = "bps",	    [FF_ORDER_BPP] = "bpp",
 };
 
+/*
+ * nfdump's -s words for what the flow record does not carry (yet): refused
+ * as such, not as unknown words, so a user coming from nfdump learns that
+ * the field is missing rather than misspelt.
+ */
+static const struct {
+	const char *word;
+	const char *what;
+} ff_elements_not_carried[] = {
+	{"nhip", "next hop addresses"},
+	{"nhbip", "BGP next hop addresses"},
+	{"dsttos", "destination ToS"},
+	{"dir", "flow directions"},
+	{"srcgeo", "geo locations"},
+	{"dstgeo", "geo locations"},
+	{"geo", "geo locations"},
+	{"inam", "interface names"},
+	{"onam", "interface names"},
+	{"srcmask", "network masks"},
+	{"dstmask", "network masks"},
+	{"mask", "network masks"},
+	{"srcvlan", "VLAN labels"},
+	{"dstvlan", "VLAN labels"},
+	{"vlan", "VLAN labels"},
+	{"insrcmac", "MAC addresses"},
+	{"outdstmac", "MAC addresses"},
+	{"indstmac", "MAC addresses"},
+	{"outsrcmac", "MAC addresses"},
+	{"srcmac", "MAC addresses"},
+	{"dstmac", "MAC addresses"},
+	{"inmac", "MAC addresses"},
+	{"outmac", "MAC addresses"},
+	{"sysid", "nfdump's exporter SysIDs (use exporter)"},
+	{"nbar", "NBAR application ids"},
+	{"ja3", "JA3 hashes"},
+	{"odid", "observation domain ids"},
+	{"opid", "observation point ids"},
+	{"vrf", "VRFs"},
+	{"ivrf", "VRFs"},
+	{"evrf", "VRFs"},
+	{"ivrfnam", "VRF names"},
+	{"evrfnam", "VRF names"},
+	{"event", "NSEL/ASA events"},
+	{"xevent", "NSEL/ASA events"},
+	{"xsrcip", "NSEL/ASA translations"},
+	{"xsrcport", "NSEL/ASA translations"},
+	{"xdstip", "NSEL/ASA translations"},
+	{"xdstport", "NSEL/ASA translations"},
+	{"iacl", "NSEL/ASA ACLs"},
+	{"iace", "NSEL/ASA ACLs"},
+	{"ixace", "NSEL/ASA ACLs"},
+	{"eacl", "NSEL/ASA ACLs"},
+	{"eace", "NSEL/ASA ACLs"},
+	{"exace", "NSEL/ASA ACLs"},
+	{"nevent", "NAT events"},
+	{"nsrcip", "NAT translations"},
+	{"nsrcport", "NAT translations"},
+	{"ndstip", "NAT translations"},
+	{"ndstport", "NAT translations"},
+};
+
+/* What `word` names that the record does not carry, or NULL. MPLS labels are mpls1..mpls10. */
+static const char *ff_element_not_carried(const char *word)
+{
+	if (strncmp(word, "mpls", 4) == 0 && word[4] >= '1' && word[4] <= '9')
+		return "MPLS labels";
+	for (size_t i = 0; i < sizeof ff_elements_not_carried / sizeof ff_elements_not_carried[0];
+	     i++)
+		if (strcmp(word, ff_elements_not_carried[i].word) == 0)
+			return ff_elements_not_carried[i].what;
+	return NULL;
+}
+
 /* Parses an element word; returns 0 or -1 if unknown. */
 static int ff_element_parse(const char *word, enum ff_element *out)
 {
@@ -87,6 +160,14 @@ int ff_element_parse_stat(const char *arg, enum ff_element *el, enum ff_order *o
 		n = sizeof word - 1;
 	memcpy(word, arg, n);
 	word[n] = '\0';
+	const char *missing = ff_element_not_carried(word);
+	if (missing != NULL) {
+		snprintf(err, err_len,
+			 "statistic element '%s': flowfleet's flow record does not carry %s yet; "
+			 "elements it answers: %s",
+			 word, missing, ff_element_list());
+		return -1;
+	}
 	if (ff_element_parse(word, el) != 0) {
 		snprintf(err, err_len, "unknown statistic element '%s'; valid elements: %s", word,
 			 ff_element_list());

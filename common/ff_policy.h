@@ -36,6 +36,7 @@ typedef struct ff_policy_spec {
 	uint32_t interval_s; /* 0: the agent's own --interval */
 	uint32_t topk;	     /* 0: every record of an interval */
 	uint32_t sample;     /* 0 or 1: every record; N: 1 in N, counters scaled by N */
+	bool merge;	     /* merge the records of one key per interval (keys or topk imply it) */
 } ff_policy_spec;
 
 /*

@@ -15,4 +15,7 @@ uint64_t ff_time_now_ms(void);
 /* Milliseconds on CLOCK_MONOTONIC: only differences between two readings mean anything. */
 uint64_t ff_time_mono_ms(void);
 
+/* Microseconds on CLOCK_MONOTONIC, for latencies below a millisecond (an fsync, a query). */
+uint64_t ff_time_mono_us(void);
+
 #endif

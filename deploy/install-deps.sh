@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libsodium-dev libpcap-dev libjansson-dev libinih-dev libxxhash-dev zlib1g-dev
   libcmocka-dev libcurl4-openssl-dev libssl-dev)
 # Peers the tests and the demo compare with or drive.
-peer_pkgs=(nfdump softflowd tcpreplay tshark tcpdump python3 pmacct jq)
+peer_pkgs=(nfdump softflowd tcpreplay tshark tcpdump python3 pmacct jq prometheus)
 
 missing=()
 for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do

@@ -33,6 +33,9 @@ int ff_cli_flows(const struct ff_cli_ctx *ctx, int argc, char **argv);
 /* `flowfleet agents ...`: argv[0] is "agents". Returns an ff_cli_exit code. */
 int ff_cli_agents(const struct ff_cli_ctx *ctx, int argc, char **argv);
 
+/* `flowfleet interfaces ...`: argv[0] is "interfaces". Returns an ff_cli_exit code. */
+int ff_cli_interfaces(const struct ff_cli_ctx *ctx, int argc, char **argv);
+
 /* `flowfleet policy set|show|history ...`: argv[0] is "policy". Returns an ff_cli_exit code. */
 int ff_cli_policy(const struct ff_cli_ctx *ctx, int argc, char **argv);
 

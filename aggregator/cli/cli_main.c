@@ -27,6 +27,7 @@ static const struct ff_cli_command ff_cli_commands[] = {
     {"top", ff_cli_top, "top-N statistic over all stored flows, as nfdump -s"},
     {"flows", ff_cli_flows, "the stored flows themselves, as nfdump -o line|long|csv|json"},
     {"agents", ff_cli_agents, "the agents the aggregator knows and their counters"},
+    {"interfaces", ff_cli_interfaces, "sFlow interface counters: speed, status, rates"},
     {"policy", ff_cli_policy, "set, show and list the central policy pushed to agents"},
 };
 
@@ -39,7 +40,7 @@ static void ff_cli_usage(FILE *out)
 		     "\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof ff_cli_commands / sizeof ff_cli_commands[0]; i++)
-		fprintf(out, "  %-8s %s\n", ff_cli_commands[i].name, ff_cli_commands[i].summary);
+		fprintf(out, "  %-10s %s\n", ff_cli_commands[i].name, ff_cli_commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Options:\n"
@@ -145,7 +146,7 @@ static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx,
 			return ff_cli_usage_error("unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind >= argc)
-		return ff_cli_usage_error("%s", "no command given (top, flows, agents, policy)");
+		return ff_cli_usage_error("%s", "no command given (top, flows, agents, interfaces, policy)");
 	*done = 0;
 	return FF_CLI_OK;
 }
@@ -157,7 +158,7 @@ static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
 			return ff_cli_commands[i].run(ctx, argc, argv);
 	}
 	return ff_cli_usage_error(
-	    "unknown command '%s'; valid commands: top, flows, agents, policy", argv[0]);
+	    "unknown command '%s'; valid commands: top, flows, agents, interfaces, policy", argv[0]);
 }
 
 int main(int argc, char **argv)

@@ -38,7 +38,7 @@ static void ff_cli_policy_usage(FILE *out)
 	fprintf(out,
 		"Usage: flowfleet policy set [--target LABEL=VALUE[,LABEL=VALUE]] [--filter EXPR]\n"
 		"                            [--keys LIST] [--interval DURATION] [--topk N]\n"
-		"                            [--sample N] [--token-file FILE]\n"
+		"                            [--sample N] [--merge] [--token-file FILE]\n"
 		"       flowfleet policy show [-o table|json]\n"
 		"       flowfleet policy history [-o table|json]\n"
 		"\n"
@@ -54,6 +54,10 @@ static void ff_cli_policy_usage(FILE *out)
 		"  -i, --interval DUR     summarization interval, e.g. 10s (default: the agent's)\n"
 		"  -K, --topk N           at most N records per interval, by bytes (0: no bound)\n"
 		"      --sample N         keep 1 in N records, counters scaled by N (0: all)\n"
+		"      --merge            merge the records of one key per interval into one\n"
+		"                         (fewer bytes; per-flow filters then judge merged\n"
+		"                         records). Without it every exporter flow stays its\n"
+		"                         own record unless --keys drops keys or --topk is set\n"
 		"      --token-file FILE  the aggregator's DATA_DIR/api.token (default:\n"
 		"                         $FLOWFLEET_TOKEN holds the token itself)\n"
 		"  -o, --output FORMAT    table (default) or json\n"
@@ -71,7 +75,7 @@ static int ff_cli_policy_usage_error(const char *fmt, const char *arg)
 	return FF_CLI_EUSAGE;
 }
 
-enum { FF_CLI_OPT_TOKEN_FILE = 256, FF_CLI_OPT_SAMPLE, FF_CLI_OPT_SERVER };
+enum { FF_CLI_OPT_TOKEN_FILE = 256, FF_CLI_OPT_SAMPLE, FF_CLI_OPT_SERVER, FF_CLI_OPT_MERGE };
 
 static const struct option ff_cli_policy_longopts[] = {
     {"target", required_argument, NULL, 't'},
@@ -80,6 +84,7 @@ static const struct option ff_cli_policy_longopts[] = {
     {"interval", required_argument, NULL, 'i'},
     {"topk", required_argument, NULL, 'K'},
     {"sample", required_argument, NULL, FF_CLI_OPT_SAMPLE},
+    {"merge", no_argument, NULL, FF_CLI_OPT_MERGE},
     {"token-file", required_argument, NULL, FF_CLI_OPT_TOKEN_FILE},
     {"output", required_argument, NULL, 'o'},
     {"server", required_argument, NULL, FF_CLI_OPT_SERVER},
@@ -147,6 +152,9 @@ static int ff_cli_policy_option(struct ff_cli_policy_opts *o, int opt, char **ar
 		return ff_cli_policy_u32("--topk", optarg, &o->spec.topk);
 	case FF_CLI_OPT_SAMPLE:
 		return ff_cli_policy_u32("--sample", optarg, &o->spec.sample);
+	case FF_CLI_OPT_MERGE:
+		o->spec.merge = true;
+		return FF_CLI_OK;
 	case FF_CLI_OPT_TOKEN_FILE:
 		o->token_file = optarg;
 		return FF_CLI_OK;
@@ -217,7 +225,16 @@ static int ff_cli_policy_token(const struct ff_cli_policy_opts *o, char *out, si
 	return FF_CLI_OK;
 }
 
-/* Prints one policy as "version  target  keys  interval  topk  filter". */
+/* Whether a stored policy's agents merge records of one key (as ff_agent_policy_merges). */
+static const char *ff_cli_policy_records(const json_t *p)
+{
+	bool merge = json_is_true(json_object_get(p, "merge"));
+	const char *keys = ff_cli_json_str(p, "keys", "all");
+	return merge || ff_cli_json_u64(p, "topk") != 0 || strcmp(keys, "all") != 0 ? "merged"
+										    : "apart";
+}
+
+/* Prints one policy as "version  target  keys  interval  topk  records  filter". */
 static void ff_cli_policy_print_row(const json_t *p)
 {
 	const char *target = ff_cli_json_str(p, "target", "");
@@ -229,9 +246,10 @@ static void ff_cli_policy_print_row(const json_t *p)
 		snprintf(interval, sizeof interval, "agent");
 	else
 		snprintf(interval, sizeof interval, "%" PRIu64 "s", iv);
-	printf("%7" PRIu64 "  %-19s  %-16s  %-32s  %8s  %6" PRIu64 "  %s\n",
+	printf("%7" PRIu64 "  %-19s  %-16s  %-32s  %8s  %6" PRIu64 "  %-7s  %s\n",
 	       ff_cli_json_u64(p, "version"), when, target[0] ? target : "all",
 	       ff_cli_json_str(p, "keys", "?"), interval, ff_cli_json_u64(p, "topk"),
+	       ff_cli_policy_records(p),
 	       ff_cli_json_str(p, "filter", "")[0] ? ff_cli_json_str(p, "filter", "") : "any");
 }
 
@@ -249,11 +267,11 @@ static int ff_cli_policy_print(const json_t *doc, const char *member, bool json)
 		return FF_CLI_ESERVER;
 	}
 	if (json_array_size(list) == 0) {
-		printf("no policy stored: agents summarize every record with every key\n");
+		printf("no policy stored: agents send every record with every key, unmerged\n");
 		return FF_CLI_OK;
 	}
-	printf("%7s  %-19s  %-16s  %-32s  %8s  %6s  %s\n", "VERSION", "CREATED (UTC)", "TARGET",
-	       "KEYS", "INTERVAL", "TOP-K", "FILTER");
+	printf("%7s  %-19s  %-16s  %-32s  %8s  %6s  %-7s  %s\n", "VERSION", "CREATED (UTC)",
+	       "TARGET", "KEYS", "INTERVAL", "TOP-K", "RECORDS", "FILTER");
 	json_array_foreach(list, i, p) ff_cli_policy_print_row(p);
 	return FF_CLI_OK;
 }
@@ -262,10 +280,10 @@ static json_t *ff_cli_policy_body(const ff_policy_spec *s)
 {
 	char keys[160];
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "target", s->target, "filter", s->filter,
-			 "keys", ff_policy_keys_format(s->keys, keys, sizeof keys), "interval_s",
-			 (json_int_t)s->interval_s, "topk", (json_int_t)s->topk, "sample",
-			 (json_int_t)s->sample);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "target", s->target, "filter",
+			 s->filter, "keys", ff_policy_keys_format(s->keys, keys, sizeof keys),
+			 "interval_s", (json_int_t)s->interval_s, "topk", (json_int_t)s->topk,
+			 "sample", (json_int_t)s->sample, "merge", s->merge);
 }
 
 /* Turns the server's answer to the POST into an exit code and a message. */

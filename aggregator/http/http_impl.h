@@ -11,6 +11,7 @@
 
 #include "http_auth.h"
 #include "http_pool.h"
+#include "http_requests.h"
 #include "http_server.h"
 #include "http_tls.h"
 
@@ -26,6 +27,8 @@ struct ff_http {
 	struct evconnlistener *listener; /* owned by `http` once bound */
 	struct event *accept_timer;
 	uint64_t accept_pause_ms, accept_last_error_ms, accept_log_ms, accept_errors;
+	ff__http_requests requests; /* answered, by path and code (http_requests.h) */
+	uint64_t started_ms;	    /* wall clock at ff_http_start, for /metrics */
 };
 
 /*
@@ -44,8 +47,10 @@ ff__http_handler ff__http_top;	   /* GET /api/v1/top (http_top.c) */
 ff__http_handler ff__http_flows;   /* GET /api/v1/flows (http_flows.c) */
 ff__http_handler ff__http_series;  /* GET /api/v1/series (http_series.c) */
 ff__http_handler ff__http_agents;  /* GET /api/v1/agents (http_agents.c) */
+ff__http_handler ff__http_interfaces; /* GET /api/v1/interfaces (http_interfaces.c) */
 ff__http_handler ff__http_healthz; /* GET /healthz (http_health.c) */
 ff__http_handler ff__http_stats;   /* GET /api/v1/stats (http_health.c) */
+ff__http_handler ff__http_metrics; /* GET /metrics (http_metrics.c) */
 
 /*
  * Answers `req` when `path` is one of the agent key endpoints (after the

@@ -94,8 +94,8 @@ static const char *ff_hp_str_member(const json_t *body, const char *name, bool *
 
 static int ff_hp_check_members(const json_t *body, char *err, size_t err_len)
 {
-	static const char *const known[] = {"target",	  "filter", "keys",
-					    "interval_s", "topk",   "sample"};
+	static const char *const known[] = {"target", "filter", "keys",	 "interval_s",
+					    "topk",   "sample", "merge"};
 	const char *name;
 	const json_t *v;
 	json_object_foreach((json_t *)body, name, v)
@@ -106,7 +106,7 @@ static int ff_hp_check_members(const json_t *body, char *err, size_t err_len)
 		if (!ok) {
 			snprintf(err, err_len,
 				 "unknown member '%.64s'; valid: target, filter, keys, "
-				 "interval_s, topk, sample",
+				 "interval_s, topk, sample, merge",
 				 name);
 			return -1;
 		}
@@ -137,6 +137,12 @@ static int ff_hp_parse_policy(const json_t *body, ff_policy_spec *p, char *err, 
 	    ff_hp_uint_member(body, "topk", &p->topk, err, err_len) != 0 ||
 	    ff_hp_uint_member(body, "sample", &p->sample, err, err_len) != 0)
 		return -1;
+	const json_t *merge = json_object_get(body, "merge");
+	if (merge != NULL && !json_is_null(merge) && !json_is_boolean(merge)) {
+		snprintf(err, err_len, "'merge' must be true or false");
+		return -1;
+	}
+	p->merge = json_is_true(merge);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include "http_json.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "http_reply.h"
 #include "query_deadline.h"
 #include "store.h"
@@ -34,6 +35,7 @@ struct ff__http_pool {
 	uint64_t timeout_ms;
 	/* Only the loop's thread touches these. */
 	uint64_t n_run, n_busy, n_timed_out, n_failed;
+	ff_histogram latency[FF_HTTP_QUERY_KINDS];
 };
 
 static void ff_http_job_free(ff__http_job *j)
@@ -106,10 +108,35 @@ static void ff_http_reply_busy(struct evhttp_request *req, const char *msg)
 	ff_http_reply_error(req, 503, "Service Unavailable", msg);
 }
 
+static const char *const ff_http_query_kinds[FF_HTTP_QUERY_KINDS] = {"top", "flows", "series",
+									 "other"};
+
+const char *ff__http_query_kind_name(enum ff__http_query_kind k)
+{
+	return (unsigned)k < FF_HTTP_QUERY_KINDS ? ff_http_query_kinds[k] : "other";
+}
+
+static enum ff__http_query_kind ff_http_query_kind_of(const char *what)
+{
+	for (int k = 0; k < FF_HTTP_QUERY_OTHER; k++) {
+		size_t n = strlen(ff_http_query_kinds[k]);
+		if (strncmp(what, ff_http_query_kinds[k], n) == 0 && (what[n] == ' ' || what[n] == '\0'))
+			return (enum ff__http_query_kind)k;
+	}
+	return FF_HTTP_QUERY_OTHER;
+}
+
+const ff_histogram *ff__http_pool_latency(const ff__http_pool *p, enum ff__http_query_kind k)
+{
+	return &p->latency[(unsigned)k < FF_HTTP_QUERY_KINDS ? k : FF_HTTP_QUERY_OTHER];
+}
+
 /* On the loop: sends a worker's answer and frees the job. */
 static void ff_http_pool_answer(ff__http_pool *p, ff__http_job *j)
 {
 	char msg[256];
+	ff_histogram_observe_us(&p->latency[ff_http_query_kind_of(j->what)],
+				ff_time_mono_us() - j->submitted_us);
 	if (j->rc == 0) {
 		p->n_run++;
 		ff_http_reply_json_text(j->req, 200, "OK", j->body);
@@ -207,6 +234,7 @@ void ff__http_pool_submit(ff__http_pool *p, struct evhttp_request *req, ff__http
 	char msg[256];
 	j->req = req;
 	j->deadline_ms = p->timeout_ms ? ff_query_clock_ms() + p->timeout_ms : 0;
+	j->submitted_us = ff_time_mono_us();
 	pthread_mutex_lock(&p->lock);
 	size_t running = p->running, waiting = p->waiting;
 	bool admit = !p->stopping && running + waiting < p->threads + p->queue;

@@ -18,6 +18,8 @@
  * Every function but the job's run is called on the loop's thread.
  */
 
+#include "ff_histogram.h"
+
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -46,6 +48,7 @@ struct ff__http_job {
 	/* The pool's. */
 	struct evhttp_request *req;
 	uint64_t deadline_ms; /* query_deadline.h clock; 0 for none */
+	uint64_t submitted_us; /* ff_time_mono_us() at submission: the latency's start */
 	int rc;		      /* run's result */
 	char *body;	      /* JSON text of the answer (rc 0), owned */
 	ff__http_job *next;
@@ -78,6 +81,23 @@ ff__http_pool *ff__http_pool_new(struct event_base *base, size_t threads, size_t
 void ff__http_pool_submit(ff__http_pool *p, struct evhttp_request *req, ff__http_job *j);
 
 void ff__http_pool_get_stats(ff__http_pool *p, ff__http_pool_stats *out);
+
+/* The kinds of query the latency histograms tell apart, from the first word of `what`. */
+enum ff__http_query_kind {
+	FF_HTTP_QUERY_TOP,
+	FF_HTTP_QUERY_FLOWS,
+	FF_HTTP_QUERY_SERIES,
+	FF_HTTP_QUERY_OTHER,
+	FF_HTTP_QUERY_KINDS
+};
+
+const char *ff__http_query_kind_name(enum ff__http_query_kind k);
+
+/*
+ * Submission-to-answer time of the queries of kind `k` answered (200, 500
+ * or 503 past the timeout; not those refused at once). Any thread.
+ */
+const ff_histogram *ff__http_pool_latency(const ff__http_pool *p, enum ff__http_query_kind k);
 
 /*
  * Stops the pool: waiting jobs are answered 503, running ones finish (their

@@ -5,6 +5,7 @@
  */
 #include "ff_config.h"
 #include "ff_log.h"
+#include "ff_time.h"
 #include "http_impl.h"
 #include "http_reply.h"
 
@@ -26,6 +27,8 @@ static const struct {
     {"/healthz", ff__http_healthz},	 {"/api/v1/top", ff__http_top},
     {"/api/v1/flows", ff__http_flows},	 {"/api/v1/series", ff__http_series},
     {"/api/v1/agents", ff__http_agents}, {"/api/v1/stats", ff__http_stats},
+    {"/metrics", ff__http_metrics},
+    {"/api/v1/interfaces", ff__http_interfaces},
 };
 
 int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *port)
@@ -52,10 +55,10 @@ int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t
 
 static void ff_http_not_found(struct evhttp_request *req, const char *path)
 {
-	char msg[256];
+	char msg[320];
 	snprintf(msg, sizeof msg,
-		 "unknown path '%.128s'; paths: /healthz, /api/v1/top, /api/v1/flows, "
-		 "/api/v1/series, /api/v1/agents, /api/v1/stats",
+		 "unknown path '%.128s'; paths: /healthz, /metrics, /api/v1/top, /api/v1/flows, "
+		 "/api/v1/series, /api/v1/agents, /api/v1/interfaces, /api/v1/stats",
 		 path);
 	ff_http_reply_error(req, 404, "Not Found", msg);
 }
@@ -93,6 +96,7 @@ static enum ff_http_scope ff_http_needed_scope(struct evhttp_request *req, const
 static void ff_http_route(struct evhttp_request *req, void *arg)
 {
 	ff_http *h = arg;
+	ff__http_requests_watch(&h->requests, req);
 	if (h->tls != NULL && !ff__http_tls_request_ok(h->tls, req)) {
 		evhttp_send_error(req, 503, "TLS set-up failed");
 		return;
@@ -155,6 +159,7 @@ ff_http *ff_http_start(struct event_base *base, const char *listen, const ff_htt
 		return NULL;
 	}
 	h->deps = *deps;
+	h->started_ms = ff_time_now_ms();
 	h->pool = ff__http_pool_new(base, deps->query_threads ? deps->query_threads : 1,
 				    deps->query_queue, deps->query_timeout_ms);
 	if (h->pool == NULL) {

@@ -5,6 +5,7 @@
 #include "http_tokens.h"
 
 #include "ff_err.h"
+#include "ff_file.h"
 #include "ff_log.h"
 
 #include <errno.h>
@@ -265,36 +266,7 @@ bad:
 
 /* --- the files ----------------------------------------------------------------- */
 
-/* Writes `line` to `path` durably: a temporary name, fsync, rename, directory fsync. */
-static int ff_token_write(const char *dir, const char *path, const char *line)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ff_err_errno(errno);
-	size_t len = strlen(line);
-	int rc = 0;
-	if (fchmod(fd, 0600) < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = ff_err_errno(errno ? errno : EIO);
-	if (close(fd) < 0 && rc == 0)
-		rc = ff_err_errno(errno);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = ff_err_errno(errno);
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return ff_err_errno(errno);
-	rc = fsync(dfd) < 0 ? ff_err_errno(errno) : 0;
-	close(dfd);
-	return rc;
-}
-
-static int ff_token_create(const char *dir, const char *path, char *out)
+static int ff_token_create(const char *dir, const char *name, char *out)
 {
 	uint8_t raw[FF_TOKEN_RANDOM];
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
@@ -305,7 +277,7 @@ static int ff_token_create(const char *dir, const char *path, char *out)
 	memcpy(line, out, 2 * FF_TOKEN_RANDOM);
 	line[2 * FF_TOKEN_RANDOM] = '\n';
 	line[2 * FF_TOKEN_RANDOM + 1] = '\0';
-	int rc = ff_token_write(dir, path, line);
+	int rc = ff_file_write_atomic(dir, name, line, strlen(line), 0600);
 	OPENSSL_cleanse(raw, sizeof raw);
 	OPENSSL_cleanse(line, sizeof line);
 	return rc;
@@ -344,7 +316,7 @@ static int ff_token_file(ff_http_tokens *t, const char *dir, const char *name,
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	int rc = ff_token_read(path, token);
 	if (rc == -ENOENT) {
-		rc = ff_token_create(dir, path, token);
+		rc = ff_token_create(dir, name, token);
 		if (rc == 0)
 			ff_log_info("created the %s token %s", ff_http_scope_name(scope), path);
 	}

@@ -142,6 +142,7 @@ static int ff_policy_push_encode(const ff_policy_spec *spec, uint8_t **frame, si
 	m.target = spec->target;
 	m.interval_s = spec->interval_s;
 	m.topk = spec->topk;
+	m.merge = spec->merge;
 	m.sample = spec->sample;
 	ff_policy_push_keys(spec->keys, buf, sizeof buf, names, &m.n_keys);
 	m.keys = names;

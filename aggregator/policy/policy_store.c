@@ -30,24 +30,29 @@ struct ff_policy_store {
 json_t *ff_policy_spec_to_json(const ff_policy_spec *p)
 {
 	char keys[160];
-	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "version",
+	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "version",
 			 (json_int_t)p->version, "created_ms", (json_int_t)p->created_ms, "target",
 			 p->target ? p->target : "", "filter", p->filter ? p->filter : "", "keys",
 			 ff_policy_keys_format(p->keys, keys, sizeof keys), "interval_s",
 			 (json_int_t)p->interval_s, "topk", (json_int_t)p->topk, "sample",
-			 (json_int_t)p->sample);
+			 (json_int_t)p->sample, "merge", p->merge);
 }
 
-/* Reads one history line; every field is required so a damaged line is never half-used. */
+/*
+ * Reads one history line; every field is required so a damaged line is
+ * never half-used, but "merge", which lines written before it lack (false).
+ */
 static int ff_policy_from_json(const json_t *o, ff_policy_spec *p, char *err, size_t err_len)
 {
 	json_int_t version, created, interval, topk, sample;
+	int merge = 0;
 	const char *target, *filter, *keys;
 	json_error_t jerr;
 	if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
-			   "{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "version", &version,
+			   "{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s?b}", "version", &version,
 			   "created_ms", &created, "target", &target, "filter", &filter, "keys",
-			   &keys, "interval_s", &interval, "topk", &topk, "sample", &sample) != 0) {
+			   &keys, "interval_s", &interval, "topk", &topk, "sample", &sample,
+			   "merge", &merge) != 0) {
 		snprintf(err, err_len, "%s", jerr.text);
 		return -1;
 	}
@@ -62,7 +67,8 @@ static int ff_policy_from_json(const json_t *o, ff_policy_spec *p, char *err, si
 			      .filter = (char *)filter,
 			      .interval_s = (uint32_t)interval,
 			      .topk = (uint32_t)topk,
-			      .sample = (uint32_t)sample};
+			      .sample = (uint32_t)sample,
+			      .merge = merge != 0};
 	if (ff_policy_keys_parse(keys, &tmp.keys, err, err_len) != 0 ||
 	    ff_policy_validate(&tmp, err, err_len) != 0)
 		return -1;

@@ -1,4 +1,4 @@
-#include "session.h"
+#include "session_impl.h"
 
 #include "ff_flow.h"
 #include "ff_log.h"
@@ -8,38 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct ff_session {
-	char id[FF_AGENT_ID_MAX + 1];
-	char hostname[FF_SESSION_MAX_TEXT + 1];
-	char address[FF_SESSION_MAX_TEXT + 1];
-	char version[FF_SESSION_MAX_TEXT + 1];
-	uint64_t epoch;
-	bool epoch_known;
-	uint32_t protocol_version;
-	uint64_t first_seen_ms;
-	uint64_t last_seen_ms;
-	uint64_t batches;
-	uint64_t duplicates;
-	uint64_t state_conflicts; /* batches whose identity repeated with other content */
-	uint64_t records;
-	/* The policy it applies (Hello, PolicyAck), the one that applies to it, a refusal. */
-	uint64_t policy_applied;
-	uint64_t policy_expected;
-	char policy_error[FF_SESSION_MAX_TEXT + 1];
-	/* From the last Hello; owned references. */
-	json_t *labels;
-	json_t *counters;
-	json_t *exporters;
-} ff_session;
-
-struct ff_sessions {
-	pthread_mutex_t mu;
-	ff_session **v; /* sorted by id */
-	size_t n, cap;
-	size_t max;	  /* ff_sessions_set_max(); 0: none */
-	uint64_t refused; /* new ids refused: the registry was full */
-};
 
 ff_sessions *ff_sessions_new(void)
 {
@@ -54,6 +22,7 @@ static void ff_session_free(ff_session *s)
 	json_decref(s->labels);
 	json_decref(s->counters);
 	json_decref(s->exporters);
+	ff__session_ifs_free(s->ifs);
 	free(s);
 }
 
@@ -194,6 +163,20 @@ static void ff_session_replace(json_t **slot, json_t *v)
 	*slot = v;
 }
 
+/* Keeps the Hello's interface counters; a Hello without any changes nothing. */
+static void ff_session_interfaces(ff_session *s, const Flowfleet__Hello *h, uint64_t now_ms)
+{
+	if (h->n_interfaces == 0)
+		return;
+	if (s->ifs == NULL && (s->ifs = ff__session_ifs_new(FF_SESSION_MAX_INTERFACES)) == NULL) {
+		ff_log_warn("agent %s: out of memory for its interface counters, not kept", s->id);
+		return;
+	}
+	if (ff__session_ifs_update(s->ifs, h->interfaces, h->n_interfaces, now_ms) != 0)
+		ff_log_warn("agent %s: out of memory for its interface counters, partly kept",
+			    s->id);
+}
+
 static void ff_session_log_change(const ff_session *s, int change)
 {
 	if (change == FF_SESSION_NEW)
@@ -222,6 +205,7 @@ int ff_sessions_hello(ff_sessions *r, const Flowfleet__Hello *h, const char *pee
 		ff_session_replace(&s->labels, ff_session_labels(h));
 		ff_session_replace(&s->counters, ff_session_counters(h->counters, h->n_counters));
 		ff_session_replace(&s->exporters, ff_session_exporters(h));
+		ff_session_interfaces(s, h, now_ms);
 		ff_session_log_change(s, change);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -326,11 +310,23 @@ static json_t *ff_session_policy_json(json_t *o, const ff_session *s)
 	return o;
 }
 
+/* How many sFlow interfaces are kept for the agent, and refused of its last Hello; `o` may be NULL. */
+static json_t *ff_session_ifs_fields(json_t *o, const ff_session *s)
+{
+	if (o == NULL)
+		return NULL;
+	size_t n = s->ifs != NULL ? ff__session_ifs_count(s->ifs) : 0;
+	size_t refused = s->ifs != NULL ? ff__session_ifs_refused(s->ifs) : 0;
+	json_object_set_new(o, "interfaces", json_integer((json_int_t)n));
+	json_object_set_new(o, "interfaces_refused", json_integer((json_int_t)refused));
+	return o;
+}
+
 static json_t *ff_session_to_json(const ff_session *s)
 {
 	char epoch[17];
 	snprintf(epoch, sizeof epoch, "%016" PRIx64, s->epoch);
-	return ff_session_policy_json(json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 			 "id", s->id, "hostname", s->hostname, "address", s->address, "labels",
 			 ff_session_copy_or(s->labels, json_object()), "epoch", epoch,
 			 "protocol_version", (json_int_t)s->protocol_version, "version", s->version,
@@ -338,7 +334,8 @@ static json_t *ff_session_to_json(const ff_session *s)
 			 (json_int_t)s->last_seen_ms, "batches", (json_int_t)s->batches,
 			 "duplicates", (json_int_t)s->duplicates, "records", (json_int_t)s->records,
 			 "counters", ff_session_copy_or(s->counters, json_object()), "exporters",
-			 ff_session_copy_or(s->exporters, json_array())), s);
+			 ff_session_copy_or(s->exporters, json_array()));
+	return ff_session_ifs_fields(ff_session_policy_json(o, s), s);
 }
 
 void ff_sessions_set_max(ff_sessions *r, size_t max)
@@ -374,6 +371,23 @@ json_t *ff_sessions_to_json(ff_sessions *r)
 	pthread_mutex_lock(&r->mu);
 	for (size_t i = 0; a != NULL && i < r->n; i++) {
 		if (json_array_append_new(a, ff_session_to_json(r->v[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return a;
+}
+
+json_t *ff_sessions_interfaces_json(ff_sessions *r, const char *agent)
+{
+	json_t *a = json_array();
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; a != NULL && i < r->n; i++) {
+		const ff_session *s = r->v[i];
+		if (s->ifs == NULL || (agent != NULL && strcmp(agent, s->id) != 0))
+			continue;
+		if (ff__session_ifs_json(s->ifs, s->id, a) != 0) {
 			json_decref(a);
 			a = NULL;
 		}

@@ -13,6 +13,7 @@
  * and the mapping of the input becomes a malloc'd copy of exactly its size,
  * which AddressSanitizer guards to the byte.
  */
+#include "ff_log.h"
 #include "segment.h"
 
 #include <stdbool.h>
@@ -265,6 +266,8 @@ static bool fuzz_fix_crcs(uint8_t *p, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* Warnings about bad input would cost more than reading it. */
+	ff_log_init("fuzz", FF_LOG_ERROR);
 	static ff_flow *out;
 	static uint8_t *scratch;
 	if (fuzz_fd < 0) {

@@ -4,9 +4,10 @@
 # element and order both tools share must agree, unfiltered, filtered and
 # inside a time window (-t), and the raw listing must hold the same traffic.
 #
-# The agent merges the records of one key per interval, so a window could
-# cut a merged record where nfdump sees its parts on both sides. The traffic
-# therefore comes in two bursts far enough apart that no record of one
+# Without a policy the agent keeps every exporter flow its own record, so
+# per-flow predicates (bytes > 10000) judge the flows nfdump judges; ffgen's
+# pool repeats keys within an interval, so a merged record would show it.
+# The traffic comes in two bursts far enough apart that no record of one
 # burst can share a window edge with the other: each window holds a whole
 # burst, in both tools.
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,9 @@ export TZ=UTC
 ELEMENTS="srcip dstip ip srcport dstport port proto srcas dstas inif outif"
 ORDERS="flows packets bytes pps bps bpp"
 FILTERS=("proto tcp and dst port 443" "not port 53" "net 10.0.0.0/16")
+# nfdump's per-flow predicates: each judges one exporter flow.
+PER_FLOW=("bytes > 10000" "bytes < 20000" "bytes > 1k" "packets > 10"
+	"packets > 5 and bytes > 5000" "duration > 1000" "bpp > 700" "flags S")
 
 ff_start_aggregator aggregator "$FF_TMP/data"
 UDP_AGENT=$(ff_free_port)
@@ -87,6 +91,15 @@ for el in $ELEMENTS; do
 	i=$((i + 1))
 done
 ff_log "filters and windows agree ($COMPARED statistics in all)"
+
+# Per-flow predicates through the stored records, with the orders taken in turn.
+i=0
+for f in "${PER_FLOW[@]}"; do
+	compare "srcip/$(echo $ORDERS | cut -d' ' -f$((i % 6 + 1)))" 0 "$f"
+	compare "dstport/bytes" 10 "$f"
+	i=$((i + 1))
+done
+ff_log "per-flow predicates agree ($COMPARED statistics in all)"
 
 # A window holds one burst: its totals are that burst's ground truth.
 ff_cli top -s proto/flows -n 0 -o json -t "$WINDOW_A" >"$FF_TMP/a.json"

@@ -3,16 +3,17 @@ set(FF_AGENT_UNIT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 ff_unit_test(NAME nf5 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf5.c LIBS ff_agent_core
   CASES valid_packet_maps_every_field uptime_wrap short_header truncated_lying_count
         count_zero count_above_30 wrong_version dispatch_unsupported_versions
-        dispatch_short exporter_stats_count_reasons)
+        dispatch_short exporter_stats_count_reasons clock_skewed_counted_and_kept)
 ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS ff_agent_core
   CASES same_key_merges different_keys_stay_apart flush_returns_all_and_empties
         flush_empty_returns_nothing max_keys_early_flush_keeps_totals walk_yields_every_record
-        grows_and_keeps_keys_apart)
+        grows_and_keeps_keys_apart kept_apart_appends merge_again_reindexes)
 ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
   LIBS ff_agent_core
   CASES sequence_persists_across_reopen epoch_stays ephemeral_state_is_random
         corrupt_state_refused spool_reload_in_order ack_removes_spool_file
-        bound_drops_oldest corrupt_spool_file_skipped hello_encodes)
+        bound_drops_oldest corrupt_spool_file_skipped hello_encodes
+        hello_carries_interfaces)
 
 
 ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_headers.c
@@ -25,7 +26,7 @@ ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_header
 ff_unit_test(NAME sflow SOURCES ${FF_AGENT_UNIT_DIR}/test_sflow.c LIBS ff_agent_core
   CASES raw_header_ipv4_tcp raw_header_vlan raw_header_ipv6_extension expanded_flow_sample
         sampled_ipv6_and_gateway counter_samples_are_not_flows counter_table_bounded
-        truncated_sample_rejected record_overrunning_sample_rejected
+        counter_tables_merge        truncated_sample_rejected record_overrunning_sample_rejected
         unknown_records_and_samples_skipped header_variants sequence_loss_counted)
 
 ff_unit_test(NAME nf9 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf9.c LIBS ff_agent_core

@@ -15,6 +15,13 @@ ff_unit_test(NAME topn_block SOURCES ${FF_UNIT_DIR}/test_topn_block.c
   LIBS ff_agg_query ff_agg_store_columnar
   CASES block_round_trip transposed_rows_match_oracle columnar_blocks_match_oracle
         columnar_rollups_blocks_match_oracle)
+ff_unit_test(NAME session_metrics SOURCES ${FF_UNIT_DIR}/test_session_metrics.c
+  LIBS ff_agg_sessions ff_common
+  CASES names_and_catch_all series_bound_per_agent)
+ff_unit_test(NAME session_ifs SOURCES ${FF_UNIT_DIR}/test_session_ifs.c
+  LIBS ff_agg_sessions_internals ff_common m
+  CASES rates_between_samples rates_wrap_32bit rates_reset_no_rate rates_need_two_samples_apart
+        table_bounded repeated_sample_keeps_rates interface_metrics)
 ff_unit_test(NAME query SOURCES ${FF_UNIT_DIR}/test_query.c LIBS ff_agg_query
   CASES flows_oldest_first_and_limit flows_newest_first flows_filter_window_agent
         flows_limit_bounds series_bins_by_first_ms series_metrics_filter_agent
@@ -32,8 +39,9 @@ ff_unit_test(NAME store_columnar SOURCES ${FF_UNIT_DIR}/test_store_columnar.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES seal_reopen_replays sealed_journal_not_replayed_twice corrupt_segment_quarantined
         time_window second_open_locked retention_policy retention_removes_files
+        retention_trusts_stamps_near_writing retention_skewed_neither_pinned_nor_vanishing
         early_seal_keeps_totals query_during_background_seal
-        crash_during_background_seal_replays seal_failure_backs_off)
+        crash_during_background_seal_replays seal_failure_backs_off journal_lost_is_an_error)
 ff_unit_test(NAME policy_store SOURCES ${FF_UNIT_DIR}/test_policy_store.c LIBS ff_agg_policy
   CASES history_survives_reopen bad_policy_stores_nothing torn_tail_cut_damage_refused
         target_matching push_follows_hello_and_ack)
@@ -44,7 +52,8 @@ ff_unit_test(NAME rollup SOURCES ${FF_UNIT_DIR}/test_rollup.c LIBS ff_agg_store_
 ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
   LIBS ff_agg_query ff_agg_store_columnar_internals
   CASES rollups_built_at_seal rollups_answer_like_raw rollups_outlive_raw
-        missing_rollups_rebuilt damaged_rollup_falls_back open_hour_rollup_grows
+        missing_rollups_rebuilt damaged_rollup_falls_back quarantine_sets_rollups_aside
+        quarantine_at_open_sets_rollups_aside open_hour_rollup_grows
         series_over_rollups_equal_raw distinct_hour_not_rolled hour_rollup_stops_extending)
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng

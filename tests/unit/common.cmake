@@ -6,12 +6,15 @@ ff_unit_test(NAME frame SOURCES ${FF_UNIT_DIR}/test_frame.c LIBS ff_common
         hostile_lengths_refused)
 ff_unit_test(NAME hmap SOURCES ${FF_UNIT_DIR}/test_hmap.c LIBS ff_common
   CASES insert_find grow_keeps_entries clear_reuses iterate_all)
+ff_unit_test(NAME prom SOURCES ${FF_UNIT_DIR}/test_prom.c LIBS ff_common
+  CASES groups_families escapes_and_refuses histogram_buckets empty_family_left_out)
 ff_unit_test(NAME config SOURCES ${FF_UNIT_DIR}/test_config.c LIBS ff_common
   CASES defaults file_then_flags unknown_key_names_line bad_value_names_key
         durations_and_sizes list_flag_replaces_file missing_file
         syntax_error_then_bad_key bare_numbers_need_units duplicate_key_names_both_lines)
 ff_unit_test(NAME element SOURCES ${FF_UNIT_DIR}/test_element.c LIBS ff_common
-  CASES parse_stat_default_order parse_stat_unknown_element parse_stat_unknown_order)
+  CASES parse_stat_default_order parse_stat_unknown_element parse_stat_unknown_order
+        parse_stat_not_carried)
 ff_unit_test(NAME err SOURCES ${FF_UNIT_DIR}/test_err.c LIBS ff_common
   CASES codes_distinct_and_negative named_codes_have_messages errno_gives_system_text
         unknown_code_names_its_number errno_to_code)

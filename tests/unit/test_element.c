@@ -29,6 +29,22 @@ static void parse_stat_unknown_element(void **state)
 	assert_non_null(strstr(err, "srcip, dstip"));
 }
 
+/* nfdump's words for fields the record lacks say so, not "unknown". */
+static void parse_stat_not_carried(void **state)
+{
+	(void)state;
+	enum ff_element el;
+	enum ff_order order;
+	char err[512];
+	const char *words[] = {"nhip/bytes", "srcvlan", "mpls3/packets", "insrcmac", "dstmask"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		assert_int_equal(ff_element_parse_stat(words[i], &el, &order, err, sizeof err), -1);
+		assert_non_null(strstr(err, "does not carry"));
+		assert_null(strstr(err, "unknown"));
+	}
+	assert_non_null(strstr(err, "network masks"));
+}
+
 static void parse_stat_unknown_order(void **state)
 {
 	(void)state;
@@ -44,6 +60,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parse_stat_default_order),
 	cmocka_unit_test(parse_stat_unknown_element),
 	cmocka_unit_test(parse_stat_unknown_order),
+	cmocka_unit_test(parse_stat_not_carried),
 };
 
 FF_TEST_MAIN(tests)

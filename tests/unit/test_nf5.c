@@ -275,6 +275,47 @@ static void exporter_stats_count_reasons(void **state)
 	ff_exporter_stats_free(st);
 }
 
+/*
+ * An exporter whose clock says 2106 (or 1970): its records are counted per
+ * exporter as clock-skewed and still handed on unchanged; one within the
+ * window is not counted.
+ */
+static void clock_skewed_counted_and_kept(void **state)
+{
+	(void)state;
+	uint8_t pkt[24 + 48];
+	header(pkt, 5, 1, 100000);
+	record(pkt + 24, 0, 90000, 99000);
+	ff_exporter_stats *st = ff_exporter_stats_new(4);
+	assert_non_null(st);
+	struct sink s = {.n = 0};
+	ff_decoder_ctx ctx = {
+	    .emit = sink_emit, .emit_arg = &s, .stats = st, .max_clock_skew_ms = 3600000};
+	/* Arrives 30 min after its stamp: within the hour, not counted. */
+	assert_int_equal(ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, EXPORT_MS + 1800000),
+			 1);
+	/* The same datagram arriving 136 years earlier, and 2 h later: both counted. */
+	put32(pkt + 8, 0xfffffff0u); /* the header says February 2106 */
+	assert_int_equal(ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, EXPORT_MS), 1);
+	put32(pkt + 8, UNIX_SECS);
+	assert_int_equal(
+	    ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, EXPORT_MS + 2 * 3600000), 1);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.recs[1].first_ms, 0xfffffff0ull * 1000 + 250 - 10000);
+	assert_int_equal(s.recs[2].first_ms, EXPORT_MS - 10000);
+	size_t cur = 0;
+	const ff_exporter_counters *c = ff_exporter_stats_next(st, &cur);
+	assert_non_null(c);
+	assert_int_equal(c->events[FF_EV_CLOCK_SKEWED], 2);
+	assert_string_equal(ff_exporter_event_name(FF_EV_CLOCK_SKEWED), "records.clock_skewed");
+	/* No window: nothing is checked. */
+	ctx.max_clock_skew_ms = 0;
+	assert_int_equal(ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, 1), 1);
+	cur = 0;
+	assert_int_equal(ff_exporter_stats_next(st, &cur)->events[FF_EV_CLOCK_SKEWED], 2);
+	ff_exporter_stats_free(st);
+}
+
 static const struct CMUnitTest nf5_tests[] = {
     cmocka_unit_test(valid_packet_maps_every_field),
     cmocka_unit_test(uptime_wrap),
@@ -286,6 +327,7 @@ static const struct CMUnitTest nf5_tests[] = {
     cmocka_unit_test(dispatch_unsupported_versions),
     cmocka_unit_test(dispatch_short),
     cmocka_unit_test(exporter_stats_count_reasons),
+    cmocka_unit_test(clock_skewed_counted_and_kept),
 };
 
 FF_TEST_MAIN(nf5_tests)

@@ -320,6 +320,49 @@ static void hello_encodes(void **state)
 	ff_strlist_clear(&labels);
 }
 
+/* The merged sFlow interface table travels in the Hello, every field in place. */
+static void hello_carries_interfaces(void **state)
+{
+	(void)state;
+	ff_sflow_counters *ifs = ff_sflow_counters_new(4);
+	assert_non_null(ifs);
+	ff_sflow_if_counters v;
+	memset(&v, 0, sizeof v);
+	ff_addr_from_v4(v.agent, 0x0a000001);
+	v.if_index = 7;
+	v.if_speed = 10000000000ull;
+	v.if_status = 3;
+	v.in_octets = 1ull << 40;
+	v.out_errors = 5;
+	v.promiscuous_mode = 1;
+	assert_int_equal(ff_sflow_counters_put_if(ifs, &v, 1234), 0);
+	ff_agent_counters c = {0};
+	ff_agent_hello h = {.agent_id = "node-a", .counters = &c, .interfaces = ifs};
+	uint8_t *frame, *payload;
+	size_t len, plen;
+	assert_int_equal(ff_agent_hello_encode(&h, &frame, &len), 0);
+	ff_frame_header fh;
+	assert_int_equal(ff_frame_decode(frame, len, &fh, &payload, &plen), 0);
+	Flowfleet__Hello *m = flowfleet__hello__unpack(NULL, plen, payload);
+	assert_non_null(m);
+	assert_int_equal(m->n_interfaces, 1);
+	const Flowfleet__InterfaceCounters *i = m->interfaces[0];
+	assert_int_equal(i->exporter.len, FF_ADDR_LEN);
+	assert_memory_equal(i->exporter.data, v.agent, FF_ADDR_LEN);
+	assert_int_equal(i->if_index, 7);
+	assert_int_equal(i->if_speed, 10000000000ull);
+	assert_int_equal(i->if_status, 3);
+	assert_int_equal(i->in_octets, 1ull << 40);
+	assert_int_equal(i->out_errors, 5);
+	assert_int_equal(i->promiscuous_mode, 1);
+	assert_int_equal(i->samples, 1);
+	assert_int_equal(i->updated_ms, 1234);
+	flowfleet__hello__free_unpacked(m, NULL);
+	free(payload);
+	free(frame);
+	ff_sflow_counters_free(ifs);
+}
+
 static const struct CMUnitTest sender_queue_tests[] = {
     cmocka_unit_test(sequence_persists_across_reopen),
     cmocka_unit_test(epoch_stays),
@@ -330,6 +373,7 @@ static const struct CMUnitTest sender_queue_tests[] = {
     cmocka_unit_test(bound_drops_oldest),
     cmocka_unit_test(corrupt_spool_file_skipped),
     cmocka_unit_test(hello_encodes),
+    cmocka_unit_test(hello_carries_interfaces),
 };
 
 FF_TEST_MAIN(sender_queue_tests)

@@ -476,6 +476,63 @@ static void counter_table_bounded(void **state)
 	ff_sflow_counters_free(c);
 }
 
+/* One thread's entry for (agent 10.0.0.N, if_index) with `octets` in, received at `at`. */
+static void put_if(ff_sflow_counters *c, uint32_t agent_v4, uint32_t if_index, uint64_t octets,
+		   uint64_t at)
+{
+	ff_sflow_if_counters v;
+	memset(&v, 0, sizeof v);
+	ff_addr_from_v4(v.agent, agent_v4);
+	v.if_index = if_index;
+	v.in_octets = octets;
+	assert_int_equal(ff_sflow_counters_put_if(c, &v, at), 0);
+}
+
+/* Two threads' tables: the newer sample of a shared interface wins, samples add up. */
+static void counter_tables_merge(void **state)
+{
+	(void)state;
+	ff_sflow_counters *a = ff_sflow_counters_new(8), *b = ff_sflow_counters_new(8);
+	ff_sflow_counters *sum = ff_sflow_counters_new(3);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(sum);
+	put_if(a, 0x0a000001, 1, 100, 1000);
+	put_if(a, 0x0a000001, 2, 200, 1000);
+	put_if(a, 0x0a000001, 2, 250, 3000); /* a's newest of if 2 */
+	put_if(b, 0x0a000001, 2, 240, 2000); /* older than a's */
+	put_if(b, 0x0a000001, 1, 150, 4000); /* newer than a's */
+	put_if(b, 0x0a000002, 1, 7, 500);
+	put_if(b, 0x0a000003, 1, 9, 500); /* a fourth interface: sum holds three */
+	assert_int_equal(ff_sflow_counters_merge(sum, a), 0);
+	assert_int_equal(ff_sflow_counters_merge(sum, b), 0);
+	assert_int_equal(ff_sflow_counters_count(sum), 3);
+	uint8_t agent[FF_ADDR_LEN];
+	ff_addr_from_v4(agent, 0x0a000001);
+	const ff_sflow_if_counters *e = ff_sflow_counters_find(sum, agent, 1);
+	assert_non_null(e);
+	assert_int_equal(e->in_octets, 150);
+	assert_int_equal(e->updated_ms, 4000);
+	assert_int_equal(e->samples, 2);
+	e = ff_sflow_counters_find(sum, agent, 2);
+	assert_non_null(e);
+	assert_int_equal(e->in_octets, 250);
+	assert_int_equal(e->updated_ms, 3000);
+	assert_int_equal(e->samples, 3);
+	ff_sflow_counter_totals t = ff_sflow_counters_totals(sum);
+	assert_int_equal(t.if_records, 7);
+	assert_int_equal(t.ifs_dropped, 1);
+	/* Which of the two new agents found the table full is up to the hash order. */
+	uint8_t agent3[FF_ADDR_LEN];
+	ff_addr_from_v4(agent, 0x0a000002);
+	ff_addr_from_v4(agent3, 0x0a000003);
+	assert_true((ff_sflow_counters_find(sum, agent, 1) == NULL) !=
+		    (ff_sflow_counters_find(sum, agent3, 1) == NULL));
+	ff_sflow_counters_free(a);
+	ff_sflow_counters_free(b);
+	ff_sflow_counters_free(sum);
+}
+
 static void truncated_sample_rejected(void **state)
 {
 	(void)state;
@@ -627,6 +684,7 @@ static const struct CMUnitTest sflow_tests[] = {
     cmocka_unit_test(sampled_ipv6_and_gateway),
     cmocka_unit_test(counter_samples_are_not_flows),
     cmocka_unit_test(counter_table_bounded),
+    cmocka_unit_test(counter_tables_merge),
     cmocka_unit_test(truncated_sample_rejected),
     cmocka_unit_test(record_overrunning_sample_rejected),
     cmocka_unit_test(unknown_records_and_samples_skipped),

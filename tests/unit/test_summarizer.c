@@ -294,6 +294,60 @@ static void grows_and_keeps_keys_apart(void **state)
 	ff_summarizer_free(s);
 }
 
+/* Kept apart, three flows of one key are three records, each as the exporter sent it. */
+static void kept_apart_appends(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_int_equal(ff_summarizer_set_merge(s, false), 0);
+	ff_flow a = flow(0x0a000001, 1000, 5000, 6000, 300, 0x02);
+	ff_flow b = flow(0x0a000001, 1000, 4000, 5500, 700, 0x10);
+	ff_flow c = flow(0x0a000001, 1000, 5200, 9000, 20000, 0x01);
+	assert_int_equal(ff_summarizer_add(s, &a), 0);
+	assert_int_equal(ff_summarizer_add(s, &b), 0);
+	assert_int_equal(ff_summarizer_add(s, &c), 0);
+	ff_flow *out = NULL;
+	size_t n = 0;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0].bytes, 300);
+	assert_int_equal(out[1].bytes, 700);
+	assert_int_equal(out[2].bytes, 20000);
+	assert_int_equal(out[2].tcp_flags, 0x01);
+	assert_int_equal(out[1].flows, 1);
+	free(out);
+	ff_summarizer_free(s);
+}
+
+/*
+ * Merging again over records held apart: the index is rebuilt, so a later
+ * record of a key held merges into the one held, and none is lost.
+ */
+static void merge_again_reindexes(void **state)
+{
+	(void)state;
+	ff_summarizer *s = ff_summarizer_new(4);
+	assert_int_equal(ff_summarizer_set_merge(s, false), 0);
+	for (uint32_t i = 0; i < 300; i++) {
+		ff_flow f = flow(0x0a000000 + i, 1000, 5000, 6000, 100, 0);
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+	}
+	assert_int_equal(ff_summarizer_set_merge(s, true), 0);
+	for (uint32_t i = 0; i < 300; i++) {
+		ff_flow f = flow(0x0a000000 + i, 1000, 5000, 6000, 50, 0);
+		assert_int_equal(ff_summarizer_add(s, &f), 0);
+	}
+	assert_int_equal(ff_summarizer_count(s), 300);
+	ff_flow *out = NULL;
+	size_t n = 0;
+	assert_int_equal(ff_summarizer_flush(s, &out, &n), 0);
+	assert_int_equal(n, 300);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(out[i].bytes, 150);
+	free(out);
+	ff_summarizer_free(s);
+}
+
 static const struct CMUnitTest summarizer_tests[] = {
     cmocka_unit_test(grows_and_keeps_keys_apart),
     cmocka_unit_test(same_key_merges),
@@ -302,6 +356,8 @@ static const struct CMUnitTest summarizer_tests[] = {
     cmocka_unit_test(flush_empty_returns_nothing),
     cmocka_unit_test(max_keys_early_flush_keeps_totals),
     cmocka_unit_test(walk_yields_every_record),
+    cmocka_unit_test(kept_apart_appends),
+    cmocka_unit_test(merge_again_reindexes),
 };
 
 FF_TEST_MAIN(summarizer_tests)

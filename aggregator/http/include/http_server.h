@@ -37,6 +37,7 @@ typedef struct ff_http_deps {
 	size_t query_threads;	 /* threads running queries; 0 acts as 1 */
 	size_t query_queue;	 /* queries that may wait for a thread; more get 503 */
 	uint64_t query_timeout_ms; /* a query not answered by then gets 503; 0 for none */
+	size_t metrics_max_series; /* /metrics series per agent; 0: FF_SESSIONS_METRICS_MAX_SERIES */
 } ff_http_deps;
 
 /*

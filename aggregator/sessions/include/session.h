@@ -26,6 +26,12 @@
 #define FF_SESSION_MAX_LABELS	 64
 #define FF_SESSION_MAX_COUNTERS	 256
 #define FF_SESSION_MAX_EXPORTERS 1024
+/*
+ * sFlow interfaces kept per agent, each with two samples (about 300 bytes):
+ * a switch stack's worth, 1.2 MB an agent at most. Past it new interfaces
+ * are refused, counted in flowfleet_agent_sflow_interfaces_refused.
+ */
+#define FF_SESSION_MAX_INTERFACES 4096
 
 typedef struct ff_sessions ff_sessions;
 
@@ -96,5 +102,27 @@ size_t ff_sessions_count(ff_sessions *r);
  * Returns a new reference the caller json_decref()s, or NULL when out of memory.
  */
 json_t *ff_sessions_to_json(ff_sessions *r);
+
+/*
+ * The "interfaces" array of GET /api/v1/interfaces (docs/api.md): every
+ * agent's sFlow interface counters, or only agent `agent`'s (NULL: all),
+ * sorted by agent, exporter and ifIndex. Returns a new reference the caller
+ * json_decref()s, or NULL when out of memory.
+ */
+json_t *ff_sessions_interfaces_json(ff_sessions *r, const char *agent);
+
+struct ff_prom;
+
+/*
+ * Adds the registry to a /metrics scrape (docs/metrics.md): the agents
+ * known, and per agent what the aggregator counts and what its last Hello
+ * said of itself and its exporters, at most `max_series` series an agent
+ * (the rest counted in flowfleet_metrics_series_dropped). Returns 0 or a
+ * negative errno (ff_prom.h).
+ */
+int ff_sessions_metrics(ff_sessions *r, struct ff_prom *p, uint64_t now_ms, size_t max_series);
+
+/* The default per-agent series bound: ten exporters of every counter fit in it. */
+#define FF_SESSIONS_METRICS_MAX_SERIES 2000
 
 #endif

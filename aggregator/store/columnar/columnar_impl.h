@@ -3,9 +3,11 @@
 
 /*
  * Internals of the columnar store shared by its files: columnar_store.c
- * (open, append, seal, retention, quarantine), columnar_scan.c (plans and
- * scans, on one thread or several) and columnar_rollups.c (builds rollup
- * files after seals). Not part of any interface: ff__ names.
+ * (open, append, seal, retention), columnar_quarantine.c (damaged files and
+ * the rollups counting them), columnar_journal_check.c (a journal lost),
+ * columnar_scan.c (plans and scans, on one thread or several) and
+ * columnar_rollups.c (builds rollup files after seals). Not part of any
+ * interface: ff__ names.
  *
  * Threads: one thread appends (and rotates the journal when a window is
  * over or full); the sealer thread (columnar_sealer.c) writes the full
@@ -19,6 +21,7 @@
 
 #include "store_columnar.h"
 
+#include "ff_histogram.h"
 #include "journal.h"
 #include "rollup_merge.h"
 #include "segment.h"
@@ -41,6 +44,17 @@ typedef struct ff_cseg {
 	enum ff_plan_kind kind;
 	atomic_bool bad; /* a scan found a damaged block: to be quarantined */
 } ff_cseg;
+
+/* A range of raw segment ids whose hour rollup was set aside, to be rebuilt. */
+typedef struct ff_cs_span {
+	uint64_t lo, hi;
+	uint32_t keys; /* the keys the set-aside rollup kept */
+} ff_cs_span;
+
+/* A quarantined raw segment: its id and the q_gen it was quarantined at (0: before open). */
+typedef struct ff_cs_qid {
+	uint64_t id, gen;
+} ff_cs_qid;
 
 /* The sealed files of one kind, sorted by id. */
 typedef struct ff_cs_list {
@@ -99,8 +113,14 @@ typedef struct ff_cstore {
 	ff_cs_list lists[3]; /* indexed by enum ff_plan_kind: raw, minute, hour */
 	uint64_t seg_batches, seg_records;
 	ff_store_columnar_stats st; /* its file counts are taken from the lists */
+	ff_cs_qid *q_ids; /* raw segments in quarantine/, sorted by id (columnar_quarantine.c) */
+	size_t n_q_ids, cap_q_ids;
+	uint64_t q_gen; /* raw segments quarantined since open */
+	ff_cs_span *rebuild; /* hour rollups set aside for a quarantined segment, to rebuild */
+	size_t n_rebuild, cap_rebuild;
 	atomic_bool any_bad;
 	atomic_uint_least64_t early_seals; /* counted by the appending thread */
+	ff_histogram journal_append;	   /* a journal write with its fdatasync, per batch */
 	ff_cs_sealer sealer;
 	pthread_mutex_t health_mu;
 	ff_cs_write_state writes[FF_CS_W_COUNT];
@@ -132,11 +152,49 @@ int ff__cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg);
 /* Takes entry i of a list out (caller holds the write lock) and returns it. */
 ff_cseg *ff__cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i);
 
+/* Index of the first entry with an id above `id` (the list's length if none); lock held. */
+size_t ff__cs_after(const ff_cs_list *l, uint64_t id);
+
+/* Index of the entry with `id` in a list, or -1; lock held. */
+long ff__cs_find(const ff_cs_list *l, uint64_t id);
+
 /* Closes a file taken out of its list. */
 void ff__cs_free_seg(ff_cseg *c);
 
-/* Quarantines every file a scan found damaged (takes the write lock). */
+/*
+ * Quarantine (columnar_quarantine.c). The rule: rollups never count what a
+ * quarantined segment held. Quarantining raw segment X sets its minute
+ * rollup aside (into quarantine/) and each hour rollup covering X, which
+ * the sealer rebuilds from the files left in its range (ff__cs_rollup_catchup);
+ * an hour rollup that alone holds segments retention removed is kept, and
+ * said. So a query answered from rollups and one reading raw records agree.
+ */
+
+/* The name a file of this kind gets in quarantine/, so kinds never collide there. */
+void ff__cs_quarantine_name(enum ff_plan_kind kind, uint64_t id, char *buf, size_t len);
+
+/* Moves the damaged file `path` into quarantine/ as `name`, logged and counted. */
+void ff__cs_quarantine_file(ff_cstore *cs, const char *path, const char *name, const char *why);
+
+/* Quarantines every file a scan found damaged (takes the write lock; any thread). */
 void ff__cs_quarantine_bad(ff_cstore *cs);
+
+/*
+ * At open, after the files are listed: reads back which raw ids are in
+ * quarantine/ and sets aside the rollups that still count them. Returns 0
+ * or -ENOMEM.
+ */
+int ff__cs_quarantine_open(ff_cstore *cs);
+
+/*
+ * Sets aside a rollup of `kind` over raw ids [lo, hi] just listed when it
+ * counts a quarantined segment: a minute rollup of one; an hour rollup
+ * whose inputs were gathered (the store's q_gen then: `gen`) before one of
+ * its range was quarantined. Write lock held; returns how many files it set
+ * aside.
+ */
+size_t ff__cs_set_aside_built(ff_cstore *cs, enum ff_plan_kind kind, uint64_t lo, uint64_t hi,
+			      uint64_t gen);
 
 /* The ff_store_ops scans (store.h's contract). */
 int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb, void *arg);
@@ -146,6 +204,9 @@ int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg);
 int ff__cs_scan_blocks(ff_store *base, const ff_store_range *r, ff_store_block_fn cb,
 		       void *const *args, size_t n_args);
 
+/* The backend_metrics op (columnar_metrics.c). */
+int ff__cs_metrics(ff_store *base, struct ff_prom *p);
+
 /*
  * Writes window `w` as segment `id` and lists it; when `w` is the sealing
  * window it leaves queries at the same moment (one write lock), so no
@@ -153,6 +214,16 @@ int ff__cs_scan_blocks(ff_store *base, const ff_store_range *r, ff_store_block_f
  * a negative code; on failure nothing is listed.
  */
 int ff__cs_write_window(ff_cstore *cs, ff_window *w, uint64_t id);
+
+/*
+ * At open, before the journal is opened (columnar_journal_check.c): logs as
+ * an error and counts a journal that is missing or emptied where the store
+ * had one (`pending`: a sealing journal was found, which explains it).
+ */
+void ff__cs_journal_check(ff_cstore *cs, bool pending);
+
+/* Once the journal is open: writes the marker saying this store keeps one (once). */
+void ff__cs_journal_mark(ff_cstore *cs);
 
 /* Applies retention (sealer thread, or the opening thread). */
 void ff__cs_retention(ff_cstore *cs, uint64_t now);

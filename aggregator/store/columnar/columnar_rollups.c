@@ -21,27 +21,6 @@
  */
 #define FF_CS_HOUR_MAX_ROWS 2000000
 
-/* Index of the first entry with an id above `id` (the list's length if none); lock held. */
-static size_t ff_cs_after(const ff_cs_list *l, uint64_t id)
-{
-	size_t a = 0, b = l->n;
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (l->v[mid]->id <= id)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	return a;
-}
-
-/* Index of the entry with `id` in a list, or -1; caller holds the lock. */
-static long ff_cs_find(const ff_cs_list *l, uint64_t id)
-{
-	size_t a = ff_cs_after(l, id);
-	return a > 0 && l->v[a - 1]->id == id ? (long)(a - 1) : -1;
-}
-
 /*
  * Lists the rollup file of `kind` and `id` just written. `replace`: it was
  * written over a listed one (an hour rollup extended), which is swapped
@@ -49,20 +28,28 @@ static long ff_cs_find(const ff_cs_list *l, uint64_t id)
  * it. When a new file cannot be listed it is removed again (a replacing one
  * stays: the next start lists it).
  */
-static int ff_cs_list_put(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, bool replace)
+static int ff_cs_list_put(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id, bool replace,
+			  uint64_t gen)
 {
 	char path[FF_CS_PATH_MAX];
 	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
 	ff_segment *seg = NULL;
 	int rc = ff_segment_open(path, &seg);
 	ff_cseg *old = NULL;
+	size_t aside = 0;
 	if (rc == 0) {
+		uint64_t lo = ff_segment_get_meta(seg)->covers_first;
+		uint64_t hi = ff_segment_get_meta(seg)->covers_last;
 		pthread_rwlock_wrlock(&cs->lock);
-		long i = replace ? ff_cs_find(&cs->lists[kind], id) : -1;
+		long i = replace ? ff__cs_find(&cs->lists[kind], id) : -1;
 		old = i >= 0 ? ff__cs_take_seg(cs, kind, (size_t)i) : NULL;
 		rc = ff__cs_add_seg(cs, kind, seg) == 0 ? 0 : -ENOMEM;
+		/* Built from a segment found damaged since: set aside at once (not a failure). */
+		aside = rc == 0 ? ff__cs_set_aside_built(cs, kind, lo, hi, gen) : 0;
 		pthread_rwlock_unlock(&cs->lock);
 	}
+	if (aside > 0)
+		ff__cs_sealer_kick(cs);
 	if (rc != 0) {
 		ff_segment_close(seg);
 		if (!replace)
@@ -138,7 +125,7 @@ void ff__cs_rollup_window(ff_cstore *cs, uint64_t id, int built, ff_rollup *r, s
 	int rc =
 	    r != NULL ? ff_rollups_write_minute(cs->min_dir, id, cs->cfg.rollup_keys, r) : -ENOMEM;
 	if (rc == 0)
-		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false);
+		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false, 0);
 	if (rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
 }
@@ -172,9 +159,9 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 	uint64_t frontier = ff_cs_hour_start(cs);
 	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
 	ff_cseg *todo = NULL;
-	for (size_t i = ff_cs_after(raw, frontier); todo == NULL && i < raw->n; i++)
+	for (size_t i = ff__cs_after(raw, frontier); todo == NULL && i < raw->n; i++)
 		if (!atomic_load(&raw->v[i]->bad) && !ff_cs_unpaid(cs, raw->v[i]->id) &&
-		    ff_cs_find(&cs->lists[FF_PLAN_MINUTE], raw->v[i]->id) < 0)
+		    ff__cs_find(&cs->lists[FF_PLAN_MINUTE], raw->v[i]->id) < 0)
 			todo = raw->v[i];
 	int rc = 0;
 	uint64_t id = todo != NULL ? todo->id : 0;
@@ -192,16 +179,26 @@ static int ff_cs_rollup_missing_minute(ff_cstore *cs)
 		return tried;
 	}
 	if (tried && rc == 0)
-		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false);
+		rc = ff_cs_list_put(cs, FF_PLAN_MINUTE, id, false, 0);
 	if (tried && rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_MINUTE, id, rc);
 	return tried;
 }
 
-/* The clock hour a segment or rollup belongs to: that of its latest first_ms. */
-static uint64_t ff_cs_hour_of(const ff_segment *seg)
+/*
+ * The clock hour a segment or rollup belongs to: that of its latest
+ * first_ms, or of when it was written when that lies further in the future
+ * than the clock skew allows (a record from 2106 would otherwise start an
+ * hour that every later file joins). Late records (a spool delivered after
+ * an outage) keep their own, earlier hour.
+ */
+static uint64_t ff_cs_hour_of(const ff_cstore *cs, const ff_segment *seg)
 {
-	return ff_segment_get_meta(seg)->max_first_ms / FF_ROLLUP_HOUR_MS;
+	const ff_segment_meta *m = ff_segment_get_meta(seg);
+	uint64_t t = m->max_first_ms;
+	if (m->written_ms != 0 && t > m->written_ms && t - m->written_ms > cs->cfg.max_clock_skew_ms)
+		t = m->written_ms;
+	return t / FF_ROLLUP_HOUR_MS;
 }
 
 /*
@@ -216,7 +213,7 @@ static uint64_t ff_cs_source_rows(const ff_cstore *cs, const ff_cseg *c)
 		return m->rows;
 	const ff_cs_list *raw = &cs->lists[FF_PLAN_RAW];
 	uint64_t rows = 0;
-	size_t i = m->covers_first > 0 ? ff_cs_after(raw, m->covers_first - 1) : 0;
+	size_t i = m->covers_first > 0 ? ff__cs_after(raw, m->covers_first - 1) : 0;
 	for (; i < raw->n && raw->v[i]->id <= m->covers_last; i++)
 		rows += ff_segment_get_meta(raw->v[i]->seg)->rows;
 	return rows > 0 ? rows : 2 * m->rows;
@@ -232,6 +229,7 @@ typedef struct ff_cs_hour_run {
 	uint32_t keys;	 /* the keys all of them keep */
 	bool complete; /* the hour is over (a later hour's file follows, or the count is reached) */
 	uint64_t skipped; /* the last raw id passed over as part of the hour given up (0: none) */
+	uint64_t gen;	  /* the store's q_gen when the inputs were gathered */
 } ff_cs_hour_run;
 
 /* Adds one file to the run; caller holds the lock. */
@@ -264,7 +262,7 @@ static void ff_cs_hour_inputs(const ff_cstore *cs, ff_cs_hour_run *run)
 	size_t want = cs->cfg.segments_per_hour ? cs->cfg.segments_per_hour : run->cap;
 	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
 	uint64_t start = ff_cs_hour_start(cs);
-	size_t i = ff_cs_after(mins, start), j = ff_cs_after(raw, start);
+	size_t i = ff__cs_after(mins, start), j = ff__cs_after(raw, start);
 	uint64_t rows = 0;
 	/* A merge of the two lists by id. */
 	while (run->n - base < want && (i < mins->n || j < raw->n)) {
@@ -279,7 +277,7 @@ static void ff_cs_hour_inputs(const ff_cstore *cs, ff_cs_hour_run *run)
 		}
 		i += m != NULL && m->id == id;
 		j += r != NULL && r->id == id;
-		uint64_t hour = ff_cs_hour_of(use->seg);
+		uint64_t hour = ff_cs_hour_of(cs, use->seg);
 		if (run->n == base && cs->hour_skip && hour == cs->hour_skip_hour) {
 			run->skipped = id; /* judged already: not merged again */
 			continue;
@@ -311,7 +309,7 @@ static bool ff_cs_may_extend(const ff_cstore *cs, const ff_cseg *last)
 	if (last == NULL || cs->cfg.segments_per_hour || atomic_load(&last->bad))
 		return false;
 	if (cs->hour_skip && (ff_cs_hour_start(cs) > ff_cs_hour_frontier(cs) ||
-			      ff_cs_hour_of(last->seg) == cs->hour_skip_hour))
+			      ff_cs_hour_of(cs, last->seg) == cs->hour_skip_hour))
 		return false;
 	return ff_segment_get_meta(last->seg)->rows < cs->cfg.window_max_records;
 }
@@ -349,7 +347,7 @@ static int ff_cs_write_hour(ff_cstore *cs, const ff_cs_hour_run *run, bool exten
 		return rc;
 	}
 	if (rc == 0)
-		rc = ff_cs_list_put(cs, FF_PLAN_HOUR, id, extend);
+		rc = ff_cs_list_put(cs, FF_PLAN_HOUR, id, extend, run->gen);
 	if (rc != 0)
 		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
 	return rc;
@@ -363,7 +361,7 @@ static void ff_cs_hour_plan(const ff_cstore *cs, ff_cs_hour_run *run, bool *exte
 	*extend = ff_cs_may_extend(cs, last);
 	if (*extend) {
 		/* Files of the last hour rollup's own hour sealed since: extend it. */
-		run->hour = ff_cs_hour_of(last->seg);
+		run->hour = ff_cs_hour_of(cs, last->seg);
 		ff_cs_hour_take(cs, run, last);
 		ff_cs_hour_inputs(cs, run);
 		*extend = run->n > 1;
@@ -401,6 +399,7 @@ static int ff_cs_rollup_next_hour(ff_cstore *cs)
 		return 0;
 	bool extend;
 	pthread_rwlock_rdlock(&cs->lock);
+	run.gen = cs->q_gen;
 	ff_cs_hour_plan(cs, &run, &extend);
 	int rc = run.n > 0 ? ff_cs_write_hour(cs, &run, extend) : -1;
 	if (run.n == 0)
@@ -417,15 +416,109 @@ static int ff_cs_rollup_next_hour(ff_cstore *cs)
 	return rc == 0 || rc == FF_ROLLUPS_UNPAID;
 }
 
+/* --- rebuilding what a quarantine set aside --------------------------------------------- */
+
+/* Takes the next range to rebuild off the queue; false when there is none. */
+static bool ff_cs_rebuild_pop(ff_cstore *cs, ff_cs_span *out)
+{
+	pthread_rwlock_wrlock(&cs->lock);
+	bool any = cs->n_rebuild > 0;
+	if (any)
+		*out = cs->rebuild[--cs->n_rebuild];
+	pthread_rwlock_unlock(&cs->lock);
+	return any;
+}
+
+/* Whether a listed hour rollup covers part of [lo, hi] (rebuilt by the catch-up); lock held. */
+static bool ff_cs_hour_overlaps(const ff_cstore *cs, uint64_t lo, uint64_t hi)
+{
+	const ff_cs_list *h = &cs->lists[FF_PLAN_HOUR];
+	for (size_t i = 0; i < h->n; i++) {
+		const ff_segment_meta *m = ff_segment_get_meta(h->v[i]->seg);
+		if (m->covers_first <= hi && lo <= m->covers_last)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Catches rollups up: at most `budget` missing minute rollups (so a store
- * that had none does not stall one seal for long), then every hour rollup
- * now complete. Appending thread only.
+ * The files left in `sp`'s range, in id order, into `run`: each id's minute
+ * rollup, or its segment where it has none (or a damaged one). Lock held.
+ */
+static void ff_cs_rebuild_inputs(const ff_cstore *cs, const ff_cs_span *sp, ff_cs_hour_run *run)
+{
+	const ff_cs_list *mins = &cs->lists[FF_PLAN_MINUTE], *raw = &cs->lists[FF_PLAN_RAW];
+	size_t i = sp->lo > 0 ? ff__cs_after(mins, sp->lo - 1) : 0;
+	size_t j = sp->lo > 0 ? ff__cs_after(raw, sp->lo - 1) : 0;
+	while (run->n < run->cap &&
+	       ((i < mins->n && mins->v[i]->id <= sp->hi) || (j < raw->n && raw->v[j]->id <= sp->hi))) {
+		ff_cseg *m = i < mins->n && mins->v[i]->id <= sp->hi ? mins->v[i] : NULL;
+		ff_cseg *r = j < raw->n && raw->v[j]->id <= sp->hi ? raw->v[j] : NULL;
+		uint64_t id = m != NULL && (r == NULL || m->id <= r->id) ? m->id : r->id;
+		bool has_m = m != NULL && m->id == id, has_r = r != NULL && r->id == id;
+		i += has_m;
+		j += has_r;
+		ff_cseg *use = has_m && !atomic_load(&m->bad) ? m : has_r ? r : NULL;
+		if (use != NULL && !atomic_load(&use->bad))
+			ff_cs_hour_take(cs, run, use);
+	}
+}
+
+/* Rebuilds the hour rollup of one range set aside; 1 when there was one to do. */
+static int ff_cs_rebuild_next(ff_cstore *cs)
+{
+	ff_cs_span sp;
+	if (!ff_cs_rebuild_pop(cs, &sp))
+		return 0;
+	size_t cap = FF_CS_HOUR_MAX_FILES + cs->cfg.segments_per_hour;
+	ff_cs_hour_run run = {.segs = calloc(cap + 1, sizeof *run.segs),
+			      .cap = cap,
+			      .keys = sp.keys & cs->cfg.rollup_keys};
+	if (run.segs == NULL)
+		return 1; /* queries read the range's minute rollups */
+	pthread_rwlock_rdlock(&cs->lock);
+	if (!ff_cs_hour_overlaps(cs, sp.lo, sp.hi))
+		ff_cs_rebuild_inputs(cs, &sp, &run);
+	if (run.n == 0) {
+		pthread_rwlock_unlock(&cs->lock);
+		free(run.segs);
+		return 1;
+	}
+	uint64_t gen = cs->q_gen, id = ff_segment_get_meta(run.segs[0])->covers_first;
+	ff_rollups_bound b = {.source = run.source, .max_rows = FF_CS_HOUR_MAX_ROWS};
+	int rc = ff_rollups_write_from(cs->hour_dir, FF_SEGMENT_HOUR, run.keys, run.segs, run.n, &b);
+	pthread_rwlock_unlock(&cs->lock);
+	free(run.segs);
+	if (rc == 0)
+		rc = ff_cs_list_put(cs, FF_PLAN_HOUR, id, false, gen);
+	if (rc == FF_ROLLUPS_UNPAID)
+		ff_log_info("store: segments %" PRIu64 "..%" PRIu64 " get no hour rollup again: it "
+			    "would not pay; queries read their minute rollups",
+			    sp.lo, sp.hi);
+	else if (rc != 0)
+		ff_cs_rollup_failed(cs, FF_PLAN_HOUR, id, rc);
+	else {
+		pthread_rwlock_wrlock(&cs->lock);
+		cs->st.rollups_rebuilt++;
+		pthread_rwlock_unlock(&cs->lock);
+		ff_log_info("store: hour rollup of segments %" PRIu64 "..%" PRIu64 " rebuilt from "
+			    "the files left in its range, without the quarantined one",
+			    sp.lo, sp.hi);
+	}
+	return 1;
+}
+
+/*
+ * Catches rollups up: the hour rollups a quarantine set aside, at most
+ * `budget` missing minute rollups (so a store that had none does not stall
+ * one seal for long), then every hour rollup now complete. Appending thread only.
  */
 void ff__cs_rollup_catchup(ff_cstore *cs, size_t budget)
 {
 	if (cs->cfg.rollup_keys == 0)
 		return;
+	while (ff_cs_rebuild_next(cs))
+		;
 	while (budget-- > 0 && ff_cs_rollup_missing_minute(cs))
 		;
 	while (ff_cs_rollup_next_hour(cs))

@@ -88,6 +88,12 @@ static void ff_cs_sealer_run_job(ff_cstore *cs)
 	ff_cs_sealer *s = &cs->sealer;
 	ff_journal *jnl = s->jnl;
 	uint64_t id = s->id;
+	/*
+	 * A try is under way: a waiter must wait for its outcome, not return
+	 * the failure of the try before it (a manual seal right after space came
+	 * back would otherwise report ENOSPC while the retry succeeds).
+	 */
+	s->last_rc = 0;
 	pthread_mutex_unlock(&s->mu);
 	uint64_t t0 = ff_time_now_ms();
 	int rc = ff_cs_seal_job(cs, jnl, id);

@@ -86,6 +86,25 @@ int ff__cs_add_seg(ff_cstore *cs, enum ff_plan_kind kind, ff_segment *seg)
 	return 0;
 }
 
+size_t ff__cs_after(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = 0, b = l->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (l->v[mid]->id <= id)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+long ff__cs_find(const ff_cs_list *l, uint64_t id)
+{
+	size_t a = ff__cs_after(l, id);
+	return a > 0 && l->v[a - 1]->id == id ? (long)(a - 1) : -1;
+}
+
 /* Takes entry i of a list out (caller holds the write lock) and returns it. */
 ff_cseg *ff__cs_take_seg(ff_cstore *cs, enum ff_plan_kind kind, size_t i)
 {
@@ -108,54 +127,6 @@ void ff__cs_free_seg(ff_cseg *c)
 		return;
 	ff_segment_close(c->seg);
 	free(c);
-}
-
-/* The name a file of this kind gets in quarantine/, so kinds never collide there. */
-static void ff_cs_quarantine_name(enum ff_plan_kind kind, uint64_t id, char *buf, size_t len)
-{
-	static const char *const prefix[] = {"", "minute-", "hour-"};
-	snprintf(buf, len, "%sseg-%016" PRIx64 ".ffs", prefix[kind], id);
-}
-
-/* Moves a damaged file into quarantine/ under its own name (plus a time when taken). */
-static void ff_cs_quarantine(ff_cstore *cs, const char *path, const char *name, const char *why)
-{
-	char to[FF_CS_PATH_MAX];
-	snprintf(to, sizeof to, "%s/%s", cs->q_dir, name);
-	if (ff_cs_exists(to))
-		snprintf(to, sizeof to, "%s/%s.%" PRIu64, cs->q_dir, name, ff_time_now_ms());
-	cs->st.quarantined++;
-	if (rename(path, to) != 0) {
-		ff_log_errno(FF_LOG_ERROR, errno,
-			     "store: %s is damaged (%s) and could not be "
-			     "moved to %s; it is left out",
-			     path, why, to);
-		return;
-	}
-	ff_log_error("store: %s is damaged (%s): moved to %s, its flows are left out of queries",
-		     path, why, to);
-}
-
-/* Quarantines every segment or rollup a scan found damaged. */
-void ff__cs_quarantine_bad(ff_cstore *cs)
-{
-	if (!atomic_exchange(&cs->any_bad, false))
-		return;
-	pthread_rwlock_wrlock(&cs->lock);
-	for (int k = FF_PLAN_RAW; k <= FF_PLAN_HOUR; k++) {
-		ff_cs_list *l = ff_cs_list_of(cs, k);
-		for (size_t i = l->n; i-- > 0;) {
-			if (!atomic_load(&l->v[i]->bad))
-				continue;
-			ff_cseg *c = ff__cs_take_seg(cs, k, i);
-			char path[FF_CS_PATH_MAX], name[64];
-			ff_segment_path(l->dir, c->id, path, sizeof path);
-			ff_cs_quarantine_name(k, c->id, name, sizeof name);
-			ff_cs_quarantine(cs, path, name, ff_strerror(FF_SEG_EBLOCK));
-			ff__cs_free_seg(c);
-		}
-	}
-	pthread_rwlock_unlock(&cs->lock);
 }
 
 /* --- write health ------------------------------------------------------------- */
@@ -241,7 +212,9 @@ static size_t ff_cs_retention_items(ff_cstore *cs, ff_cseg ***segs, ff_retention
 			ff_cseg *c = cs->lists[kind].v[i];
 			const ff_segment_meta *m = ff_segment_get_meta(c->seg);
 			(*segs)[k] = c;
-			(*items)[k] = (ff_retention_item){.newest_ms = m->max_last_ms,
+			uint64_t newest = ff_retention_trusted_ms(m->max_last_ms, m->written_ms,
+								  cs->cfg.max_clock_skew_ms);
+			(*items)[k] = (ff_retention_item){.newest_ms = newest,
 							  .bytes = m->file_bytes,
 							  .retain_ms = retain[kind]};
 		}
@@ -386,7 +359,7 @@ static int ff_cs_load_one(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
 	char path[FF_CS_PATH_MAX], name[64];
 	ff_segment *seg = NULL;
 	ff_segment_path(cs->lists[kind].dir, id, path, sizeof path);
-	ff_cs_quarantine_name(kind, id, name, sizeof name);
+	ff__cs_quarantine_name(kind, id, name, sizeof name);
 	int rc = ff_segment_open(path, &seg);
 	if (rc == 0 && ff_cs_misplaced(ff_segment_get_meta(seg), kind, id))
 		rc = FF_SEG_EFORMAT;
@@ -399,7 +372,7 @@ static int ff_cs_load_one(ff_cstore *cs, enum ff_plan_kind kind, uint64_t id)
 	}
 	if (rc != 0) {
 		ff_segment_close(seg);
-		ff_cs_quarantine(cs, path, name, ff_strerror(rc));
+		ff__cs_quarantine_file(cs, path, name, ff_strerror(rc));
 		return 0;
 	}
 	rc = ff__cs_add_seg(cs, kind, seg);
@@ -459,6 +432,8 @@ static int ff_cs_load_segments(ff_cstore *cs)
 	int rc = 0;
 	for (int k = FF_PLAN_RAW; rc == 0 && k <= FF_PLAN_HOUR; k++)
 		rc = ff_cs_load_dir(cs, k);
+	if (rc == 0)
+		rc = ff__cs_quarantine_open(cs);
 	uint64_t a = ff_cs_max_id(cs->seg_dir), b = ff_cs_max_id(cs->q_dir);
 	cs->next_id = (a > b ? a : b) + 1;
 	return rc;
@@ -499,7 +474,7 @@ static int ff_cs_open_journal_file(ff_cstore *cs, const char *path, ff_journal *
 		char name[64];
 		snprintf(name, sizeof name, "journal-%" PRIu64 ".ffj", ff_time_now_ms());
 		ff_window_clear(cs->win);
-		ff_cs_quarantine(cs, path, name, ff_strerror(rc));
+		ff__cs_quarantine_file(cs, path, name, ff_strerror(rc));
 		rc = ff_journal_open(path, cs->next_id, ws, ff_cs_journal_entry, cs, out, info);
 	}
 	return rc;
@@ -549,6 +524,7 @@ static int ff_cs_open_pending(ff_cstore *cs)
 static int ff_cs_open_journal(ff_cstore *cs)
 {
 	ff_journal_info info;
+	ff__cs_journal_check(cs, ff_cs_exists(cs->pending_path));
 	int rc = ff_cs_open_pending(cs);
 	if (rc == 0)
 		rc = ff_cs_open_journal_file(cs, cs->jnl_path, &cs->jnl, &info);
@@ -556,6 +532,7 @@ static int ff_cs_open_journal(ff_cstore *cs)
 		ff_log_error("store: cannot open %s: %s", cs->jnl_path, ff_strerror(rc));
 		return rc;
 	}
+	ff__cs_journal_mark(cs);
 	cs->st.torn_tails += info.torn_tails;
 	cs->st.corrupt += info.corrupt;
 	if (!ff_cs_journal_sealed(cs, info.segment_id)) {
@@ -599,6 +576,8 @@ int ff_store_columnar_open(const ff_store_columnar_config *cfg, ff_store_replay_
 	cs->base.ops = &ff_store_columnar_ops;
 	cs->cfg = *cfg;
 	cs->cfg.window_ms = cfg->window_ms ? cfg->window_ms : FF_STORE_DEFAULT_WINDOW_MS;
+	if (cs->cfg.max_clock_skew_ms == 0)
+		cs->cfg.max_clock_skew_ms = FF_STORE_DEFAULT_CLOCK_SKEW_MS;
 	if (cs->cfg.window_max_records == 0)
 		cs->cfg.window_max_records = FF_STORE_DEFAULT_WINDOW_MAX_RECORDS;
 	if (cs->cfg.window_max_bytes == 0)
@@ -827,9 +806,11 @@ static int ff_cs_append(ff_store *base, const ff_batch *b)
 	pthread_rwlock_wrlock(&cs->win_lock);
 	rc = ff_window_reserve(cs->win, b, &agent) == 0 ? 0 : -ENOMEM;
 	pthread_rwlock_unlock(&cs->win_lock);
-	uint64_t before = ff_journal_bytes(cs->jnl);
+	uint64_t before = ff_journal_bytes(cs->jnl), t0 = ff_time_mono_us();
 	if (rc == 0)
 		rc = ff_journal_append(cs->jnl, b);
+	if (rc == 0)
+		ff_histogram_observe_us(&cs->journal_append, ff_time_mono_us() - t0);
 	atomic_fetch_add(&cs->jnl_bytes, ff_journal_bytes(cs->jnl) - before);
 	pthread_rwlock_wrlock(&cs->win_lock);
 	if (rc == 0)
@@ -891,6 +872,10 @@ static const struct {
     {"hour_rollups_not_paying", offsetof(ff_store_columnar_stats, hour_rollups_not_paying)},
     {"minute_rollups_not_paying",
      offsetof(ff_store_columnar_stats, minute_rollups_not_paying)},
+    {"quarantined_records", offsetof(ff_store_columnar_stats, quarantined_records)},
+    {"rollups_set_aside", offsetof(ff_store_columnar_stats, rollups_set_aside)},
+    {"rollups_rebuilt", offsetof(ff_store_columnar_stats, rollups_rebuilt)},
+    {"journals_lost", offsetof(ff_store_columnar_stats, journals_lost)},
 };
 _Static_assert(sizeof ff_cs_stat_names / sizeof ff_cs_stat_names[0] ==
 		   sizeof(ff_store_columnar_stats) / sizeof(uint64_t),
@@ -942,6 +927,8 @@ static void ff_cs_close(ff_store *base)
 	free(cs->q_dir);
 	free(cs->jnl_path);
 	free(cs->unpaid);
+	free(cs->q_ids);
+	free(cs->rebuild);
 	free(cs->roll_dir);
 	free(cs->min_dir);
 	free(cs->hour_dir);
@@ -959,5 +946,6 @@ static const ff_store_ops ff_store_columnar_ops = {
     .stats = ff_cs_stats,
     .health = ff_cs_health,
     .backend_stats = ff_cs_backend_stats,
+    .backend_metrics = ff__cs_metrics,
     .close = ff_cs_close,
 };

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #define FF__JNL_MAGIC	    0x4e4a4646u /* bytes "FFJN" */
-#define FF__JNL_HDR_LEN	    32
+#define FF__JNL_HDR_LEN	    FF_JOURNAL_HEADER_LEN
 #define FF__JNL_ENTRY_MAGIC 0x454a4646u /* bytes "FFJE" */
 #define FF__JNL_ENTRY_HDR   16
 #define FF__JNL_ENTRY_VER   1

@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #define FF_JOURNAL_VERSION 1
+/* The file's header: a journal file shorter than this holds nothing (docs/storage.md). */
+#define FF_JOURNAL_HEADER_LEN 32
 
 /*
  * The journal's own errors, named for it; the codes are the shared ones of

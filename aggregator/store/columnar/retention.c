@@ -1,5 +1,13 @@
 #include "retention.h"
 
+uint64_t ff_retention_trusted_ms(uint64_t t, uint64_t written_ms, uint64_t skew_ms)
+{
+	if (written_ms == 0 || skew_ms == 0)
+		return t;
+	uint64_t off = t > written_ms ? t - written_ms : written_ms - t;
+	return off <= skew_ms ? t : written_ms;
+}
+
 static size_t ff_retention_by_age(const ff_retention_policy *p, const ff_retention_item *items,
 				  size_t n, uint64_t now_ms, bool *drop)
 {

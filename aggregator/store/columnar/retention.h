@@ -18,10 +18,22 @@ typedef struct ff_retention_policy {
 } ff_retention_policy;
 
 typedef struct ff_retention_item {
-	uint64_t newest_ms; /* the latest last_ms of the segment's records */
+	uint64_t newest_ms; /* the latest last_ms of its records, as ff_retention_trusted_ms() has it */
 	uint64_t bytes;	    /* the segment file's size */
 	uint64_t retain_ms; /* this item's age limit; 0: the policy's retain_ms */
 } ff_retention_item;
+
+/*
+ * The time a file is aged by: `t` (its newest record's last_ms) when that
+ * lies within `skew_ms` of `written_ms`, when the file was written; else
+ * `written_ms`. Records stamped by a wrong or forged clock (2106, 1970) so
+ * neither keep a file forever nor make it go at once: such a file lives as
+ * long as one written at the same time with honest stamps. Records that
+ * arrive late (an agent's spool after an outage longer than the window) are
+ * aged from when they were stored, like those. `written_ms` or `skew_ms`
+ * 0 (not known, no window): `t`.
+ */
+uint64_t ff_retention_trusted_ms(uint64_t t, uint64_t written_ms, uint64_t skew_ms);
 
 /*
  * Decides which of `items` (sorted oldest first) go: drop[i] is set for

@@ -93,6 +93,7 @@ typedef struct ff_segment_input {
 	uint32_t rollup_keys; /* enum ff_field bits the rollup keeps */
 	uint64_t bin_ms;      /* the rollup's time bin */
 	uint64_t covers_first, covers_last;
+	uint64_t written_ms; /* when it is written (unix ms, kept to the second); 0: now */
 } ff_segment_input;
 
 typedef struct ff_segment_meta {
@@ -110,6 +111,12 @@ typedef struct ff_segment_meta {
 	uint64_t bin_ms;
 	uint64_t covers_first, covers_last;
 	uint16_t version; /* the file's layout version */
+	/*
+	 * When the file was written (unix ms, to the second): the header's, or
+	 * for a file written before the header kept it, the file's mtime.
+	 * Retention falls back on it for records stamped far from it.
+	 */
+	uint64_t written_ms;
 } ff_segment_meta;
 
 typedef struct ff_segment ff_segment;

@@ -20,6 +20,8 @@
 #define FF__SEG_HDR_LEN_V1 88  /* version 1: no rollup fields */
 #define FF__SEG_HDR_LEN	   120 /* version 2 */
 #define FF__SEG_DIR_ENTRY  48
+/* The header's written time (offset 112, u32; 0 in older files) counts seconds. */
+#define FF__SEG_WRITTEN_UNIT_MS 1000u
 
 /* Column ids; the order is the order of a row group's blocks on disk. */
 enum ff__seg_col {

@@ -21,6 +21,7 @@ struct ff_segment {
 	ff_segment_meta meta;
 	const uint8_t *map;
 	size_t size;
+	uint64_t mtime_ms; /* the file's, for meta.written_ms of files that do not say */
 	ff__seg_entry *dir;
 	size_t n_dir;
 	char (*agents)[FF_AGENT_ID_MAX + 1];

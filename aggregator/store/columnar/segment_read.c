@@ -102,6 +102,9 @@ static int ff__seg_read_rollup(ff_segment *s, const uint8_t *h)
 		return 0;
 	}
 	m->kind = (enum ff_segment_kind)h[80];
+	uint64_t written = ff_get_le32(h + 112) * (uint64_t)FF__SEG_WRITTEN_UNIT_MS;
+	if (written != 0)
+		m->written_ms = written;
 	m->rollup_keys = ff_get_le32(h + 84);
 	m->bin_ms = ff_get_le64(h + 88);
 	m->covers_first = ff_get_le64(h + 96);
@@ -147,6 +150,7 @@ static int ff__seg_read_header(ff_segment *s)
 	m->n_agents = ff_get_le32(h + 68);
 	m->n_exporters = ff_get_le32(h + 72);
 	m->file_bytes = s->size;
+	m->written_ms = s->mtime_ms; /* a version 2 header that says overrides it */
 	s->hdr_len = hdr_len;
 	s->n_dir = ff_get_le32(h + 28);
 	if ((s->size - hdr_len) / FF__SEG_DIR_ENTRY < s->n_dir)
@@ -267,6 +271,7 @@ static int ff__seg_map(const char *path, ff_segment *s)
 		return ff_err_errno(err);
 	}
 	s->size = (size_t)st.st_size;
+	s->mtime_ms = (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
 	int rc = 0;
 	if (s->size > 0) {
 		void *m = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);

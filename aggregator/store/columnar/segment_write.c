@@ -15,6 +15,7 @@
 
 #include "ff_hmap.h"
 #include "ff_log.h"
+#include "ff_time.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -577,6 +578,18 @@ static int ff__seg_encode(ff__seg_writer *w)
 /* --- the file ----------------------------------------------------------------- */
 
 /* Header and directory into `buf`; block offsets are assigned here. */
+/*
+ * The header's written time: seconds, rounded up (retention never counts a
+ * file older than it is), in the 4 bytes once reserved. Past February 2106
+ * they do not fit: 0 is written, and readers take the file's mtime.
+ */
+static uint32_t ff__seg_written_field(uint64_t written_ms)
+{
+	uint64_t ms = written_ms ? written_ms : ff_time_now_ms();
+	uint64_t sec = ms / 1000 + (ms % 1000 != 0);
+	return sec <= UINT32_MAX ? (uint32_t)sec : 0;
+}
+
 static void ff__seg_header(ff__seg_writer *w, uint8_t *buf)
 {
 	size_t dir_len = w->n_blocks * FF__SEG_DIR_ENTRY;
@@ -607,6 +620,7 @@ static void ff__seg_header(ff__seg_writer *w, uint8_t *buf)
 	ff_put_le64(buf + 88, w->in->bin_ms);
 	ff_put_le64(buf + 96, w->covers_first);
 	ff_put_le64(buf + 104, w->covers_last);
+	ff_put_le32(buf + 112, ff__seg_written_field(w->in->written_ms));
 	ff_put_le32(buf + FF__SEG_HDR_LEN - 4, ff__seg_crc(buf, FF__SEG_HDR_LEN - 4));
 }
 

@@ -42,6 +42,7 @@ struct ff_series_query;
 struct ff_series_result;
 struct ff_flows_query;
 struct ff_flows_result;
+struct ff_prom;
 
 /*
  * A replay callback is called once per stored batch; `b` is borrowed for
@@ -195,6 +196,11 @@ typedef struct ff_store_ops {
 	 * integers (NULL when out of memory), shown under the backend's name.
 	 */
 	json_t *(*backend_stats)(ff_store *s);
+	/*
+	 * Optional: adds the backend's own families to a /metrics scrape
+	 * (docs/metrics.md). Returns 0 or a negative errno.
+	 */
+	int (*backend_metrics)(ff_store *s, struct ff_prom *p);
 	void (*close)(ff_store *s);
 	/*
 	 * Optional push-downs: a store that can answer a query kind itself (a
@@ -317,6 +323,13 @@ static inline void ff_store_get_health(ff_store *s, ff_store_health *out)
  * counters when it has any}. NULL when out of memory.
  */
 json_t *ff_store_stats_json(ff_store *s);
+
+/*
+ * Adds what every store counts (batches, records, bytes on disk, append
+ * errors, whether it is writable) and the backend's own families to a
+ * /metrics scrape. Returns 0 or a negative errno.
+ */
+int ff_store_metrics(ff_store *s, struct ff_prom *p);
 
 /* Closes and frees the store; NULL is accepted. */
 static inline void ff_store_close(ff_store *s)

@@ -7,8 +7,10 @@
  *
  *   LOCK              flock'ed while an aggregator uses the dir
  *   journal.ffj       the open window: every batch, fdatasync'd before ack
+ *   journal.expected  written once the first journal is durable: one must be there
  *   segments/         sealed windows, one immutable seg-<id>.ffs each
- *   quarantine/       damaged segments and journals, moved aside, never read
+ *   quarantine/       damaged segments and journals, and the rollups that counted
+ *                     a quarantined segment, moved aside, never read
  *
  * A window is `window_ms` of wall-clock time (like nfcapd's rotation), or
  * less when it reaches `window_max_records` / `window_max_bytes` first (an
@@ -35,6 +37,7 @@
 	 FF_FIELD_DST_AS | FF_FIELD_EXPORTER)
 
 #define FF_STORE_DEFAULT_WINDOW_MS (5 * 60 * 1000)
+#define FF_STORE_DEFAULT_CLOCK_SKEW_MS (3600ull * 1000)
 /*
  * Defaults of the open window's bound: with the sealing window, 128 MiB of
  * records. The aggregator's peak RSS under a flood follows this bound
@@ -58,6 +61,12 @@ typedef struct ff_store_columnar_config {
 	uint32_t rollup_keys;	   /* ff_field bits rollups keep; 0: no rollups */
 	uint64_t retain_minute_ms; /* minute rollups; 0: keep forever */
 	uint64_t retain_hour_ms;   /* hour rollups; 0: keep forever */
+	/*
+	 * A file whose newest record lies further than this from when it was
+	 * written is aged by retention (and put in its clock hour) by when it
+	 * was written instead (retention.h). 0: FF_STORE_DEFAULT_CLOCK_SKEW_MS.
+	 */
+	uint64_t max_clock_skew_ms;
 	/*
 	 * 0: an hour rollup merges the segments of one clock hour (by their
 	 * latest first_ms), built once a segment of a later hour is sealed.
@@ -95,6 +104,10 @@ typedef struct ff_store_columnar_stats {
 	uint64_t early_seals;	/* windows sealed early, at their record or byte bound */
 	uint64_t hour_rollups_not_paying; /* hours given up: their hour rollup would not halve */
 	uint64_t minute_rollups_not_paying; /* windows whose minute rollup would not halve */
+	uint64_t quarantined_records; /* records of segments quarantined since open (lost) */
+	uint64_t rollups_set_aside;   /* intact rollups moved aside: they count a quarantined one */
+	uint64_t rollups_rebuilt;     /* hour rollups rebuilt without a quarantined segment */
+	uint64_t journals_lost;	      /* a journal found missing or emptied at open */
 } ff_store_columnar_stats;
 
 /*

@@ -1,4 +1,4 @@
-#include "agent_fs.h"
+#include "ff_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ff_agent_mkdirs(const char *path)
+int ff_file_mkdirs(const char *path)
 {
 	char buf[PATH_MAX];
 	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -27,7 +27,7 @@ int ff_agent_mkdirs(const char *path)
 	return 0;
 }
 
-static int ff_agent_fsync_dir(const char *dir)
+static int ff_file_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -37,7 +37,7 @@ static int ff_agent_fsync_dir(const char *dir)
 	return rc;
 }
 
-static int ff_agent_write_all(int fd, const uint8_t *p, size_t len)
+static int ff_file_write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -51,16 +51,20 @@ static int ff_agent_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int ff_agent_write_atomic(const char *dir, const char *name, const void *data, size_t len)
+int ff_file_write_atomic(const char *dir, const char *name, const void *data, size_t len,
+			 mode_t mode)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof tmp ||
 	    snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
 		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	int rc = ff_agent_write_all(fd, data, len);
+	/* The umask may have narrowed the mode; a public key should stay readable. */
+	int rc = fchmod(fd, mode) == 0 ? 0 : -errno;
+	if (rc == 0)
+		rc = ff_file_write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
@@ -71,10 +75,10 @@ int ff_agent_write_atomic(const char *dir, const char *name, const void *data, s
 		unlink(tmp);
 		return rc;
 	}
-	return ff_agent_fsync_dir(dir);
+	return ff_file_fsync_dir(dir);
 }
 
-int ff_agent_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+int ff_file_read(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
 	int rc = 0;
 	uint8_t *data = NULL;
