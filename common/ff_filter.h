@@ -44,6 +44,17 @@ int ff_filter_compile(const char *expr, ff_filter **out, char *err, size_t err_l
 bool ff_filter_match(const ff_filter *filter, const ff_flow *flow);
 
 /*
+ * The rows of a column block (ff_block.h) that `filter` matches: narrows
+ * sel[0 .. m), ascending row indexes of `b`, to those rows in place and
+ * returns how many remain. The answer is ff_filter_match()'s on each row;
+ * the block needs the columns ff_filter_fields() names (a block without
+ * them, or a program too long for the block way, is judged row by row).
+ */
+struct ff_block;
+size_t ff_filter_select(const ff_filter *filter, const struct ff_block *b, uint16_t *sel,
+			size_t m);
+
+/*
  * The filter in a normalized form: keywords lower case, one space between
  * words, every `and`/`or`/`not` group in parentheses. Compiling the
  * normalized text gives a filter with the same meaning. Owned by the filter.

@@ -1,7 +1,8 @@
 /*
- * The top-N engine: the scan that groups records per thread, the merge of
- * the threads' groups, the ranking of a pass and the run over the passes
- * the partition planner asks for. Its parts live beside it: group keys
+ * The top-N engine: the column-block scan that groups records per thread
+ * (its aggregation is topn_block's), the merge of the threads' groups, the
+ * ranking of a pass and the run over the passes the partition planner asks
+ * for. Its parts live beside it: thread state (topn_ctx), group keys
  * (topn_key), the group table (topn_table), the distinct-key sketch
  * (topn_sketch) and the planner (topn_partition).
  */
@@ -10,6 +11,7 @@
 #include "ff_flow.h"
 #include "query_deadline.h"
 #include "query_select.h"
+#include "topn_ctx.h"
 #include "topn_key.h"
 #include "topn_partition.h"
 #include "topn_sketch.h"
@@ -29,113 +31,13 @@ typedef struct ff_topn_group {
 	ff__topn_key key;
 } ff_topn_group;
 
-/*
- * One scanning thread's state. Ports and protocols group in a direct-indexed
- * array (topn_key.h). Other elements group in a hash table keyed by the
- * first key_len bytes of an ff__topn_key, the bytes the element's values use.
- */
-
-typedef struct ff_topn_ctx {
-	const ff_topn_query *q;
-	ff__topn_table groups; /* key prefix -> ff__topn_counts */
-	size_t key_len;
-	ff__topn_counts *direct; /* FF_TOPN_DIRECT_SLOTS, or NULL */
-	uint8_t *seen;		 /* which direct slots hold a group */
-	ff_topn_total total;
-	/* Only keys whose hash has (h >> 32) & part_mask == part are grouped. */
-	uint32_t part, part_mask;
-	/* Once the budget refused a growth: the groups are dropped, keys only counted. */
-	uint8_t *hll;
-	ff__topn_counts discard; /* where the counters of keys not grouped go */
-	bool failed;
-} ff_topn_ctx;
-
-static void ff_topn_count(ff__topn_counts *c, const ff_flow *f, bool created)
-{
-	ff_counter_add(&c->flows, f->flows);
-	ff_counter_add(&c->packets, f->packets);
-	ff_counter_add(&c->bytes, f->bytes);
-	if (created || f->first_ms < c->first_ms)
-		c->first_ms = f->first_ms;
-	if (created || f->last_ms > c->last_ms)
-		c->last_ms = f->last_ms;
-}
-
-/*
- * The budget refused this thread's table: the pass cannot answer, so its
- * groups are dropped (their memory returned) and the rest of the scan only
- * counts the distinct keys, for sizing the partitions of the next passes.
- */
-static int ff_topn_count_only(ff_topn_ctx *x)
+int ff__topn_count_only(ff__topn_ctx *x)
 {
 	x->hll = calloc(FF_TOPN_HLL_REGS, 1);
 	if (x->hll == NULL)
 		return -1;
 	ff__topn_hll_add_table(x->hll, &x->groups);
 	ff__topn_table_free(&x->groups);
-	return 0;
-}
-
-static ff__topn_counts *ff_topn_group_of(ff_topn_ctx *x, const ff__topn_key *k, int *created)
-{
-	if (x->direct == NULL) {
-		uint64_t h = ff__topn_hash(k, x->groups.words);
-		if (((h >> 32) & x->part_mask) != x->part)
-			return &x->discard;
-		if (x->hll == NULL) {
-			ff__topn_counts *c = ff__topn_table_upsert(&x->groups, k, h, created);
-			if (c != NULL || !x->groups.over || ff_topn_count_only(x) != 0)
-				return c;
-		}
-		ff__topn_hll_add(x->hll, h);
-		return &x->discard;
-	}
-	size_t i = ff__topn_slot(k);
-	*created = !x->seen[i];
-	x->seen[i] = 1;
-	return &x->direct[i];
-}
-
-static int ff_topn_add(ff_topn_ctx *x, const ff_flow *f, const char *agent_id)
-{
-	ff__topn_key k[2];
-	int nk = ff__topn_keys(x->q->element, f, agent_id, k);
-	for (int i = 0; i < nk; i++) {
-		int created = 0;
-		ff__topn_counts *c = ff_topn_group_of(x, &k[i], &created);
-		if (c == NULL)
-			return -1;
-		ff_topn_count(c, f, created);
-	}
-	ff_counter_add(&x->total.flows, f->flows);
-	ff_counter_add(&x->total.packets, f->packets);
-	ff_counter_add(&x->total.bytes, f->bytes);
-	x->total.records++;
-	if (x->total.first_ms == 0 || f->first_ms < x->total.first_ms)
-		x->total.first_ms = f->first_ms;
-	if (f->last_ms > x->total.last_ms)
-		x->total.last_ms = f->last_ms;
-	return 0;
-}
-
-static int ff_topn_scan_batch(void *arg, const ff_batch *b)
-{
-	ff_topn_ctx *x = arg;
-	if (ff_query_expired(x->q->deadline_ms)) {
-		x->failed = true;
-		return 1;
-	}
-	if (x->q->agent != NULL && strcmp(x->q->agent, b->agent_id) != 0)
-		return 0;
-	for (size_t i = 0; i < b->n_records; i++) {
-		const ff_flow *f = &b->records[i];
-		if (!ff__query_selects(x->q->since_ms, x->q->until_ms, x->q->filter, f))
-			continue;
-		if (ff_topn_add(x, f, b->agent_id) != 0) {
-			x->failed = true;
-			return 1;
-		}
-	}
 	return 0;
 }
 
@@ -188,29 +90,71 @@ static void ff_topn_fill_row(enum ff_element el, const ff_topn_group *g, ff_topn
  * A pass's groups sorted, cut to the first n (all for n = 0): the rows its
  * keys can contribute to the answer. Caller frees *out.
  */
-static int ff_topn_rank(ff_topn_ctx *x, ff_topn_group **out, size_t *n_out)
+/* Sifts the worst kept group down from slot i: h[0] is the worst of a heap of n. */
+static void ff_topn_sift(ff_topn_group *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		if (l < n && ff_topn_cmp(&h[l], &h[w]) > 0)
+			w = l;
+		if (r < n && ff_topn_cmp(&h[r], &h[w]) > 0)
+			w = r;
+		if (w == i)
+			return;
+		ff_topn_group t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/*
+ * Keeps group `c` if it is among the best `keep` so far: a heap whose root
+ * is the worst kept, so a pass of many groups sorts only the n it returns.
+ */
+static void ff_topn_offer(ff_topn_group *h, size_t *n, size_t keep, const ff_topn_group *c)
+{
+	if (*n < keep) {
+		size_t i = (*n)++;
+		h[i] = *c;
+		/* Sift up: a parent is never better than its children. */
+		while (i > 0 && ff_topn_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+			ff_topn_group t = h[i];
+			h[i] = h[(i - 1) / 2];
+			h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (ff_topn_cmp(c, &h[0]) < 0) {
+		h[0] = *c;
+		ff_topn_sift(h, *n, 0);
+	}
+}
+
+/*
+ * A pass's groups sorted, cut to the first n (all for n = 0): the rows its
+ * keys can contribute to the answer. Caller frees *out.
+ */
+static int ff_topn_rank(ff__topn_ctx *x, ff_topn_group **out, size_t *n_out)
 {
 	size_t n_groups = x->groups.count;
-	ff_topn_group *g = calloc(n_groups ? n_groups : 1, sizeof *g);
+	size_t keep = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
+	ff_topn_group *g = calloc(keep ? keep : 1, sizeof *g);
 	if (g == NULL)
 		return -1;
-	size_t cur = 0, i = 0;
+	size_t cur = 0, n = 0;
 	const void *k;
 	ff__topn_counts *v;
+	ff_topn_group c;
 	while (ff__topn_table_next(&x->groups, &cur, &k, &v)) {
-		memset(&g[i].key, 0, sizeof g[i].key);
-		memcpy(&g[i].key, k, x->key_len);
-		g[i].c = *v;
-		g[i].metric = ff_topn_metric(x->q->order, &g[i].c);
-		i++;
+		memset(&c.key, 0, sizeof c.key);
+		memcpy(&c.key, k, x->key_len);
+		c.c = *v;
+		c.metric = ff_topn_metric(x->q->order, &c.c);
+		ff_topn_offer(g, &n, keep, &c);
 	}
-	qsort(g, n_groups, sizeof *g, ff_topn_cmp);
-	size_t n = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
-	if (n < n_groups) {
-		/* Later passes keep only these: give the rest back now. */
-		ff_topn_group *shrunk = realloc(g, (n ? n : 1) * sizeof *g);
-		g = shrunk != NULL ? shrunk : g;
-	}
+	qsort(g, n, sizeof *g, ff_topn_cmp);
 	*out = g;
 	*n_out = n;
 	return 0;
@@ -285,10 +229,22 @@ static uint32_t ff_topn_fields(const ff_topn_query *q)
 	       ff_store_fields_of_filter(q->filter);
 }
 
-static int ff_topn_ctx_init(ff_topn_ctx *x, const ff_topn_query *q, const ff__topn_plan *p,
+/*
+ * The fields rows are chosen by: the filter's, and the times for a window.
+ * With neither every row counts, and every column is read for every row.
+ */
+static uint32_t ff_topn_select_fields(const ff_topn_query *q)
+{
+	uint32_t f = ff_store_fields_of_filter(q->filter);
+	if (q->since_ms != 0 || q->until_ms != 0)
+		f |= FF_STORE_F_TIMES;
+	return f;
+}
+
+static int ff_topn_ctx_init(ff__topn_ctx *x, const ff_topn_query *q, const ff__topn_plan *p,
 			    ff__topn_part part, ff__topn_budget *budget)
 {
-	*x = (ff_topn_ctx){.q = q,
+	*x = (ff__topn_ctx){.q = q,
 			   .key_len = ff__topn_key_len(q->element),
 			   .part = part.index,
 			   .part_mask = part.count - 1};
@@ -298,17 +254,20 @@ static int ff_topn_ctx_init(ff_topn_ctx *x, const ff_topn_query *q, const ff__to
 		x->direct = calloc(FF_TOPN_DIRECT_SLOTS, sizeof *x->direct);
 		x->seen = calloc(FF_TOPN_DIRECT_SLOTS, 1);
 	}
+	x->scratch = malloc(sizeof *x->scratch);
 	bool ok =
-	    rc == 0 && (!ff__topn_is_direct(q->element) || (x->direct != NULL && x->seen != NULL));
+	    rc == 0 && x->scratch != NULL &&
+	    (!ff__topn_is_direct(q->element) || (x->direct != NULL && x->seen != NULL));
 	return ok ? 0 : -1;
 }
 
-static void ff_topn_ctx_free(ff_topn_ctx *x)
+static void ff_topn_ctx_free(ff__topn_ctx *x)
 {
 	ff__topn_table_free(&x->groups);
 	free(x->direct);
 	free(x->seen);
 	free(x->hll);
+	free(x->scratch);
 }
 
 static void ff_topn_merge_counts(ff__topn_counts *d, const ff__topn_counts *c, bool created)
@@ -330,8 +289,16 @@ static void ff_topn_merge_counts(ff__topn_counts *d, const ff__topn_counts *c, b
 #define FF_TOPN_EOVER 1
 
 /* Moves the direct slots of `x` into its hash map, so ranking sees one kind of group. */
-static int ff_topn_fold_direct(ff_topn_ctx *x)
+static int ff_topn_fold_direct(ff__topn_ctx *x)
 {
+	if (x->direct == NULL)
+		return 0;
+	size_t seen = 0;
+	for (size_t i = 0; x->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++)
+		seen += x->seen[i];
+	/* Sized once for every slot to come, rather than doubled on the way. */
+	if (ff__topn_table_reserve(&x->groups, x->groups.count + seen) != 0)
+		return -1;
 	for (size_t i = 0; x->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++) {
 		if (!x->seen[i])
 			continue;
@@ -347,8 +314,19 @@ static int ff_topn_fold_direct(ff_topn_ctx *x)
 	return 0;
 }
 
+/* Adds thread `src`'s direct slots into `dst`'s, before either is folded. */
+static void ff_topn_merge_direct(ff__topn_ctx *dst, const ff__topn_ctx *src)
+{
+	for (size_t i = 0; dst->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++) {
+		if (!src->seen[i])
+			continue;
+		ff_topn_merge_counts(&dst->direct[i], &src->direct[i], !dst->seen[i]);
+		dst->seen[i] = 1;
+	}
+}
+
 /* Adds thread `src`'s groups and totals into `dst`: 0, -1 or FF_TOPN_EOVER. */
-static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
+static int ff_topn_merge(ff__topn_ctx *dst, const ff__topn_ctx *src)
 {
 	size_t cur = 0;
 	const void *k;
@@ -380,7 +358,7 @@ static int ff_topn_merge(ff_topn_ctx *dst, const ff_topn_ctx *src)
  * or FF_TOPN_EOVER when a table outgrew the budget (the scan still runs to
  * its end then, counting keys for ff_topn_estimate()).
  */
-static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x, size_t n,
+static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff__topn_ctx *x, size_t n,
 			ff_store_read *read)
 {
 	void *args[FF_TOPN_MAX_THREADS];
@@ -390,6 +368,7 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x,
 				.until_ms = q->until_ms ? q->until_ms : UINT64_MAX,
 				.agent = q->agent,
 				.fields = ff_topn_fields(q),
+				.select_fields = ff_topn_select_fields(q),
 				.filter = q->filter,
 				.rollup_bin_ms = ff_store_filter_fits_rollups(q->filter) ? UINT64_MAX : 0,
 				.read = read};
@@ -398,16 +377,21 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x,
 	 * answer partial: it is the query's. A positive return is a callback
 	 * that stopped the scan, and its context tells why.
 	 */
-	int rc = ff_store_scan_parallel(store, &range, ff_topn_scan_batch, args, n);
+	int rc = ff_store_scan_blocks(store, &range, ff__topn_scan_block, args, n);
 	if (rc > 0)
 		rc = 0;
 	bool over = false;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		over |= x[i].hll != NULL;
-		rc = x[i].failed ? -1 : ff_topn_fold_direct(&x[i]);
+		rc = x[i].failed ? -1 : 0;
 	}
 	if (rc == 0 && over)
 		return FF_TOPN_EOVER;
+	/* Direct slots merge slot by slot; only the sum becomes hash-table groups. */
+	for (size_t i = 1; rc == 0 && i < n; i++)
+		ff_topn_merge_direct(&x[0], &x[i]);
+	if (rc == 0)
+		rc = ff_topn_fold_direct(&x[0]);
 	for (size_t i = 1; rc == 0 && i < n; i++) {
 		rc = ff_topn_merge(&x[0], &x[i]);
 		/* Merged keys live in x[0] now: the budget gets their room back. */
@@ -418,7 +402,7 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff_topn_ctx *x,
 }
 
 /* The distinct keys of a pass that outgrew its budget: the threads' sketches and tables. */
-static double ff_topn_estimate(const ff_topn_ctx *x, size_t n)
+static double ff_topn_estimate(const ff__topn_ctx *x, size_t n)
 {
 	uint8_t *regs = calloc(FF_TOPN_HLL_REGS, 1);
 	if (regs == NULL)
@@ -448,7 +432,7 @@ typedef struct ff_topn_pass {
 static int ff_topn_pass_run(ff_store *store, const ff_topn_query *q, const ff__topn_plan *p,
 			    ff__topn_part part, ff_topn_pass *out)
 {
-	ff_topn_ctx x[FF_TOPN_MAX_THREADS];
+	ff__topn_ctx x[FF_TOPN_MAX_THREADS];
 	ff__topn_budget budget = {.limit = p->limit};
 	atomic_init(&budget.used, 0);
 	size_t ready = 0;

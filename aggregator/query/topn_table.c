@@ -1,6 +1,28 @@
 #include "topn_table.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+
+/*
+ * Slots of a table past this many bytes are asked for as huge pages (a
+ * hint the kernel may refuse): on keys that rarely repeat nearly every
+ * lookup lands on another page, and on 4 KiB pages each is a TLB miss too.
+ */
+#define FF_TOPN_HUGE ((size_t)4 << 20)
+
+static uint8_t *ff_topn_slots_new(size_t cap, size_t stride)
+{
+	uint8_t *p = calloc(cap, stride);
+	size_t bytes = cap * stride;
+	if (p == NULL || bytes < FF_TOPN_HUGE)
+		return p;
+	uintptr_t huge = (uintptr_t)2 << 20, start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+	return p;
+}
 
 /* Takes `bytes` from the budget; false (and nothing taken) when they are not there. */
 static bool ff_topn_budget_take(ff__topn_budget *b, size_t bytes)
@@ -18,7 +40,7 @@ int ff__topn_table_init(ff__topn_table *t, size_t key_len, size_t cap, ff__topn_
 			      .stride = ff__topn_stride(key_len),
 			      .cap = cap,
 			      .budget = budget};
-	t->slots = calloc(cap, t->stride);
+	t->slots = ff_topn_slots_new(cap, t->stride);
 	if (t->slots == NULL)
 		return -1;
 	if (budget != NULL)
@@ -41,7 +63,7 @@ int ff__topn_table_grow(ff__topn_table *t)
 		t->over = true;
 		return -1;
 	}
-	uint8_t *slots = calloc(t->cap * 2, t->stride);
+	uint8_t *slots = ff_topn_slots_new(t->cap * 2, t->stride);
 	if (slots == NULL) {
 		if (t->budget != NULL)
 			atomic_fetch_sub(&t->budget->used, more);
@@ -58,6 +80,15 @@ int ff__topn_table_grow(ff__topn_table *t)
 			memcpy(ff__topn_table_probe(t, s + FF_TOPN_SLOT_KEY, h), s, t->stride);
 	}
 	free(old.slots);
+	return 0;
+}
+
+int ff__topn_table_reserve(ff__topn_table *t, size_t n)
+{
+	/* The load upsert keeps: at most one half. */
+	while ((n + 1) * 2 > t->cap)
+		if (ff__topn_table_grow(t) != 0)
+			return -1;
 	return 0;
 }
 

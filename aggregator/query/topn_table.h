@@ -65,6 +65,19 @@ static inline uint64_t ff__topn_hash(const void *key, size_t words)
 	return h == 0 ? 1 : h;
 }
 
+/* Whether two keys of `words` 8-byte words are equal: inline, as memcmp() is a call per probe. */
+static inline bool ff__topn_key_eq(const uint8_t *a, const void *b, size_t words)
+{
+	for (size_t i = 0; i < words; i++) {
+		uint64_t x, y;
+		memcpy(&x, a + 8 * i, 8);
+		memcpy(&y, (const uint8_t *)b + 8 * i, 8);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
 /* Bytes of a slot for keys of `key_len` bytes. */
 static inline size_t ff__topn_stride(size_t key_len)
 {
@@ -85,12 +98,21 @@ void ff__topn_table_free(ff__topn_table *t);
 /* Doubles the table; -1 when out of memory or refused by the budget (then t->over). */
 int ff__topn_table_grow(ff__topn_table *t);
 
+/* Grows the table until `n` keys fit without another growth; -1 as ff__topn_table_grow(). */
+int ff__topn_table_reserve(ff__topn_table *t, size_t n);
+
 /*
  * Iterates as ff_hmap_next() does: starting with *cursor = 0, returns 1 and
  * the next group's key and counters (both in the table), or 0 at the end.
  */
 int ff__topn_table_next(const ff__topn_table *t, size_t *cursor, const void **key,
 			ff__topn_counts **val);
+
+/* The first slot probed for `hash`: for prefetching it ahead of the lookup. */
+static inline const uint8_t *ff__topn_table_home(const ff__topn_table *t, uint64_t hash)
+{
+	return t->slots + (hash & (t->cap - 1)) * t->stride;
+}
 
 /* The slot of `key`, or the empty one where it goes. */
 static inline uint8_t *ff__topn_table_probe(const ff__topn_table *t, const void *key, uint64_t hash)
@@ -100,7 +122,7 @@ static inline uint8_t *ff__topn_table_probe(const ff__topn_table *t, const void 
 		uint8_t *s = t->slots + i * t->stride;
 		uint64_t sh;
 		memcpy(&sh, s, 8);
-		if (sh == 0 || (sh == hash && memcmp(s + FF_TOPN_SLOT_KEY, key, 8 * t->words) == 0))
+		if (sh == 0 || (sh == hash && ff__topn_key_eq(s + FF_TOPN_SLOT_KEY, key, t->words)))
 			return s;
 	}
 }

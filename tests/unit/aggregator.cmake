@@ -12,6 +12,10 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
         partitioned_matches_unlimited partition_only_when_it_helps
         columnar_rollups_match_memory pushdown_answers_instead_of_scan no_pushdown_runs_engine
         scan_error_reaches_caller later_pass_error_reaches_caller)
+ff_unit_test(NAME topn_block SOURCES ${FF_UNIT_DIR}/test_topn_block.c
+  LIBS ff_agg_query ff_agg_store_columnar
+  CASES block_round_trip transposed_rows_match_oracle columnar_blocks_match_oracle
+        columnar_rollups_blocks_match_oracle)
 ff_unit_test(NAME session_metrics SOURCES ${FF_UNIT_DIR}/test_session_metrics.c
   LIBS ff_agg_sessions ff_common
   CASES names_and_catch_all series_bound_per_agent)

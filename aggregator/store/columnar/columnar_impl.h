@@ -201,6 +201,9 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
 			 void *const *args, size_t n_args);
 int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg);
+int ff__cs_scan_blocks(ff_store *base, const ff_store_range *r, ff_store_block_fn cb,
+		       void *const *args, size_t n_args);
+
 /* The backend_metrics op (columnar_metrics.c). */
 int ff__cs_metrics(ff_store *base, struct ff_prom *p);
 

@@ -10,14 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The scan of one segment's groups; per-thread buffers in `rows` and `scratch`. */
+/*
+ * The scan of one segment's groups, handing out records (cb, with per-thread
+ * buffers in `rows` and `scratch`) or column blocks (bcb, with `cur` and `buf`).
+ */
 typedef struct ff_cs_scanner {
 	const ff_store_range *r;
-	uint32_t cols; /* FF_SEGMENT_COL_* bits */
+	uint32_t cols;	/* FF_SEGMENT_COL_* bits */
+	uint32_t early; /* of those, decoded for every row; FF_SEGMENT_COLS_ALL: all */
 	ff_store_scan_fn cb;
+	ff_store_block_fn bcb;
 	void *arg;
 	ff_flow *rows;
 	uint8_t *scratch;
+	ff_segment_cursor *cur;
+	ff_block_buf *buf;
 } ff_cs_scanner;
 
 /* The segment columns that hold the record fields of an FF_STORE_F_* mask. */
@@ -157,6 +164,49 @@ static bool ff_cs_seg_filter_may_match(const ff_segment *seg, const ff_filter *f
 	return f == NULL;
 }
 
+/* Hands out a decoded block as runs of one agent (`agent` alone when >= 0). */
+static int ff_cs_emit_block(const ff_segment *seg, const ff_block *blk, const uint32_t *refs,
+			    long agent, const ff_cs_scanner *x)
+{
+	for (size_t i = 0, j; i < blk->n; i = j) {
+		uint32_t a = refs[i];
+		for (j = i + 1; j < blk->n && refs[j] == a; j++)
+			;
+		if (agent >= 0 && a != (uint32_t)agent)
+			continue;
+		ff_block run;
+		ff_block_advance(blk, i, j - i, &run);
+		run.agent_id = ff_segment_agent(seg, a);
+		int rc = x->bcb(x->arg, &run);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A row group as column blocks; a block that does not decode marks the segment bad. */
+static int ff_cs_scan_group_blocks(ff_cstore *cs, ff_cseg *c, size_t g, long agent,
+				   const ff_cs_scanner *x)
+{
+	ff_block blk;
+	long n = ff_segment_cursor_start(x->cur, c->seg, g, x->cols, x->early);
+	int rc = 0;
+	while (n == 0 && rc == 0 && (n = ff_segment_cursor_next(x->cur, x->buf, &blk)) > 0) {
+		rc = ff_cs_emit_block(c->seg, &blk, x->buf->agent, agent, x);
+		n = 0;
+	}
+	/*
+	 * A block that does not decode, now or when the reader loads its lazy
+	 * columns (it then stops with the error, having counted none of the
+	 * block): the file changed under us, as for records.
+	 */
+	if (n < 0 || (rc != 0 && ff_segment_cursor_failed(x->cur))) {
+		ff_cs_mark_bad(cs, c);
+		return 0;
+	}
+	return rc;
+}
+
 static int ff_cs_scan_group(ff_cstore *cs, ff_cseg *c, size_t g, long agent, const ff_cs_scanner *x)
 {
 	ff_segment_group_info gi;
@@ -165,6 +215,8 @@ static int ff_cs_scan_group(ff_cstore *cs, ff_cseg *c, size_t g, long agent, con
 	    (agent >= 0 && ((uint32_t)agent < gi.min_agent || (uint32_t)agent > gi.max_agent)) ||
 	    !ff_cs_group_may_match(c->seg, g, x->r->filter))
 		return 0;
+	if (x->bcb != NULL)
+		return ff_cs_scan_group_blocks(cs, c, g, agent, x);
 	long n = ff_segment_read_group_cols(c->seg, g, x->cols, x->rows, x->scratch);
 	if (n < 0) {
 		/* Verified blocks that do not decode: the file changed under us. */
@@ -189,9 +241,17 @@ static int ff_cs_scan_seg(ff_cstore *cs, ff_cseg *c, const ff_cs_scanner *x)
 }
 
 static int ff_cs_scanner_init(ff_cs_scanner *x, const ff_store_range *r, ff_store_scan_fn cb,
-			      void *arg)
+			      ff_store_block_fn bcb, void *arg)
 {
-	*x = (ff_cs_scanner){.r = r, .cols = ff_cs_columns(r->fields), .cb = cb, .arg = arg};
+	*x = (ff_cs_scanner){
+	    .r = r, .cols = ff_cs_columns(r->fields), .cb = cb, .bcb = bcb, .arg = arg};
+	/* ff_cs_columns(0) is every column: no select_fields means none is late. */
+	x->early = r->select_fields != 0 ? ff_cs_columns(r->select_fields) : FF_SEGMENT_COLS_ALL;
+	if (bcb != NULL) {
+		x->cur = ff_segment_cursor_new();
+		x->buf = malloc(sizeof *x->buf);
+		return x->cur != NULL && x->buf != NULL ? 0 : -ENOMEM;
+	}
 	/* calloc: fields a column mask leaves out must still be defined bytes. */
 	x->rows = calloc(FF_SEGMENT_GROUP_ROWS, sizeof *x->rows);
 	x->scratch = malloc(FF_SEGMENT_SCRATCH);
@@ -202,6 +262,8 @@ static void ff_cs_scanner_free(ff_cs_scanner *x)
 {
 	free(x->rows);
 	free(x->scratch);
+	ff_segment_cursor_free(x->cur);
+	free(x->buf);
 }
 
 static int ff_cs_cmp_size(const void *a, const void *b)
@@ -294,6 +356,13 @@ static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
 	return (long)m;
 }
 
+/* A window's batches to a block scanner: transposed, they are records in memory. */
+static int ff_cs_window_blocks(void *arg, const ff_batch *b)
+{
+	const ff_cs_scanner *x = arg;
+	return ff_store_blocks_of_batch(b, x->r->fields, x->buf, x->bcb, x->arg);
+}
+
 /* The sealing window, then the open one: together, so a hand-over moves nothing past a scan. */
 static int ff_cs_scan_windows(ff_cstore *cs, const char *agent, ff_store_scan_fn cb, void *arg)
 {
@@ -310,7 +379,7 @@ int ff__cs_scan_range(ff_store *base, const ff_store_range *r, ff_store_scan_fn 
 	ff_cstore *cs = (ff_cstore *)base;
 	ff_cs_scanner x;
 	ff_cseg **plan = NULL;
-	int rc = ff_cs_scanner_init(&x, r, cb, arg);
+	int rc = ff_cs_scanner_init(&x, r, cb, NULL, arg);
 	pthread_rwlock_rdlock(&cs->lock);
 	long n = rc == 0 ? ff_cs_plan(cs, r, &plan) : 0;
 	if (n < 0)
@@ -355,8 +424,9 @@ static void *ff_cs_worker_run(void *arg)
 
 #define FF_CS_MAX_WORKERS 16
 
-int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
-			 void *const *args, size_t n_args)
+/* The parallel scan of records (cb) or of blocks (bcb). */
+static int ff_cs_scan_par(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
+			  ff_store_block_fn bcb, void *const *args, size_t n_args)
 {
 	ff_cstore *cs = (ff_cstore *)base;
 	ff_cs_worker w[FF_CS_MAX_WORKERS];
@@ -368,7 +438,7 @@ int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		w[i] = (ff_cs_worker){.cs = cs, .next = &next, .stop = &stop};
-		w[i].rc = ff_cs_scanner_init(&w[i].x, r, cb, args[i]);
+		w[i].rc = ff_cs_scanner_init(&w[i].x, r, cb, bcb, args[i]);
 		rc = rc != 0 ? rc : w[i].rc;
 	}
 	pthread_rwlock_rdlock(&cs->lock);
@@ -389,14 +459,29 @@ int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_
 		if (started[i])
 			pthread_join(tid[i], NULL);
 		rc = rc != 0 ? rc : w[i].rc;
-		ff_cs_scanner_free(&w[i].x);
 	}
 	free(plan);
-	if (rc == 0)
+	if (rc == 0 && bcb != NULL)
+		rc = ff_cs_scan_windows(cs, r->agent, ff_cs_window_blocks, &w[0].x);
+	else if (rc == 0)
 		rc = ff_cs_scan_windows(cs, r->agent, cb, args[0]);
+	for (size_t i = 0; i < n; i++)
+		ff_cs_scanner_free(&w[i].x);
 	pthread_rwlock_unlock(&cs->lock);
 	ff__cs_quarantine_bad(cs);
 	return rc;
+}
+
+int ff__cs_scan_parallel(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
+			 void *const *args, size_t n_args)
+{
+	return ff_cs_scan_par(base, r, cb, NULL, args, n_args);
+}
+
+int ff__cs_scan_blocks(ff_store *base, const ff_store_range *r, ff_store_block_fn cb,
+		       void *const *args, size_t n_args)
+{
+	return ff_cs_scan_par(base, r, NULL, cb, args, n_args);
 }
 
 int ff__cs_scan(ff_store *base, ff_store_scan_fn cb, void *arg)

@@ -941,6 +941,7 @@ static const ff_store_ops ff_store_columnar_ops = {
     .scan = ff__cs_scan,
     .scan_range = ff__cs_scan_range,
     .scan_parallel = ff__cs_scan_parallel,
+    .scan_blocks = ff__cs_scan_blocks,
     .tick = ff_cs_tick,
     .stats = ff_cs_stats,
     .health = ff_cs_health,

@@ -18,6 +18,7 @@
  */
 
 #include "ff_batch.h"
+#include "ff_block.h"
 #include "ff_err.h"
 #include "ff_flow.h"
 
@@ -231,6 +232,42 @@ long ff_segment_read_group_cols(const ff_segment *s, size_t g, uint32_t cols, ff
  */
 int ff_segment_group_bounds(const ff_segment *s, size_t g, int col_bit, uint64_t *min,
 			    uint64_t *max);
+
+/*
+ * A reader of row groups as column blocks (ff_block.h), for scans that
+ * aggregate a few columns: no records are built. One per thread; it owns
+ * its scratch (FF_SEGMENT_SCRATCH bytes). NULL from new when out of memory.
+ */
+typedef struct ff_segment_cursor ff_segment_cursor;
+
+ff_segment_cursor *ff_segment_cursor_new(void);
+void ff_segment_cursor_free(ff_segment_cursor *c);
+
+/*
+ * Starts reading row group `g` of `s` (borrowed until the next start),
+ * columns `cols` (FF_SEGMENT_COL_* bits, as ff_segment_read_group_cols();
+ * agent and wildcards always). Of those, the ones outside `early` may come
+ * lazily (ff_block.lazy: decoded by ff_block_load() for the rows a reader
+ * chose, valid until the next call); FF_SEGMENT_COLS_ALL (0) decodes every
+ * column for every row. Returns 0, FF_SEG_EBLOCK or FF_SEG_EFORMAT.
+ */
+int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols,
+			    uint32_t early);
+
+/*
+ * Decodes the group's next rows, up to FF_BLOCK_ROWS, into `buf` and points
+ * `out` at them (some arrays may point into the cursor's scratch, valid
+ * until the next call). buf->agent[i] holds row i's agent dictionary index;
+ * out->agent_id is left NULL for the caller. Returns the number of rows,
+ * 0 at the group's end, or FF_SEG_EBLOCK.
+ */
+long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out);
+
+/*
+ * Whether a lazy column of the current group failed to decode in
+ * ff_block_load() (which then returned FF_SEG_EBLOCK to the reader).
+ */
+bool ff_segment_cursor_failed(const ff_segment_cursor *c);
 
 /* How one column block of a row group is stored, for tools (ffsegstat). */
 typedef struct ff_segment_block_info {

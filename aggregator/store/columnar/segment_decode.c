@@ -421,3 +421,424 @@ int ff_segment_batches(const ff_segment *s, ff_segment_batch **out, size_t *n)
 	*n = nb;
 	return 0;
 }
+
+/*
+ * The column-block reader (segment.h): a group's blocks are decompressed
+ * once at start, as for records, and then decoded FF_BLOCK_ROWS rows at a
+ * time into typed arrays, 128 values of a column at a time.
+ */
+struct ff_segment_cursor {
+	const ff_segment *s;
+	ff__seg_src src[FF__COL_COUNT];
+	int n_src;
+	uint32_t at, rows;
+	uint32_t late;	   /* FF__COL bits decoded only for chosen rows */
+	bool load_failed;  /* a late column of this group did not decode */
+	uint32_t blk_at;   /* the group row of the block last returned */
+	ff_block_buf *buf; /* where that block went */
+	uint8_t *scratch;  /* FF_SEGMENT_SCRATCH bytes */
+};
+
+/*
+ * Whether a column may wait until rows are chosen: not one asked for early,
+ * not a delta-encoded one (its values run on from block to block), not the
+ * agent (blocks split by it) nor 16-byte addresses (read in place anyway).
+ */
+static bool ff__seg_can_be_late(const ff__seg_src *src, uint32_t early)
+{
+	const ff__seg_entry *e = src->e;
+	if (early & 1u << e->column || e->encoding == FF__ENC_DELTA || e->column == FF__COL_AGENT)
+		return false;
+	return !(ff__seg_is_addr(e->column) && e->encoding == FF__ENC_BYTES);
+}
+
+ff_segment_cursor *ff_segment_cursor_new(void)
+{
+	ff_segment_cursor *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->scratch = malloc(FF_SEGMENT_SCRATCH);
+	if (c->scratch == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ff_segment_cursor_free(ff_segment_cursor *c)
+{
+	if (c == NULL)
+		return;
+	free(c->scratch);
+	free(c);
+}
+
+int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g, uint32_t cols,
+			    uint32_t early)
+{
+	c->rows = c->at = 0;
+	c->late = 0;
+	c->load_failed = false;
+	if (g >= ff_segment_groups(s))
+		return FF_SEG_EFORMAT;
+	const ff__seg_entry *e = &s->dir[FF__SEG_SECTIONS + g * FF__COL_COUNT];
+	int n = ff__seg_sources(s, e, ff__seg_cols(cols), c->scratch, c->src);
+	if (n < 0)
+		return n;
+	c->s = s;
+	c->n_src = n;
+	c->rows = e->rows;
+	for (int k = 0; early != FF_SEGMENT_COLS_ALL && k < n; k++)
+		if (ff__seg_can_be_late(&c->src[k], ff__seg_cols(early)))
+			c->late |= 1u << c->src[k].e->column;
+	return 0;
+}
+
+/* Narrows a slice of decoded values v[0 .. n) into rows [off, off + n) of the block's column. */
+#define FF__SEG_NARROW(field, type)                         \
+	do {                                                \
+		for (uint32_t i = 0; i < n; i++)            \
+			buf->field[off + i] = (type)v[i];   \
+	} while (0)
+static void ff__seg_narrow(const ff_segment *s, int col, const uint64_t *v, uint32_t off,
+			   uint32_t n, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		FF__SEG_NARROW(first_ms, uint64_t);
+		break;
+	case FF__COL_LAST:
+		for (uint32_t i = 0; i < n; i++)
+			buf->last_ms[off + i] = buf->first_ms[off + i] + ff__unzigzag(v[i]);
+		break;
+	case FF__COL_BYTES:
+		FF__SEG_NARROW(bytes, uint64_t);
+		break;
+	case FF__COL_PACKETS:
+		FF__SEG_NARROW(packets, uint64_t);
+		break;
+	case FF__COL_FLOWS:
+		FF__SEG_NARROW(flows, uint64_t);
+		break;
+	case FF__COL_EXPORTER:
+		for (uint32_t i = 0; i < n; i++)
+			memcpy(buf->exporter[off + i], s->exporters + v[i] * FF_ADDR_LEN, FF_ADDR_LEN);
+		break;
+	case FF__COL_SRC_AS:
+		FF__SEG_NARROW(src_as, uint32_t);
+		break;
+	case FF__COL_DST_AS:
+		FF__SEG_NARROW(dst_as, uint32_t);
+		break;
+	case FF__COL_IN_IF:
+		FF__SEG_NARROW(in_if, uint32_t);
+		break;
+	case FF__COL_OUT_IF:
+		FF__SEG_NARROW(out_if, uint32_t);
+		break;
+	case FF__COL_SAMPLING:
+		FF__SEG_NARROW(sampling, uint32_t);
+		break;
+	case FF__COL_WILDCARDS:
+		FF__SEG_NARROW(wildcards, uint32_t);
+		break;
+	case FF__COL_AGENT:
+		FF__SEG_NARROW(agent, uint32_t);
+		break;
+	case FF__COL_SRC_ADDR:
+		FF__SEG_NARROW(src_v4, uint32_t);
+		break;
+	case FF__COL_DST_ADDR:
+		FF__SEG_NARROW(dst_v4, uint32_t);
+		break;
+	case FF__COL_SRC_PORT:
+		FF__SEG_NARROW(src_port, uint16_t);
+		break;
+	case FF__COL_DST_PORT:
+		FF__SEG_NARROW(dst_port, uint16_t);
+		break;
+	case FF__COL_PROTO:
+		FF__SEG_NARROW(proto, uint8_t);
+		break;
+	case FF__COL_TCP_FLAGS:
+		FF__SEG_NARROW(tcp_flags, uint8_t);
+		break;
+	default:
+		FF__SEG_NARROW(tos, uint8_t);
+		break;
+	}
+}
+#undef FF__SEG_NARROW
+
+/* The block's array of a column whose values are its 64-bit integers as decoded; else NULL. */
+static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		return buf->first_ms;
+	case FF__COL_BYTES:
+		return buf->bytes;
+	case FF__COL_PACKETS:
+		return buf->packets;
+	case FF__COL_FLOWS:
+		return buf->flows;
+	default:
+		return NULL;
+	}
+}
+
+/* Rows [at, at + n) of one column into the block's arrays. */
+static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
+			     uint64_t *v, ff_block_buf *buf)
+{
+	int col = src->e->column;
+	uint64_t *direct = src->fixed == NULL ? ff__seg_u64_column(col, buf) : NULL;
+	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
+		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
+		const uint64_t *vals = src->fixed;
+		if (direct != NULL) {
+			/* Counters and first_ms decode in place: nothing to narrow. */
+			ff__seg_values(src, at + off, m, direct + off);
+			continue;
+		}
+		if (vals == NULL) {
+			ff__seg_values(src, at + off, m, v);
+			if (ff__seg_check_refs(s, col, v, m) != 0)
+				return FF_SEG_EBLOCK;
+			vals = v;
+		}
+		ff__seg_narrow(s, col, vals, off, m, buf);
+	}
+	return 0;
+}
+
+/* Points the block at the column `src` was decoded into. */
+static void ff__seg_block_view(const ff__seg_src *src, uint32_t at, const ff_block_buf *buf,
+			       ff_block *out)
+{
+	const ff__seg_entry *e = src->e;
+	bool raw = e->encoding == FF__ENC_BYTES;
+	switch (e->column) {
+	case FF__COL_FIRST:
+		out->first_ms = buf->first_ms;
+		break;
+	case FF__COL_LAST:
+		out->last_ms = buf->last_ms;
+		break;
+	case FF__COL_BYTES:
+		out->bytes = buf->bytes;
+		break;
+	case FF__COL_PACKETS:
+		out->packets = buf->packets;
+		break;
+	case FF__COL_FLOWS:
+		out->flows = buf->flows;
+		break;
+	case FF__COL_SRC_ADDR:
+		/* 16-byte addresses are read in place from the decoded block. */
+		if (raw)
+			out->src_addr = src->p + (size_t)at * FF_ADDR_LEN;
+		else
+			out->src_v4 = buf->src_v4;
+		break;
+	case FF__COL_DST_ADDR:
+		if (raw)
+			out->dst_addr = src->p + (size_t)at * FF_ADDR_LEN;
+		else
+			out->dst_v4 = buf->dst_v4;
+		break;
+	case FF__COL_EXPORTER:
+		out->exporter = &buf->exporter[0][0];
+		break;
+	case FF__COL_SRC_AS:
+		out->src_as = buf->src_as;
+		break;
+	case FF__COL_DST_AS:
+		out->dst_as = buf->dst_as;
+		break;
+	case FF__COL_IN_IF:
+		out->in_if = buf->in_if;
+		break;
+	case FF__COL_OUT_IF:
+		out->out_if = buf->out_if;
+		break;
+	case FF__COL_SAMPLING:
+		out->sampling = buf->sampling;
+		break;
+	case FF__COL_WILDCARDS:
+		out->wildcards = buf->wildcards;
+		break;
+	case FF__COL_SRC_PORT:
+		out->src_port = buf->src_port;
+		break;
+	case FF__COL_DST_PORT:
+		out->dst_port = buf->dst_port;
+		break;
+	case FF__COL_PROTO:
+		out->proto = buf->proto;
+		break;
+	case FF__COL_TCP_FLAGS:
+		out->tcp_flags = buf->tcp_flags;
+		break;
+	case FF__COL_TOS:
+		out->tos = buf->tos;
+		break;
+	default: /* the agent column stays in buf->agent */
+		break;
+	}
+}
+
+/*
+ * The values of group rows at[0 .. n) of a column that is not delta-encoded
+ * (blocks are random access then) into v[]: one loop per layout.
+ */
+static void ff__seg_values_at(const ff__seg_src *src, const uint32_t *at, size_t n, uint64_t *v)
+{
+	const ff__seg_entry *e = src->e;
+	const uint8_t *p = src->p;
+	uint64_t base = e->encoding == FF__ENC_FOR || e->encoding == FF__ENC_V4 ? e->min : 0;
+	if (src->fixed != NULL || e->width == 0) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = src->fixed != NULL ? src->fixed[0] : base;
+	} else if (e->shuffle && e->width > 1) {
+		for (size_t j = 0; j < n; j++) {
+			uint64_t x = 0;
+			for (uint8_t k = 0; k < e->width; k++)
+				x |= (uint64_t)p[(size_t)k * e->rows + at[j]] << (8 * k);
+			v[j] = base + x;
+		}
+	} else if (e->width == 1) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + p[at[j]];
+	} else if (e->width == 2) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + ff_get_le16(p + 2 * (size_t)at[j]);
+	} else if (e->width == 4) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = base + ff_get_le32(p + 4 * (size_t)at[j]);
+	} else {
+		for (size_t j = 0; j < n; j++) {
+			uint64_t x = 0;
+			for (uint8_t k = 0; k < e->width; k++)
+				x |= (uint64_t)p[(size_t)at[j] * e->width + k] << (8 * k);
+			v[j] = base + x;
+		}
+	}
+}
+
+/* Stores v[j] into field `field` of the block's row idx[j], for j < n. */
+#define FF__SEG_PUT(field, type)                         \
+	do {                                             \
+		for (size_t j = 0; j < n; j++)           \
+			buf->field[idx[j]] = (type)v[j]; \
+	} while (0)
+/* As ff__seg_narrow() for scattered rows: the rows a reader chose. */
+static void ff__seg_narrow_at(const ff_segment *s, int col, const uint64_t *v, const uint32_t *idx,
+			      size_t n, ff_block_buf *buf)
+{
+	switch (col) {
+	case FF__COL_FIRST:
+		FF__SEG_PUT(first_ms, uint64_t);
+		break;
+	case FF__COL_LAST:
+		for (size_t j = 0; j < n; j++)
+			buf->last_ms[idx[j]] = buf->first_ms[idx[j]] + ff__unzigzag(v[j]);
+		break;
+	case FF__COL_BYTES:
+		FF__SEG_PUT(bytes, uint64_t);
+		break;
+	case FF__COL_PACKETS:
+		FF__SEG_PUT(packets, uint64_t);
+		break;
+	case FF__COL_FLOWS:
+		FF__SEG_PUT(flows, uint64_t);
+		break;
+	case FF__COL_SRC_ADDR:
+		FF__SEG_PUT(src_v4, uint32_t);
+		break;
+	case FF__COL_DST_ADDR:
+		FF__SEG_PUT(dst_v4, uint32_t);
+		break;
+	default:
+		/* The rarer columns one row at a time. */
+		for (size_t j = 0; j < n; j++)
+			ff__seg_narrow(s, col, &v[j], idx[j], 1, buf);
+		break;
+	}
+}
+#undef FF__SEG_PUT
+
+/* Rows `base + sel[j]` of the last block of one late column into the block's arrays. */
+static int ff__seg_load_col(const ff_segment_cursor *c, const ff__seg_src *src, size_t base,
+			    const uint16_t *sel, size_t m)
+{
+	uint64_t *v = (uint64_t *)(void *)c->scratch;
+	uint32_t at[FF__SEG_SLICE], idx[FF__SEG_SLICE];
+	int col = src->e->column;
+	for (size_t j0 = 0; j0 < m; j0 += FF__SEG_SLICE) {
+		size_t n = m - j0 < FF__SEG_SLICE ? m - j0 : FF__SEG_SLICE;
+		for (size_t j = 0; j < n; j++) {
+			idx[j] = (uint32_t)(base + sel[j0 + j]);
+			at[j] = c->blk_at + idx[j];
+		}
+		ff__seg_values_at(src, at, n, v);
+		if (ff__seg_check_refs(c->s, col, v, (uint32_t)n) != 0)
+			return FF_SEG_EBLOCK;
+		ff__seg_narrow_at(c->s, col, v, idx, n, c->buf);
+	}
+	return 0;
+}
+
+/* ff_block's load for a segment block: the late columns of the chosen rows. */
+static int ff__seg_cursor_load(void *ctx, ff_block *b, const uint16_t *sel, size_t m)
+{
+	ff_segment_cursor *c = ctx;
+	for (int k = 0; k < c->n_src; k++) {
+		const ff__seg_src *src = &c->src[k];
+		if (!(c->late & 1u << src->e->column))
+			continue;
+		if (ff__seg_load_col(c, src, b->base, sel, m) != 0) {
+			c->load_failed = true;
+			return FF_SEG_EBLOCK;
+		}
+		ff_block v = {.n = b->n};
+		ff__seg_block_view(src, c->blk_at, c->buf, &v);
+		ff_block_adopt(b, &v, b->base);
+	}
+	return 0;
+}
+
+bool ff_segment_cursor_failed(const ff_segment_cursor *c)
+{
+	return c->load_failed;
+}
+
+long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *out)
+{
+	uint32_t at = c->at;
+	uint32_t n = c->rows - at < FF_BLOCK_ROWS ? c->rows - at : FF_BLOCK_ROWS;
+	uint64_t *v = (uint64_t *)(void *)c->scratch;
+	*out = (ff_block){.n = n};
+	for (int k = 0; k < c->n_src; k++) {
+		ff__seg_src *src = &c->src[k];
+		bool in_place = ff__seg_is_addr(src->e->column) && src->e->encoding == FF__ENC_BYTES;
+		if (c->late & 1u << src->e->column)
+			continue;
+		if (!in_place && ff__seg_block_col(c->s, src, at, n, v, buf) != 0)
+			return FF_SEG_EBLOCK;
+		ff__seg_block_view(src, at, buf, out);
+	}
+	if (c->late != 0) {
+		out->lazy = true;
+		out->load = ff__seg_cursor_load;
+		out->load_ctx = c;
+	}
+	c->blk_at = at;
+	c->buf = buf;
+	uint32_t any = 0;
+	for (uint32_t i = 0; i < n; i++)
+		any |= buf->wildcards[i];
+	out->any_wildcards = any;
+	c->at = at + n;
+	return n;
+}

@@ -21,6 +21,7 @@
  */
 
 #include "ff_batch.h"
+#include "ff_block.h"
 #include "ff_filter.h"
 
 #include <jansson.h>
@@ -54,6 +55,13 @@ struct ff_prom;
  */
 typedef void (*ff_store_replay_fn)(void *arg, const ff_batch *b);
 typedef int (*ff_store_scan_fn)(void *arg, const ff_batch *b);
+
+/*
+ * A block callback gets a column block (ff_block.h) of one agent's stored
+ * records, `b` and its arrays borrowed for the call. It returns 0 to go on,
+ * non-zero to stop.
+ */
+typedef int (*ff_store_block_fn)(void *arg, const ff_block *b);
 
 /*
  * What every store counts. A backend's own counters (files, seals, repairs)
@@ -98,6 +106,13 @@ typedef struct ff_store_range {
 	const char *agent;  /* only this agent's records; NULL for all (borrowed) */
 	uint32_t fields;    /* FF_STORE_F_* bits the caller reads; 0 for all */
 	/*
+	 * Of `fields`, those a block scan's caller chooses rows by (its
+	 * filter's, times for a window): the others may come lazily
+	 * (ff_block.lazy), decoded only for the rows it chose. 0: every
+	 * column of every row.
+	 */
+	uint32_t select_fields;
+	/*
 	 * The filter the caller tests every record with (borrowed; NULL for
 	 * none): a store may skip row groups whose column bounds cannot match.
 	 */
@@ -116,26 +131,26 @@ typedef struct ff_store_range {
 
 /*
  * Record fields a scan's caller reads, so a columnar store decodes only
- * those columns. In records handed out under a non-zero mask the fields
+ * those columns (the column groups of ff_block.h, by the same bits). In records handed out under a non-zero mask the fields
  * outside it hold unspecified values; agent_ref and wildcards are always
  * valid. Stores that keep whole records ignore the mask.
  */
 enum ff_store_field {
-	FF_STORE_F_TIMES = 1u << 0,    /* first_ms, last_ms */
-	FF_STORE_F_COUNTERS = 1u << 1, /* bytes, packets, flows */
-	FF_STORE_F_SRC_ADDR = 1u << 2,
-	FF_STORE_F_DST_ADDR = 1u << 3,
-	FF_STORE_F_EXPORTER = 1u << 4,
-	FF_STORE_F_SRC_AS = 1u << 5,
-	FF_STORE_F_DST_AS = 1u << 6,
-	FF_STORE_F_IN_IF = 1u << 7,
-	FF_STORE_F_OUT_IF = 1u << 8,
-	FF_STORE_F_SAMPLING = 1u << 9,
-	FF_STORE_F_SRC_PORT = 1u << 10,
-	FF_STORE_F_DST_PORT = 1u << 11,
-	FF_STORE_F_PROTO = 1u << 12,
-	FF_STORE_F_TCP_FLAGS = 1u << 13,
-	FF_STORE_F_TOS = 1u << 14,
+	FF_STORE_F_TIMES = FF_BLOCK_F_TIMES, /* first_ms, last_ms */
+	FF_STORE_F_COUNTERS = FF_BLOCK_F_COUNTERS, /* bytes, packets, flows */
+	FF_STORE_F_SRC_ADDR = FF_BLOCK_F_SRC_ADDR,
+	FF_STORE_F_DST_ADDR = FF_BLOCK_F_DST_ADDR,
+	FF_STORE_F_EXPORTER = FF_BLOCK_F_EXPORTER,
+	FF_STORE_F_SRC_AS = FF_BLOCK_F_SRC_AS,
+	FF_STORE_F_DST_AS = FF_BLOCK_F_DST_AS,
+	FF_STORE_F_IN_IF = FF_BLOCK_F_IN_IF,
+	FF_STORE_F_OUT_IF = FF_BLOCK_F_OUT_IF,
+	FF_STORE_F_SAMPLING = FF_BLOCK_F_SAMPLING,
+	FF_STORE_F_SRC_PORT = FF_BLOCK_F_SRC_PORT,
+	FF_STORE_F_DST_PORT = FF_BLOCK_F_DST_PORT,
+	FF_STORE_F_PROTO = FF_BLOCK_F_PROTO,
+	FF_STORE_F_TCP_FLAGS = FF_BLOCK_F_TCP_FLAGS,
+	FF_STORE_F_TOS = FF_BLOCK_F_TOS,
 };
 
 /*
@@ -160,6 +175,13 @@ typedef struct ff_store_ops {
 	 */
 	int (*scan_parallel)(ff_store *s, const ff_store_range *r, ff_store_scan_fn cb,
 			     void *const *args, size_t n_args);
+	/*
+	 * Optional: as scan_parallel, handing out column blocks of the
+	 * columns in r->fields (all for 0) instead of records. Stores without
+	 * it have their records transposed (ff_store_scan_blocks()).
+	 */
+	int (*scan_blocks)(ff_store *s, const ff_store_range *r, ff_store_block_fn cb,
+			   void *const *args, size_t n_args);
 	/*
 	 * Optional: called by the appending thread when it is idle (about every
 	 * 100 ms), so a store can seal a window whose time is over without
@@ -256,6 +278,24 @@ static inline int ff_store_scan_parallel(ff_store *s, const ff_store_range *r,
 		return s->ops->scan_parallel(s, r, cb, args, n_args);
 	return ff_store_scan_range(s, r, cb, args[0]);
 }
+
+/*
+ * A scan as column blocks over up to n_args threads: the store's
+ * scan_blocks, or else its record scans (ff_store_scan_parallel) with each
+ * group of records transposed into blocks of r->fields. Each thread calls
+ * `cb` with its own args[i] only. Returns 0, the callback's non-zero, or
+ * the store's negative error (-ENOMEM when the blocks' buffers cannot be had).
+ */
+int ff_store_scan_blocks(ff_store *s, const ff_store_range *r, ff_store_block_fn cb,
+			 void *const *args, size_t n_args);
+
+/*
+ * Hands the records of `b` (borrowed) to `cb` as blocks of `fields`
+ * (FF_BLOCK_F_* bits, 0 for all), transposed in `buf`: for backends that
+ * hold records as rows. Returns 0 or the callback's non-zero.
+ */
+int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, ff_block_buf *buf,
+			     ff_store_block_fn cb, void *arg);
 
 static inline int ff_store_tick(ff_store *s)
 {
