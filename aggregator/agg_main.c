@@ -297,18 +297,18 @@ static void ff_agg_backend_counters(ff_store *s, char *buf, size_t len)
  * common soft limit of 1,024 an ordinary fleet exhausts it (and a seal then
  * fails with EMFILE). The soft limit goes up to the hard one.
  */
-static void ff_agg_raise_nofile(void)
+static rlim_t ff_agg_raise_nofile(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
+		return RLIM_INFINITY;
 	rlim_t was = rl.rlim_cur;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
 			ff_log_errno(FF_LOG_WARN, errno, "cannot raise the descriptor limit from %llu",
 				     (unsigned long long)was);
-			return;
+			return was;
 		}
 	}
 	if (rl.rlim_cur < 4096)
@@ -318,6 +318,38 @@ static void ff_agg_raise_nofile(void)
 	else if (was != rl.rlim_cur)
 		ff_log_info("descriptor limit raised from %llu to %llu", (unsigned long long)was,
 			    (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur;
+}
+
+/*
+ * Descriptors kept for what the connection caps do not count: the store's
+ * segments, rollups and journal while a seal or a query reads them, ZeroMQ's
+ * own, logs. Sealing must never fail for lack of one.
+ */
+#define FF_AGG_FD_RESERVE 256
+
+/*
+ * Caps that add up to more descriptors than the process may open are caps
+ * in name only: the accept()s fail first. They are lowered to fit, a quarter
+ * of what is left to HTTP, and the start says so with the options to set.
+ */
+static void ff_agg_fit_caps(ff_agg_config *cfg, rlim_t limit)
+{
+	if (limit == RLIM_INFINITY || cfg->max_connections + cfg->http_max_connections +
+					      FF_AGG_FD_RESERVE <= (uint64_t)limit)
+		return;
+	uint64_t room = (uint64_t)limit > FF_AGG_FD_RESERVE + 64 ? (uint64_t)limit - FF_AGG_FD_RESERVE
+								  : 64;
+	uint64_t http = cfg->http_max_connections < room / 4 ? cfg->http_max_connections : room / 4;
+	uint64_t agents = cfg->max_connections < room - http ? cfg->max_connections : room - http;
+	ff_log_warn("descriptor limit %llu: --max-connections %" PRIu64
+		    " and --http-max-connections %" PRIu64 " would not fit beside the store's "
+		    "files; using %" PRIu64 " and %" PRIu64 " (raise the limit: LimitNOFILE=, "
+		    "ulimit -n)",
+		    (unsigned long long)limit, cfg->max_connections, cfg->http_max_connections,
+		    agents, http);
+	cfg->max_connections = agents;
+	cfg->http_max_connections = http;
 }
 
 static void ff_agg_log_started(ff_agg *a)
@@ -406,7 +438,7 @@ int main(int argc, char **argv)
 		return shown == 0 && fflush(stdout) == 0 ? 0 : 1;
 	}
 	ff_agg_config_warn(&a.cfg);
-	ff_agg_raise_nofile();
+	ff_agg_fit_caps(&a.cfg, ff_agg_raise_nofile());
 	int status = 1;
 	if (ff_agg_start(&a) == 0) {
 		ff_agg_log_started(&a);
