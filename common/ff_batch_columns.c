@@ -9,6 +9,7 @@
 #include "ff_batch_impl.h"
 
 #include "ff_batch_bits.h"
+#include "ff_batch_huff.h"
 #include "ff_bytes.h"
 #include "ff_frame.h"
 #include "ff_hmap.h"
@@ -166,6 +167,9 @@ typedef struct ff_batch_plan {
 	size_t n_dict;
 	bool src16, dst16, src_any, dst_any;
 	ff_intcol_plan cols[FF_C_N];
+	/* Columns that travel coded (wire version 3), shorter than bit-packed. */
+	bool coded[FF_C_N];
+	ff_huffcol_plan huff[FF_C_N];
 } ff_batch_plan;
 
 static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size_t n,
@@ -211,6 +215,39 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 	}
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_plan_finish(&p->cols[c]);
+	return 0;
+}
+
+/* The planned column's bytes, coded or bit-packed. */
+static size_t ff_batch_col_len(const ff_batch_plan *p, int c)
+{
+	return p->coded[c] ? ff_huffcol_len(&p->huff[c]) : ff_intcol_len(&p->cols[c]);
+}
+
+/*
+ * Which integer columns are shorter coded: a column of a narrow range whose
+ * values are counted and given a code, kept when it beats bit packing.
+ * `counts` is scratch of FF_HUFF_RANGE entries.
+ */
+static int ff_batch_plan_codes(ff_batch_plan *p, size_t n, uint32_t *counts)
+{
+	for (int c = 0; c < FF_C_N; c++) {
+		const ff_intcol_plan *ip = &p->cols[c];
+		/* A code is at least a bit a value: two values or fewer gain nothing. */
+		if (ip->max == 0 || ip->max - ip->min < 2 || ip->max - ip->min >= FF_HUFF_RANGE)
+			continue;
+		uint32_t range = (uint32_t)(ip->max - ip->min);
+		memset(counts, 0, ((size_t)range + 1) * sizeof *counts);
+		for (size_t i = 0; i < n; i++)
+			counts[p->vals[i * FF_C_N + c] - ip->min]++;
+		int rc = ff_huffcol_plan_build(&p->huff[c], counts, ip->min, range, n);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && ff_huffcol_len(&p->huff[c]) < ff_intcol_len(ip))
+			p->coded[c] = true;
+		else
+			ff_huffcol_plan_free(&p->huff[c]);
+	}
 	return 0;
 }
 
@@ -284,11 +321,13 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 	ff_intcol_writer w[FF_C_N];
 	int active[FF_C_N], n_active = 0; /* the columns not empty, written row by row */
 	for (int c = 0; c < FF_C_N; c++) {
-		size_t len = ff_intcol_len(&p->cols[c]);
+		size_t len = ff_batch_col_len(p, c);
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
 		field->data = out;
 		field->len = len;
-		if (len > 0) { /* an empty column has no header either */
+		if (p->coded[c]) {
+			field->len = ff_huffcol_write(&p->huff[c], p->vals + c, FF_C_N, n, out);
+		} else if (len > 0) { /* an empty column has no header either */
 			ff_intcol_begin(&w[c], &p->cols[c], out);
 			active[n_active++] = c;
 		}
@@ -309,24 +348,24 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 			ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
 		}
 	}
-	for (int c = 0; c < FF_C_N; c++) {
-		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
-		if (field->len > 0)
-			field->len = ff_intcol_end(&w[c]);
-	}
+	for (int k = 0; k < n_active; k++)
+		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len = ff_intcol_end(&w[active[k]]);
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
 	m->dst_addrs.len = (size_t)(a.dst - m->dst_addrs.data);
 	m->src_addr_width = p->src_any ? (p->src16 ? FF_ADDR_LEN : 4) : 0;
 	m->dst_addr_width = p->dst_any ? (p->dst16 ? FF_ADDR_LEN : 4) : 0;
 }
 
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
-			   size_t *frame_len)
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			   uint8_t **frame, size_t *frame_len)
 {
 	static const uint8_t zero[FF_ADDR_LEN];
 	ff_batch_plan p = {0};
 	uint8_t *out = NULL;
+	uint32_t *counts = NULL;
 	int rc = -ENOMEM;
+	if (coded && (counts = malloc(FF_HUFF_RANGE * sizeof *counts)) == NULL)
+		goto out;
 	p.vals = malloc((n ? n : 1) * FF_C_N * sizeof *p.vals);
 	p.src4 = malloc((n ? n : 1) * sizeof *p.src4);
 	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
@@ -334,12 +373,13 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.dict_bytes == NULL)
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
-	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0)
+	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
+	    (coded && (rc = ff_batch_plan_codes(&p, n, counts)) != 0))
 		goto out;
 	size_t total =
 	    ff_batch_addr_bound(p.src_any, p.src16, n) + ff_batch_addr_bound(p.dst_any, p.dst16, n);
 	for (int c = 0; c < FF_C_N; c++)
-		total += ff_intcol_len(&p.cols[c]);
+		total += ff_batch_col_len(&p, c);
 	rc = -ENOMEM;
 	if ((out = malloc(total ? total : 1)) == NULL)
 		goto out;
@@ -352,8 +392,14 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 		msg.exporter_dict.data = p.dict_bytes;
 		msg.exporter_dict.len = p.n_dict * FF_ADDR_LEN;
 	}
-	rc = ff_batch_pack_frame(&msg, FF_BATCH_WIRE_COLUMNS, frame, frame_len);
+	/* Coded columns go in framing version 3: an aggregator that cannot read them refuses the frame. */
+	rc = ff_batch_pack_frame(&msg, coded ? FF_BATCH_WIRE_CODED : FF_BATCH_WIRE_COLUMNS, frame,
+				 frame_len);
 out:
+	for (int c = 0; c < FF_C_N; c++)
+		if (p.coded[c])
+			ff_huffcol_plan_free(&p.huff[c]);
+	free(counts);
 	free(out);
 	free(p.vals);
 	free(p.src4);

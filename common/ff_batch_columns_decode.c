@@ -59,6 +59,13 @@ static bool ff_batch_addr_col_ok(uint32_t width, size_t len, size_t n)
 	return width == 0 && len == 0;
 }
 
+static void ff_batch_reader_close(ff_batch_reader *r)
+{
+	for (int c = 0; c < FF_C_N; c++)
+		ff_intcol_close(&r->cols[c]);
+}
+
+/* On error the caller still closes `r` (some columns may be open). */
 static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, size_t n)
 {
 	memset(r, 0, sizeof *r);
@@ -187,12 +194,13 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	if (n > FF_BATCH_MAX_RECORDS)
 		return FF_BATCH_ETOOMANY;
 	ff_batch_reader r;
+	ff_flow *recs = NULL;
 	int rc = ff_batch_reader_open(&r, m, n);
 	if (rc != 0)
-		return rc;
-	ff_flow *recs = malloc((n ? n : 1) * sizeof *recs);
-	if (recs == NULL)
-		return -ENOMEM;
+		goto fail;
+	rc = -ENOMEM;
+	if ((recs = malloc((n ? n : 1) * sizeof *recs)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = ff_batch_row(&r, m->interval_start_ms, &recs[i],
 				       i > 0 ? &recs[i - 1] : NULL)) != 0)
@@ -204,10 +212,12 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	for (int c = 0; c < FF_C_N; c++)
 		if (!ff_intcol_done(&r.cols[c]))
 			goto fail;
+	ff_batch_reader_close(&r);
 	*out = recs;
 	*n_out = n;
 	return 0;
 fail:
+	ff_batch_reader_close(&r);
 	free(recs);
 	return rc;
 }

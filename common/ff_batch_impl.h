@@ -22,9 +22,13 @@ int ff_batch_pack_frame(const Flowfleet__FlowBatch *msg, uint8_t frame_version, 
 int ff_batch_build_records(const ff_batch *head, const ff_flow *const *recs, size_t n,
 			   uint8_t **frame, size_t *frame_len);
 
-/* Version 2: columns. Sorts `recs` (the pointers, not the records). */
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
-			   size_t *frame_len);
+/*
+ * Version 2: columns; with `coded`, integer columns may be coded
+ * (ff_batch_huff.h) and the frame is framing version 3. Sorts `recs` (the
+ * pointers, not the records).
+ */
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			   uint8_t **frame, size_t *frame_len);
 
 /* About how many column bytes `f` costs in version 2, addresses excluded. */
 size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms);
