@@ -224,31 +224,53 @@ static size_t ff_batch_col_len(const ff_batch_plan *p, int c)
 	return p->coded[c] ? ff_huffcol_len(&p->huff[c]) : ff_intcol_len(&p->cols[c]);
 }
 
-/*
- * Which integer columns are shorter coded: a column of a narrow range whose
- * values are counted and given a code, kept when it beats bit packing.
- * `counts` is scratch of FF_HUFF_RANGE entries.
- */
-static int ff_batch_plan_codes(ff_batch_plan *p, size_t n, uint32_t *counts)
+/* True when column `c` may be shorter coded: a narrow range of more than two values. */
+static bool ff_batch_codable(const ff_intcol_plan *ip)
 {
+	/* A code is at least a bit a value: two values or fewer gain nothing. */
+	return ip->max != 0 && ip->max - ip->min >= 2 && ip->max - ip->min < FF_HUFF_RANGE;
+}
+
+/*
+ * Which integer columns are shorter coded: the values of every column of a
+ * narrow range are counted (in one pass over the rows: a pass a column
+ * would read every row again) and given a code, kept when it beats bit
+ * packing.
+ */
+static int ff_batch_plan_codes(ff_batch_plan *p, size_t n)
+{
+	size_t at[FF_C_N], total = 0;
+	int cand[FF_C_N], n_cand = 0;
 	for (int c = 0; c < FF_C_N; c++) {
-		const ff_intcol_plan *ip = &p->cols[c];
-		/* A code is at least a bit a value: two values or fewer gain nothing. */
-		if (ip->max == 0 || ip->max - ip->min < 2 || ip->max - ip->min >= FF_HUFF_RANGE)
+		if (!ff_batch_codable(&p->cols[c]))
 			continue;
-		uint32_t range = (uint32_t)(ip->max - ip->min);
-		memset(counts, 0, ((size_t)range + 1) * sizeof *counts);
-		for (size_t i = 0; i < n; i++)
-			counts[p->vals[i * FF_C_N + c] - ip->min]++;
-		int rc = ff_huffcol_plan_build(&p->huff[c], counts, ip->min, range, n);
-		if (rc < 0)
-			return rc;
+		at[c] = total;
+		total += (size_t)(p->cols[c].max - p->cols[c].min) + 1;
+		cand[n_cand++] = c;
+	}
+	if (n_cand == 0)
+		return 0;
+	uint32_t *counts = calloc(total, sizeof *counts);
+	if (counts == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t *v = p->vals + i * FF_C_N;
+		for (int k = 0; k < n_cand; k++)
+			counts[at[cand[k]] + (v[cand[k]] - p->cols[cand[k]].min)]++;
+	}
+	int rc = 0;
+	for (int k = 0; k < n_cand && rc >= 0; k++) {
+		int c = cand[k];
+		const ff_intcol_plan *ip = &p->cols[c];
+		rc = ff_huffcol_plan_build(&p->huff[c], counts + at[c], ip->min,
+					   (uint32_t)(ip->max - ip->min), n);
 		if (rc == 0 && ff_huffcol_len(&p->huff[c]) < ff_intcol_len(ip))
 			p->coded[c] = true;
 		else
 			ff_huffcol_plan_free(&p->huff[c]);
 	}
-	return 0;
+	free(counts);
+	return rc < 0 ? rc : 0;
 }
 
 /* Bytes an address column may take at most (width 4: a 5-byte varint a record). */
@@ -362,10 +384,7 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	static const uint8_t zero[FF_ADDR_LEN];
 	ff_batch_plan p = {0};
 	uint8_t *out = NULL;
-	uint32_t *counts = NULL;
 	int rc = -ENOMEM;
-	if (coded && (counts = malloc(FF_HUFF_RANGE * sizeof *counts)) == NULL)
-		goto out;
 	p.vals = malloc((n ? n : 1) * FF_C_N * sizeof *p.vals);
 	p.src4 = malloc((n ? n : 1) * sizeof *p.src4);
 	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
@@ -374,7 +393,7 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
 	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
-	    (coded && (rc = ff_batch_plan_codes(&p, n, counts)) != 0))
+	    (coded && (rc = ff_batch_plan_codes(&p, n)) != 0))
 		goto out;
 	size_t total =
 	    ff_batch_addr_bound(p.src_any, p.src16, n) + ff_batch_addr_bound(p.dst_any, p.dst16, n);
@@ -399,7 +418,6 @@ out:
 	for (int c = 0; c < FF_C_N; c++)
 		if (p.coded[c])
 			ff_huffcol_plan_free(&p.huff[c]);
-	free(counts);
 	free(out);
 	free(p.vals);
 	free(p.src4);
