@@ -170,6 +170,14 @@ typedef struct ff_batch_plan {
 	/* Columns that travel coded (wire version 3), shorter than bit-packed. */
 	bool coded[FF_C_N];
 	ff_huffcol_plan huff[FF_C_N];
+	/*
+	 * The IPv4 destinations coded (wire version 3), when shorter than
+	 * deltas: the distinct ones' offsets, each record's symbol id.
+	 */
+	bool dst_coded;
+	ff_huffcol_plan dst_huff;
+	uint64_t *dst_off;
+	uint32_t *dst_ids;
 } ff_batch_plan;
 
 static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size_t n,
@@ -273,10 +281,91 @@ static int ff_batch_plan_codes(ff_batch_plan *p, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
+static size_t ff_batch_dst_delta_len(const ff_batch_plan *p, size_t n);
+
+/* Sorts (value << 32 | index) pairs by value, LSD radix; `t` is scratch; returns the result. */
+static uint64_t *ff_batch_sort_pairs(uint64_t *k, uint64_t *t, size_t n)
+{
+	for (unsigned shift = 32; shift < 64; shift += 8) {
+		size_t count[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[(k[i] >> shift & 0xff) + 1]++;
+		if (count[(k[0] >> shift & 0xff) + 1] == n)
+			continue;
+		for (size_t d = 1; d < 257; d++)
+			count[d] += count[d - 1];
+		for (size_t i = 0; i < n; i++)
+			t[count[k[i] >> shift & 0xff]++] = k[i];
+		uint64_t *x = k;
+		k = t;
+		t = x;
+	}
+	return k;
+}
+
+/*
+ * Whether the IPv4 destinations are shorter coded than as deltas: sources
+ * are sorted and cost little as deltas, but destinations repeat across
+ * sources (a few servers take most flows), which a code over the batch's
+ * distinct destinations sees and a delta does not.
+ */
+static int ff_batch_plan_dst_code(ff_batch_plan *p, size_t n)
+{
+	if (!p->dst_any || p->dst16 || n < 2)
+		return 0;
+	uint64_t *pairs = malloc(2 * n * sizeof *pairs);
+	uint32_t *counts = malloc(n * sizeof *counts);
+	p->dst_off = malloc(n * sizeof *p->dst_off);
+	p->dst_ids = malloc(n * sizeof *p->dst_ids);
+	int rc = -ENOMEM;
+	if (pairs == NULL || counts == NULL || p->dst_off == NULL || p->dst_ids == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		pairs[i] = (uint64_t)p->dst4[i] << 32 | i;
+	const uint64_t *sorted = ff_batch_sort_pairs(pairs, pairs + n, n);
+	uint64_t base = sorted[0] >> 32;
+	uint32_t d = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = sorted[i] >> 32;
+		if (i == 0 || v != (sorted[i - 1] >> 32)) {
+			p->dst_off[d] = v - base;
+			counts[d++] = 0;
+		}
+		counts[d - 1]++;
+		p->dst_ids[(uint32_t)sorted[i]] = d - 1;
+	}
+	rc = ff_huffcol_plan_build_ids(&p->dst_huff, counts, p->dst_off, d, base, n);
+	if (rc == 0 && ff_huffcol_len(&p->dst_huff) < ff_batch_dst_delta_len(p, n))
+		p->dst_coded = true;
+	else if (rc == 0)
+		ff_huffcol_plan_free(&p->dst_huff);
+	rc = rc < 0 ? rc : 0;
+out:
+	free(pairs);
+	free(counts);
+	return rc;
+}
+
 /* Bytes an address column may take at most (width 4: a 5-byte varint a record). */
 static size_t ff_batch_addr_bound(bool any, bool wide, size_t n)
 {
 	return any ? n * (wide ? FF_ADDR_LEN : 5) : 0;
+}
+
+/* Bytes of the destination column as delta varints (as ff_batch_put_addrs4() writes them). */
+static size_t ff_batch_dst_delta_len(const ff_batch_plan *p, size_t n)
+{
+	uint32_t prev = 0, run = 0;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t d = p->dst4[i];
+		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
+		len += ff_varint_len(ff_zigzag((int64_t)d - (int64_t)(same_src ? prev : run)));
+		if (!same_src)
+			run = d;
+		prev = d;
+	}
+	return len;
 }
 
 /*
@@ -305,7 +394,7 @@ static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const 
 	if (p->dst_any && p->dst16) {
 		memcpy(a->dst, f->dst_addr, FF_ADDR_LEN);
 		a->dst += FF_ADDR_LEN;
-	} else if (p->dst_any) {
+	} else if (p->dst_any && !p->dst_coded) {
 		uint32_t d = ff_get_be32(f->dst_addr + 12);
 		bool same_src =
 		    prev != NULL && memcmp(prev->src_addr, f->src_addr, FF_ADDR_LEN) == 0;
@@ -325,7 +414,7 @@ static void ff_batch_put_addrs4(ff_batch_addr4 *a, const ff_batch_plan *p, size_
 		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
 		a->prev_src = s;
 	}
-	if (p->dst_any) {
+	if (p->dst_any && !p->dst_coded) {
 		uint32_t d = p->dst4[i];
 		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
 		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
@@ -372,10 +461,14 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 	}
 	for (int k = 0; k < n_active; k++)
 		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len = ff_intcol_end(&w[active[k]]);
+	if (p->dst_coded)
+		a.dst += ff_huffcol_write_ids(&p->dst_huff, p->dst_ids, n, a.dst);
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
 	m->dst_addrs.len = (size_t)(a.dst - m->dst_addrs.data);
 	m->src_addr_width = p->src_any ? (p->src16 ? FF_ADDR_LEN : 4) : 0;
 	m->dst_addr_width = p->dst_any ? (p->dst16 ? FF_ADDR_LEN : 4) : 0;
+	if (p->dst_coded)
+		m->dst_addr_width = FF_BATCH_ADDR_INTCOL;
 }
 
 int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
@@ -393,10 +486,12 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
 	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
-	    (coded && (rc = ff_batch_plan_codes(&p, n)) != 0))
+	    (coded && (rc = ff_batch_plan_codes(&p, n)) != 0) ||
+	    (coded && (rc = ff_batch_plan_dst_code(&p, n)) != 0))
 		goto out;
-	size_t total =
-	    ff_batch_addr_bound(p.src_any, p.src16, n) + ff_batch_addr_bound(p.dst_any, p.dst16, n);
+	size_t total = ff_batch_addr_bound(p.src_any, p.src16, n) +
+		       (p.dst_coded ? ff_huffcol_len(&p.dst_huff)
+				    : ff_batch_addr_bound(p.dst_any, p.dst16, n));
 	for (int c = 0; c < FF_C_N; c++)
 		total += ff_batch_col_len(&p, c);
 	rc = -ENOMEM;
@@ -418,6 +513,10 @@ out:
 	for (int c = 0; c < FF_C_N; c++)
 		if (p.coded[c])
 			ff_huffcol_plan_free(&p.huff[c]);
+	if (p.dst_coded)
+		ff_huffcol_plan_free(&p.dst_huff);
+	free(p.dst_off);
+	free(p.dst_ids);
 	free(out);
 	free(p.vals);
 	free(p.src4);

@@ -19,6 +19,7 @@
 /* Everything a row is read from: one reader a column, the address cursors. */
 typedef struct ff_batch_reader {
 	ff_intcol_reader cols[FF_C_N];
+	ff_intcol_reader dst_col; /* dst_width FF_BATCH_ADDR_INTCOL */
 	const uint8_t *src, *src_end, *dst, *dst_end;
 	uint32_t src_width, dst_width;
 	uint32_t prev_src, prev_dst, run_dst;
@@ -54,7 +55,7 @@ static bool ff_batch_addr_col_ok(uint32_t width, size_t len, size_t n)
 {
 	if (width == FF_ADDR_LEN)
 		return len == n * FF_ADDR_LEN;
-	if (width == 4)
+	if (width == 4 || width == FF_BATCH_ADDR_INTCOL)
 		return len > 0 || n == 0;
 	return width == 0 && len == 0;
 }
@@ -63,6 +64,7 @@ static void ff_batch_reader_close(ff_batch_reader *r)
 {
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_close(&r->cols[c]);
+	ff_intcol_close(&r->dst_col);
 }
 
 /* On error the caller still closes `r` (some columns may be open). */
@@ -88,6 +90,12 @@ static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, siz
 	r->dst = r->dst_end = m->dst_addrs.data;
 	if (m->dst_addrs.len > 0)
 		r->dst_end += m->dst_addrs.len;
+	if (m->dst_addr_width == FF_BATCH_ADDR_INTCOL) {
+		int rc = ff_intcol_open(&r->dst_col, m->dst_addrs.data, m->dst_addrs.len, n,
+					UINT32_MAX);
+		if (rc != 0)
+			return rc;
+	}
 	r->src_width = m->src_addr_width;
 	r->dst_width = m->dst_addr_width;
 	r->dict = m->exporter_dict.data;
@@ -152,6 +160,11 @@ static int ff_batch_row_addrs(ff_batch_reader *r, ff_flow *f, const ff_flow *pre
 			r->run_dst = d;
 		r->prev_dst = d;
 		ff_batch_widen(d, f->wildcards & FF_FIELD_DST_ADDR, f->dst_addr);
+	} else if (r->dst_width == FF_BATCH_ADDR_INTCOL) {
+		uint64_t d;
+		if ((rc = ff_intcol_get(&r->dst_col, &d)) != 0)
+			return rc;
+		ff_batch_widen((uint32_t)d, f->wildcards & FF_FIELD_DST_ADDR, f->dst_addr);
 	}
 	return 0;
 }
@@ -212,6 +225,8 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	for (int c = 0; c < FF_C_N; c++)
 		if (!ff_intcol_done(&r.cols[c]))
 			goto fail;
+	if (r.dst_width == FF_BATCH_ADDR_INTCOL && !ff_intcol_done(&r.dst_col))
+		goto fail;
 	ff_batch_reader_close(&r);
 	*out = recs;
 	*n_out = n;

@@ -131,7 +131,7 @@ static size_t ff_huff_weights(const ff_huff_syms *s, size_t k, uint64_t esc_w, s
 
 /* Bits of the code when the `k` rarest are escaped at `esc_width` bits, table estimated. */
 static uint64_t ff_huff_cost(const ff_huff_syms *s, size_t k, uint64_t esc_w,
-			     unsigned esc_width, uint32_t range)
+			     unsigned esc_width, uint64_t span)
 {
 	size_t esc;
 	size_t m = ff_huff_weights(s, k, esc_w, &esc);
@@ -142,7 +142,7 @@ static uint64_t ff_huff_cost(const ff_huff_syms *s, size_t k, uint64_t esc_w,
 	for (size_t i = 0; i < m; i++)
 		bits += (uint64_t)s->w[i] * s->len[i];
 	size_t kept = s->n - k;
-	uint64_t gap = kept ? range / kept + 1 : 0;
+	uint64_t gap = kept ? span / kept + 1 : 0;
 	return bits + 8 * kept * ff_varint_len(gap);
 }
 
@@ -160,8 +160,8 @@ static size_t ff_huff_first_kept(const ff_huff_syms *s, size_t from, uint32_t t)
  * the escape's code and its raw bits). `psum`/`pmax`: the count sum and the
  * largest offset of the first k symbols.
  */
-static size_t ff_huff_choose(const ff_huff_syms *s, const uint64_t *psum, const uint32_t *pmax,
-			     uint32_t range)
+static size_t ff_huff_choose(const ff_huff_syms *s, const uint64_t *psum, const uint64_t *pmax,
+			     uint64_t span)
 {
 	static const uint32_t thresholds[] = {1, 2, 3, 4, 6, 8, 16, 32};
 	uint64_t best = UINT64_MAX;
@@ -171,7 +171,7 @@ static size_t ff_huff_choose(const ff_huff_syms *s, const uint64_t *psum, const 
 		if (k == last)
 			continue;
 		last = k;
-		uint64_t c = ff_huff_cost(s, k, psum[k], ff_huff_width(pmax[k]), range);
+		uint64_t c = ff_huff_cost(s, k, psum[k], ff_huff_width(pmax[k]), span);
 		if (c < best) {
 			best = c;
 			best_k = k;
@@ -205,6 +205,12 @@ static void ff_huff_assign(ff_huffcol_plan *p, const ff_huff_syms *s, size_t k, 
 	p->n_sym = m;
 }
 
+/* The offset (value - base) of symbol `id`. */
+static inline uint64_t ff_huff_off(const ff_huffcol_plan *p, uint32_t id)
+{
+	return p->id_off != NULL ? p->id_off[id] : id;
+}
+
 /*
  * Canonical codes (by length, then value; the escape first of its length),
  * the table's bytes and the stream's bits.
@@ -223,15 +229,16 @@ static void ff_huff_codes(ff_huffcol_plan *p, const uint32_t *counts, size_t n)
 	int64_t prev[FF_HUFF_MAXLEN + 1];
 	for (unsigned l = 0; l <= FF_HUFF_MAXLEN; l++)
 		prev[l] = -1;
-	for (uint32_t o = 0; o <= p->range; o++) {
-		unsigned l = p->len[o];
+	for (uint32_t id = 0; id < p->n_ids; id++) {
+		unsigned l = p->len[id];
 		if (l == 0)
 			continue;
-		p->code[o] = ff_huff_reverse(next[l]++, l);
-		p->class_bytes[l] += ff_varint_len((uint64_t)((int64_t)o - prev[l] - 1));
+		int64_t o = (int64_t)ff_huff_off(p, id);
+		p->code[id] = ff_huff_reverse(next[l]++, l);
+		p->class_bytes[l] += ff_varint_len((uint64_t)(o - prev[l] - 1));
 		prev[l] = o;
-		bits += (uint64_t)counts[o] * l;
-		n_esc -= counts[o];
+		bits += (uint64_t)counts[id] * l;
+		n_esc -= counts[id];
 	}
 	p->bits = bits + n_esc * (p->esc_len + p->esc_width);
 	p->esc_ix1 = p->esc_len > 0 ? esc_index + 1 : 0;
@@ -242,8 +249,8 @@ static void ff_huff_codes(ff_huffcol_plan *p, const uint32_t *counts, size_t n)
 }
 
 /* The sorted symbols of `counts`, their prefix sums and maxima; false when out of memory. */
-static bool ff_huff_gather(ff_huff_syms *s, uint64_t **psum, uint32_t **pmax,
-			   const uint32_t *counts, uint32_t range)
+static bool ff_huff_gather(ff_huff_syms *s, uint64_t **psum, uint64_t **pmax,
+			   const uint32_t *counts, const ff_huffcol_plan *p)
 {
 	uint64_t *tmp = malloc(s->n * sizeof *tmp);
 	s->key = malloc(s->n * sizeof *s->key);
@@ -257,40 +264,36 @@ static bool ff_huff_gather(ff_huff_syms *s, uint64_t **psum, uint32_t **pmax,
 		return false;
 	}
 	size_t d = 0;
-	for (uint32_t o = 0; o <= range; o++)
-		if (counts[o] != 0)
-			s->key[d++] = (uint64_t)counts[o] << 20 | o;
+	for (uint32_t id = 0; id < p->n_ids; id++)
+		if (counts[id] != 0)
+			s->key[d++] = (uint64_t)counts[id] << 20 | id;
 	ff_huff_sort(s->key, tmp, d);
 	free(tmp);
 	(*psum)[0] = 0;
 	(*pmax)[0] = 0;
 	for (size_t i = 0; i < d; i++) {
-		uint32_t o = FF_HUFF_OFF(s->key[i]);
+		uint64_t o = ff_huff_off(p, FF_HUFF_OFF(s->key[i]));
 		(*psum)[i + 1] = (*psum)[i] + FF_HUFF_CNT(s->key[i]);
 		(*pmax)[i + 1] = o > (*pmax)[i] ? o : (*pmax)[i];
 	}
 	return true;
 }
 
-int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
-			  uint32_t range, size_t n)
+/* Builds the code of the plan's n_ids symbols (id_off and span set). */
+static int ff_huff_build(ff_huffcol_plan *p, const uint32_t *counts, size_t n)
 {
-	memset(p, 0, sizeof *p);
-	p->base = base;
-	p->range = range;
 	ff_huff_syms s = {0};
-	for (uint32_t o = 0; o <= range; o++)
-		s.n += counts[o] != 0;
-	if (s.n < 2 || range >= FF_HUFF_RANGE || n > FF_HUFF_MAXN)
+	for (uint32_t id = 0; id < p->n_ids; id++)
+		s.n += counts[id] != 0;
+	if (s.n < 2 || n > FF_HUFF_MAXN)
 		return 1;
-	uint64_t *psum = NULL;
-	uint32_t *pmax = NULL;
+	uint64_t *psum = NULL, *pmax = NULL;
 	int rc = -ENOMEM;
-	p->len = calloc((size_t)range + 1, 1);
-	p->code = malloc(((size_t)range + 1) * sizeof *p->code);
-	if (p->len == NULL || p->code == NULL || !ff_huff_gather(&s, &psum, &pmax, counts, range))
+	p->len = calloc(p->n_ids, 1);
+	p->code = malloc(p->n_ids * sizeof *p->code);
+	if (p->len == NULL || p->code == NULL || !ff_huff_gather(&s, &psum, &pmax, counts, p))
 		goto out;
-	size_t k = ff_huff_choose(&s, psum, pmax, range), esc;
+	size_t k = ff_huff_choose(&s, psum, pmax, p->span), esc;
 	p->esc_width = k ? ff_huff_width(pmax[k]) : 0;
 	size_t m = ff_huff_weights(&s, k, psum[k], &esc);
 	ff_huff_code_lengths(s.w, s.len, m);
@@ -306,6 +309,31 @@ out:
 	if (rc != 0)
 		ff_huffcol_plan_free(p);
 	return rc;
+}
+
+int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
+			  uint32_t range, size_t n)
+{
+	memset(p, 0, sizeof *p);
+	if (range >= FF_HUFF_RANGE)
+		return 1;
+	p->base = base;
+	p->n_ids = range + 1;
+	p->span = range;
+	return ff_huff_build(p, counts, n);
+}
+
+int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
+			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n)
+{
+	memset(p, 0, sizeof *p);
+	if (n_ids < 2 || n_ids > FF_HUFF_MAXN)
+		return 1;
+	p->base = base;
+	p->n_ids = n_ids;
+	p->id_off = id_off;
+	p->span = id_off[n_ids - 1];
+	return ff_huff_build(p, counts, n);
 }
 
 size_t ff_huffcol_len(const ff_huffcol_plan *p)
@@ -338,14 +366,33 @@ static uint8_t *ff_huff_put_table(const ff_huffcol_plan *p, uint8_t *q)
 		prev[l] = -1;
 		q += p->class_bytes[l];
 	}
-	for (uint32_t o = 0; o <= p->range; o++) {
-		unsigned l = p->len[o];
+	for (uint32_t id = 0; id < p->n_ids; id++) {
+		unsigned l = p->len[id];
 		if (l == 0)
 			continue;
-		cur[l] = ff_varint_put(cur[l], (uint64_t)((int64_t)o - prev[l] - 1));
+		int64_t o = (int64_t)ff_huff_off(p, id);
+		cur[l] = ff_varint_put(cur[l], (uint64_t)(o - prev[l] - 1));
 		prev[l] = o;
 	}
 	return q;
+}
+
+/* Appends symbol `id`'s code, and its offset when escaped. */
+static inline void ff_huff_put(ff_intcol_writer *w, const ff_huffcol_plan *p, uint32_t id)
+{
+	unsigned l = p->len[id];
+	if (l != 0) {
+		ff_intcol_put_bits(w, p->code[id], l);
+		return;
+	}
+	uint64_t off = ff_huff_off(p, id);
+	ff_intcol_put_bits(w, p->esc_code, p->esc_len);
+	if (p->esc_width <= 32) {
+		ff_intcol_put_bits(w, off, p->esc_width);
+	} else {
+		ff_intcol_put_bits(w, off, 32);
+		ff_intcol_put_bits(w, off >> 32, p->esc_width - 32);
+	}
 }
 
 size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stride, size_t n,
@@ -353,16 +400,18 @@ size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stri
 {
 	ff_intcol_writer w = {.start = out};
 	w.p = ff_huff_put_table(p, out);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t off = (uint32_t)(v[i * stride] - p->base);
-		unsigned l = p->len[off];
-		if (l != 0) {
-			ff_intcol_put_bits(&w, p->code[off], l);
-		} else {
-			ff_intcol_put_bits(&w, p->esc_code, p->esc_len);
-			ff_intcol_put_bits(&w, off, p->esc_width);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		ff_huff_put(&w, p, (uint32_t)(v[i * stride] - p->base));
+	return ff_intcol_end(&w);
+}
+
+size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n,
+			    uint8_t *out)
+{
+	ff_intcol_writer w = {.start = out};
+	w.p = ff_huff_put_table(p, out);
+	for (size_t i = 0; i < n; i++)
+		ff_huff_put(&w, p, ids[i]);
 	return ff_intcol_end(&w);
 }
 

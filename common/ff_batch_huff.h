@@ -26,12 +26,15 @@
 
 /*
  * What the encoder decided for one column. `code` and `len` are indexed by
- * value - base (range + 1 entries); len 0 means escaped. Free with
+ * symbol id (n_ids entries; len 0 means escaped): the offset value - base
+ * itself, or an index into `id_off`, the ascending offsets of the distinct
+ * values (borrowed: it must outlive the plan). Free with
  * ff_huffcol_plan_free().
  */
 typedef struct ff_huffcol_plan {
-	uint64_t base;
-	uint32_t range;
+	uint64_t base, span;
+	uint32_t n_ids;
+	const uint64_t *id_off;
 	uint32_t *code; /* bit-reversed, ready for the LSB-first stream */
 	uint8_t *len;
 	uint32_t esc_code;
@@ -57,12 +60,23 @@ unsigned ff_huff_code_lengths(const uint32_t *w, uint32_t *len, size_t n);
 int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
 			  uint32_t range, size_t n);
 
+/*
+ * ff_huffcol_plan_build() for values of any range: `n_ids` distinct ones,
+ * `id_off` their offsets from `base` ascending (borrowed), `counts` per id.
+ */
+int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
+			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n);
+
 /* Bytes of the column. */
 size_t ff_huffcol_len(const ff_huffcol_plan *p);
 
 /* Writes the column of the `n` values at v[0], v[stride], ...; returns its length. */
 size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stride, size_t n,
 			uint8_t *out);
+
+/* ff_huffcol_write() of a plan by ids: record i is symbol ids[i]. */
+size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n,
+			    uint8_t *out);
 
 void ff_huffcol_plan_free(ff_huffcol_plan *p);
 

@@ -70,6 +70,12 @@ enum ff_batch_col {
 	FF_C_N,
 };
 
+/*
+ * An address column width (version 3): the 32-bit values of a width 4
+ * column, as an int column (bit-packed or coded) instead of deltas.
+ */
+#define FF_BATCH_ADDR_INTCOL 0x84
+
 /* Signed times are biased so that their order is the unsigned order of the column. */
 #define FF_BATCH_BIAS (1ull << 63)
 

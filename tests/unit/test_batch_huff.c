@@ -10,6 +10,7 @@
 #include "ff_batch.h"
 #include "ff_batch_bits.h"
 #include "ff_batch_huff.h"
+#include "ff_batch_impl.h"
 #include "ff_err.h"
 #include "ff_frame.h"
 #include "flowfleet.pb-c.h"
@@ -262,7 +263,7 @@ static int cmp_flow(const void *a, const void *b)
 }
 
 /* Encodes in wire version 3, checks the frame, the coded columns and every record. */
-static void coded_batch(ff_flow *recs, size_t n)
+static void coded_batch(ff_flow *recs, size_t n, uint32_t dst_width)
 {
 	ff_batch b = {.epoch = 5, .sequence = 9, .interval_start_ms = 1795430000000ull,
 		      .interval_len_ms = 10000, .records = recs, .n_records = n};
@@ -278,6 +279,7 @@ static void coded_batch(ff_flow *recs, size_t n)
 	assert_int_equal(m->dst_port.data[0], FF_HUFF_MODE);
 	assert_int_equal(m->proto.data[0], FF_HUFF_MODE);
 	assert_int_equal(m->tcp_flags.data[0], FF_HUFF_MODE);
+	assert_int_equal(m->dst_addr_width, dst_width);
 	flowfleet__flow_batch__free_unpacked(m, NULL);
 	ff_batch got;
 	assert_int_equal(ff_batch_decode(payload, plen, &got), 0);
@@ -295,7 +297,9 @@ static void coded_batch_ipv4(void **state)
 	(void)state;
 	static ff_flow recs[5000];
 	fill_skewed(recs, 5000, false);
-	coded_batch(recs, 5000);
+	/* ::ffff:0.0.0.0 not wildcarded must come back as itself, not as ::. */
+	ff_addr_from_v4(recs[1].dst_addr, 0);
+	coded_batch(recs, 5000, FF_BATCH_ADDR_INTCOL);
 }
 
 static void coded_batch_ipv6(void **state)
@@ -303,13 +307,52 @@ static void coded_batch_ipv6(void **state)
 	(void)state;
 	static ff_flow recs[5000];
 	fill_skewed(recs, 5000, true);
-	coded_batch(recs, 5000);
+	coded_batch(recs, 5000, FF_ADDR_LEN);
+}
+
+static int decode_msg(const Flowfleet__FlowBatch *m)
+{
+	size_t len = flowfleet__flow_batch__get_packed_size(m);
+	uint8_t *buf = malloc(len + 1);
+	assert_non_null(buf);
+	flowfleet__flow_batch__pack(m, buf);
+	ff_batch got;
+	int rc = ff_batch_decode(buf, len, &got);
+	if (rc == 0)
+		ff_batch_release(&got);
+	free(buf);
+	return rc;
+}
+
+/* A destination column of 32-bit values as an int column: bounded like any other. */
+static void hostile_addr_intcol(void **state)
+{
+	(void)state;
+	Flowfleet__FlowBatch m = FLOWFLEET__FLOW_BATCH__INIT;
+	m.agent_id = "node-h";
+	m.record_count = 3;
+	m.dst_addr_width = FF_BATCH_ADDR_INTCOL;
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN); /* three records, no column */
+	static const uint8_t ok[] = {0x02, 0x01, 0x24}; /* 1, 2, 3: 0.0.0.1 ... */
+	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)ok, .len = sizeof ok};
+	assert_int_equal(decode_msg(&m), 0);
+	static const uint8_t big[] = {0x00, 0x80, 0x80, 0x80, 0x80, 0x10}; /* 2^32 */
+	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)big, .len = sizeof big};
+	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
+	/* A coded column of values 7 and 9 whose stream has a byte too many. */
+	static const uint8_t over[] = {0x41, 0x02, 0x02, 0x00, 0x02, 0x00, 0x00,
+				       0x05, 0x01, 0x03, 0x00};
+	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)over, .len = sizeof over};
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
+	m.dst_addrs.len = sizeof over - 1;
+	assert_int_equal(decode_msg(&m), 0);
 }
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(code_one_entry),	  cmocka_unit_test(code_all_distinct),
     cmocka_unit_test(code_long_codes),	  cmocka_unit_test(hostile_coded),
     cmocka_unit_test(coded_batch_ipv4), cmocka_unit_test(coded_batch_ipv6),
+    cmocka_unit_test(hostile_addr_intcol),
 };
 
 FF_TEST_MAIN(tests)
