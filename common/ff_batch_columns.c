@@ -163,6 +163,15 @@ typedef struct ff_batch_plan {
 	 */
 	uint64_t *src4;
 	uint32_t *dst4;
+	/*
+	 * Each record's last_ms - interval start (biased), and its column's
+	 * range: when it is shorter than first_ms's, it takes first_ms's place
+	 * (version 3's time_anchor), since records end close to the flush
+	 * while they start anywhere before it.
+	 */
+	uint64_t *last;
+	ff_intcol_plan last_plan;
+	bool anchor_last;
 	uint8_t *dict_bytes;
 	size_t n_dict;
 	bool src16, dst16, src_any, dst_any;
@@ -189,6 +198,7 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		return -ENOMEM;
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_plan_init(&p->cols[c]);
+	ff_intcol_plan_init(&p->last_plan);
 	/* Exporters come in runs (most agents hear one): look up only a change. */
 	const uint8_t *last_exp = NULL;
 	int64_t ix = 0;
@@ -207,6 +217,8 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		ff_batch_row_values(f, start, (uint32_t)ix, v);
 		for (int c = 0; c < FF_C_N; c++)
 			ff_intcol_plan_add(&p->cols[c], v[c]);
+		p->last[i] = (f->last_ms - start) ^ FF_BATCH_BIAS;
+		ff_intcol_plan_add(&p->last_plan, p->last[i]);
 		p->src16 |= !ff_batch_addr_fits4(f->src_addr, f->wildcards & FF_FIELD_SRC_ADDR);
 		p->dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
 		p->src_any |= memcmp(f->src_addr, zero, FF_ADDR_LEN) != 0;
@@ -220,9 +232,11 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		const uint64_t *v = p->vals + i * FF_C_N;
 		for (int c = 0; c < FF_C_N; c++)
 			ff_intcol_plan_count(&p->cols[c], v[c]);
+		ff_intcol_plan_count(&p->last_plan, p->last[i]);
 	}
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_plan_finish(&p->cols[c]);
+	ff_intcol_plan_finish(&p->last_plan);
 	return 0;
 }
 
@@ -344,6 +358,58 @@ out:
 	free(pairs);
 	free(counts);
 	return rc;
+}
+
+/* The shorter of a bit-packed or coded column of `plan`'s `n` values at v[0], v[stride], ... */
+static int ff_batch_best_len(const ff_intcol_plan *plan, const uint64_t *v, size_t stride,
+			     size_t n, ff_huffcol_plan *huff, bool *coded, size_t *len)
+{
+	*coded = false;
+	*len = ff_intcol_len(plan);
+	if (!ff_batch_codable(plan))
+		return 0;
+	uint32_t range = (uint32_t)(plan->max - plan->min);
+	uint32_t *counts = calloc((size_t)range + 1, sizeof *counts);
+	if (counts == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		counts[v[i * stride] - plan->min]++;
+	int rc = ff_huffcol_plan_build(huff, counts, plan->min, range, n);
+	free(counts);
+	if (rc == 0 && ff_huffcol_len(huff) < *len) {
+		*coded = true;
+		*len = ff_huffcol_len(huff);
+	} else if (rc == 0) {
+		ff_huffcol_plan_free(huff);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Whether last_ms anchors the times (version 3): when its column is
+ * shorter than first_ms's, it takes first_ms's place in the rows.
+ */
+static int ff_batch_plan_anchor(ff_batch_plan *p, size_t n)
+{
+	ff_huffcol_plan huff;
+	bool coded;
+	size_t len;
+	int rc = ff_batch_best_len(&p->last_plan, p->last, 1, n, &huff, &coded, &len);
+	if (rc != 0 || len >= ff_batch_col_len(p, FF_C_FIRST)) {
+		if (rc == 0 && coded)
+			ff_huffcol_plan_free(&huff);
+		return rc;
+	}
+	if (p->coded[FF_C_FIRST])
+		ff_huffcol_plan_free(&p->huff[FF_C_FIRST]);
+	p->cols[FF_C_FIRST] = p->last_plan;
+	p->coded[FF_C_FIRST] = coded;
+	if (coded)
+		p->huff[FF_C_FIRST] = huff;
+	for (size_t i = 0; i < n; i++)
+		p->vals[i * FF_C_N + FF_C_FIRST] = p->last[i];
+	p->anchor_last = true;
+	return 0;
 }
 
 /* Bytes an address column may take at most (width 4: a 5-byte varint a record). */
@@ -481,13 +547,15 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	p.vals = malloc((n ? n : 1) * FF_C_N * sizeof *p.vals);
 	p.src4 = malloc((n ? n : 1) * sizeof *p.src4);
 	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
+	p.last = malloc((n ? n : 1) * sizeof *p.last);
 	p.dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
-	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.dict_bytes == NULL)
+	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.last == NULL || p.dict_bytes == NULL)
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
 	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
 	    (coded && (rc = ff_batch_plan_codes(&p, n)) != 0) ||
-	    (coded && (rc = ff_batch_plan_dst_code(&p, n)) != 0))
+	    (coded && (rc = ff_batch_plan_dst_code(&p, n)) != 0) ||
+	    (coded && (rc = ff_batch_plan_anchor(&p, n)) != 0))
 		goto out;
 	size_t total = ff_batch_addr_bound(p.src_any, p.src16, n) +
 		       (p.dst_coded ? ff_huffcol_len(&p.dst_huff)
@@ -500,6 +568,7 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	Flowfleet__FlowBatch msg = FLOWFLEET__FLOW_BATCH__INIT;
 	ff_batch_head_to_pb(head, &msg);
 	msg.record_count = (uint32_t)n;
+	msg.time_anchor = p.anchor_last ? 1 : 0;
 	ff_batch_write_cols(&p, recs, n, out, &msg);
 	/* One exporter at zero (the agent's own tests) needs no dictionary. */
 	if (p.n_dict > 1 || (p.n_dict == 1 && memcmp(p.dict_bytes, zero, FF_ADDR_LEN) != 0)) {
@@ -521,6 +590,7 @@ out:
 	free(p.vals);
 	free(p.src4);
 	free(p.dst4);
+	free(p.last);
 	free(p.dict_bytes);
 	return rc;
 }

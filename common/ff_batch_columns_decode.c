@@ -25,6 +25,7 @@ typedef struct ff_batch_reader {
 	uint32_t prev_src, prev_dst, run_dst;
 	const uint8_t *dict;
 	bool has_dict;
+	bool anchor_last; /* field 8 carries last_ms (time_anchor 1) */
 } ff_batch_reader;
 
 static uint64_t ff_batch_col_limit(enum ff_batch_col c, size_t n_dict)
@@ -71,7 +72,7 @@ static void ff_batch_reader_close(ff_batch_reader *r)
 static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, size_t n)
 {
 	memset(r, 0, sizeof *r);
-	if (m->exporter_dict.len % FF_ADDR_LEN != 0 ||
+	if (m->time_anchor > 1 || m->exporter_dict.len % FF_ADDR_LEN != 0 ||
 	    !ff_batch_addr_col_ok(m->src_addr_width, m->src_addrs.len, n) ||
 	    !ff_batch_addr_col_ok(m->dst_addr_width, m->dst_addrs.len, n))
 		return FF_BATCH_ECOLUMN;
@@ -100,6 +101,7 @@ static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, siz
 	r->dst_width = m->dst_addr_width;
 	r->dict = m->exporter_dict.data;
 	r->has_dict = n_dict > 0;
+	r->anchor_last = m->time_anchor == 1;
 	return 0;
 }
 
@@ -178,8 +180,13 @@ static int ff_batch_row(ff_batch_reader *r, uint64_t start, ff_flow *f, const ff
 			return rc;
 	}
 	memset(f, 0, sizeof *f);
-	f->first_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
-	f->last_ms = f->first_ms + (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	if (r->anchor_last) {
+		f->last_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
+		f->first_ms = f->last_ms - (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	} else {
+		f->first_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
+		f->last_ms = f->first_ms + (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	}
 	f->src_port = (uint16_t)v[FF_C_SRC_PORT];
 	f->dst_port = (uint16_t)v[FF_C_DST_PORT];
 	f->proto = (uint8_t)v[FF_C_PROTO];

@@ -26,4 +26,4 @@ ff_unit_test(NAME batch SOURCES ${FF_UNIT_DIR}/test_batch.c LIBS ff_common
         hostile_addr_columns hostile_huge_count v2_edges)
 ff_unit_test(NAME batch_huff SOURCES ${FF_UNIT_DIR}/test_batch_huff.c LIBS ff_common
   CASES code_one_entry code_all_distinct code_long_codes hostile_coded coded_batch_ipv4
-        coded_batch_ipv6 hostile_addr_intcol)
+        coded_batch_ipv6 coded_batch_last_anchor hostile_addr_intcol)

@@ -263,7 +263,7 @@ static int cmp_flow(const void *a, const void *b)
 }
 
 /* Encodes in wire version 3, checks the frame, the coded columns and every record. */
-static void coded_batch(ff_flow *recs, size_t n, uint32_t dst_width)
+static void coded_batch(ff_flow *recs, size_t n, uint32_t dst_width, uint32_t anchor)
 {
 	ff_batch b = {.epoch = 5, .sequence = 9, .interval_start_ms = 1795430000000ull,
 		      .interval_len_ms = 10000, .records = recs, .n_records = n};
@@ -280,6 +280,7 @@ static void coded_batch(ff_flow *recs, size_t n, uint32_t dst_width)
 	assert_int_equal(m->proto.data[0], FF_HUFF_MODE);
 	assert_int_equal(m->tcp_flags.data[0], FF_HUFF_MODE);
 	assert_int_equal(m->dst_addr_width, dst_width);
+	assert_int_equal(m->time_anchor, anchor);
 	flowfleet__flow_batch__free_unpacked(m, NULL);
 	ff_batch got;
 	assert_int_equal(ff_batch_decode(payload, plen, &got), 0);
@@ -299,7 +300,7 @@ static void coded_batch_ipv4(void **state)
 	fill_skewed(recs, 5000, false);
 	/* ::ffff:0.0.0.0 not wildcarded must come back as itself, not as ::. */
 	ff_addr_from_v4(recs[1].dst_addr, 0);
-	coded_batch(recs, 5000, FF_BATCH_ADDR_INTCOL);
+	coded_batch(recs, 5000, FF_BATCH_ADDR_INTCOL, 0);
 }
 
 static void coded_batch_ipv6(void **state)
@@ -307,7 +308,21 @@ static void coded_batch_ipv6(void **state)
 	(void)state;
 	static ff_flow recs[5000];
 	fill_skewed(recs, 5000, true);
-	coded_batch(recs, 5000, FF_ADDR_LEN);
+	coded_batch(recs, 5000, FF_ADDR_LEN, 0);
+}
+
+/* Flows that end together (at the flush) but started any time before: last_ms anchors. */
+static void coded_batch_last_anchor(void **state)
+{
+	(void)state;
+	static ff_flow recs[5000];
+	fill_skewed(recs, 5000, false);
+	for (size_t i = 0; i < 5000; i++) {
+		recs[i].last_ms = 1795430009000ull + rnd() % 1000;
+		recs[i].first_ms = recs[i].last_ms - rnd() % 300000;
+	}
+	recs[7].first_ms = 0; /* long before the interval */
+	coded_batch(recs, 5000, FF_BATCH_ADDR_INTCOL, 1);
 }
 
 static int decode_msg(const Flowfleet__FlowBatch *m)
@@ -346,13 +361,17 @@ static void hostile_addr_intcol(void **state)
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
 	m.dst_addrs.len = sizeof over - 1;
 	assert_int_equal(decode_msg(&m), 0);
+	m.time_anchor = 1;
+	assert_int_equal(decode_msg(&m), 0);
+	m.time_anchor = 2; /* no such anchor */
+	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
 }
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(code_one_entry),	  cmocka_unit_test(code_all_distinct),
     cmocka_unit_test(code_long_codes),	  cmocka_unit_test(hostile_coded),
     cmocka_unit_test(coded_batch_ipv4), cmocka_unit_test(coded_batch_ipv6),
-    cmocka_unit_test(hostile_addr_intcol),
+    cmocka_unit_test(coded_batch_last_anchor), cmocka_unit_test(hostile_addr_intcol),
 };
 
 FF_TEST_MAIN(tests)
