@@ -496,14 +496,16 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 				uint8_t *out, Flowfleet__FlowBatch *m)
 {
 	ff_intcol_writer w[FF_C_N];
-	int active[FF_C_N], n_active = 0; /* the columns not empty, written row by row */
+	int active[FF_C_N], n_active = 0; /* the bit-packed columns not empty, row by row */
+	int coded[FF_C_N], n_coded = 0;	  /* the coded ones, row by row too */
 	for (int c = 0; c < FF_C_N; c++) {
 		size_t len = ff_batch_col_len(p, c);
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
 		field->data = out;
 		field->len = len;
 		if (p->coded[c]) {
-			field->len = ff_huffcol_write(&p->huff[c], p->vals + c, FF_C_N, n, out);
+			ff_huffcol_begin(&p->huff[c], out, &w[c]);
+			coded[n_coded++] = c;
 		} else if (len > 0) { /* an empty column has no header either */
 			ff_intcol_begin(&w[c], &p->cols[c], out);
 			active[n_active++] = c;
@@ -518,6 +520,10 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 		const uint64_t *v = p->vals + i * FF_C_N;
 		for (int k = 0; k < n_active; k++)
 			ff_intcol_put(&w[active[k]], v[active[k]]);
+		for (int k = 0; k < n_coded; k++) {
+			int c = coded[k];
+			ff_huffcol_put(&w[c], &p->huff[c], (uint32_t)(v[c] - p->huff[c].base));
+		}
 		if (addrs4) {
 			ff_batch_put_addrs4(&a, p, i);
 		} else {
@@ -527,6 +533,8 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 	}
 	for (int k = 0; k < n_active; k++)
 		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len = ff_intcol_end(&w[active[k]]);
+	for (int k = 0; k < n_coded; k++)
+		ff_batch_col_field(m, (enum ff_batch_col)coded[k])->len = ff_intcol_end(&w[coded[k]]);
 	if (p->dst_coded)
 		a.dst += ff_huffcol_write_ids(&p->dst_huff, p->dst_ids, n, a.dst);
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);

@@ -205,12 +205,6 @@ static void ff_huff_assign(ff_huffcol_plan *p, const ff_huff_syms *s, size_t k, 
 	p->n_sym = m;
 }
 
-/* The offset (value - base) of symbol `id`. */
-static inline uint64_t ff_huff_off(const ff_huffcol_plan *p, uint32_t id)
-{
-	return p->id_off != NULL ? p->id_off[id] : id;
-}
-
 /*
  * Canonical codes (by length, then value; the escape first of its length),
  * the table's bytes and the stream's bits.
@@ -377,41 +371,30 @@ static uint8_t *ff_huff_put_table(const ff_huffcol_plan *p, uint8_t *q)
 	return q;
 }
 
-/* Appends symbol `id`'s code, and its offset when escaped. */
-static inline void ff_huff_put(ff_intcol_writer *w, const ff_huffcol_plan *p, uint32_t id)
+void ff_huffcol_begin(const ff_huffcol_plan *p, uint8_t *out, ff_intcol_writer *w)
 {
-	unsigned l = p->len[id];
-	if (l != 0) {
-		ff_intcol_put_bits(w, p->code[id], l);
-		return;
-	}
-	uint64_t off = ff_huff_off(p, id);
-	ff_intcol_put_bits(w, p->esc_code, p->esc_len);
-	if (p->esc_width <= 32) {
-		ff_intcol_put_bits(w, off, p->esc_width);
-	} else {
-		ff_intcol_put_bits(w, off, 32);
-		ff_intcol_put_bits(w, off >> 32, p->esc_width - 32);
-	}
+	memset(w, 0, sizeof *w);
+	w->start = out;
+	w->p = ff_huff_put_table(p, out);
 }
 
 size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stride, size_t n,
 			uint8_t *out)
 {
-	ff_intcol_writer w = {.start = out};
-	w.p = ff_huff_put_table(p, out);
+	ff_intcol_writer w;
+	ff_huffcol_begin(p, out, &w);
 	for (size_t i = 0; i < n; i++)
-		ff_huff_put(&w, p, (uint32_t)(v[i * stride] - p->base));
+		ff_huffcol_put(&w, p, (uint32_t)(v[i * stride] - p->base));
 	return ff_intcol_end(&w);
 }
 
 size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n,
 			    uint8_t *out)
 {
-	ff_intcol_writer w = {.start = out};
-	w.p = ff_huff_put_table(p, out);
+	ff_intcol_writer w;
+	ff_huffcol_begin(p, out, &w);
 	for (size_t i = 0; i < n; i++)
-		ff_huff_put(&w, p, ids[i]);
+		ff_huffcol_put(&w, p, ids[i]);
 	return ff_intcol_end(&w);
 }
 

@@ -70,6 +70,37 @@ int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
 /* Bytes of the column. */
 size_t ff_huffcol_len(const ff_huffcol_plan *p);
 
+/* The offset (value - base) of symbol `id`. */
+static inline uint64_t ff_huff_off(const ff_huffcol_plan *p, uint32_t id)
+{
+	return p->id_off != NULL ? p->id_off[id] : id;
+}
+
+/*
+ * Writes the column's table at `out` and readies `w` for its codes, one
+ * ff_huffcol_put() a record, then ff_intcol_end(). Row by row, so that the
+ * encoder writes every column in one pass over its rows.
+ */
+void ff_huffcol_begin(const ff_huffcol_plan *p, uint8_t *out, ff_intcol_writer *w);
+
+/* Appends symbol `id`'s code, and its offset when escaped. Inline: it runs once a value. */
+static inline void ff_huffcol_put(ff_intcol_writer *w, const ff_huffcol_plan *p, uint32_t id)
+{
+	unsigned l = p->len[id];
+	if (l != 0) {
+		ff_intcol_put_bits(w, p->code[id], l);
+		return;
+	}
+	uint64_t off = ff_huff_off(p, id);
+	ff_intcol_put_bits(w, p->esc_code, p->esc_len);
+	if (p->esc_width <= 32) {
+		ff_intcol_put_bits(w, off, p->esc_width);
+	} else {
+		ff_intcol_put_bits(w, off, 32);
+		ff_intcol_put_bits(w, off >> 32, p->esc_width - 32);
+	}
+}
+
 /* Writes the column of the `n` values at v[0], v[stride], ...; returns its length. */
 size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stride, size_t n,
 			uint8_t *out);
