@@ -285,7 +285,7 @@ static int ff_batch_plan_codes(ff_batch_plan *p, size_t n)
 		int c = cand[k];
 		const ff_intcol_plan *ip = &p->cols[c];
 		rc = ff_huffcol_plan_build(&p->huff[c], counts + at[c], ip->min,
-					   (uint32_t)(ip->max - ip->min), n);
+					   (uint32_t)(ip->max - ip->min), n, ff_intcol_len(ip));
 		if (rc == 0 && ff_huffcol_len(&p->huff[c]) < ff_intcol_len(ip))
 			p->coded[c] = true;
 		else
@@ -348,8 +348,9 @@ static int ff_batch_plan_dst_code(ff_batch_plan *p, size_t n)
 		counts[d - 1]++;
 		p->dst_ids[(uint32_t)sorted[i]] = d - 1;
 	}
-	rc = ff_huffcol_plan_build_ids(&p->dst_huff, counts, p->dst_off, d, base, n);
-	if (rc == 0 && ff_huffcol_len(&p->dst_huff) < ff_batch_dst_delta_len(p, n))
+	size_t delta_len = ff_batch_dst_delta_len(p, n);
+	rc = ff_huffcol_plan_build_ids(&p->dst_huff, counts, p->dst_off, d, base, n, delta_len);
+	if (rc == 0 && ff_huffcol_len(&p->dst_huff) < delta_len)
 		p->dst_coded = true;
 	else if (rc == 0)
 		ff_huffcol_plan_free(&p->dst_huff);
@@ -374,7 +375,7 @@ static int ff_batch_best_len(const ff_intcol_plan *plan, const uint64_t *v, size
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		counts[v[i * stride] - plan->min]++;
-	int rc = ff_huffcol_plan_build(huff, counts, plan->min, range, n);
+	int rc = ff_huffcol_plan_build(huff, counts, plan->min, range, n, *len);
 	free(counts);
 	if (rc == 0 && ff_huffcol_len(huff) < *len) {
 		*coded = true;

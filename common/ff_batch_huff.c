@@ -8,6 +8,7 @@
 #include "ff_err.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,13 +274,38 @@ static bool ff_huff_gather(ff_huff_syms *s, uint64_t **psum, uint64_t **pmax,
 	return true;
 }
 
+/*
+ * Bytes the column takes at least, whatever the code: the counts' entropy
+ * (n log2 n - sum c log2 c bits; any prefix code of these values, escapes
+ * included, is as long or longer). `*d` gets how many values are present.
+ */
+static double ff_huff_entropy_len(const uint32_t *counts, uint32_t n_ids, size_t n, size_t *d)
+{
+	/* Most counts are small: their c log2 c once, not once a symbol. */
+	double small[64];
+	for (unsigned c = 1; c < 64; c++)
+		small[c] = c * log2((double)c);
+	double sum = 0;
+	*d = 0;
+	for (uint32_t id = 0; id < n_ids; id++) {
+		uint32_t c = counts[id];
+		if (c == 0)
+			continue;
+		(*d)++;
+		sum += c < 64 ? small[c] : c * log2((double)c);
+	}
+	return ((double)n * log2((double)n) - sum) / 8;
+}
+
 /* Builds the code of the plan's n_ids symbols (id_off and span set). */
-static int ff_huff_build(ff_huffcol_plan *p, const uint32_t *counts, size_t n)
+static int ff_huff_build(ff_huffcol_plan *p, const uint32_t *counts, size_t n, size_t beat)
 {
 	ff_huff_syms s = {0};
-	for (uint32_t id = 0; id < p->n_ids; id++)
-		s.n += counts[id] != 0;
-	if (s.n < 2 || n > FF_HUFF_MAXN)
+	if (n < 2 || n > FF_HUFF_MAXN)
+		return 1;
+	/* Near-uniform columns (times, counters) cannot win: known without building a code. */
+	double least = ff_huff_entropy_len(counts, p->n_ids, n, &s.n);
+	if (s.n < 2 || (beat != 0 && least >= (double)beat))
 		return 1;
 	uint64_t *psum = NULL, *pmax = NULL;
 	int rc = -ENOMEM;
@@ -306,7 +332,7 @@ out:
 }
 
 int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
-			  uint32_t range, size_t n)
+			  uint32_t range, size_t n, size_t beat)
 {
 	memset(p, 0, sizeof *p);
 	if (range >= FF_HUFF_RANGE)
@@ -314,11 +340,12 @@ int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t b
 	p->base = base;
 	p->n_ids = range + 1;
 	p->span = range;
-	return ff_huff_build(p, counts, n);
+	return ff_huff_build(p, counts, n, beat);
 }
 
 int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
-			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n)
+			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n,
+			      size_t beat)
 {
 	memset(p, 0, sizeof *p);
 	if (n_ids < 2 || n_ids > FF_HUFF_MAXN)
@@ -327,7 +354,7 @@ int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
 	p->n_ids = n_ids;
 	p->id_off = id_off;
 	p->span = id_off[n_ids - 1];
-	return ff_huff_build(p, counts, n);
+	return ff_huff_build(p, counts, n, beat);
 }
 
 size_t ff_huffcol_len(const ff_huffcol_plan *p)

@@ -54,18 +54,20 @@ unsigned ff_huff_code_lengths(const uint32_t *w, uint32_t *len, size_t n);
 /*
  * Builds the shortest code (over a few escape thresholds) for the n
  * `counts` of values base .. base + range (range < FF_HUFF_RANGE). Returns
- * 0, 1 when no code fits (every value the same: bit packing is shorter) or
- * -ENOMEM.
+ * 0, 1 when there is no code to build (fewer than two values) or when no
+ * code could be shorter than `beat` bytes (0: no bound) by the counts'
+ * entropy, or -ENOMEM.
  */
 int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
-			  uint32_t range, size_t n);
+			  uint32_t range, size_t n, size_t beat);
 
 /*
  * ff_huffcol_plan_build() for values of any range: `n_ids` distinct ones,
  * `id_off` their offsets from `base` ascending (borrowed), `counts` per id.
  */
 int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
-			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n);
+			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n,
+			      size_t beat);
 
 /* Bytes of the column. */
 size_t ff_huffcol_len(const ff_huffcol_plan *p);

@@ -45,7 +45,7 @@ static size_t code_and_read(const uint64_t *v, size_t n, unsigned *max_len)
 	for (size_t i = 0; i < n; i++)
 		counts[v[i] - lo]++;
 	ff_huffcol_plan p;
-	int rc = ff_huffcol_plan_build(&p, counts, lo, range, n);
+	int rc = ff_huffcol_plan_build(&p, counts, lo, range, n, 0);
 	free(counts);
 	assert_true(rc == 0 || rc == 1);
 	if (rc == 1)
