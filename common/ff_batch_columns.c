@@ -546,8 +546,8 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 		m->dst_addr_width = FF_BATCH_ADDR_INTCOL;
 }
 
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
-			   uint8_t **frame, size_t *frame_len)
+static int ff_batch_build_one(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			      uint8_t **frame, size_t *frame_len)
 {
 	static const uint8_t zero[FF_ADDR_LEN];
 	ff_batch_plan p = {0};
@@ -602,4 +602,35 @@ out:
 	free(p.last);
 	free(p.dict_bytes);
 	return rc;
+}
+
+/*
+ * Codes are chosen on the bytes before lz4. A small batch's bit-packed
+ * columns repeat whole bytes that lz4 finds across the frame, so there the
+ * uncoded frame can come out shorter (softflowd's exports do): both are
+ * built and the shorter one is sent. A large batch is not built twice.
+ */
+#define FF_BATCH_TRY_BOTH 8192
+
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			   uint8_t **frame, size_t *frame_len)
+{
+	int rc = ff_batch_build_one(head, recs, n, coded, frame, frame_len);
+	if (rc != 0 || !coded || n > FF_BATCH_TRY_BOTH)
+		return rc;
+	uint8_t *plain;
+	size_t plain_len;
+	if ((rc = ff_batch_build_one(head, recs, n, false, &plain, &plain_len)) != 0) {
+		free(*frame);
+		*frame = NULL;
+		return rc;
+	}
+	if (plain_len < *frame_len) {
+		free(*frame);
+		*frame = plain;
+		*frame_len = plain_len;
+	} else {
+		free(plain);
+	}
+	return 0;
 }

@@ -103,7 +103,11 @@ static size_t roundtrip(ff_flow *recs, size_t n, unsigned wire)
 	assert_int_equal(ff_batch_encode_wire(&b, wire, &frame, &len), 0);
 	ff_batch got;
 	assert_int_equal(decode_frame(frame, len, &got, &version), 0);
-	assert_int_equal(version, wire);
+	/* Version 3 sends a small batch as version 2 when that frame is shorter. */
+	if (wire == FF_BATCH_WIRE_CODED)
+		assert_true(version == 2 || version == 3);
+	else
+		assert_int_equal(version, wire);
 	assert_string_equal(got.agent_id, "node-a");
 	assert_int_equal(got.epoch, b.epoch);
 	assert_int_equal(got.sequence, 7);
