@@ -223,7 +223,8 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		p->dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
 		p->src_any |= memcmp(f->src_addr, zero, FF_ADDR_LEN) != 0;
 		p->dst_any |= memcmp(f->dst_addr, zero, FF_ADDR_LEN) != 0;
-		p->src4[i] = (uint64_t)ff_addr_is_v4(f->src_addr) << 32 | ff_get_be32(f->src_addr + 12);
+		p->src4[i] =
+		    (uint64_t)ff_addr_is_v4(f->src_addr) << 32 | ff_get_be32(f->src_addr + 12);
 		p->dst4[i] = ff_get_be32(f->dst_addr + 12);
 	}
 	ff_hmap_free(dict);
@@ -362,8 +363,8 @@ out:
 }
 
 /* The shorter of a bit-packed or coded column of `plan`'s `n` values at v[0], v[stride], ... */
-static int ff_batch_best_len(const ff_intcol_plan *plan, const uint64_t *v, size_t stride,
-			     size_t n, ff_huffcol_plan *huff, bool *coded, size_t *len)
+static int ff_batch_best_len(const ff_intcol_plan *plan, const uint64_t *v, size_t stride, size_t n,
+			     ff_huffcol_plan *huff, bool *coded, size_t *len)
 {
 	*coded = false;
 	*len = ff_intcol_len(plan);
@@ -533,9 +534,11 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 		}
 	}
 	for (int k = 0; k < n_active; k++)
-		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len = ff_intcol_end(&w[active[k]]);
+		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len =
+		    ff_intcol_end(&w[active[k]]);
 	for (int k = 0; k < n_coded; k++)
-		ff_batch_col_field(m, (enum ff_batch_col)coded[k])->len = ff_intcol_end(&w[coded[k]]);
+		ff_batch_col_field(m, (enum ff_batch_col)coded[k])->len =
+		    ff_intcol_end(&w[coded[k]]);
 	if (p->dst_coded)
 		a.dst += ff_huffcol_write_ids(&p->dst_huff, p->dst_ids, n, a.dst);
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
@@ -558,7 +561,8 @@ static int ff_batch_build_one(const ff_batch *head, const ff_flow **recs, size_t
 	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
 	p.last = malloc((n ? n : 1) * sizeof *p.last);
 	p.dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
-	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.last == NULL || p.dict_bytes == NULL)
+	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.last == NULL ||
+	    p.dict_bytes == NULL)
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
 	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
@@ -584,7 +588,7 @@ static int ff_batch_build_one(const ff_batch *head, const ff_flow **recs, size_t
 		msg.exporter_dict.data = p.dict_bytes;
 		msg.exporter_dict.len = p.n_dict * FF_ADDR_LEN;
 	}
-	/* Coded columns go in framing version 3: an aggregator that cannot read them refuses the frame. */
+	/* Version 3 goes in framing version 3: an older aggregator refuses the frame. */
 	rc = ff_batch_pack_frame(&msg, coded ? FF_BATCH_WIRE_CODED : FF_BATCH_WIRE_COLUMNS, frame,
 				 frame_len);
 out:

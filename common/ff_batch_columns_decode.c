@@ -92,8 +92,8 @@ static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, siz
 	if (m->dst_addrs.len > 0)
 		r->dst_end += m->dst_addrs.len;
 	if (m->dst_addr_width == FF_BATCH_ADDR_INTCOL) {
-		int rc = ff_intcol_open(&r->dst_col, m->dst_addrs.data, m->dst_addrs.len, n,
-					UINT32_MAX);
+		int rc =
+		    ff_intcol_open(&r->dst_col, m->dst_addrs.data, m->dst_addrs.len, n, UINT32_MAX);
 		if (rc != 0)
 			return rc;
 	}

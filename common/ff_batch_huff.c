@@ -105,7 +105,7 @@ typedef struct ff_huff_syms {
 } ff_huff_syms;
 
 #define FF_HUFF_CNT(k) ((uint32_t)((k) >> 20))
-#define FF_HUFF_OFF(k) ((uint32_t)((k) & 0xfffff))
+#define FF_HUFF_OFF(k) ((uint32_t)((k)&0xfffff))
 
 /*
  * The weights when the first `k` (rarest) symbols are escaped: the kept
@@ -131,8 +131,8 @@ static size_t ff_huff_weights(const ff_huff_syms *s, size_t k, uint64_t esc_w, s
 }
 
 /* Bits of the code when the `k` rarest are escaped at `esc_width` bits, table estimated. */
-static uint64_t ff_huff_cost(const ff_huff_syms *s, size_t k, uint64_t esc_w,
-			     unsigned esc_width, uint64_t span)
+static uint64_t ff_huff_cost(const ff_huff_syms *s, size_t k, uint64_t esc_w, unsigned esc_width,
+			     uint64_t span)
 {
 	size_t esc;
 	size_t m = ff_huff_weights(s, k, esc_w, &esc);
@@ -331,8 +331,8 @@ out:
 	return rc;
 }
 
-int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
-			  uint32_t range, size_t n, size_t beat)
+int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base, uint32_t range,
+			  size_t n, size_t beat)
 {
 	memset(p, 0, sizeof *p);
 	if (range >= FF_HUFF_RANGE)
@@ -343,9 +343,8 @@ int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t b
 	return ff_huff_build(p, counts, n, beat);
 }
 
-int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
-			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n,
-			      size_t beat)
+int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts, const uint64_t *id_off,
+			      uint32_t n_ids, uint64_t base, size_t n, size_t beat)
 {
 	memset(p, 0, sizeof *p);
 	if (n_ids < 2 || n_ids > FF_HUFF_MAXN)
@@ -415,8 +414,7 @@ size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stri
 	return ff_intcol_end(&w);
 }
 
-size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n,
-			    uint8_t *out)
+size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n, uint8_t *out)
 {
 	ff_intcol_writer w;
 	ff_huffcol_begin(p, out, &w);
@@ -468,8 +466,7 @@ static int ff_huff_get_values(ff_intcol_reader *r, const uint8_t **q, const uint
 	return 0;
 }
 
-int ff_huffcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n,
-		    uint64_t limit)
+int ff_huffcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n, uint64_t limit)
 {
 	const uint8_t *q = data + 1, *end = data + len;
 	uint64_t esc1;

@@ -39,7 +39,7 @@ typedef struct ff_huffcol_plan {
 	uint8_t *len;
 	uint32_t esc_code;
 	unsigned esc_len, esc_width, max_len;
-	uint32_t n_len[FF_HUFF_MAXLEN + 1]; /* symbols of each length, escape included */
+	uint32_t n_len[FF_HUFF_MAXLEN + 1];	/* symbols of each length, escape included */
 	size_t class_bytes[FF_HUFF_MAXLEN + 1]; /* the table's bytes of each length's values */
 	size_t n_sym, esc_ix1, table_len;
 	uint64_t bits;
@@ -58,16 +58,15 @@ unsigned ff_huff_code_lengths(const uint32_t *w, uint32_t *len, size_t n);
  * code could be shorter than `beat` bytes (0: no bound) by the counts'
  * entropy, or -ENOMEM.
  */
-int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base,
-			  uint32_t range, size_t n, size_t beat);
+int ff_huffcol_plan_build(ff_huffcol_plan *p, const uint32_t *counts, uint64_t base, uint32_t range,
+			  size_t n, size_t beat);
 
 /*
  * ff_huffcol_plan_build() for values of any range: `n_ids` distinct ones,
  * `id_off` their offsets from `base` ascending (borrowed), `counts` per id.
  */
-int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts,
-			      const uint64_t *id_off, uint32_t n_ids, uint64_t base, size_t n,
-			      size_t beat);
+int ff_huffcol_plan_build_ids(ff_huffcol_plan *p, const uint32_t *counts, const uint64_t *id_off,
+			      uint32_t n_ids, uint64_t base, size_t n, size_t beat);
 
 /* Bytes of the column. */
 size_t ff_huffcol_len(const ff_huffcol_plan *p);
@@ -108,8 +107,7 @@ size_t ff_huffcol_write(const ff_huffcol_plan *p, const uint64_t *v, size_t stri
 			uint8_t *out);
 
 /* ff_huffcol_write() of a plan by ids: record i is symbol ids[i]. */
-size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n,
-			    uint8_t *out);
+size_t ff_huffcol_write_ids(const ff_huffcol_plan *p, const uint32_t *ids, size_t n, uint8_t *out);
 
 void ff_huffcol_plan_free(ff_huffcol_plan *p);
 
@@ -119,8 +117,7 @@ void ff_huffcol_plan_free(ff_huffcol_plan *p);
  * malloc'd into r->sym (freed by ff_intcol_close()). Returns 0,
  * FF_BATCH_ECOLUMN, FF_BATCH_ERECORD or -ENOMEM.
  */
-int ff_huffcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n,
-		    uint64_t limit);
+int ff_huffcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n, uint64_t limit);
 
 /* The next value of a coded column. Returns 0 or FF_BATCH_ECOLUMN. */
 int ff_huffcol_get(ff_intcol_reader *r, uint64_t *v);

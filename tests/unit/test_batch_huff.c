@@ -185,8 +185,9 @@ static void hostile_coded(void **state)
 	uint8_t b[sizeof ok + 1];
 	memcpy(b, ok, sizeof ok);
 	b[sizeof ok] = 0;
-	assert_int_equal(open_col(b, sizeof ok + 1, 3, 100, &v), FF_BATCH_ECOLUMN); /* a byte over */
-	assert_int_equal(open_col(ok, sizeof ok, 3, 8, &v), FF_BATCH_ERECORD);	    /* 9 > 8 */
+	assert_int_equal(open_col(b, sizeof ok + 1, 3, 100, &v),
+			 FF_BATCH_ECOLUMN);				       /* a byte over */
+	assert_int_equal(open_col(ok, sizeof ok, 3, 8, &v), FF_BATCH_ERECORD); /* 9 > 8 */
 	memcpy(b, ok, sizeof ok);
 	b[4] = 0x03; /* three codes of one bit: not a prefix code */
 	assert_int_equal(open_col(b, sizeof ok, 3, 100, &v), FF_BATCH_ECOLUMN);
@@ -213,7 +214,8 @@ static void hostile_coded(void **state)
 	assert_int_equal(open_col(esc, sizeof esc, 1, 0xfffe, &v), FF_BATCH_ERECORD);
 	assert_int_equal(open_col(esc, sizeof esc - 1, 1, 0xffff, &v), FF_BATCH_ECOLUMN);
 	/* A value's delta past the limit, and a table cut short. */
-	static const uint8_t far[] = {0x41, 0x00, 0x01, 0x00, 0x02, 0x00, 0x05, 0xff, 0xff, 0x03, 0x00};
+	static const uint8_t far[] = {0x41, 0x00, 0x01, 0x00, 0x02, 0x00,
+				      0x05, 0xff, 0xff, 0x03, 0x00};
 	assert_int_equal(open_col(far, sizeof far, 1, 0xffff, &v), FF_BATCH_ERECORD);
 	assert_int_equal(open_col(far, 8, 1, UINT64_MAX, &v), FF_BATCH_ECOLUMN);
 }
@@ -265,8 +267,12 @@ static int cmp_flow(const void *a, const void *b)
 /* Encodes in wire version 3, checks the frame, the coded columns and every record. */
 static void coded_batch(ff_flow *recs, size_t n, uint32_t dst_width, uint32_t anchor)
 {
-	ff_batch b = {.epoch = 5, .sequence = 9, .interval_start_ms = 1795430000000ull,
-		      .interval_len_ms = 10000, .records = recs, .n_records = n};
+	ff_batch b = {.epoch = 5,
+		      .sequence = 9,
+		      .interval_start_ms = 1795430000000ull,
+		      .interval_len_ms = 10000,
+		      .records = recs,
+		      .n_records = n};
 	strcpy(b.agent_id, "node-h");
 	uint8_t *frame, *payload;
 	size_t len, plen;
@@ -348,15 +354,15 @@ static void hostile_addr_intcol(void **state)
 	m.record_count = 3;
 	m.dst_addr_width = FF_BATCH_ADDR_INTCOL;
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN); /* three records, no column */
-	static const uint8_t ok[] = {0x02, 0x01, 0x24}; /* 1, 2, 3: 0.0.0.1 ... */
+	static const uint8_t ok[] = {0x02, 0x01, 0x24};	    /* 1, 2, 3: 0.0.0.1 ... */
 	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)ok, .len = sizeof ok};
 	assert_int_equal(decode_msg(&m), 0);
 	static const uint8_t big[] = {0x00, 0x80, 0x80, 0x80, 0x80, 0x10}; /* 2^32 */
 	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)big, .len = sizeof big};
 	assert_int_equal(decode_msg(&m), FF_BATCH_ERECORD);
 	/* A coded column of values 7 and 9 whose stream has a byte too many. */
-	static const uint8_t over[] = {0x41, 0x02, 0x02, 0x00, 0x02, 0x00, 0x00,
-				       0x05, 0x01, 0x03, 0x00};
+	static const uint8_t over[] = {0x41, 0x02, 0x02, 0x00, 0x02, 0x00,
+				       0x00, 0x05, 0x01, 0x03, 0x00};
 	m.dst_addrs = (ProtobufCBinaryData){.data = (uint8_t *)over, .len = sizeof over};
 	assert_int_equal(decode_msg(&m), FF_BATCH_ECOLUMN);
 	m.dst_addrs.len = sizeof over - 1;
@@ -368,9 +374,9 @@ static void hostile_addr_intcol(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(code_one_entry),	  cmocka_unit_test(code_all_distinct),
-    cmocka_unit_test(code_long_codes),	  cmocka_unit_test(hostile_coded),
-    cmocka_unit_test(coded_batch_ipv4), cmocka_unit_test(coded_batch_ipv6),
+    cmocka_unit_test(code_one_entry),	       cmocka_unit_test(code_all_distinct),
+    cmocka_unit_test(code_long_codes),	       cmocka_unit_test(hostile_coded),
+    cmocka_unit_test(coded_batch_ipv4),	       cmocka_unit_test(coded_batch_ipv6),
     cmocka_unit_test(coded_batch_last_anchor), cmocka_unit_test(hostile_addr_intcol),
 };
 
