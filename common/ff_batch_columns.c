@@ -4,12 +4,12 @@
  * frame-of-reference bit-packed (ff_batch_bits.c): one pass gathers each
  * column's range, a second writes the bits, so a batch costs one output
  * buffer and no per-record allocation. IPv4 address columns travel as
- * varint deltas, which the sort keeps mostly small.
+ * varint deltas, which the sort keeps mostly small. Version 3's coded
+ * columns are chosen in ff_batch_columns_code.c and written here with the
+ * others, row by row.
  */
-#include "ff_batch_impl.h"
+#include "ff_batch_plan.h"
 
-#include "ff_batch_bits.h"
-#include "ff_batch_huff.h"
 #include "ff_bytes.h"
 #include "ff_frame.h"
 #include "ff_hmap.h"
@@ -18,17 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t ff_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
 size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms)
 {
 	/* An upper bound of the packed columns: varints are never shorter than the bits. */
 	int64_t d_first = (int64_t)(f->first_ms - interval_start_ms);
 	int64_t d_len = (int64_t)(f->last_ms - f->first_ms);
-	return ff_varint_len(ff_zigzag(d_first)) + ff_varint_len(ff_zigzag(d_len)) +
+	return ff_varint_len(ff_batch_zigzag(d_first)) + ff_varint_len(ff_batch_zigzag(d_len)) +
 	       ff_varint_len(f->src_port) + ff_varint_len(f->dst_port) + 2 /* proto, flags */ +
 	       ff_varint_len(f->bytes) + ff_varint_len(f->packets) + ff_varint_len(f->flows) +
 	       4 /* tos, interfaces, exporter index: usually one byte or empty */;
@@ -146,49 +141,6 @@ static int64_t ff_batch_exporter_index(ff_hmap *dict, uint8_t *dict_bytes, size_
 	return *slot;
 }
 
-/* What the first pass learns: exporters, address widths, column ranges. */
-typedef struct ff_batch_plan {
-	/*
-	 * Every record's integer column values, FF_C_N a record, computed once:
-	 * the passes after the first read them here instead of going back to
-	 * records scattered over the summarizer's table (a cache miss each) and
-	 * dividing bytes by packets again.
-	 */
-	uint64_t *vals;
-	/*
-	 * Each record's IPv4 source (with bit 32 set when v4-mapped, so a
-	 * wildcarded zero address differs from 0.0.0.0) and destination, so
-	 * the write pass needs no second trip to the scattered records when
-	 * both address columns are IPv4.
-	 */
-	uint64_t *src4;
-	uint32_t *dst4;
-	/*
-	 * Each record's last_ms - interval start (biased), and its column's
-	 * range: when it is shorter than first_ms's, it takes first_ms's place
-	 * (version 3's time_anchor), since records end close to the flush
-	 * while they start anywhere before it.
-	 */
-	uint64_t *last;
-	ff_intcol_plan last_plan;
-	bool anchor_last;
-	uint8_t *dict_bytes;
-	size_t n_dict;
-	bool src16, dst16, src_any, dst_any;
-	ff_intcol_plan cols[FF_C_N];
-	/* Columns that travel coded (wire version 3), shorter than bit-packed. */
-	bool coded[FF_C_N];
-	ff_huffcol_plan huff[FF_C_N];
-	/*
-	 * The IPv4 destinations coded (wire version 3), when shorter than
-	 * deltas: the distinct ones' offsets, each record's symbol id.
-	 */
-	bool dst_coded;
-	ff_huffcol_plan dst_huff;
-	uint64_t *dst_off;
-	uint32_t *dst_ids;
-} ff_batch_plan;
-
 static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size_t n,
 			      uint64_t start)
 {
@@ -241,199 +193,10 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 	return 0;
 }
 
-/* The planned column's bytes, coded or bit-packed. */
-static size_t ff_batch_col_len(const ff_batch_plan *p, int c)
-{
-	return p->coded[c] ? ff_huffcol_len(&p->huff[c]) : ff_intcol_len(&p->cols[c]);
-}
-
-/* True when column `c` may be shorter coded: a narrow range of more than two values. */
-static bool ff_batch_codable(const ff_intcol_plan *ip)
-{
-	/* A code is at least a bit a value: two values or fewer gain nothing. */
-	return ip->max != 0 && ip->max - ip->min >= 2 && ip->max - ip->min < FF_HUFF_RANGE;
-}
-
-/*
- * Which integer columns are shorter coded: the values of every column of a
- * narrow range are counted (in one pass over the rows: a pass a column
- * would read every row again) and given a code, kept when it beats bit
- * packing.
- */
-static int ff_batch_plan_codes(ff_batch_plan *p, size_t n)
-{
-	size_t at[FF_C_N], total = 0;
-	int cand[FF_C_N], n_cand = 0;
-	for (int c = 0; c < FF_C_N; c++) {
-		if (!ff_batch_codable(&p->cols[c]))
-			continue;
-		at[c] = total;
-		total += (size_t)(p->cols[c].max - p->cols[c].min) + 1;
-		cand[n_cand++] = c;
-	}
-	if (n_cand == 0)
-		return 0;
-	uint32_t *counts = calloc(total, sizeof *counts);
-	if (counts == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const uint64_t *v = p->vals + i * FF_C_N;
-		for (int k = 0; k < n_cand; k++)
-			counts[at[cand[k]] + (v[cand[k]] - p->cols[cand[k]].min)]++;
-	}
-	int rc = 0;
-	for (int k = 0; k < n_cand && rc >= 0; k++) {
-		int c = cand[k];
-		const ff_intcol_plan *ip = &p->cols[c];
-		rc = ff_huffcol_plan_build(&p->huff[c], counts + at[c], ip->min,
-					   (uint32_t)(ip->max - ip->min), n, ff_intcol_len(ip));
-		if (rc == 0 && ff_huffcol_len(&p->huff[c]) < ff_intcol_len(ip))
-			p->coded[c] = true;
-		else
-			ff_huffcol_plan_free(&p->huff[c]);
-	}
-	free(counts);
-	return rc < 0 ? rc : 0;
-}
-
-static size_t ff_batch_dst_delta_len(const ff_batch_plan *p, size_t n);
-
-/* Sorts (value << 32 | index) pairs by value, LSD radix; `t` is scratch; returns the result. */
-static uint64_t *ff_batch_sort_pairs(uint64_t *k, uint64_t *t, size_t n)
-{
-	for (unsigned shift = 32; shift < 64; shift += 8) {
-		size_t count[257] = {0};
-		for (size_t i = 0; i < n; i++)
-			count[(k[i] >> shift & 0xff) + 1]++;
-		if (count[(k[0] >> shift & 0xff) + 1] == n)
-			continue;
-		for (size_t d = 1; d < 257; d++)
-			count[d] += count[d - 1];
-		for (size_t i = 0; i < n; i++)
-			t[count[k[i] >> shift & 0xff]++] = k[i];
-		uint64_t *x = k;
-		k = t;
-		t = x;
-	}
-	return k;
-}
-
-/*
- * Whether the IPv4 destinations are shorter coded than as deltas: sources
- * are sorted and cost little as deltas, but destinations repeat across
- * sources (a few servers take most flows), which a code over the batch's
- * distinct destinations sees and a delta does not.
- */
-static int ff_batch_plan_dst_code(ff_batch_plan *p, size_t n)
-{
-	if (!p->dst_any || p->dst16 || n < 2)
-		return 0;
-	uint64_t *pairs = malloc(2 * n * sizeof *pairs);
-	uint32_t *counts = malloc(n * sizeof *counts);
-	p->dst_off = malloc(n * sizeof *p->dst_off);
-	p->dst_ids = malloc(n * sizeof *p->dst_ids);
-	int rc = -ENOMEM;
-	if (pairs == NULL || counts == NULL || p->dst_off == NULL || p->dst_ids == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		pairs[i] = (uint64_t)p->dst4[i] << 32 | i;
-	const uint64_t *sorted = ff_batch_sort_pairs(pairs, pairs + n, n);
-	uint64_t base = sorted[0] >> 32;
-	uint32_t d = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = sorted[i] >> 32;
-		if (i == 0 || v != (sorted[i - 1] >> 32)) {
-			p->dst_off[d] = v - base;
-			counts[d++] = 0;
-		}
-		counts[d - 1]++;
-		p->dst_ids[(uint32_t)sorted[i]] = d - 1;
-	}
-	size_t delta_len = ff_batch_dst_delta_len(p, n);
-	rc = ff_huffcol_plan_build_ids(&p->dst_huff, counts, p->dst_off, d, base, n, delta_len);
-	if (rc == 0 && ff_huffcol_len(&p->dst_huff) < delta_len)
-		p->dst_coded = true;
-	else if (rc == 0)
-		ff_huffcol_plan_free(&p->dst_huff);
-	rc = rc < 0 ? rc : 0;
-out:
-	free(pairs);
-	free(counts);
-	return rc;
-}
-
-/* The shorter of a bit-packed or coded column of `plan`'s `n` values at v[0], v[stride], ... */
-static int ff_batch_best_len(const ff_intcol_plan *plan, const uint64_t *v, size_t stride, size_t n,
-			     ff_huffcol_plan *huff, bool *coded, size_t *len)
-{
-	*coded = false;
-	*len = ff_intcol_len(plan);
-	if (!ff_batch_codable(plan))
-		return 0;
-	uint32_t range = (uint32_t)(plan->max - plan->min);
-	uint32_t *counts = calloc((size_t)range + 1, sizeof *counts);
-	if (counts == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		counts[v[i * stride] - plan->min]++;
-	int rc = ff_huffcol_plan_build(huff, counts, plan->min, range, n, *len);
-	free(counts);
-	if (rc == 0 && ff_huffcol_len(huff) < *len) {
-		*coded = true;
-		*len = ff_huffcol_len(huff);
-	} else if (rc == 0) {
-		ff_huffcol_plan_free(huff);
-	}
-	return rc < 0 ? rc : 0;
-}
-
-/*
- * Whether last_ms anchors the times (version 3): when its column is
- * shorter than first_ms's, it takes first_ms's place in the rows.
- */
-static int ff_batch_plan_anchor(ff_batch_plan *p, size_t n)
-{
-	ff_huffcol_plan huff;
-	bool coded;
-	size_t len;
-	int rc = ff_batch_best_len(&p->last_plan, p->last, 1, n, &huff, &coded, &len);
-	if (rc != 0 || len >= ff_batch_col_len(p, FF_C_FIRST)) {
-		if (rc == 0 && coded)
-			ff_huffcol_plan_free(&huff);
-		return rc;
-	}
-	if (p->coded[FF_C_FIRST])
-		ff_huffcol_plan_free(&p->huff[FF_C_FIRST]);
-	p->cols[FF_C_FIRST] = p->last_plan;
-	p->coded[FF_C_FIRST] = coded;
-	if (coded)
-		p->huff[FF_C_FIRST] = huff;
-	for (size_t i = 0; i < n; i++)
-		p->vals[i * FF_C_N + FF_C_FIRST] = p->last[i];
-	p->anchor_last = true;
-	return 0;
-}
-
 /* Bytes an address column may take at most (width 4: a 5-byte varint a record). */
 static size_t ff_batch_addr_bound(bool any, bool wide, size_t n)
 {
 	return any ? n * (wide ? FF_ADDR_LEN : 5) : 0;
-}
-
-/* Bytes of the destination column as delta varints (as ff_batch_put_addrs4() writes them). */
-static size_t ff_batch_dst_delta_len(const ff_batch_plan *p, size_t n)
-{
-	uint32_t prev = 0, run = 0;
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t d = p->dst4[i];
-		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
-		len += ff_varint_len(ff_zigzag((int64_t)d - (int64_t)(same_src ? prev : run)));
-		if (!same_src)
-			run = d;
-		prev = d;
-	}
-	return len;
 }
 
 /*
@@ -456,7 +219,7 @@ static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const 
 		a->src += FF_ADDR_LEN;
 	} else if (p->src_any) {
 		uint32_t s = ff_get_be32(f->src_addr + 12);
-		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->src = ff_varint_put(a->src, ff_batch_zigzag((int64_t)s - (int64_t)a->prev_src));
 		a->prev_src = s;
 	}
 	if (p->dst_any && p->dst16) {
@@ -467,7 +230,7 @@ static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const 
 		bool same_src =
 		    prev != NULL && memcmp(prev->src_addr, f->src_addr, FF_ADDR_LEN) == 0;
 		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
-		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		a->dst = ff_varint_put(a->dst, ff_batch_zigzag((int64_t)d - (int64_t)ref));
 		if (!same_src)
 			a->run_dst = d;
 		a->prev_dst = d;
@@ -479,14 +242,14 @@ static void ff_batch_put_addrs4(ff_batch_addr4 *a, const ff_batch_plan *p, size_
 {
 	if (p->src_any) {
 		uint32_t s = (uint32_t)p->src4[i];
-		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->src = ff_varint_put(a->src, ff_batch_zigzag((int64_t)s - (int64_t)a->prev_src));
 		a->prev_src = s;
 	}
 	if (p->dst_any && !p->dst_coded) {
 		uint32_t d = p->dst4[i];
 		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
 		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
-		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		a->dst = ff_varint_put(a->dst, ff_batch_zigzag((int64_t)d - (int64_t)ref));
 		if (!same_src)
 			a->run_dst = d;
 		a->prev_dst = d;

@@ -4,8 +4,9 @@
 /*
  * Shared by the batch codec's files: ff_batch.c (API, version 1 records,
  * decoding either version), ff_batch_stream.c (taking records in bounded
- * batches), ff_batch_columns.c (version 2 encoding) and
- * ff_batch_columns_decode.c (version 2 decoding). Not a public header.
+ * batches), ff_batch_columns.c (version 2 and 3 encoding, with
+ * ff_batch_columns_code.c choosing version 3's codes) and
+ * ff_batch_columns_decode.c (decoding). Not a public header.
  */
 
 #include "ff_batch.h"
