@@ -130,8 +130,9 @@ static const ff_option ff_agent_options[] = {
      FF_BATCH_MAX_RECORDS, NULL, "N", "records a batch at most; a larger flush is several"},
     {"batch-max-bytes", 0, FF_OPT_SIZE, FF_OFF(batch_max_bytes), "4M", 4096, 32ull << 20, NULL,
      "SIZE", "about this many encoded bytes a batch at most"},
-    {"wire-version", 0, FF_OPT_UINT, FF_OFF(wire_version), "2", 1, 2, NULL, "1|2",
-     "FlowBatch layout to send: 2 columns, 1 records (for an aggregator older than 2)"},
+    {"wire-version", 0, FF_OPT_UINT, FF_OFF(wire_version), "3", 1, 3, NULL, "1|2|3",
+     "FlowBatch layout to send: 3 coded columns, 2 columns (for an aggregator older than 3), "
+     "1 records (older than 2)"},
     {"rcvbuf", 0, FF_OPT_SIZE, FF_OFF(rcvbuf), "8M", 4096, 1ull << 30, NULL, "SIZE",
      "UDP socket receive buffer to ask for"},
     {"receive-threads", 0, FF_OPT_UINT, FF_OFF(receive_threads), "0", 0, 64, NULL, "N",

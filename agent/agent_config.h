@@ -40,7 +40,7 @@ typedef struct ff_agent_config {
 	uint64_t max_keys;	       /* summarizer bound; full: an early batch */
 	uint64_t batch_max_records;    /* records a batch at most */
 	uint64_t batch_max_bytes;      /* about this many encoded bytes a batch at most */
-	uint64_t wire_version;	       /* FlowBatch layout sent: 1 records, 2 columns */
+	uint64_t wire_version;	       /* FlowBatch layout sent: 1 records, 2 columns, 3 coded */
 	char *server_key;	       /* --server-key: the aggregator's public key, Z85 */
 	char *server_key_file;	       /* --server-key-file: a file holding it */
 	bool insecure_plaintext;       /* no CURVE: everything in clear */

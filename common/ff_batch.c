@@ -177,7 +177,7 @@ static int ff_batch_record_from_pb(const Flowfleet__FlowRecord *r, ff_flow *f)
 static bool ff_batch_has_columns(Flowfleet__FlowBatch *m)
 {
 	if (m->record_count || m->src_addr_width || m->src_addrs.len || m->dst_addr_width ||
-	    m->dst_addrs.len || m->exporter_dict.len)
+	    m->dst_addrs.len || m->exporter_dict.len || m->time_anchor)
 		return true;
 	for (int c = 0; c < FF_C_N; c++)
 		if (ff_batch_col_field(m, (enum ff_batch_col)c)->len > 0)

@@ -48,10 +48,11 @@ bool ff_agent_id_valid(const char *id);
  */
 #define FF_BATCH_MAX_RECORDS (1u << 20)
 
-/* The two FlowBatch layouts (docs/protocol.md). */
+/* The FlowBatch layouts (docs/protocol.md). */
 enum ff_batch_wire {
 	FF_BATCH_WIRE_RECORDS = 1, /* one FlowRecord message a record */
 	FF_BATCH_WIRE_COLUMNS = 2, /* packed columns */
+	FF_BATCH_WIRE_CODED = 3,   /* packed columns, skewed ones Huffman-coded */
 };
 
 /*

@@ -6,7 +6,10 @@
  */
 #include "ff_batch_bits.h"
 
+#include "ff_batch_huff.h"
 #include "ff_err.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -135,6 +138,8 @@ int ff_intcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t 
 	r->room = limit;
 	if (len == 0)
 		return 0;
+	if (data[0] == FF_HUFF_MODE)
+		return ff_huffcol_open(r, data, len, n, limit);
 	const uint8_t *end = data + len, *q = data + 1;
 	unsigned width = data[0] & 0x7f;
 	r->escaped = (data[0] & 0x80) != 0;
@@ -169,6 +174,8 @@ static uint64_t ff_intcol_get_bits(ff_intcol_reader *r, unsigned k)
 
 int ff_intcol_get(ff_intcol_reader *r, uint64_t *v)
 {
+	if (r->coded)
+		return ff_huffcol_get(r, v);
 	uint64_t off;
 	if (r->width <= 32)
 		off = ff_intcol_get_bits(r, r->width);
@@ -192,5 +199,14 @@ int ff_intcol_get(ff_intcol_reader *r, uint64_t *v)
 
 bool ff_intcol_done(const ff_intcol_reader *r)
 {
+	if (r->coded)
+		return r->p == r->end;
 	return !r->escaped || r->exc == r->end;
+}
+
+void ff_intcol_close(ff_intcol_reader *r)
+{
+	free(r->sym);
+	r->sym = NULL;
+	r->coded = false;
 }

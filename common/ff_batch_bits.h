@@ -109,18 +109,29 @@ static inline void ff_intcol_put(ff_intcol_writer *w, uint64_t v)
 /* Flushes the last partial byte; returns the bytes the column took. */
 size_t ff_intcol_end(ff_intcol_writer *w);
 
+/* Longest code of a coded column (ff_batch_huff.h). */
+#define FF_HUFF_MAXLEN 20
+
 /* Reads a column back, value by value; every value is checked against a limit. */
 typedef struct ff_intcol_reader {
 	const uint8_t *p, *exc, *end;
 	uint64_t base, room, acc, mask;
 	unsigned width, nbits;
 	bool escaped;
+	/* A coded column (ff_batch_huff.c): its symbols in canonical order, owned. */
+	bool coded;
+	uint64_t *sym;
+	size_t n_sym, esc_index; /* esc_index == n_sym: no escape */
+	unsigned max_len, esc_width;
+	uint32_t n_len[FF_HUFF_MAXLEN + 1];
 } ff_intcol_reader;
 
 /*
  * Opens a column of `len` bytes at `data` that must hold exactly `n`
- * values, each at most `limit`. Returns 0, FF_BATCH_ECOLUMN (bad width or
- * length) or FF_BATCH_ERECORD (base above limit).
+ * values, each at most `limit`: bit-packed, or coded (ff_batch_huff.h).
+ * Returns 0, FF_BATCH_ECOLUMN (bad width, length or code),
+ * FF_BATCH_ERECORD (a value above limit) or -ENOMEM. Once open, the reader
+ * is released with ff_intcol_close(), even after an error of ff_intcol_get().
  */
 int ff_intcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t n, uint64_t limit);
 
@@ -130,7 +141,10 @@ int ff_intcol_open(ff_intcol_reader *r, const uint8_t *data, size_t len, size_t 
  */
 int ff_intcol_get(ff_intcol_reader *r, uint64_t *v);
 
-/* True when the column's exceptions were used up exactly (after n values). */
+/* True when the column was used up exactly (after n values). */
 bool ff_intcol_done(const ff_intcol_reader *r);
+
+/* Frees what ff_intcol_open() allocated (a coded column's symbols). */
+void ff_intcol_close(ff_intcol_reader *r);
 
 #endif

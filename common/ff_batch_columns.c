@@ -4,11 +4,12 @@
  * frame-of-reference bit-packed (ff_batch_bits.c): one pass gathers each
  * column's range, a second writes the bits, so a batch costs one output
  * buffer and no per-record allocation. IPv4 address columns travel as
- * varint deltas, which the sort keeps mostly small.
+ * varint deltas, which the sort keeps mostly small. Version 3's coded
+ * columns are chosen in ff_batch_columns_code.c and written here with the
+ * others, row by row.
  */
-#include "ff_batch_impl.h"
+#include "ff_batch_plan.h"
 
-#include "ff_batch_bits.h"
 #include "ff_bytes.h"
 #include "ff_frame.h"
 #include "ff_hmap.h"
@@ -17,17 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t ff_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
 size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms)
 {
 	/* An upper bound of the packed columns: varints are never shorter than the bits. */
 	int64_t d_first = (int64_t)(f->first_ms - interval_start_ms);
 	int64_t d_len = (int64_t)(f->last_ms - f->first_ms);
-	return ff_varint_len(ff_zigzag(d_first)) + ff_varint_len(ff_zigzag(d_len)) +
+	return ff_varint_len(ff_batch_zigzag(d_first)) + ff_varint_len(ff_batch_zigzag(d_len)) +
 	       ff_varint_len(f->src_port) + ff_varint_len(f->dst_port) + 2 /* proto, flags */ +
 	       ff_varint_len(f->bytes) + ff_varint_len(f->packets) + ff_varint_len(f->flows) +
 	       4 /* tos, interfaces, exporter index: usually one byte or empty */;
@@ -145,29 +141,6 @@ static int64_t ff_batch_exporter_index(ff_hmap *dict, uint8_t *dict_bytes, size_
 	return *slot;
 }
 
-/* What the first pass learns: exporters, address widths, column ranges. */
-typedef struct ff_batch_plan {
-	/*
-	 * Every record's integer column values, FF_C_N a record, computed once:
-	 * the passes after the first read them here instead of going back to
-	 * records scattered over the summarizer's table (a cache miss each) and
-	 * dividing bytes by packets again.
-	 */
-	uint64_t *vals;
-	/*
-	 * Each record's IPv4 source (with bit 32 set when v4-mapped, so a
-	 * wildcarded zero address differs from 0.0.0.0) and destination, so
-	 * the write pass needs no second trip to the scattered records when
-	 * both address columns are IPv4.
-	 */
-	uint64_t *src4;
-	uint32_t *dst4;
-	uint8_t *dict_bytes;
-	size_t n_dict;
-	bool src16, dst16, src_any, dst_any;
-	ff_intcol_plan cols[FF_C_N];
-} ff_batch_plan;
-
 static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size_t n,
 			      uint64_t start)
 {
@@ -177,6 +150,7 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		return -ENOMEM;
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_plan_init(&p->cols[c]);
+	ff_intcol_plan_init(&p->last_plan);
 	/* Exporters come in runs (most agents hear one): look up only a change. */
 	const uint8_t *last_exp = NULL;
 	int64_t ix = 0;
@@ -195,11 +169,14 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		ff_batch_row_values(f, start, (uint32_t)ix, v);
 		for (int c = 0; c < FF_C_N; c++)
 			ff_intcol_plan_add(&p->cols[c], v[c]);
+		p->last[i] = (f->last_ms - start) ^ FF_BATCH_BIAS;
+		ff_intcol_plan_add(&p->last_plan, p->last[i]);
 		p->src16 |= !ff_batch_addr_fits4(f->src_addr, f->wildcards & FF_FIELD_SRC_ADDR);
 		p->dst16 |= !ff_batch_addr_fits4(f->dst_addr, f->wildcards & FF_FIELD_DST_ADDR);
 		p->src_any |= memcmp(f->src_addr, zero, FF_ADDR_LEN) != 0;
 		p->dst_any |= memcmp(f->dst_addr, zero, FF_ADDR_LEN) != 0;
-		p->src4[i] = (uint64_t)ff_addr_is_v4(f->src_addr) << 32 | ff_get_be32(f->src_addr + 12);
+		p->src4[i] =
+		    (uint64_t)ff_addr_is_v4(f->src_addr) << 32 | ff_get_be32(f->src_addr + 12);
 		p->dst4[i] = ff_get_be32(f->dst_addr + 12);
 	}
 	ff_hmap_free(dict);
@@ -208,9 +185,11 @@ static int ff_batch_plan_rows(ff_batch_plan *p, const ff_flow *const *recs, size
 		const uint64_t *v = p->vals + i * FF_C_N;
 		for (int c = 0; c < FF_C_N; c++)
 			ff_intcol_plan_count(&p->cols[c], v[c]);
+		ff_intcol_plan_count(&p->last_plan, p->last[i]);
 	}
 	for (int c = 0; c < FF_C_N; c++)
 		ff_intcol_plan_finish(&p->cols[c]);
+	ff_intcol_plan_finish(&p->last_plan);
 	return 0;
 }
 
@@ -240,18 +219,18 @@ static void ff_batch_put_addrs(ff_batch_addr4 *a, const ff_batch_plan *p, const 
 		a->src += FF_ADDR_LEN;
 	} else if (p->src_any) {
 		uint32_t s = ff_get_be32(f->src_addr + 12);
-		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->src = ff_varint_put(a->src, ff_batch_zigzag((int64_t)s - (int64_t)a->prev_src));
 		a->prev_src = s;
 	}
 	if (p->dst_any && p->dst16) {
 		memcpy(a->dst, f->dst_addr, FF_ADDR_LEN);
 		a->dst += FF_ADDR_LEN;
-	} else if (p->dst_any) {
+	} else if (p->dst_any && !p->dst_coded) {
 		uint32_t d = ff_get_be32(f->dst_addr + 12);
 		bool same_src =
 		    prev != NULL && memcmp(prev->src_addr, f->src_addr, FF_ADDR_LEN) == 0;
 		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
-		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		a->dst = ff_varint_put(a->dst, ff_batch_zigzag((int64_t)d - (int64_t)ref));
 		if (!same_src)
 			a->run_dst = d;
 		a->prev_dst = d;
@@ -263,14 +242,14 @@ static void ff_batch_put_addrs4(ff_batch_addr4 *a, const ff_batch_plan *p, size_
 {
 	if (p->src_any) {
 		uint32_t s = (uint32_t)p->src4[i];
-		a->src = ff_varint_put(a->src, ff_zigzag((int64_t)s - (int64_t)a->prev_src));
+		a->src = ff_varint_put(a->src, ff_batch_zigzag((int64_t)s - (int64_t)a->prev_src));
 		a->prev_src = s;
 	}
-	if (p->dst_any) {
+	if (p->dst_any && !p->dst_coded) {
 		uint32_t d = p->dst4[i];
 		bool same_src = i > 0 && p->src4[i - 1] == p->src4[i];
 		uint32_t ref = same_src ? a->prev_dst : a->run_dst;
-		a->dst = ff_varint_put(a->dst, ff_zigzag((int64_t)d - (int64_t)ref));
+		a->dst = ff_varint_put(a->dst, ff_batch_zigzag((int64_t)d - (int64_t)ref));
 		if (!same_src)
 			a->run_dst = d;
 		a->prev_dst = d;
@@ -282,13 +261,17 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 				uint8_t *out, Flowfleet__FlowBatch *m)
 {
 	ff_intcol_writer w[FF_C_N];
-	int active[FF_C_N], n_active = 0; /* the columns not empty, written row by row */
+	int active[FF_C_N], n_active = 0; /* the bit-packed columns not empty, row by row */
+	int coded[FF_C_N], n_coded = 0;	  /* the coded ones, row by row too */
 	for (int c = 0; c < FF_C_N; c++) {
-		size_t len = ff_intcol_len(&p->cols[c]);
+		size_t len = ff_batch_col_len(p, c);
 		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
 		field->data = out;
 		field->len = len;
-		if (len > 0) { /* an empty column has no header either */
+		if (p->coded[c]) {
+			ff_huffcol_begin(&p->huff[c], out, &w[c]);
+			coded[n_coded++] = c;
+		} else if (len > 0) { /* an empty column has no header either */
 			ff_intcol_begin(&w[c], &p->cols[c], out);
 			active[n_active++] = c;
 		}
@@ -302,6 +285,10 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 		const uint64_t *v = p->vals + i * FF_C_N;
 		for (int k = 0; k < n_active; k++)
 			ff_intcol_put(&w[active[k]], v[active[k]]);
+		for (int k = 0; k < n_coded; k++) {
+			int c = coded[k];
+			ff_huffcol_put(&w[c], &p->huff[c], (uint32_t)(v[c] - p->huff[c].base));
+		}
 		if (addrs4) {
 			ff_batch_put_addrs4(&a, p, i);
 		} else {
@@ -309,19 +296,24 @@ static void ff_batch_write_cols(const ff_batch_plan *p, const ff_flow *const *re
 			ff_batch_put_addrs(&a, p, recs[i], i > 0 ? recs[i - 1] : NULL);
 		}
 	}
-	for (int c = 0; c < FF_C_N; c++) {
-		ProtobufCBinaryData *field = ff_batch_col_field(m, (enum ff_batch_col)c);
-		if (field->len > 0)
-			field->len = ff_intcol_end(&w[c]);
-	}
+	for (int k = 0; k < n_active; k++)
+		ff_batch_col_field(m, (enum ff_batch_col)active[k])->len =
+		    ff_intcol_end(&w[active[k]]);
+	for (int k = 0; k < n_coded; k++)
+		ff_batch_col_field(m, (enum ff_batch_col)coded[k])->len =
+		    ff_intcol_end(&w[coded[k]]);
+	if (p->dst_coded)
+		a.dst += ff_huffcol_write_ids(&p->dst_huff, p->dst_ids, n, a.dst);
 	m->src_addrs.len = (size_t)(a.src - m->src_addrs.data);
 	m->dst_addrs.len = (size_t)(a.dst - m->dst_addrs.data);
 	m->src_addr_width = p->src_any ? (p->src16 ? FF_ADDR_LEN : 4) : 0;
 	m->dst_addr_width = p->dst_any ? (p->dst16 ? FF_ADDR_LEN : 4) : 0;
+	if (p->dst_coded)
+		m->dst_addr_width = FF_BATCH_ADDR_INTCOL;
 }
 
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
-			   size_t *frame_len)
+static int ff_batch_build_one(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			      uint8_t **frame, size_t *frame_len)
 {
 	static const uint8_t zero[FF_ADDR_LEN];
 	ff_batch_plan p = {0};
@@ -330,34 +322,82 @@ int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n,
 	p.vals = malloc((n ? n : 1) * FF_C_N * sizeof *p.vals);
 	p.src4 = malloc((n ? n : 1) * sizeof *p.src4);
 	p.dst4 = malloc((n ? n : 1) * sizeof *p.dst4);
+	p.last = malloc((n ? n : 1) * sizeof *p.last);
 	p.dict_bytes = malloc((n ? n : 1) * FF_ADDR_LEN);
-	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.dict_bytes == NULL)
+	if (p.vals == NULL || p.src4 == NULL || p.dst4 == NULL || p.last == NULL ||
+	    p.dict_bytes == NULL)
 		goto out;
 	if ((rc = ff_batch_order(recs, n)) != 0 ||
-	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0)
+	    (rc = ff_batch_plan_rows(&p, recs, n, head->interval_start_ms)) != 0 ||
+	    (coded && (rc = ff_batch_plan_codes(&p, n)) != 0) ||
+	    (coded && (rc = ff_batch_plan_dst_code(&p, n)) != 0) ||
+	    (coded && (rc = ff_batch_plan_anchor(&p, n)) != 0))
 		goto out;
-	size_t total =
-	    ff_batch_addr_bound(p.src_any, p.src16, n) + ff_batch_addr_bound(p.dst_any, p.dst16, n);
+	size_t total = ff_batch_addr_bound(p.src_any, p.src16, n) +
+		       (p.dst_coded ? ff_huffcol_len(&p.dst_huff)
+				    : ff_batch_addr_bound(p.dst_any, p.dst16, n));
 	for (int c = 0; c < FF_C_N; c++)
-		total += ff_intcol_len(&p.cols[c]);
+		total += ff_batch_col_len(&p, c);
 	rc = -ENOMEM;
 	if ((out = malloc(total ? total : 1)) == NULL)
 		goto out;
 	Flowfleet__FlowBatch msg = FLOWFLEET__FLOW_BATCH__INIT;
 	ff_batch_head_to_pb(head, &msg);
 	msg.record_count = (uint32_t)n;
+	msg.time_anchor = p.anchor_last ? 1 : 0;
 	ff_batch_write_cols(&p, recs, n, out, &msg);
 	/* One exporter at zero (the agent's own tests) needs no dictionary. */
 	if (p.n_dict > 1 || (p.n_dict == 1 && memcmp(p.dict_bytes, zero, FF_ADDR_LEN) != 0)) {
 		msg.exporter_dict.data = p.dict_bytes;
 		msg.exporter_dict.len = p.n_dict * FF_ADDR_LEN;
 	}
-	rc = ff_batch_pack_frame(&msg, FF_BATCH_WIRE_COLUMNS, frame, frame_len);
+	/* Version 3 goes in framing version 3: an older aggregator refuses the frame. */
+	rc = ff_batch_pack_frame(&msg, coded ? FF_BATCH_WIRE_CODED : FF_BATCH_WIRE_COLUMNS, frame,
+				 frame_len);
 out:
+	for (int c = 0; c < FF_C_N; c++)
+		if (p.coded[c])
+			ff_huffcol_plan_free(&p.huff[c]);
+	if (p.dst_coded)
+		ff_huffcol_plan_free(&p.dst_huff);
+	free(p.dst_off);
+	free(p.dst_ids);
 	free(out);
 	free(p.vals);
 	free(p.src4);
 	free(p.dst4);
+	free(p.last);
 	free(p.dict_bytes);
 	return rc;
+}
+
+/*
+ * Codes are chosen on the bytes before lz4. A small batch's bit-packed
+ * columns repeat whole bytes that lz4 finds across the frame, so there the
+ * uncoded frame can come out shorter (softflowd's exports do): both are
+ * built and the shorter one is sent. A large batch is not built twice.
+ */
+#define FF_BATCH_TRY_BOTH 8192
+
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			   uint8_t **frame, size_t *frame_len)
+{
+	int rc = ff_batch_build_one(head, recs, n, coded, frame, frame_len);
+	if (rc != 0 || !coded || n > FF_BATCH_TRY_BOTH)
+		return rc;
+	uint8_t *plain;
+	size_t plain_len;
+	if ((rc = ff_batch_build_one(head, recs, n, false, &plain, &plain_len)) != 0) {
+		free(*frame);
+		*frame = NULL;
+		return rc;
+	}
+	if (plain_len < *frame_len) {
+		free(*frame);
+		*frame = plain;
+		*frame_len = plain_len;
+	} else {
+		free(plain);
+	}
+	return 0;
 }

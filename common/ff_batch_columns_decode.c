@@ -19,11 +19,13 @@
 /* Everything a row is read from: one reader a column, the address cursors. */
 typedef struct ff_batch_reader {
 	ff_intcol_reader cols[FF_C_N];
+	ff_intcol_reader dst_col; /* dst_width FF_BATCH_ADDR_INTCOL */
 	const uint8_t *src, *src_end, *dst, *dst_end;
 	uint32_t src_width, dst_width;
 	uint32_t prev_src, prev_dst, run_dst;
 	const uint8_t *dict;
 	bool has_dict;
+	bool anchor_last; /* field 8 carries last_ms (time_anchor 1) */
 } ff_batch_reader;
 
 static uint64_t ff_batch_col_limit(enum ff_batch_col c, size_t n_dict)
@@ -54,15 +56,23 @@ static bool ff_batch_addr_col_ok(uint32_t width, size_t len, size_t n)
 {
 	if (width == FF_ADDR_LEN)
 		return len == n * FF_ADDR_LEN;
-	if (width == 4)
+	if (width == 4 || width == FF_BATCH_ADDR_INTCOL)
 		return len > 0 || n == 0;
 	return width == 0 && len == 0;
 }
 
+static void ff_batch_reader_close(ff_batch_reader *r)
+{
+	for (int c = 0; c < FF_C_N; c++)
+		ff_intcol_close(&r->cols[c]);
+	ff_intcol_close(&r->dst_col);
+}
+
+/* On error the caller still closes `r` (some columns may be open). */
 static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, size_t n)
 {
 	memset(r, 0, sizeof *r);
-	if (m->exporter_dict.len % FF_ADDR_LEN != 0 ||
+	if (m->time_anchor > 1 || m->exporter_dict.len % FF_ADDR_LEN != 0 ||
 	    !ff_batch_addr_col_ok(m->src_addr_width, m->src_addrs.len, n) ||
 	    !ff_batch_addr_col_ok(m->dst_addr_width, m->dst_addrs.len, n))
 		return FF_BATCH_ECOLUMN;
@@ -81,10 +91,17 @@ static int ff_batch_reader_open(ff_batch_reader *r, Flowfleet__FlowBatch *m, siz
 	r->dst = r->dst_end = m->dst_addrs.data;
 	if (m->dst_addrs.len > 0)
 		r->dst_end += m->dst_addrs.len;
+	if (m->dst_addr_width == FF_BATCH_ADDR_INTCOL) {
+		int rc =
+		    ff_intcol_open(&r->dst_col, m->dst_addrs.data, m->dst_addrs.len, n, UINT32_MAX);
+		if (rc != 0)
+			return rc;
+	}
 	r->src_width = m->src_addr_width;
 	r->dst_width = m->dst_addr_width;
 	r->dict = m->exporter_dict.data;
 	r->has_dict = n_dict > 0;
+	r->anchor_last = m->time_anchor == 1;
 	return 0;
 }
 
@@ -145,6 +162,11 @@ static int ff_batch_row_addrs(ff_batch_reader *r, ff_flow *f, const ff_flow *pre
 			r->run_dst = d;
 		r->prev_dst = d;
 		ff_batch_widen(d, f->wildcards & FF_FIELD_DST_ADDR, f->dst_addr);
+	} else if (r->dst_width == FF_BATCH_ADDR_INTCOL) {
+		uint64_t d;
+		if ((rc = ff_intcol_get(&r->dst_col, &d)) != 0)
+			return rc;
+		ff_batch_widen((uint32_t)d, f->wildcards & FF_FIELD_DST_ADDR, f->dst_addr);
 	}
 	return 0;
 }
@@ -158,8 +180,13 @@ static int ff_batch_row(ff_batch_reader *r, uint64_t start, ff_flow *f, const ff
 			return rc;
 	}
 	memset(f, 0, sizeof *f);
-	f->first_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
-	f->last_ms = f->first_ms + (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	if (r->anchor_last) {
+		f->last_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
+		f->first_ms = f->last_ms - (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	} else {
+		f->first_ms = start + (v[FF_C_FIRST] ^ FF_BATCH_BIAS);
+		f->last_ms = f->first_ms + (v[FF_C_DUR] ^ FF_BATCH_BIAS);
+	}
 	f->src_port = (uint16_t)v[FF_C_SRC_PORT];
 	f->dst_port = (uint16_t)v[FF_C_DST_PORT];
 	f->proto = (uint8_t)v[FF_C_PROTO];
@@ -187,12 +214,13 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	if (n > FF_BATCH_MAX_RECORDS)
 		return FF_BATCH_ETOOMANY;
 	ff_batch_reader r;
+	ff_flow *recs = NULL;
 	int rc = ff_batch_reader_open(&r, m, n);
 	if (rc != 0)
-		return rc;
-	ff_flow *recs = malloc((n ? n : 1) * sizeof *recs);
-	if (recs == NULL)
-		return -ENOMEM;
+		goto fail;
+	rc = -ENOMEM;
+	if ((recs = malloc((n ? n : 1) * sizeof *recs)) == NULL)
+		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = ff_batch_row(&r, m->interval_start_ms, &recs[i],
 				       i > 0 ? &recs[i - 1] : NULL)) != 0)
@@ -204,10 +232,14 @@ int ff_batch_decode_columns(Flowfleet__FlowBatch *m, ff_flow **out, size_t *n_ou
 	for (int c = 0; c < FF_C_N; c++)
 		if (!ff_intcol_done(&r.cols[c]))
 			goto fail;
+	if (r.dst_width == FF_BATCH_ADDR_INTCOL && !ff_intcol_done(&r.dst_col))
+		goto fail;
+	ff_batch_reader_close(&r);
 	*out = recs;
 	*n_out = n;
 	return 0;
 fail:
+	ff_batch_reader_close(&r);
 	free(recs);
 	return rc;
 }

@@ -4,8 +4,9 @@
 /*
  * Shared by the batch codec's files: ff_batch.c (API, version 1 records,
  * decoding either version), ff_batch_stream.c (taking records in bounded
- * batches), ff_batch_columns.c (version 2 encoding) and
- * ff_batch_columns_decode.c (version 2 decoding). Not a public header.
+ * batches), ff_batch_columns.c (version 2 and 3 encoding, with
+ * ff_batch_columns_code.c choosing version 3's codes) and
+ * ff_batch_columns_decode.c (decoding). Not a public header.
  */
 
 #include "ff_batch.h"
@@ -22,9 +23,13 @@ int ff_batch_pack_frame(const Flowfleet__FlowBatch *msg, uint8_t frame_version, 
 int ff_batch_build_records(const ff_batch *head, const ff_flow *const *recs, size_t n,
 			   uint8_t **frame, size_t *frame_len);
 
-/* Version 2: columns. Sorts `recs` (the pointers, not the records). */
-int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, uint8_t **frame,
-			   size_t *frame_len);
+/*
+ * Version 2: columns; with `coded`, integer columns may be coded
+ * (ff_batch_huff.h) and the frame is framing version 3. Sorts `recs` (the
+ * pointers, not the records).
+ */
+int ff_batch_build_columns(const ff_batch *head, const ff_flow **recs, size_t n, bool coded,
+			   uint8_t **frame, size_t *frame_len);
 
 /* About how many column bytes `f` costs in version 2, addresses excluded. */
 size_t ff_batch_column_cost(const ff_flow *f, uint64_t interval_start_ms);
@@ -65,6 +70,12 @@ enum ff_batch_col {
 	FF_C_BYTES_REM, /* bytes % packets (all of bytes when packets is 0) */
 	FF_C_N,
 };
+
+/*
+ * An address column width (version 3): the 32-bit values of a width 4
+ * column, as an int column (bit-packed or coded) instead of deltas.
+ */
+#define FF_BATCH_ADDR_INTCOL 0x84
 
 /* Signed times are biased so that their order is the unsigned order of the column. */
 #define FF_BATCH_BIAS (1ull << 63)

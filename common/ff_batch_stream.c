@@ -61,9 +61,9 @@ int ff_batch_encode_stream(const ff_batch *head, ff_batch_next_fn next, void *ar
 			   size_t *frame_len, size_t *n_taken)
 {
 	*n_taken = 0;
-	if (wire != FF_BATCH_WIRE_RECORDS && wire != FF_BATCH_WIRE_COLUMNS)
+	if (wire < FF_BATCH_WIRE_RECORDS || wire > FF_BATCH_WIRE_CODED)
 		return -EINVAL;
-	if (wire == FF_BATCH_WIRE_COLUMNS &&
+	if (wire != FF_BATCH_WIRE_RECORDS &&
 	    (max_records == 0 || max_records > FF_BATCH_MAX_RECORDS))
 		max_records = FF_BATCH_MAX_RECORDS;
 	ff_batch_taken t = {0};
@@ -83,7 +83,8 @@ int ff_batch_encode_stream(const ff_batch *head, ff_batch_next_fn next, void *ar
 	if (wire == FF_BATCH_WIRE_RECORDS)
 		rc = ff_batch_build_records(head, t.v, t.n, frame, frame_len);
 	else
-		rc = ff_batch_build_columns(head, t.v, t.n, frame, frame_len);
+		rc = ff_batch_build_columns(head, t.v, t.n, wire == FF_BATCH_WIRE_CODED, frame,
+					    frame_len);
 	if (rc == 0)
 		*n_taken = t.n;
 out:

@@ -7,7 +7,7 @@
  * The byte layout is specified in docs/protocol.md:
  *
  *   0  2  magic "FF" (0x46 0x46)
- *   2  1  framing version (FF_FRAME_VERSION; 2 for a version 2 FlowBatch)
+ *   2  1  framing version (FF_FRAME_VERSION; 2 or 3 for a columnar FlowBatch)
  *   3  1  message type (enum ff_msg_type)
  *   4  1  compression (enum ff_frame_compression)
  *   5  3  reserved, zero
@@ -27,12 +27,14 @@
  * A frame's version byte says how its payload is laid out: every message is
  * version 1 except a columnar (protocol version 2) FlowBatch, which is 2, so
  * an aggregator that predates columns refuses it (and the agent keeps it)
- * instead of storing it as an empty batch. Receivers accept 1..MAX.
+ * instead of storing it as an empty batch; a FlowBatch with coded columns
+ * (protocol version 3) is 3, so one that predates those refuses it in turn.
+ * Receivers accept 1..MAX.
  */
-#define FF_FRAME_VERSION_MAX 2
+#define FF_FRAME_VERSION_MAX 3
 #define FF_FRAME_HEADER_LEN  12
 /* Protocol version carried in Hello; bumped when older peers cannot cope. */
-#define FF_PROTOCOL_VERSION 2
+#define FF_PROTOCOL_VERSION 3
 /* The oldest protocol version the aggregator still accepts (docs/protocol.md). */
 #define FF_PROTOCOL_VERSION_MIN 1
 /*

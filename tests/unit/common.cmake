@@ -28,3 +28,6 @@ ff_unit_test(NAME batch SOURCES ${FF_UNIT_DIR}/test_batch.c LIBS ff_common
         empty_batch v2_smaller_than_v1 stream_max_records stream_max_bytes hostile_int_columns
         hostile_addr_columns hostile_huge_count v2_edges
         received_bounds_admit_own_batches)
+ff_unit_test(NAME batch_huff SOURCES ${FF_UNIT_DIR}/test_batch_huff.c LIBS ff_common
+  CASES code_one_entry code_all_distinct code_long_codes hostile_coded coded_batch_ipv4
+        coded_batch_ipv6 coded_batch_last_anchor hostile_addr_intcol)

@@ -1,5 +1,5 @@
 /*
- * The FlowBatch codec: both wire versions round trip every field, the
+ * The FlowBatch codec: every wire version round trips every field, the
  * streaming encoder cuts where it is told, and the version 2 decoder
  * refuses columns that do not agree with the record count.
  */
@@ -103,7 +103,11 @@ static size_t roundtrip(ff_flow *recs, size_t n, unsigned wire)
 	assert_int_equal(ff_batch_encode_wire(&b, wire, &frame, &len), 0);
 	ff_batch got;
 	assert_int_equal(decode_frame(frame, len, &got, &version), 0);
-	assert_int_equal(version, wire);
+	/* Version 3 sends a small batch as version 2 when that frame is shorter. */
+	if (wire == FF_BATCH_WIRE_CODED)
+		assert_true(version == 2 || version == 3);
+	else
+		assert_int_equal(version, wire);
 	assert_string_equal(got.agent_id, "node-a");
 	assert_int_equal(got.epoch, b.epoch);
 	assert_int_equal(got.sequence, 7);
@@ -131,6 +135,7 @@ static void v2_roundtrip_ipv4(void **state)
 	ff_flow recs[500];
 	fill(recs, 500, V4);
 	roundtrip(recs, 500, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 500, FF_BATCH_WIRE_CODED);
 }
 
 static void v2_roundtrip_ipv6(void **state)
@@ -139,6 +144,7 @@ static void v2_roundtrip_ipv6(void **state)
 	ff_flow recs[300];
 	fill(recs, 300, V6);
 	roundtrip(recs, 300, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 300, FF_BATCH_WIRE_CODED);
 }
 
 static void v2_roundtrip_mixed(void **state)
@@ -147,6 +153,7 @@ static void v2_roundtrip_mixed(void **state)
 	ff_flow recs[300];
 	fill(recs, 300, MIXED);
 	roundtrip(recs, 300, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 300, FF_BATCH_WIRE_CODED);
 }
 
 static void v1_roundtrip(void **state)
@@ -171,6 +178,7 @@ static void v2_wildcards(void **state)
 	memset(recs[2].exporter, 0, FF_ADDR_LEN);
 	recs[2].wildcards = FF_FIELD_DST_ADDR | FF_FIELD_EXPORTER;
 	roundtrip(recs, 4, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 4, FF_BATCH_WIRE_CODED);
 	roundtrip(recs, 4, FF_BATCH_WIRE_RECORDS);
 	/* Every address wildcarded: empty address columns and dictionary. */
 	for (int i = 0; i < 4; i++) {
@@ -180,12 +188,14 @@ static void v2_wildcards(void **state)
 		recs[i].wildcards = FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR | FF_FIELD_EXPORTER;
 	}
 	roundtrip(recs, 4, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 4, FF_BATCH_WIRE_CODED);
 }
 
 static void empty_batch(void **state)
 {
 	(void)state;
 	roundtrip(NULL, 0, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(NULL, 0, FF_BATCH_WIRE_CODED);
 	roundtrip(NULL, 0, FF_BATCH_WIRE_RECORDS);
 }
 
@@ -426,6 +436,7 @@ static void v2_edges(void **state)
 	ff_flow recs[6];
 	fill(recs, 1, V4);
 	roundtrip(recs, 1, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 1, FF_BATCH_WIRE_CODED);
 	fill(recs, 6, V4);
 	for (int i = 0; i < 6; i++) {
 		recs[i].packets = 0; /* all of bytes in the remainder */
@@ -442,10 +453,12 @@ static void v2_edges(void **state)
 	ff_addr_from_v4(recs[4].dst_addr, 0xfffffff0u);
 	ff_addr_from_v4(recs[5].dst_addr, 1);
 	roundtrip(recs, 6, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 6, FF_BATCH_WIRE_CODED);
 	recs[2].packets = UINT64_MAX;
 	recs[3].packets = 3;
 	recs[3].bytes = UINT64_MAX;
 	roundtrip(recs, 6, FF_BATCH_WIRE_COLUMNS);
+	roundtrip(recs, 6, FF_BATCH_WIRE_CODED);
 }
 
 /* Decodes `recs` encoded in `wire` through the receiver's checks; returns the code. */
