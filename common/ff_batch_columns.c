@@ -351,6 +351,9 @@ static int ff_batch_build_one(const ff_batch *head, const ff_flow **recs, size_t
 		msg.exporter_dict.data = p.dict_bytes;
 		msg.exporter_dict.len = p.n_dict * FF_ADDR_LEN;
 	}
+	rc = FF_BATCH_ESPARSE;
+	if (n > FF_BATCH_V2_FREE_RECORDS && flowfleet__flow_batch__get_packed_size(&msg) < n)
+		goto out;
 	/* Version 3 goes in framing version 3: an older aggregator refuses the frame. */
 	rc = ff_batch_pack_frame(&msg, coded ? FF_BATCH_WIRE_CODED : FF_BATCH_WIRE_COLUMNS, frame,
 				 frame_len);

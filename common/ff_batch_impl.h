@@ -77,6 +77,16 @@ enum ff_batch_col {
  */
 #define FF_BATCH_ADDR_INTCOL 0x84
 
+/*
+ * A column batch of more than this many records must have at least as many
+ * payload bytes as records, or the aggregator refuses it (FF_BATCH_ESPARSE):
+ * n distinct records need log2(n) bits of key columns a record. Records
+ * need not be distinct (an sFlow flood samples identical packets in the
+ * same millisecond), so the encoder sends such a batch as version 1 instead
+ * (ff_batch_build_columns), whose records are never that small.
+ */
+#define FF_BATCH_V2_FREE_RECORDS 1024
+
 /* Signed times are biased so that their order is the unsigned order of the column. */
 #define FF_BATCH_BIAS (1ull << 63)
 

@@ -9,6 +9,7 @@
 #include "ff_batch.h"
 
 #include "ff_batch_bits.h"
+#include "ff_batch_impl.h"
 #include "ff_bytes.h"
 
 #include <string.h>
@@ -33,12 +34,7 @@ enum { FF_PB_VARINT = 0, FF_PB_I64 = 1, FF_PB_LEN = 2, FF_PB_I32 = 5 };
  * byte.
  */
 #define FF_BATCH_V1_MIN_RECORD 16
-/*
- * A version 2 batch of n distinct records needs at least log2(n) bits of
- * key columns a record, a byte a record from 256 on; below this many
- * records the count is not compared with the size at all.
- */
-#define FF_BATCH_V2_FREE_RECORDS 1024
+/* FF_BATCH_V2_FREE_RECORDS: ff_batch_impl.h, where the encoder keeps to it too. */
 
 static void ff_batch_claim_agent(ff_batch_claim *c, const uint8_t *p, uint64_t len)
 {

@@ -85,6 +85,9 @@ int ff_batch_encode_stream(const ff_batch *head, ff_batch_next_fn next, void *ar
 	else
 		rc = ff_batch_build_columns(head, t.v, t.n, wire == FF_BATCH_WIRE_CODED, frame,
 					    frame_len);
+	/* Records so alike that columns would take less than a byte each (FF_BATCH_V2_FREE_RECORDS). */
+	if (rc == FF_BATCH_ESPARSE)
+		rc = ff_batch_build_records(head, t.v, t.n, frame, frame_len);
 	if (rc == 0)
 		*n_taken = t.n;
 out:

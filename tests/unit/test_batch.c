@@ -507,6 +507,23 @@ static void received_bounds_admit_own_batches(void **state)
 	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_COLUMNS), 0);
 	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_RECORDS), 0);
 	assert_int_equal(decode_received(recs, 0, FF_BATCH_WIRE_COLUMNS), FF_BATCH_ENORECORDS);
+	/* 65,536 identical flows with the addresses summarized away (a policy keeping ports
+	 * only, a flood of one packet): the densest batch the encoder makes (2 bytes a
+	 * record today) is still admitted; were it under a byte a record, the encoder
+	 * would send it as version 1 (FF_BATCH_V2_FREE_RECORDS). */
+	memset(recs, 0, N * sizeof *recs);
+	for (size_t i = 0; i < N; i++) {
+		ff_addr_from_v4(recs[i].src_addr, 0x0a000001);
+		ff_addr_from_v4(recs[i].dst_addr, 0x0a000002);
+		recs[i].first_ms = recs[i].last_ms = 1000;
+		recs[i].packets = 1;
+		recs[i].bytes = 64;
+		recs[i].flows = 1;
+		recs[i].proto = 17;
+		recs[i].wildcards = FF_FIELD_SRC_ADDR | FF_FIELD_DST_ADDR;
+	}
+	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_CODED), 0);
+	assert_int_equal(decode_received(recs, N, FF_BATCH_WIRE_COLUMNS), 0);
 	recs[3].flows = 0;
 	assert_int_equal(decode_received(recs, 10, FF_BATCH_WIRE_COLUMNS), FF_BATCH_EEMPTY);
 	assert_int_equal(decode_received(recs, 10, FF_BATCH_WIRE_RECORDS), FF_BATCH_EEMPTY);
