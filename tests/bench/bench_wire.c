@@ -63,6 +63,8 @@ static const ff_flow *bench_next(void *arg)
 
 /* Bytes a record of each version 2 field before lz4, with --columns. */
 static bool bench_columns;
+/* --apart: records kept apart as the agent does without a merging policy. */
+static bool bench_apart;
 static size_t bench_field_bytes[32], bench_field_lz4[32];
 
 /* Bytes of `len` bytes at `p` alone through lz4 (what the column would cost by itself). */
@@ -195,6 +197,8 @@ static ff_summarizer *bench_generate(size_t n, bool distinct)
 		exit(1);
 	}
 	ff_summarizer *s = ff_summarizer_new(n);
+	if (s != NULL && bench_apart)
+		ff_summarizer_set_merge(s, false);
 	for (size_t i = 0; s != NULL && i < n; i++) {
 		struct ffgen_key k;
 		if (distinct)
@@ -223,6 +227,8 @@ static void bench_on_record(void *arg, const ff_flow *f)
 static ff_summarizer *bench_pcap(const char *path)
 {
 	ff_summarizer *s = ff_summarizer_new(4096);
+	if (s != NULL && bench_apart)
+		ff_summarizer_set_merge(s, false);
 	ff_decoder_ctx d;
 	ff_pcap_reader *r;
 	char err[256];
@@ -318,11 +324,14 @@ int main(int argc, char **argv)
 			n = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--columns") == 0)
 			bench_columns = true;
+		else if (strcmp(argv[i], "--apart") == 0)
+			bench_apart = true;
 		else if (strcmp(argv[i], "--pcap") == 0 && i + 1 < argc)
 			pcap = argv[++i];
 		else {
 			fprintf(stderr,
-				"usage: bench_wire [--records N] [--pcap FILE] | --seeds DIR\n");
+				"usage: bench_wire [--records N] [--apart] [--columns] [--pcap FILE] | "
+				"--seeds DIR\n");
 			return 2;
 		}
 	}

@@ -13,6 +13,8 @@ TMP=$(mktemp -d /tmp/ff-bench-wire.XXXXXX)
 trap 'pkill -INT -f "tcpdump -i lo -w $TMP" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
 "$WIRE" --records "${RECORDS:-500000}"
+echo "the same records kept apart (the agent without a merging policy):"
+"$WIRE" --records "${RECORDS:-500000}" --apart
 
 # capture VERSION PORT [softflowd args...]: softflowd's export of the capture, as a pcap.
 capture() {
@@ -36,3 +38,6 @@ capture 9 $((port + 1)) -6
 echo "softflowd exports of tests/data/traffic.pcap:"
 "$WIRE" --records 0 --pcap "$TMP/v5.pcap" | grep -F "$TMP" | sed "s#$TMP/v\([59]\).pcap#softflowd -v \1 export#"
 "$WIRE" --records 0 --pcap "$TMP/v9.pcap" | grep -F "$TMP" | sed "s#$TMP/v\([59]\).pcap#softflowd -v \1 export#"
+echo "the same exports kept apart:"
+"$WIRE" --records 0 --apart --pcap "$TMP/v5.pcap" | grep -F "$TMP" | sed "s#$TMP/v\([59]\).pcap#softflowd -v \1 export#"
+"$WIRE" --records 0 --apart --pcap "$TMP/v9.pcap" | grep -F "$TMP" | sed "s#$TMP/v\([59]\).pcap#softflowd -v \1 export#"
