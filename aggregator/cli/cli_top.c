@@ -24,9 +24,13 @@
 
 enum ff_cli_top_output { FF_CLI_TOP_TABLE, FF_CLI_TOP_JSON, FF_CLI_TOP_CSV };
 
+/* nfdump takes several -s in one call, each answered in turn. */
+#define FF_CLI_TOP_MAX_STATS 16
+
 struct ff_cli_top_opts {
-	const char *stat; /* as given, validated into el/order */
-	enum ff_element el;
+	const char *stats[FF_CLI_TOP_MAX_STATS]; /* as given, each validated when run */
+	size_t n_stats;				 /* 0: srcip/flows */
+	enum ff_element el;			 /* the statistic being run */
 	enum ff_order order;
 	uint64_t n;
 	const char *agent; /* NULL: the whole fleet */
@@ -57,7 +61,9 @@ static void ff_cli_top_usage(FILE *out)
 		"\n"
 		"Top-N statistic over the flows the aggregator stored, as nfdump -s prints it.\n"
 		"\n"
-		"  -s, --stat ELEMENT[/ORDER]  statistic (default srcip/flows)\n"
+		"  -s, --stat ELEMENT[/ORDER]  statistic (default srcip/flows); several -s, as\n"
+		"                              nfdump takes them, are answered one after another\n"
+		"                              (-o json: an array of the answers)\n"
 		"                              elements: %s\n"
 		"                              orders: %s\n"
 		"  -n, --count N               rows to show, 0 for all (default 10)\n"
@@ -171,7 +177,12 @@ static int ff_cli_top_option(struct ff_cli_top_opts *o, int opt, char **argv, bo
 {
 	switch (opt) {
 	case 's':
-		o->stat = optarg;
+		if (o->n_stats == FF_CLI_TOP_MAX_STATS) {
+			fprintf(stderr, "flowfleet top: at most %d -s in one call\n",
+				FF_CLI_TOP_MAX_STATS);
+			return FF_CLI_EUSAGE;
+		}
+		o->stats[o->n_stats++] = optarg;
 		return FF_CLI_OK;
 	case 'n':
 		return ff_cli_top_set_count(o, optarg);
@@ -213,7 +224,7 @@ static int ff_cli_top_parse(int argc, char **argv, struct ff_cli_top_opts *o, bo
 	char err[256];
 	int opt, rc;
 
-	*o = (struct ff_cli_top_opts){.stat = "srcip/flows", .n = 10};
+	*o = (struct ff_cli_top_opts){.n = 10};
 	*help = false;
 	optind = 0;
 	opterr = 0;
@@ -239,9 +250,14 @@ static int ff_cli_top_parse(int argc, char **argv, struct ff_cli_top_opts *o, bo
 		}
 		o->filter = o->filter_words;
 	}
-	if (ff_element_parse_stat(o->stat, &o->el, &o->order, err, sizeof err) != 0) {
-		fprintf(stderr, "flowfleet top: -s %s: %s\n", o->stat, err);
-		return FF_CLI_EUSAGE;
+	if (o->n_stats == 0)
+		o->stats[o->n_stats++] = "srcip/flows";
+	/* Every statistic is checked before the first is asked for. */
+	for (size_t i = 0; i < o->n_stats; i++) {
+		if (ff_element_parse_stat(o->stats[i], &o->el, &o->order, err, sizeof err) != 0) {
+			fprintf(stderr, "flowfleet top: -s %s: %s\n", o->stats[i], err);
+			return FF_CLI_EUSAGE;
+		}
 	}
 	if (o->until_ms != 0 && o->until_ms < o->since_ms) {
 		fprintf(stderr, "flowfleet top: the window ends before it starts\n");
@@ -429,33 +445,54 @@ static int ff_cli_top_print(const struct ff_cli_top_opts *o, const json_t *doc)
 	return rc;
 }
 
+/* Asks for the statistic in o->el/o->order; *doc is the answer (a new reference). */
+static int ff_cli_top_get(const struct ff_cli_ctx *c, const struct ff_cli_top_opts *o,
+			  json_t **doc)
+{
+	char *path = ff_cli_top_path(o);
+	if (path == NULL) {
+		fprintf(stderr, "flowfleet top: out of memory building the request\n");
+		return FF_CLI_ESERVER;
+	}
+	int rc = ff_cli_api_get(c, path, doc);
+	free(path);
+	return rc;
+}
+
+/* Each statistic in turn; with -o json and several, one array of the answers. */
+static int ff_cli_top_run(const struct ff_cli_ctx *c, struct ff_cli_top_opts *o)
+{
+	bool array = o->output == FF_CLI_TOP_JSON && o->n_stats > 1;
+	json_t *all = array ? json_array() : NULL;
+	int rc = array && all == NULL ? FF_CLI_ESERVER : FF_CLI_OK;
+	for (size_t i = 0; rc == FF_CLI_OK && i < o->n_stats; i++) {
+		char err[256];
+		json_t *doc = NULL;
+		(void)ff_element_parse_stat(o->stats[i], &o->el, &o->order, err, sizeof err);
+		rc = ff_cli_top_get(c, o, &doc);
+		if (rc == FF_CLI_OK && array)
+			rc = json_array_append(all, doc) == 0 ? FF_CLI_OK : FF_CLI_ESERVER;
+		else if (rc == FF_CLI_OK)
+			rc = ff_cli_top_print(o, doc);
+		json_decref(doc);
+	}
+	if (rc == FF_CLI_OK && array)
+		rc = ff_cli_json_print(all) == 0 ? FF_CLI_OK : FF_CLI_ESERVER;
+	json_decref(all);
+	return rc;
+}
+
 int ff_cli_top(const struct ff_cli_ctx *ctx, int argc, char **argv)
 {
 	struct ff_cli_top_opts o;
 	struct ff_cli_ctx c = *ctx;
-	json_t *doc = NULL;
-	char *path = NULL;
 	bool help;
-	int rc;
-
-	rc = ff_cli_top_parse(argc, argv, &o, &help);
-	if (rc != FF_CLI_OK || help) {
-		free(o.filter_words);
-		return rc;
+	int rc = ff_cli_top_parse(argc, argv, &o, &help);
+	if (rc == FF_CLI_OK && !help) {
+		if (o.server != NULL)
+			c.server = o.server;
+		rc = ff_cli_top_run(&c, &o);
 	}
-	path = ff_cli_top_path(&o);
-	if (path == NULL) {
-		fprintf(stderr, "flowfleet top: out of memory building the request\n");
-		free(o.filter_words);
-		return FF_CLI_ESERVER;
-	}
-	if (o.server != NULL)
-		c.server = o.server;
-	rc = ff_cli_api_get(&c, path, &doc);
-	if (rc == FF_CLI_OK)
-		rc = ff_cli_top_print(&o, doc);
-	json_decref(doc);
-	free(path);
 	free(o.filter_words);
 	return rc;
 }

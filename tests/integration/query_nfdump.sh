@@ -101,6 +101,16 @@ for f in "${PER_FLOW[@]}"; do
 done
 ff_log "per-flow predicates agree ($COMPARED statistics in all)"
 
+# Several -s in one call, as nfdump: each answered as if asked alone.
+ff_cli top -s srcip/bytes -s dstport/packets -n 5 -o json >"$FF_TMP/multi.json" ||
+	ff_fail "top with two -s failed"
+ff_cli top -s dstport/packets -n 5 -o json >"$FF_TMP/one.json"
+[ "$(jq length "$FF_TMP/multi.json")" = 2 ] || ff_fail "two -s did not give two answers"
+[ "$(jq -c '.[1].rows' "$FF_TMP/multi.json")" = "$(jq -c '.rows' "$FF_TMP/one.json")" ] ||
+	ff_fail "the second -s of two differs from the same statistic asked alone"
+[ "$(ff_cli top -s srcip/bytes -s proto/flows -n 3 | grep -c 'ordered by')" = 2 ] ||
+	ff_fail "two -s did not print two tables"
+
 # A window holds one burst: its totals are that burst's ground truth.
 ff_cli top -s proto/flows -n 0 -o json -t "$WINDOW_A" >"$FF_TMP/a.json"
 [ "$(jq '.total.flows' "$FF_TMP/a.json")" = "$(ff_truth totals --truth "$FF_TMP/truth-11.csv" | cut -d' ' -f1)" ] ||
