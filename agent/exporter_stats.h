@@ -70,19 +70,19 @@ enum ff_exporter_event {
  * FF_EXPORTER_SKEW_WINDOW_MS, so an exporter whose clock was fixed stops
  * showing it.
  */
-#define FF_EXPORTER_MAX_MISSING	  8
+#define FF_EXPORTER_MAX_MISSING	   8
 #define FF_EXPORTER_SKEW_WINDOW_MS 300000
 
 typedef struct ff_missing_template {
-	uint32_t domain;      /* v9 source id, IPFIX observation domain */
+	uint32_t domain; /* v9 source id, IPFIX observation domain */
 	uint16_t template_id;
-	uint64_t data_sets;   /* data sets that came for it without the template */
+	uint64_t data_sets; /* data sets that came for it without the template */
 	uint64_t first_ms, last_ms;
 } ff_missing_template;
 
 typedef struct ff_exporter_diag {
 	uint64_t last_datagram_ms;
-	uint64_t interval_ms;	   /* EWMA of the gaps between datagrams; valid once has_interval */
+	uint64_t interval_ms; /* EWMA of the gaps between datagrams; valid once has_interval */
 	bool has_interval;
 	uint64_t last_template_ms; /* 0: none learned */
 	ff_missing_template missing[FF_EXPORTER_MAX_MISSING];
