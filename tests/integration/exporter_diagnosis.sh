@@ -92,5 +92,10 @@ esac
 metric "agent=\"node-d\",exporter=\"$LO\",state=\"sequence loss\"" >/dev/null ||
 	ff_fail "/metrics has no sequence-loss state for $LO"
 ff_log "ffgen with gaps: $(field "$LO" .sentence)"
+# State label values hold spaces: still valid exposition format.
+if command -v promtool >/dev/null; then
+	curl -fsS "$FF_SERVER/metrics" | promtool check metrics >"$FF_TMP/promtool.txt" 2>&1 ||
+		ff_fail "promtool check metrics: $(cat "$FF_TMP/promtool.txt")"
+fi
 ff_cli exporters >&2
 ff_log "ok"
