@@ -1,6 +1,7 @@
 #include "agent_hello.h"
 
 #include "ff_frame.h"
+#include "ff_time.h"
 #include "flowfleet.pb-c.h"
 
 #include <stdlib.h>
@@ -17,6 +18,8 @@ struct ff_hello_buf {
 	Flowfleet__ExporterStats **exp_ptrs;
 	Flowfleet__Counter *exp_counters; /* 2 + FF_MAL_N + FF_EV_N per exporter */
 	Flowfleet__Counter **exp_counter_ptrs;
+	Flowfleet__MissingTemplate *missing; /* FF_EXPORTER_MAX_MISSING per exporter */
+	Flowfleet__MissingTemplate **missing_ptrs;
 	Flowfleet__InterfaceCounters *ifs;
 	Flowfleet__InterfaceCounters **if_ptrs;
 	size_t n_labels, n_exps, n_ifs;
@@ -33,6 +36,8 @@ static void ff_hello_buf_free(struct ff_hello_buf *b)
 	free(b->exp_ptrs);
 	free(b->exp_counters);
 	free(b->exp_counter_ptrs);
+	free(b->missing);
+	free(b->missing_ptrs);
 	free(b->ifs);
 	free(b->if_ptrs);
 }
@@ -68,7 +73,38 @@ static void ff_hello_counter(Flowfleet__Counter *c, const char *name, uint64_t v
 	c->value = v;
 }
 
-/* Adds one exporter's counters (ff_exporter_counters_list). */
+/* The template ids of `d` still waiting for their template; the message borrows nothing. */
+static void ff_hello_missing(const ff_exporter_diag *d, Flowfleet__ExporterStats *x,
+			     Flowfleet__MissingTemplate *m, Flowfleet__MissingTemplate **mp)
+{
+	for (uint32_t i = 0; i < d->n_missing; i++) {
+		flowfleet__missing_template__init(&m[i]);
+		m[i].domain = d->missing[i].domain;
+		m[i].template_id = d->missing[i].template_id;
+		m[i].data_sets = d->missing[i].data_sets;
+		m[i].first_ms = d->missing[i].first_ms;
+		m[i].last_ms = d->missing[i].last_ms;
+		mp[i] = &m[i];
+	}
+	x->missing_templates = mp;
+	x->n_missing_templates = d->n_missing;
+	x->missing_templates_unlisted = d->missing_unlisted;
+}
+
+/* What the aggregator's exporter diagnosis reads beside the counters (docs/operations.md). */
+static void ff_hello_diag(const ff_exporter_counters *e, uint64_t now_ms,
+			  Flowfleet__ExporterStats *x)
+{
+	const ff_exporter_diag *d = &e->diag;
+	x->last_datagram_ms = d->last_datagram_ms;
+	x->datagram_interval_ms = d->has_interval ? d->interval_ms : 0;
+	x->last_template_ms = d->last_template_ms;
+	x->sampling_rate = d->sampling_rate;
+	x->sampling_source = (Flowfleet__SamplingSource)d->sampling_source;
+	x->clock_offset_ms = ff_exporter_clock_offset(e, now_ms);
+}
+
+/* Adds one exporter's counters (ff_exporter_counters_list) and diagnosis. */
 static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__ExporterStats *x,
 			      Flowfleet__Counter *c, Flowfleet__Counter **cp)
 {
@@ -85,16 +121,18 @@ static void ff_hello_exporter(const ff_exporter_counters *e, Flowfleet__Exporter
 	x->n_counters = n;
 }
 
-static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b)
+static int ff_hello_exporters(const ff_exporter_stats *s, uint64_t now_ms, struct ff_hello_buf *b)
 {
 	size_t n = s != NULL ? ff_exporter_stats_count_exporters(s) : 0;
-	size_t per = FF_EXPORTER_MAX_COUNTERS;
+	size_t per = FF_EXPORTER_MAX_COUNTERS, mper = FF_EXPORTER_MAX_MISSING;
 	b->exps = calloc(n + 1, sizeof *b->exps);
 	b->exp_ptrs = calloc(n + 1, sizeof *b->exp_ptrs);
 	b->exp_counters = calloc(n * per + 1, sizeof *b->exp_counters);
 	b->exp_counter_ptrs = calloc(n * per + 1, sizeof *b->exp_counter_ptrs);
+	b->missing = calloc(n * mper + 1, sizeof *b->missing);
+	b->missing_ptrs = calloc(n * mper + 1, sizeof *b->missing_ptrs);
 	if (b->exps == NULL || b->exp_ptrs == NULL || b->exp_counters == NULL ||
-	    b->exp_counter_ptrs == NULL)
+	    b->exp_counter_ptrs == NULL || b->missing == NULL || b->missing_ptrs == NULL)
 		return -1;
 	size_t cursor = 0;
 	const ff_exporter_counters *e;
@@ -102,6 +140,9 @@ static int ff_hello_exporters(const ff_exporter_stats *s, struct ff_hello_buf *b
 		size_t i = b->n_exps++;
 		ff_hello_exporter(e, &b->exps[i], &b->exp_counters[i * per],
 				  &b->exp_counter_ptrs[i * per]);
+		ff_hello_diag(e, now_ms, &b->exps[i]);
+		ff_hello_missing(&e->diag, &b->exps[i], &b->missing[i * mper],
+				 &b->missing_ptrs[i * mper]);
 		b->exp_ptrs[i] = &b->exps[i];
 	}
 	return 0;
@@ -170,7 +211,9 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	struct ff_hello_buf b;
 	memset(&b, 0, sizeof b);
 	int rc = -ENOMEM;
-	if (ff_hello_labels(h->labels, &b) != 0 || ff_hello_exporters(h->exporters, &b) != 0 ||
+	uint64_t now_ms = h->now_ms != 0 ? h->now_ms : ff_time_now_ms();
+	if (ff_hello_labels(h->labels, &b) != 0 ||
+	    ff_hello_exporters(h->exporters, now_ms, &b) != 0 ||
 	    ff_hello_interfaces(h->interfaces, &b) != 0)
 		goto out;
 	ff_counter_ref refs[FF_AGENT_N_COUNTERS];
@@ -193,6 +236,7 @@ int ff_agent_hello_encode(const ff_agent_hello *h, uint8_t **frame, size_t *len)
 	msg.n_counters = FF_AGENT_N_COUNTERS;
 	msg.exporters = b.exp_ptrs;
 	msg.n_exporters = b.n_exps;
+	msg.sent_ms = now_ms;
 	msg.interfaces = b.if_ptrs;
 	msg.n_interfaces = b.n_ifs;
 	if (h->enroll_token != NULL)

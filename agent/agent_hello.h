@@ -27,6 +27,7 @@ typedef struct ff_agent_hello {
 	uint32_t protocol_version;	    /* the FlowBatch layout sent; 0: FF_PROTOCOL_VERSION */
 	const char *enroll_token;	    /* NULL: none (the field stays empty) */
 	const ff_sflow_counters *interfaces; /* sFlow interface counters; may be NULL */
+	uint64_t now_ms; /* the agent's clock (unix ms), sent as Hello.sent_ms */
 } ff_agent_hello;
 
 /*

@@ -83,7 +83,11 @@ int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 	if (d == NULL)
 		return FF_DECODE_EVERSION;
 	ctx->now_ms = now_ms;
-	return d->decode(ctx, pkt, len, exporter, now_ms);
+	ctx->emit_source = FF_SAMPLING_UNKNOWN;
+	int rc = d->decode(ctx, pkt, len, exporter, now_ms);
+	if (ctx->emit_source != FF_SAMPLING_UNKNOWN)
+		ff_exporter_stats_sampling(ctx->stats, exporter, ctx->emit_rate, ctx->emit_source);
+	return rc;
 }
 
 /* Counts and (once a minute at most) logs a record dropped as implausible. */
@@ -120,8 +124,10 @@ static bool ff_decoder_skewed(uint64_t t, uint64_t now, uint64_t skew)
  */
 static void ff_decoder_clock_skewed(ff_decoder_ctx *ctx, const ff_flow *f)
 {
-	if (ctx->stats != NULL)
-		ff_exporter_stats_add(ctx->stats, f->exporter, FF_EV_CLOCK_SKEWED, 1);
+	int64_t first = (int64_t)(f->first_ms - ctx->now_ms);
+	int64_t last = (int64_t)(f->last_ms - ctx->now_ms);
+	bool first_larger = (first < 0 ? -first : first) >= (last < 0 ? -last : last);
+	ff_exporter_stats_skewed(ctx->stats, f->exporter, first_larger ? first : last, ctx->now_ms);
 	uint64_t now = ff_time_mono_ms();
 	if (ctx->skew_log_ms != 0 && now - ctx->skew_log_ms < 60000) {
 		ctx->skew_unlogged++;
@@ -149,7 +155,8 @@ void ff_decoder_emit(ff_decoder_ctx *ctx, ff_flow *f)
 	    (ff_decoder_skewed(f->first_ms, ctx->now_ms, skew) ||
 	     ff_decoder_skewed(f->last_ms, ctx->now_ms, skew)))
 		ff_decoder_clock_skewed(ctx, f);
-	ff_sampling_apply(ctx->sampling, f);
+	ctx->emit_source = (uint8_t)ff_sampling_apply(ctx->sampling, f);
+	ctx->emit_rate = f->sampling_rate;
 	ctx->emit(ctx->emit_arg, f);
 }
 

@@ -110,6 +110,8 @@ int ff__tpl_data_set(ff__tpl_packet *pk, uint16_t id, const uint8_t *body, size_
 	if (t != NULL)
 		return ff_tpl_records(pk, t, &pk->hdr, body, len, &pk->data_records);
 	pk->unknown = 1;
+	ff_exporter_stats_missing_template(pk->ctx->stats, pk->exporter, pk->key.domain, id,
+					   pk->now_ms);
 	if (ff_template_cache_hold(pk->ctx->templates, &pk->key, &pk->hdr, body, len, pk->now_ms,
 				   ff_tpl_dropped, pk->ctx) == 0)
 		ff_tpl_event(pk, FF_EV_PENDING_HELD, 1);
@@ -163,6 +165,8 @@ int ff__tpl_learn(ff__tpl_packet *pk, ff_template *t)
 		return 0;
 	}
 	ff_tpl_event(pk, FF_EV_TEMPLATES, 1);
+	ff_exporter_stats_template_learned(pk->ctx->stats, pk->exporter, pk->key.domain, id,
+					   pk->now_ms);
 	if (rc == FF_TPL_REPLACED)
 		ff_tpl_event(pk, FF_EV_TEMPLATE_REPLACED, 1);
 	if (ff_template_cache_pending(pk->ctx->templates) > 0)

@@ -89,6 +89,13 @@ typedef struct ff_decoder_ctx {
 	uint64_t now_ms;	  /* arrival of the datagram being decoded (unix ms) */
 	uint64_t skew_log_ms;	  /* when a clock-skewed record was last logged */
 	uint64_t skew_unlogged;	  /* clock-skewed records since, not logged */
+	/*
+	 * The rate applied to the datagram's last record and its source (enum
+	 * ff_sampling_source, 0: no record): noted once per datagram in the
+	 * exporter's diagnosis, not once per record.
+	 */
+	uint32_t emit_rate;
+	uint8_t emit_source;
 } ff_decoder_ctx;
 
 /*

@@ -141,12 +141,29 @@ static void ff_exporter_log_malformed(ff_exporter_counters *e, int reason, uint6
 	e->suppressed = 0;
 }
 
+/* The smoothed gap between datagrams: 1/8 weight, as TCP smooths its RTT (RFC 6298). */
+static void ff_exporter_note_datagram(ff_exporter_diag *d, uint64_t now_ms)
+{
+	if (d->last_datagram_ms != 0 && now_ms >= d->last_datagram_ms) {
+		uint64_t gap = now_ms - d->last_datagram_ms;
+		if (!d->has_interval)
+			d->interval_ms = gap;
+		else
+			d->interval_ms = (uint64_t)((int64_t)d->interval_ms +
+						    ((int64_t)gap - (int64_t)d->interval_ms) / 8);
+		d->has_interval = true;
+	}
+	if (now_ms > d->last_datagram_ms)
+		d->last_datagram_ms = now_ms;
+}
+
 void ff_exporter_stats_count(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN], int decode_rc,
 			     uint64_t now_ms)
 {
 	ff_exporter_counters *e = ff_exporter_entry(s, addr);
 	if (e == NULL)
 		return; /* out of memory: statistics are best effort, the flows are not */
+	ff_exporter_note_datagram(&e->diag, now_ms);
 	e->packets++;
 	if (decode_rc >= 0) {
 		e->records += (uint64_t)decode_rc;
@@ -207,6 +224,115 @@ void ff_exporter_stats_template_lost(ff_exporter_stats *s, const uint8_t addr[FF
 	e->tpl_suppressed = 0;
 }
 
+static ff_missing_template *ff_missing_find(ff_exporter_diag *d, uint32_t domain, uint16_t id)
+{
+	for (uint32_t i = 0; i < d->n_missing; i++)
+		if (d->missing[i].domain == domain && d->missing[i].template_id == id)
+			return &d->missing[i];
+	return NULL;
+}
+
+/* Adds `sets` data sets of a pair to the list, or to the unlisted count once it is full. */
+static void ff_missing_add(ff_exporter_diag *d, const ff_missing_template *m)
+{
+	ff_missing_template *x = ff_missing_find(d, m->domain, m->template_id);
+	if (x == NULL && d->n_missing == FF_EXPORTER_MAX_MISSING) {
+		uint64_t sum = (uint64_t)d->missing_unlisted + m->data_sets;
+		d->missing_unlisted = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+		return;
+	}
+	if (x == NULL) {
+		d->missing[d->n_missing++] = *m;
+		return;
+	}
+	x->data_sets += m->data_sets;
+	if (m->first_ms < x->first_ms)
+		x->first_ms = m->first_ms;
+	if (m->last_ms > x->last_ms)
+		x->last_ms = m->last_ms;
+}
+
+void ff_exporter_stats_missing_template(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+					uint32_t domain, uint16_t template_id, uint64_t now_ms)
+{
+	ff_exporter_counters *e = s != NULL ? ff_exporter_entry(s, addr) : NULL;
+	if (e == NULL)
+		return;
+	ff_missing_template m = {.domain = domain,
+				 .template_id = template_id,
+				 .data_sets = 1,
+				 .first_ms = now_ms,
+				 .last_ms = now_ms};
+	ff_missing_add(&e->diag, &m);
+}
+
+void ff_exporter_stats_template_learned(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+					uint32_t domain, uint16_t template_id, uint64_t now_ms)
+{
+	ff_exporter_counters *e = s != NULL ? ff_exporter_entry(s, addr) : NULL;
+	if (e == NULL)
+		return;
+	ff_exporter_diag *d = &e->diag;
+	if (now_ms > d->last_template_ms)
+		d->last_template_ms = now_ms;
+	ff_missing_template *x = ff_missing_find(d, domain, template_id);
+	if (x != NULL)
+		*x = d->missing[--d->n_missing];
+	d->missing_unlisted = 0;
+}
+
+void ff_exporter_stats_sampling(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				uint32_t rate, int source)
+{
+	ff_exporter_counters *e = s != NULL ? ff_exporter_entry(s, addr) : NULL;
+	if (e == NULL)
+		return;
+	e->diag.sampling_rate = rate;
+	e->diag.sampling_source = (uint8_t)source;
+}
+
+static uint64_t ff_abs64(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+static int64_t ff_larger_offset(int64_t a, int64_t b)
+{
+	return ff_abs64(a) >= ff_abs64(b) ? a : b;
+}
+
+/* Moves the windows on to `now_ms`: a window over is the previous one, two over are forgotten. */
+static void ff_skew_roll(ff_exporter_diag *d, uint64_t now_ms)
+{
+	uint64_t w = FF_EXPORTER_SKEW_WINDOW_MS;
+	if (d->skew_window_ms == 0 || now_ms < d->skew_window_ms + w)
+		return;
+	d->skew_prev = now_ms < d->skew_window_ms + 2 * w ? d->skew_cur : 0;
+	d->skew_cur = 0;
+	d->skew_window_ms = now_ms;
+}
+
+void ff_exporter_stats_skewed(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+			      int64_t offset_ms, uint64_t now_ms)
+{
+	ff_exporter_counters *e = s != NULL ? ff_exporter_entry(s, addr) : NULL;
+	if (e == NULL)
+		return;
+	ff_exporter_diag *d = &e->diag;
+	e->events[FF_EV_CLOCK_SKEWED]++;
+	ff_skew_roll(d, now_ms);
+	if (d->skew_window_ms == 0)
+		d->skew_window_ms = now_ms;
+	d->skew_cur = ff_larger_offset(d->skew_cur, offset_ms);
+}
+
+int64_t ff_exporter_clock_offset(const ff_exporter_counters *e, uint64_t now_ms)
+{
+	ff_exporter_diag d = e->diag;
+	ff_skew_roll(&d, now_ms);
+	return ff_larger_offset(d.skew_cur, d.skew_prev);
+}
+
 const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor)
 {
 	const void *key;
@@ -219,6 +345,38 @@ const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, s
 size_t ff_exporter_stats_count_exporters(const ff_exporter_stats *s)
 {
 	return ff_hmap_count(s->map);
+}
+
+/*
+ * One exporter's diagnosis as several receive threads saw it (usually one
+ * thread sees it all): the latest datagram's thread tells the interval and
+ * the sampling, the missing lists are joined within their bound.
+ */
+static void ff_exporter_diag_merge(ff_exporter_diag *d, const ff_exporter_diag *e)
+{
+	if (e->last_datagram_ms > d->last_datagram_ms) {
+		d->last_datagram_ms = e->last_datagram_ms;
+		d->interval_ms = e->interval_ms;
+		d->has_interval = e->has_interval;
+		if (e->sampling_source != 0) {
+			d->sampling_rate = e->sampling_rate;
+			d->sampling_source = e->sampling_source;
+		}
+	}
+	if (d->sampling_source == 0) {
+		d->sampling_rate = e->sampling_rate;
+		d->sampling_source = e->sampling_source;
+	}
+	if (e->last_template_ms > d->last_template_ms)
+		d->last_template_ms = e->last_template_ms;
+	for (uint32_t i = 0; i < e->n_missing; i++)
+		ff_missing_add(d, &e->missing[i]);
+	uint64_t unlisted = (uint64_t)d->missing_unlisted + e->missing_unlisted;
+	d->missing_unlisted = unlisted > UINT32_MAX ? UINT32_MAX : (uint32_t)unlisted;
+	d->skew_cur = ff_larger_offset(d->skew_cur, e->skew_cur);
+	d->skew_prev = ff_larger_offset(d->skew_prev, e->skew_prev);
+	if (e->skew_window_ms > d->skew_window_ms)
+		d->skew_window_ms = e->skew_window_ms;
 }
 
 int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src)
@@ -235,6 +393,7 @@ int ff_exporter_stats_merge(ff_exporter_stats *dst, const ff_exporter_stats *src
 			d->malformed[r] += e->malformed[r];
 		for (int v = 0; v < FF_EV_N; v++)
 			d->events[v] += e->events[v];
+		ff_exporter_diag_merge(&d->diag, &e->diag);
 	}
 	return 0;
 }

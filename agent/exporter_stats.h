@@ -16,6 +16,7 @@
 #include "agent_counters.h"
 #include "ff_flow.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +62,41 @@ enum ff_exporter_event {
 	FF_EV_N,
 };
 
+/*
+ * What the aggregator's exporter diagnosis needs beside the counters
+ * (docs/operations.md), bounded: at most FF_EXPORTER_MAX_MISSING template
+ * ids waiting for their template are listed, the rest only counted; the
+ * clock offset is the largest of the last one or two windows of
+ * FF_EXPORTER_SKEW_WINDOW_MS, so an exporter whose clock was fixed stops
+ * showing it.
+ */
+#define FF_EXPORTER_MAX_MISSING	   8
+#define FF_EXPORTER_SKEW_WINDOW_MS 300000
+
+typedef struct ff_missing_template {
+	uint32_t domain; /* v9 source id, IPFIX observation domain */
+	uint16_t template_id;
+	uint64_t data_sets; /* data sets that came for it without the template */
+	uint64_t first_ms, last_ms;
+} ff_missing_template;
+
+typedef struct ff_exporter_diag {
+	uint64_t last_datagram_ms;
+	uint64_t interval_ms; /* EWMA of the gaps between datagrams; valid once has_interval */
+	bool has_interval;
+	uint64_t last_template_ms; /* 0: none learned */
+	ff_missing_template missing[FF_EXPORTER_MAX_MISSING];
+	uint32_t n_missing;
+	uint32_t missing_unlisted; /* data sets of pairs beyond the list, since the last template */
+	uint32_t sampling_rate;	   /* applied to the latest decoded record */
+	uint8_t sampling_source;   /* enum ff_sampling_source (sampling.h) */
+	int64_t skew_cur, skew_prev; /* signed offset of largest magnitude per window */
+	uint64_t skew_window_ms;     /* start of the current window; 0: none yet */
+} ff_exporter_diag;
+
 typedef struct ff_exporter_counters {
 	uint8_t addr[FF_ADDR_LEN];
+	ff_exporter_diag diag;
 	uint64_t packets;
 	uint64_t records;
 	uint64_t malformed[FF_MAL_N];
@@ -128,6 +162,38 @@ void ff_exporter_stats_malformed(ff_exporter_stats *s, const uint8_t addr[FF_ADD
 void ff_exporter_stats_template_lost(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
 				     enum ff_exporter_event ev, uint16_t template_id,
 				     const char *why, uint64_t now_ms);
+
+/*
+ * Data of (`domain`, `template_id`) came from `addr` without its template:
+ * listed (or counted as unlisted once FF_EXPORTER_MAX_MISSING are). `s` may
+ * be NULL.
+ */
+void ff_exporter_stats_missing_template(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+					uint32_t domain, uint16_t template_id, uint64_t now_ms);
+
+/*
+ * A template (`domain`, `template_id`) of `addr` was learned: noted as the
+ * last template, its entry leaves the missing list, the unlisted count is
+ * cleared (pairs still missing are listed again by their next data). `s`
+ * may be NULL.
+ */
+void ff_exporter_stats_template_learned(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+					uint32_t domain, uint16_t template_id, uint64_t now_ms);
+
+/* The rate applied to the latest records of `addr` and its source. `s` may be NULL. */
+void ff_exporter_stats_sampling(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				uint32_t rate, int source);
+
+/*
+ * Counts one record of `addr` stamped `offset_ms` from the agent's clock
+ * (record time minus arrival) as records.clock_skewed and keeps the largest
+ * offset of the window. `s` may be NULL.
+ */
+void ff_exporter_stats_skewed(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+			      int64_t offset_ms, uint64_t now_ms);
+
+/* The largest clock offset of the last one or two windows at `now_ms`; 0 when none. */
+int64_t ff_exporter_clock_offset(const ff_exporter_counters *e, uint64_t now_ms);
 
 /* Iterates: *cursor starts at 0; returns the next entry (borrowed) or NULL at the end. */
 const ff_exporter_counters *ff_exporter_stats_next(const ff_exporter_stats *s, size_t *cursor);

@@ -198,21 +198,26 @@ static uint64_t ff_scale(uint64_t v, uint32_t rate)
 	return v > UINT64_MAX / rate ? UINT64_MAX : v * rate;
 }
 
-void ff_sampling_apply(const ff_sampling *s, ff_flow *f)
+enum ff_sampling_source ff_sampling_apply(const ff_sampling *s, ff_flow *f)
 {
 	uint32_t rate = f->sampling_rate;
+	enum ff_sampling_source src = FF_SAMPLING_ANNOUNCED;
 	const uint32_t *o = NULL;
 	if (s != NULL && ff_hmap_count(s->overrides) > 0)
 		o = ff_hmap_find(s->overrides, f->exporter);
-	if (o != NULL)
+	if (o != NULL) {
 		rate = *o;
-	else if (rate == 0)
+		src = FF_SAMPLING_OVERRIDE;
+	} else if (rate == 0) {
 		rate = s != NULL ? s->default_rate : 1;
+		src = FF_SAMPLING_DEFAULT;
+	}
 	f->sampling_rate = rate;
 	if (rate > 1) {
 		f->bytes = ff_scale(f->bytes, rate);
 		f->packets = ff_scale(f->packets, rate);
 	}
+	return src;
 }
 
 bool ff_sampling_dirty(const ff_sampling *s)

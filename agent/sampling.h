@@ -70,11 +70,22 @@ uint64_t ff_sampling_sysinit(const ff_sampling *s, const uint8_t exporter[FF_ADD
 			     uint32_t domain);
 
 /*
+ * Where an applied rate came from; the numbers are the wire's
+ * SamplingSource (proto/flowfleet.proto).
+ */
+enum ff_sampling_source {
+	FF_SAMPLING_UNKNOWN = 0,
+	FF_SAMPLING_ANNOUNCED = 1, /* the packet or the exporter's sampler tables */
+	FF_SAMPLING_DEFAULT = 2,   /* none announced: the configured default (1 unless set) */
+	FF_SAMPLING_OVERRIDE = 3,  /* a per-exporter override */
+};
+
+/*
  * Chooses the rate for `f` (f->exporter set, f->sampling_rate the announced
  * rate or 0), stores it and scales bytes and packets. `s` may be NULL: the
- * announced rate applies, else 1.
+ * announced rate applies, else 1. Returns where the rate came from.
  */
-void ff_sampling_apply(const ff_sampling *s, ff_flow *f);
+enum ff_sampling_source ff_sampling_apply(const ff_sampling *s, ff_flow *f);
 
 /* True when the learned tables changed since the last save or load. */
 bool ff_sampling_dirty(const ff_sampling *s);

@@ -39,6 +39,9 @@ int ff_cli_stats(const struct ff_cli_ctx *ctx, int argc, char **argv);
 /* `flowfleet interfaces ...`: argv[0] is "interfaces". Returns an ff_cli_exit code. */
 int ff_cli_interfaces(const struct ff_cli_ctx *ctx, int argc, char **argv);
 
+/* `flowfleet exporters ...`: argv[0] is "exporters". Returns an ff_cli_exit code. */
+int ff_cli_exporters(const struct ff_cli_ctx *ctx, int argc, char **argv);
+
 /* `flowfleet policy set|show|history ...`: argv[0] is "policy". Returns an ff_cli_exit code. */
 int ff_cli_policy(const struct ff_cli_ctx *ctx, int argc, char **argv);
 

@@ -28,6 +28,7 @@ static const struct ff_cli_command ff_cli_commands[] = {
     {"flows", ff_cli_flows, "the stored flows themselves, as nfdump -o line|long|csv|json"},
     {"agents", ff_cli_agents, "the agents the aggregator knows and their counters"},
     {"interfaces", ff_cli_interfaces, "sFlow interface counters: speed, status, rates"},
+    {"exporters", ff_cli_exporters, "every exporter's state: why its data may be missing"},
     {"policy", ff_cli_policy, "set, show and list the central policy pushed to agents"},
     {"stats", ff_cli_stats, "the aggregator's own counters: queries, connections, refusals"},
 };
@@ -147,7 +148,8 @@ static int ff_cli_parse_global(int argc, char **argv, struct ff_cli_ctx *ctx,
 			return ff_cli_usage_error("unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind >= argc)
-		return ff_cli_usage_error("%s", "no command given (top, flows, agents, interfaces, policy)");
+		return ff_cli_usage_error(
+		    "%s", "no command given (top, flows, agents, interfaces, exporters, policy)");
 	*done = 0;
 	return FF_CLI_OK;
 }
@@ -158,8 +160,9 @@ static int ff_cli_dispatch(const struct ff_cli_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[0], ff_cli_commands[i].name) == 0)
 			return ff_cli_commands[i].run(ctx, argc, argv);
 	}
-	return ff_cli_usage_error(
-	    "unknown command '%s'; valid commands: top, flows, agents, interfaces, policy", argv[0]);
+	return ff_cli_usage_error("unknown command '%s'; valid commands: top, flows, agents, "
+				  "interfaces, exporters, policy",
+				  argv[0]);
 }
 
 int main(int argc, char **argv)

@@ -50,6 +50,7 @@ ff__http_handler ff__http_flows;   /* GET /api/v1/flows (http_flows.c) */
 ff__http_handler ff__http_series;  /* GET /api/v1/series (http_series.c) */
 ff__http_handler ff__http_agents;  /* GET /api/v1/agents (http_agents.c) */
 ff__http_handler ff__http_interfaces; /* GET /api/v1/interfaces (http_interfaces.c) */
+ff__http_handler ff__http_exporters;  /* GET /api/v1/exporters (http_exporters.c) */
 ff__http_handler ff__http_healthz; /* GET /healthz (http_health.c) */
 ff__http_handler ff__http_stats;   /* GET /api/v1/stats (http_health.c) */
 ff__http_handler ff__http_metrics; /* GET /metrics (http_metrics.c) */

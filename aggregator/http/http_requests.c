@@ -10,7 +10,7 @@ static const char *const ff_http_req_paths[FF_HTTP_REQ_PATHS] = {
     "/healthz",		   "/metrics",		   "/api/v1/top",	 "/api/v1/flows",
     "/api/v1/series",	   "/api/v1/agents",	   "/api/v1/stats",	 "/api/v1/policy",
     "/api/v1/agents/pending", "/api/v1/agents/keys", "/api/v1/agents/accept",
-    "/api/v1/agents/reject", "/api/v1/agents/revoke", "/api/v1/interfaces", "other"};
+    "/api/v1/agents/reject", "/api/v1/agents/revoke", "/api/v1/interfaces", "/api/v1/exporters", "other"};
 
 static const int ff_http_req_codes[FF_HTTP_REQ_CODES] = {
     200, 201, 204, 304, 400, 401, 403, 404, 405, 408, 413, 429, 500, 501, 503, 0};

@@ -14,7 +14,7 @@
 
 struct ff_prom;
 
-#define FF_HTTP_REQ_PATHS 15
+#define FF_HTTP_REQ_PATHS 16
 #define FF_HTTP_REQ_CODES 16
 
 typedef struct ff__http_requests {

@@ -29,6 +29,7 @@ static const struct {
     {"/api/v1/agents", ff__http_agents}, {"/api/v1/stats", ff__http_stats},
     {"/metrics", ff__http_metrics},
     {"/api/v1/interfaces", ff__http_interfaces},
+    {"/api/v1/exporters", ff__http_exporters},
 };
 
 int ff_http_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *port)
@@ -58,7 +59,8 @@ static void ff_http_not_found(struct evhttp_request *req, const char *path)
 	char msg[320];
 	snprintf(msg, sizeof msg,
 		 "unknown path '%.128s'; paths: /healthz, /metrics, /api/v1/top, /api/v1/flows, "
-		 "/api/v1/series, /api/v1/agents, /api/v1/interfaces, /api/v1/stats",
+		 "/api/v1/series, /api/v1/agents, /api/v1/interfaces, /api/v1/exporters, "
+		 "/api/v1/stats",
 		 path);
 	ff_http_reply_error(req, 404, "Not Found", msg);
 }

@@ -23,6 +23,7 @@ static void ff_session_free(ff_session *s)
 	json_decref(s->counters);
 	json_decref(s->exporters);
 	ff__session_ifs_free(s->ifs);
+	ff__session_exps_free(s->exps);
 	free(s);
 }
 
@@ -177,6 +178,19 @@ static void ff_session_interfaces(ff_session *s, const Flowfleet__Hello *h, uint
 			    s->id);
 }
 
+/* Keeps the Hello's exporters and a history of their counters for the diagnosis. */
+static void ff_session_exps(ff_session *s, const Flowfleet__Hello *h, uint64_t now_ms)
+{
+	if (s->exps == NULL && (s->exps = ff__session_exps_new(FF_SESSION_MAX_EXPORTERS)) == NULL) {
+		ff_log_warn("agent %s: out of memory for its exporters' diagnosis, not kept",
+			    s->id);
+		return;
+	}
+	if (ff__session_exps_update(s->exps, h, now_ms) != 0)
+		ff_log_warn("agent %s: out of memory for its exporters' diagnosis, partly kept",
+			    s->id);
+}
+
 static void ff_session_log_change(const ff_session *s, int change)
 {
 	if (change == FF_SESSION_NEW)
@@ -206,6 +220,7 @@ int ff_sessions_hello(ff_sessions *r, const Flowfleet__Hello *h, const char *pee
 		ff_session_replace(&s->counters, ff_session_counters(h->counters, h->n_counters));
 		ff_session_replace(&s->exporters, ff_session_exporters(h));
 		ff_session_interfaces(s, h, now_ms);
+		ff_session_exps(s, h, now_ms);
 		ff_session_log_change(s, change);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -388,6 +403,23 @@ json_t *ff_sessions_interfaces_json(ff_sessions *r, const char *agent)
 		if (s->ifs == NULL || (agent != NULL && strcmp(agent, s->id) != 0))
 			continue;
 		if (ff__session_ifs_json(s->ifs, s->id, a) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return a;
+}
+
+json_t *ff_sessions_exporters_json(ff_sessions *r, const char *agent, uint64_t now_ms)
+{
+	json_t *a = json_array();
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; a != NULL && i < r->n; i++) {
+		const ff_session *s = r->v[i];
+		if (s->exps == NULL || (agent != NULL && strcmp(agent, s->id) != 0))
+			continue;
+		if (ff__session_exps_json(s->exps, s->id, now_ms, a) != 0) {
 			json_decref(a);
 			a = NULL;
 		}

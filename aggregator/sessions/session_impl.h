@@ -4,6 +4,7 @@
 /* The registry's insides, shared by session.c and session_metrics.c. */
 
 #include "session.h"
+#include "session_exps.h"
 #include "session_ifs.h"
 
 #include <pthread.h>
@@ -31,6 +32,7 @@ typedef struct ff_session {
 	json_t *counters;
 	json_t *exporters;
 	ff__session_ifs *ifs; /* sFlow interface counters; NULL until a Hello carries some */
+	ff__session_exps *exps; /* exporters and their counters' history; NULL until a Hello */
 } ff_session;
 
 struct ff_sessions {

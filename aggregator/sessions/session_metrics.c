@@ -49,6 +49,8 @@ static int ff_sm_declare(ff_prom *p)
 			return rc;
 	}
 	int rc = ff_metric_names_declare(p);
+	if (rc == 0)
+		rc = ff__session_exps_declare(p);
 	return rc == 0 ? ff__session_ifs_declare(p) : rc;
 }
 
@@ -168,6 +170,8 @@ static int ff_sm_session(ff_prom *p, const ff_session *s, uint64_t now_ms, size_
 		rc = ff_sm_counters(&a, s->counters, FF_METRIC_AGENT);
 	if (rc == 0 && s->exporters != NULL)
 		rc = ff_sm_exporters(&a, s->exporters);
+	if (rc == 0 && s->exps != NULL)
+		rc = ff__session_exps_metrics(s->exps, p, s->id, now_ms, &a.budget, &a.dropped);
 	if (rc == 0 && s->ifs != NULL)
 		rc = ff__session_ifs_metrics(s->ifs, p, s->id, &a.budget, &a.dropped);
 	if (rc == 0 && a.dropped > 0)

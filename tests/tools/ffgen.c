@@ -41,6 +41,7 @@ struct ffgen_opts {
 	uint32_t uptime_ms;
 	uint32_t max_packets;
 	uint32_t span_s;
+	uint32_t skip_bp; /* --skip-pct in hundredths of a percent */
 	uint8_t engine_type;
 	uint8_t engine_id;
 	const char *truth;
@@ -81,6 +82,10 @@ static void ffgen_usage(FILE *out)
 		"                         header clock and uptime advance evenly with the records\n"
 		"                         sent (default 0: the real clock)\n"
 		"  --engine-id N          engine_id in every header (default 0)\n"
+		"  --skip-pct P           withhold each datagram after the first with probability\n"
+		"                         P%% (0..50, seeded): its records are not sent and not in\n"
+		"                         the truth, but flow_sequence skips them, as if the\n"
+		"                         network lost them; the summary says how many\n"
 		"  --malformed KIND       send one bad datagram and exit; KIND is random, short,\n"
 		"                         lying-count, bad-count or bad-version\n"
 		"  --quiet                no summary on stderr\n"
@@ -141,6 +146,7 @@ enum {
 	OPT_ENGINE,
 	OPT_MALFORMED,
 	OPT_QUIET,
+	OPT_SKIP,
 	OPT_HELP,
 };
 
@@ -160,6 +166,7 @@ static const struct option ffgen_long_opts[] = {
 	{"engine-id", required_argument, NULL, OPT_ENGINE},
 	{"malformed", required_argument, NULL, OPT_MALFORMED},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"skip-pct", required_argument, NULL, OPT_SKIP},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -248,6 +255,16 @@ static int ffgen_set_opt(struct ffgen_opts *o, int c, const char *arg)
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
+	case OPT_SKIP: {
+		char *end = NULL;
+		double pct = strtod(arg, &end);
+		if (*end != '\0' || !(pct >= 0.0 && pct <= 50.0)) {
+			fprintf(stderr, "ffgen: --skip-pct: expected 0..50, got '%s'\n", arg);
+			return -1;
+		}
+		o->skip_bp = (uint32_t)(pct * 100.0 + 0.5);
+		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -374,7 +391,18 @@ static int ffgen_write_truth(const char *path, const struct ffgen_key *keys, uin
 
 struct ffgen_stats {
 	uint64_t records, packets, bytes, datagrams;
+	uint64_t skipped; /* records withheld by --skip-pct */
 };
+
+/*
+ * Whether --skip-pct withholds the datagram just built. Never the first:
+ * the receiver needs one sequence number to measure gaps from. Its own
+ * generator, so the records drawn are the same with or without skipping.
+ */
+static bool ffgen_skip(const struct ffgen_opts *o, struct ffgen_rng *r, const struct ffgen_stats *st)
+{
+	return o->skip_bp > 0 && st->datagrams > 0 && ffgen_rng_below(r, 10000) < o->skip_bp;
+}
 
 /*
  * Where records get their keys: the pooled table (a Zipf draw of a key
@@ -502,12 +530,13 @@ static int ffgen_write_source_truth(const char *path, const struct ffgen_source 
 static int ffgen_stream(int fd, const struct ffgen_opts *o)
 {
 	int rc = -1;
-	struct ffgen_rng rng;
+	struct ffgen_rng rng, skip_rng;
 	struct ffgen_source src;
 	struct ffgen_stats st = {0};
 	struct ffgen_v5_writer w;
 
 	ffgen_rng_seed(&rng, o->seed);
+	ffgen_rng_seed(&skip_rng, o->seed ^ 0x5e9u);
 	if (ffgen_source_init(&src, o, &rng) < 0) {
 		fprintf(stderr, "ffgen: out of memory building the keys\n");
 		goto out;
@@ -532,6 +561,10 @@ static int ffgen_stream(int fd, const struct ffgen_opts *o)
 			fprintf(stderr, "ffgen: out of memory keeping the truth\n");
 			break;
 		}
+		if (ffgen_skip(o, &skip_rng, &st)) {
+			st.skipped += w.count;
+			continue;
+		}
 		if (ffgen_send(fd, o, w.buf, len) < 0)
 			break;
 		ffgen_commit(&w, &src, &st);
@@ -546,6 +579,10 @@ static int ffgen_stream(int fd, const struct ffgen_opts *o)
 			(unsigned long long)st.datagrams, secs,
 			secs > 0 ? (double)st.records / secs : 0.0,
 			o->distinct ? ", distinct keys" : "");
+	if (!o->quiet && o->skip_bp > 0)
+		fprintf(stderr, "ffgen: %llu records skipped in flow_sequence (%.2f%% lost)\n",
+			(unsigned long long)st.skipped,
+			100.0 * (double)st.skipped / (double)(st.skipped + st.records));
 	rc = st.records == o->flows ? 0 : -1;
 	if (o->truth && ffgen_write_source_truth(o->truth, &src) < 0)
 		rc = -1;

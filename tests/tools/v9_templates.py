@@ -9,7 +9,9 @@
                                       only (decodable only if it is known)
 
 Every datagram goes to 127.0.0.1:PORT; the sources are other loopback
-addresses (all of 127/8 is loopback on Linux)."""
+addresses (all of 127/8 is loopback on Linux). SRC may be ADDR:SPORT to send
+from a fixed source port, as a real exporter does (the agent's receive
+threads share a port by source address and port)."""
 import socket
 import struct
 import sys
@@ -45,8 +47,10 @@ def records(n):
 
 
 def send_from(src, port, pkt):
+    addr, _, sport = src.partition(':')
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(sport or 0)))
     s.sendto(pkt, ('127.0.0.1', port))
     s.close()
 

@@ -3,7 +3,8 @@ set(FF_AGENT_UNIT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 ff_unit_test(NAME nf5 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf5.c LIBS ff_agent_core
   CASES valid_packet_maps_every_field uptime_wrap short_header truncated_lying_count
         count_zero count_above_30 wrong_version dispatch_unsupported_versions
-        dispatch_short exporter_stats_count_reasons clock_skewed_counted_and_kept)
+        dispatch_short exporter_stats_count_reasons clock_skewed_counted_and_kept
+        diagnosis_interval_and_sampling clock_offset_windows)
 ff_unit_test(NAME summarizer SOURCES ${FF_AGENT_UNIT_DIR}/test_summarizer.c LIBS ff_agent_core
   CASES same_key_merges different_keys_stay_apart flush_returns_all_and_empties
         flush_empty_returns_nothing max_keys_early_flush_keeps_totals walk_yields_every_record
@@ -13,7 +14,7 @@ ff_unit_test(NAME sender_queue SOURCES ${FF_AGENT_UNIT_DIR}/test_sender_queue.c
   CASES sequence_persists_across_reopen epoch_stays ephemeral_state_is_random
         corrupt_state_refused spool_reload_in_order ack_removes_spool_file
         bound_drops_oldest corrupt_spool_file_skipped hello_encodes
-        hello_carries_interfaces)
+        hello_carries_interfaces hello_carries_diagnosis)
 
 
 ff_unit_test(NAME packet_headers SOURCES ${FF_AGENT_UNIT_DIR}/test_packet_headers.c
@@ -31,7 +32,8 @@ ff_unit_test(NAME sflow SOURCES ${FF_AGENT_UNIT_DIR}/test_sflow.c LIBS ff_agent_
 
 ff_unit_test(NAME nf9 SOURCES ${FF_AGENT_UNIT_DIR}/test_nf9.c LIBS ff_agent_core
   CASES template_and_data_in_one_packet data_before_template_is_held
-        held_data_expires_as_no_template template_replacement_counted
+        held_data_expires_as_no_template missing_templates_listed_until_learned
+        template_replacement_counted
         padding_after_records_ignored truncated_set_keeps_earlier_records
         zero_length_template_rejected ipv6_record implausible_bytes_dropped options_sampling_interval_scales
         sampler_id_table override_and_default_rates sequence_loss_counts_packets

@@ -72,3 +72,9 @@ ff_unit_test(NAME http_auth SOURCES ${FF_UNIT_DIR}/test_http_auth.c LIBS ff_agg_
   CASES tokens_parse_lines tokens_parse_damaged tokens_lookup_exact tokens_dir_created_then_read
         tokens_dir_refuses_bad_file auth_scopes_beyond_loopback auth_reads_open
         loopback_addresses ratelog_once_a_minute)
+ff_unit_test(NAME exporter_diag SOURCES ${FF_UNIT_DIR}/test_exporter_diag.c
+  LIBS ff_agg_sessions_internals ff_common
+  CASES state_ok state_silent state_malformed state_waiting_for_template state_sequence_loss
+        state_no_sampling_rate state_clock_skew ordering_by_severity sentence_bounded
+        window_five_minutes restart_clears_history bounds_and_sweep ages_by_agent_clock
+        api_and_metrics)

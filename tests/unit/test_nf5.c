@@ -2,6 +2,7 @@
 
 #include "decoder.h"
 #include "exporter_stats.h"
+#include "sampling.h"
 
 #include <string.h>
 
@@ -316,6 +317,66 @@ static void clock_skewed_counted_and_kept(void **state)
 	ff_exporter_stats_free(st);
 }
 
+static const ff_exporter_diag *diag_of(const ff_exporter_stats *st)
+{
+	size_t cur = 0;
+	const ff_exporter_counters *c = ff_exporter_stats_next(st, &cur);
+	assert_non_null(c);
+	return &c->diag;
+}
+
+/* The smoothed gap between datagrams, and the rate applied with its source. */
+static void diagnosis_interval_and_sampling(void **state)
+{
+	(void)state;
+	uint8_t pkt[24 + 48];
+	header(pkt, 5, 1, 100000);
+	record(pkt + 24, 0, 90000, 99000);
+	ff_exporter_stats *st = ff_exporter_stats_new(4);
+	assert_non_null(st);
+	struct sink s = {.n = 0};
+	ff_decoder_ctx ctx = {.emit = sink_emit, .emit_arg = &s, .stats = st};
+	uint64_t at[] = {10000, 11000, 12000, 21000};
+	for (size_t i = 0; i < 4; i++) {
+		int rc = ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, at[i]);
+		ff_exporter_stats_count(st, exporter, rc, at[i]);
+	}
+	const ff_exporter_diag *d = diag_of(st);
+	assert_int_equal(d->last_datagram_ms, 21000);
+	/* 1000, then 1000 + (1000 - 1000) / 8, then 1000 + (9000 - 1000) / 8. */
+	assert_int_equal(d->interval_ms, 2000);
+	assert_int_equal(d->sampling_source, FF_SAMPLING_ANNOUNCED);
+	assert_int_equal(d->sampling_rate, 100);
+	/* A header without a sampling interval announces none: the default applies. */
+	put16(pkt + 22, 0);
+	ff_decode_dispatch(&ctx, pkt, sizeof pkt, exporter, 22000);
+	assert_int_equal(d->sampling_source, FF_SAMPLING_DEFAULT);
+	assert_int_equal(d->sampling_rate, 1);
+	ff_exporter_stats_free(st);
+}
+
+/* The largest clock offset of the last one or two windows, signed, then forgotten. */
+static void clock_offset_windows(void **state)
+{
+	(void)state;
+	ff_exporter_stats *st = ff_exporter_stats_new(4);
+	assert_non_null(st);
+	uint64_t w = FF_EXPORTER_SKEW_WINDOW_MS, t0 = 1000000;
+	ff_exporter_stats_skewed(st, exporter, -7200000, t0);
+	ff_exporter_stats_skewed(st, exporter, 3600000, t0 + 1000);
+	size_t cur = 0;
+	const ff_exporter_counters *c = ff_exporter_stats_next(st, &cur);
+	assert_int_equal(c->events[FF_EV_CLOCK_SKEWED], 2);
+	assert_int_equal(ff_exporter_clock_offset(c, t0 + 2000), -7200000);
+	/* A window later it is still the previous window's; two later it is gone. */
+	assert_int_equal(ff_exporter_clock_offset(c, t0 + w + 1), -7200000);
+	assert_int_equal(ff_exporter_clock_offset(c, t0 + 2 * w), 0);
+	ff_exporter_stats_skewed(st, exporter, 5000000, t0 + w + 10);
+	assert_int_equal(ff_exporter_clock_offset(c, t0 + w + 20), -7200000);
+	assert_int_equal(ff_exporter_clock_offset(c, t0 + 2 * w + 20), 5000000);
+	ff_exporter_stats_free(st);
+}
+
 static const struct CMUnitTest nf5_tests[] = {
     cmocka_unit_test(valid_packet_maps_every_field),
     cmocka_unit_test(uptime_wrap),
@@ -328,6 +389,8 @@ static const struct CMUnitTest nf5_tests[] = {
     cmocka_unit_test(dispatch_short),
     cmocka_unit_test(exporter_stats_count_reasons),
     cmocka_unit_test(clock_skewed_counted_and_kept),
+    cmocka_unit_test(diagnosis_interval_and_sampling),
+    cmocka_unit_test(clock_offset_windows),
 };
 
 FF_TEST_MAIN(nf5_tests)

@@ -242,6 +242,50 @@ static void held_data_expires_as_no_template(void **state)
 	fixture_free(fx);
 }
 
+/*
+ * The diagnosis lists which (source id, template id) data came for without
+ * a template, until that template comes; the list is bounded and the rest
+ * counted.
+ */
+static void missing_templates_listed_until_learned(void **state)
+{
+	(void)state;
+	struct fixture *fx = fixture_new();
+	struct pkt p;
+	header(&p, 1, 7);
+	data_set(&p, 256, 2);
+	feed(fx, &p);
+	header(&p, 2, 7);
+	data_set(&p, 256, 1);
+	feed(fx, &p);
+	const ff_exporter_diag *d = &counters(fx)->diag;
+	assert_int_equal(d->n_missing, 1);
+	assert_int_equal(d->missing[0].domain, 7);
+	assert_int_equal(d->missing[0].template_id, 256);
+	assert_int_equal(d->missing[0].data_sets, 2);
+	assert_int_equal(d->last_template_ms, 0);
+	/* Ten more template ids: eight are listed, the rest only counted. */
+	for (uint16_t id = 300; id < 310; id++) {
+		header(&p, 3, 9);
+		data_set(&p, id, 1);
+		feed(fx, &p);
+	}
+	assert_int_equal(d->n_missing, FF_EXPORTER_MAX_MISSING);
+	assert_int_equal(d->missing_unlisted, 3);
+	header(&p, 4, 7);
+	template_set(&p, 256, tpl4, TPL4_N);
+	assert_int_equal(feed(fx, &p), 3);
+	assert_int_equal(d->n_missing, FF_EXPORTER_MAX_MISSING - 1);
+	assert_int_equal(d->missing_unlisted, 0);
+	assert_int_equal(d->last_template_ms, EXPORT_MS);
+	for (uint32_t i = 0; i < d->n_missing; i++)
+		assert_int_not_equal(d->missing[i].template_id, 256);
+	/* The default rate applied, as the exporter announces none. */
+	assert_int_equal(d->sampling_source, FF_SAMPLING_DEFAULT);
+	assert_int_equal(d->sampling_rate, 1);
+	fixture_free(fx);
+}
+
 static void template_replacement_counted(void **state)
 {
 	(void)state;
@@ -578,6 +622,7 @@ static const struct CMUnitTest nf9_tests[] = {
     cmocka_unit_test(template_and_data_in_one_packet),
     cmocka_unit_test(data_before_template_is_held),
     cmocka_unit_test(held_data_expires_as_no_template),
+    cmocka_unit_test(missing_templates_listed_until_learned),
     cmocka_unit_test(template_replacement_counted),
     cmocka_unit_test(padding_after_records_ignored),
     cmocka_unit_test(truncated_set_keeps_earlier_records),

@@ -363,6 +363,50 @@ static void hello_carries_interfaces(void **state)
 	ff_sflow_counters_free(ifs);
 }
 
+/* Each exporter's diagnosis travels in the Hello, with the agent's clock to read its times by. */
+static void hello_carries_diagnosis(void **state)
+{
+	(void)state;
+	ff_exporter_stats *ex = ff_exporter_stats_new(8);
+	assert_non_null(ex);
+	uint8_t addr[FF_ADDR_LEN];
+	ff_addr_from_v4(addr, 0x7f000001);
+	ff_exporter_stats_count(ex, addr, 1, 5000);
+	ff_exporter_stats_count(ex, addr, 1, 7000);
+	ff_exporter_stats_missing_template(ex, addr, 3, 260, 6000);
+	ff_exporter_stats_missing_template(ex, addr, 3, 261, 6500);
+	ff_exporter_stats_template_learned(ex, addr, 3, 261, 6600);
+	ff_exporter_stats_sampling(ex, addr, 512, 1);
+	ff_exporter_stats_skewed(ex, addr, -90000, 6000);
+	ff_agent_counters c = {0};
+	ff_agent_hello h = {.agent_id = "node-a", .counters = &c, .exporters = ex, .now_ms = 8000};
+	uint8_t *frame, *payload;
+	size_t len, plen;
+	assert_int_equal(ff_agent_hello_encode(&h, &frame, &len), 0);
+	ff_frame_header fh;
+	assert_int_equal(ff_frame_decode(frame, len, &fh, &payload, &plen), 0);
+	Flowfleet__Hello *m = flowfleet__hello__unpack(NULL, plen, payload);
+	assert_non_null(m);
+	assert_int_equal(m->sent_ms, 8000);
+	assert_int_equal(m->n_exporters, 1);
+	const Flowfleet__ExporterStats *x = m->exporters[0];
+	assert_int_equal(x->last_datagram_ms, 7000);
+	assert_int_equal(x->datagram_interval_ms, 2000);
+	assert_int_equal(x->last_template_ms, 6600);
+	assert_int_equal(x->n_missing_templates, 1);
+	assert_int_equal(x->missing_templates[0]->domain, 3);
+	assert_int_equal(x->missing_templates[0]->template_id, 260);
+	assert_int_equal(x->missing_templates[0]->data_sets, 1);
+	assert_int_equal(x->missing_templates[0]->first_ms, 6000);
+	assert_int_equal(x->sampling_rate, 512);
+	assert_int_equal(x->sampling_source, FLOWFLEET__SAMPLING_SOURCE__SAMPLING_ANNOUNCED);
+	assert_int_equal(x->clock_offset_ms, -90000);
+	flowfleet__hello__free_unpacked(m, NULL);
+	free(payload);
+	free(frame);
+	ff_exporter_stats_free(ex);
+}
+
 static const struct CMUnitTest sender_queue_tests[] = {
     cmocka_unit_test(sequence_persists_across_reopen),
     cmocka_unit_test(epoch_stays),
@@ -374,6 +418,7 @@ static const struct CMUnitTest sender_queue_tests[] = {
     cmocka_unit_test(corrupt_spool_file_skipped),
     cmocka_unit_test(hello_encodes),
     cmocka_unit_test(hello_carries_interfaces),
+    cmocka_unit_test(hello_carries_diagnosis),
 };
 
 FF_TEST_MAIN(sender_queue_tests)

@@ -111,6 +111,15 @@ json_t *ff_sessions_to_json(ff_sessions *r);
  */
 json_t *ff_sessions_interfaces_json(ff_sessions *r, const char *agent);
 
+/*
+ * The "exporters" array of GET /api/v1/exporters (docs/api.md): every
+ * exporter of every agent, or of agent `agent` only (NULL: all), sorted by
+ * agent then address, each with its diagnosis at `now_ms` (the
+ * aggregator's clock; docs/operations.md). Returns a new reference the
+ * caller json_decref()s, or NULL when out of memory.
+ */
+json_t *ff_sessions_exporters_json(ff_sessions *r, const char *agent, uint64_t now_ms);
+
 struct ff_prom;
 
 /*
