@@ -30,7 +30,8 @@ RATES=("$@")
 read -r -a SHAPES <<<"${SHAPES:-pooled distinct}"
 
 export FF_SRC=$(cd "$(dirname "$0")/../.." && pwd)
-# Any binary can come from elsewhere through the environment (FF_AGENT=...).
+# Any binary can come from elsewhere through the environment (FF_AGENT=...);
+# AGENT_ARGS="--wire-version 2" adds flags to every agent started.
 export FF_AGENT=${FF_AGENT:-$BUILD/agent/flowfleet-agent}
 export FF_AGGREGATOR=${FF_AGGREGATOR:-$BUILD/aggregator/flowfleet-aggregator}
 export FF_CLI=${FF_CLI:-$BUILD/aggregator/cli/flowfleet} FF_GEN=${FF_GEN:-$BUILD/tests/tools/ffgen}
@@ -55,7 +56,9 @@ send() {
 run_agent() {
 	local port rate=$1
 	port=$(ff_free_port)
-	ff_start_agent bench "$port" --interval "${INTERVAL:-10}s" "${AGENT_TRUST[@]}"
+	local extra=()
+	read -r -a extra <<<"${AGENT_ARGS:-}"
+	ff_start_agent bench "$port" --interval "${INTERVAL:-10}s" "${AGENT_TRUST[@]}" "${extra[@]}"
 	local pid=$FF_LAST_PID
 	SENT=$(send "$port" "$rate")
 	sleep 1
@@ -128,6 +131,7 @@ for SHAPE in "${SHAPES[@]}"; do
 unset FF_ZMQ_PORT FF_HTTP_PORT
 rm -rf "$FF_TMP/data"
 COLLECTORS=(sink nfcapd agent1 agent)
+[ -n "${ONLY:-}" ] && read -r -a COLLECTORS <<<"$ONLY"
 AGENT_TRUST=()
 if [ "${CURVE:-0}" = 1 ]; then
 	# A plaintext aggregator for agentpt, then the CURVE one the agent enrols with.
