@@ -15,6 +15,7 @@ void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AG
 	    {"batches.dropped", c->batches_dropped},
 	    {"batches.rejected", c->batches_rejected},
 	    {"batches.pending", c->batches_pending},
+	    {"spool.bytes", c->spool_bytes},
 	    {"records.sent", c->records_sent},
 	    {"frames.bad", c->frames_bad},
 	    {"records.filtered", c->records_filtered},
@@ -46,6 +47,7 @@ void ff_agent_counters_add(ff_agent_counters *dst, const ff_agent_counters *src)
 	dst->batches_dropped += src->batches_dropped;
 	dst->batches_rejected += src->batches_rejected;
 	dst->batches_pending += src->batches_pending;
+	dst->spool_bytes += src->spool_bytes;
 	dst->records_sent += src->records_sent;
 	dst->frames_bad += src->frames_bad;
 	dst->records_filtered += src->records_filtered;

@@ -24,6 +24,7 @@ typedef struct ff_agent_counters {
 	uint64_t batches_dropped;  /* oldest batches dropped by the spool bound */
 	uint64_t batches_rejected; /* REJECTED acks: kept and retried */
 	uint64_t batches_pending;  /* current, not a total: kept until acked */
+	uint64_t spool_bytes;	   /* current: frame bytes of those batches (memory and spool) */
 	uint64_t records_sent;
 	uint64_t frames_bad;	   /* malformed or unknown frames from the aggregator */
 	uint64_t records_filtered; /* decoded records the policy's filter (or sampler) dropped */
@@ -48,7 +49,7 @@ typedef struct ff_counter_ref {
 	uint64_t value;
 } ff_counter_ref;
 
-#define FF_AGENT_N_COUNTERS 24
+#define FF_AGENT_N_COUNTERS 25
 
 /* Fills `out` (FF_AGENT_N_COUNTERS entries) with every counter's name and value. */
 void ff_agent_counters_list(const ff_agent_counters *c, ff_counter_ref out[FF_AGENT_N_COUNTERS]);

@@ -51,8 +51,10 @@ void ff_send_queue_free(ff_send_queue *q)
 
 static void ff_send_queue_set_pending(ff_send_queue *q)
 {
-	if (q->counters != NULL)
+	if (q->counters != NULL) {
 		q->counters->batches_pending = q->n;
+		q->counters->spool_bytes = q->bytes;
+	}
 }
 
 static void ff_spool_name(uint64_t seq, char *buf, size_t len)

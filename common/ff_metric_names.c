@@ -45,6 +45,8 @@ static const ff_sm_name ff_sm_agent_names[] = {
      "Summarized records the agent sent in batches."},
     {"batches.pending", FF_SM_EXACT, "flowfleet_agent_batches_unacknowledged", G, NULL, 0,
      "Batches sent or spooled and not yet acknowledged."},
+    {"spool.bytes", FF_SM_EXACT, "flowfleet_agent_spool_bytes", G, NULL, 0,
+     "Frame bytes of the batches kept until acknowledged, in memory and spooled."},
     {"batches.", FF_SM_PREFIX, "flowfleet_agent_batches_total", C, "event", 0,
      "Batches by what happened to them (flushed, sent, acked, resent, dropped, rejected)."},
     {"bytes.sent", FF_SM_EXACT, "flowfleet_agent_sent_bytes_total", C, NULL, 0,

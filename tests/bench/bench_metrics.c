@@ -21,7 +21,7 @@ static const char *const bench_agent_counters[] = {
     "udp.datagrams",	  "udp.bytes",		 "udp.drops",
     "udp.errors",	  "records.decoded",	 "batches.flushed",
     "batches.sent",	  "batches.acked",	 "batches.resent",
-    "batches.dropped",	  "batches.rejected",	 "batches.pending",
+    "batches.dropped",	  "batches.rejected",	 "batches.pending",	"spool.bytes",
     "records.sent",	  "frames.bad",		 "records.filtered",
     "bytes.sent",	  "handoff.drops",	 "summarizer.early_flushes",
     "handshake.failures", "handshake.refused",	 "state.epoch_renewals",

@@ -88,6 +88,9 @@ check "$M,reason=\"unsupported_version\"}" 3
 check "$M,reason=\"truncated\"}" 1
 check 'count(flowfleet_exporter_malformed_datagrams_total{agent="node-b"})' ""
 check 'flowfleet_agents' 2
+# Everything acknowledged: nothing waits in the spool.
+check 'flowfleet_agent_batches_unacknowledged{agent="node-a"}' 0
+check 'flowfleet_agent_spool_bytes{agent="node-a"}' 0
 check 'flowfleet_ingest_batches_total{result="rejected"}' 0
 # What the aggregator stored for each agent, and its own scrapes, counted.
 positive() {
