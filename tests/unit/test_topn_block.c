@@ -339,6 +339,42 @@ static void columnar_rollups_blocks_match_oracle(void **state)
 	free(m);
 }
 
+/*
+ * Address keys split over the IPv4 table and the general one (IPv6 and
+ * wildcards; an IPv4 address in a v4 block and v4-mapped in a mixed one is
+ * one group): a query partitioned by a small memory limit answers as one
+ * without a limit, so every key fell in one partition of one table.
+ */
+static void columnar_partitioned_addresses_match(void **state)
+{
+	(void)state;
+	rows_store *m = tb_rows();
+	char dir[] = "/tmp/ff_test_topn_block_XXXXXX";
+	ff_store *s = tb_columnar(m, dir, false);
+	const enum ff_element els[] = {FF_EL_SRCIP, FF_EL_DSTIP, FF_EL_IP};
+	for (size_t e = 0; e < sizeof els / sizeof els[0]; e++) {
+		ff_topn_query q = {.element = els[e], .order = FF_ORDER_BYTES, .n = 20};
+		ff_topn_result whole, parts;
+		assert_int_equal(ff_topn_run(s, &q, &whole), 0);
+		q.mem_limit = 64 << 10;
+		assert_int_equal(ff_topn_run(s, &q, &parts), 0);
+		assert_true(parts.total.partitions > 1);
+		assert_int_equal(parts.n_rows, whole.n_rows);
+		assert_int_equal(parts.total.records, whole.total.records);
+		assert_int_equal(parts.total.rows, whole.total.rows);
+		for (size_t i = 0; i < whole.n_rows; i++) {
+			assert_string_equal(parts.rows[i].key, whole.rows[i].key);
+			assert_int_equal(parts.rows[i].bytes, whole.rows[i].bytes);
+			assert_int_equal(parts.rows[i].flows, whole.rows[i].flows);
+			assert_int_equal(parts.rows[i].first_ms, whole.rows[i].first_ms);
+		}
+		ff_topn_result_free(&whole);
+		ff_topn_result_free(&parts);
+	}
+	tb_remove(s, dir);
+	free(m);
+}
+
 /* A block view of rows gives the rows back, IPv4 columns as integers only when all are IPv4. */
 static void block_round_trip(void **state)
 {
@@ -367,6 +403,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(transposed_rows_match_oracle),
     cmocka_unit_test(columnar_blocks_match_oracle),
     cmocka_unit_test(columnar_rollups_blocks_match_oracle),
+    cmocka_unit_test(columnar_partitioned_addresses_match),
 };
 
 FF_TEST_MAIN(tests)
