@@ -587,12 +587,118 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 	}
 }
 
+/*
+ * Unpacks rows [at, at + n) of a frame-of-reference block of width 1 to 4
+ * straight into `out` (of `type`), without the 64-bit values ff__seg_values()
+ * makes for the general case: truncating base + x to the narrow type is the
+ * same in either width, so the values are exactly those ff__seg_narrow()
+ * would store. One loop per layout, as in ff__seg_unpack().
+ */
+#define FF__SEG_UNPACK_INTO(type)                                                              \
+	do {                                                                                   \
+		const uint8_t *p = src->p, *p1 = p + e->rows, *p2 = p1 + e->rows,              \
+			      *p3 = p2 + e->rows;                                              \
+		type b = (type)e->min;                                                         \
+		if (e->width == 1) {                                                           \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + p[at + i]);                                \
+		} else if (e->width == 2 && e->shuffle) {                                      \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8));   \
+		} else if (e->width == 2) {                                                    \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + ff_get_le16(p + 2 * (size_t)(at + i)));    \
+		} else if (e->width == 3 && e->shuffle) {                                      \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
+						     (uint32_t)p2[at + i] << 16));             \
+		} else if (e->width == 3) {                                                    \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (ff_get_le16(p + 3 * (size_t)(at + i)) |   \
+						     (uint32_t)p[3 * (size_t)(at + i) + 2]      \
+							 << 16));                              \
+		} else if (e->shuffle) {                                                       \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
+						     (uint32_t)p2[at + i] << 16 |              \
+						     (uint32_t)p3[at + i] << 24));             \
+		} else {                                                                       \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + ff_get_le32(p + 4 * (size_t)(at + i)));    \
+		}                                                                              \
+	} while (0)
+static void ff__seg_unpack8(const ff__seg_src *src, uint32_t at, uint32_t n, uint8_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint8_t);
+}
+
+static void ff__seg_unpack16(const ff__seg_src *src, uint32_t at, uint32_t n, uint16_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint16_t);
+}
+
+static void ff__seg_unpack32(const ff__seg_src *src, uint32_t at, uint32_t n, uint32_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint32_t);
+}
+#undef FF__SEG_UNPACK_INTO
+
+/*
+ * Rows [at, at + n) of a narrow column (ports, protocol, flags, tos, ASes,
+ * interfaces, sampling, wildcards, IPv4 addresses) decoded straight into the
+ * block when its block is frame of reference of width 1 to 4 (the common
+ * case); false, with nothing written, when the general path must do it.
+ * Dictionary columns (exporter, agent) always take the general path, which
+ * checks their indexes.
+ */
+static bool ff__seg_block_narrow(const ff__seg_src *src, uint32_t at, uint32_t n,
+				 ff_block_buf *buf)
+{
+	const ff__seg_entry *e = src->e;
+	if (src->fixed != NULL || (e->encoding != FF__ENC_FOR && e->encoding != FF__ENC_V4) ||
+	    e->width == 0 || e->width > 4)
+		return false;
+	switch (e->column) {
+	case FF__COL_PROTO:
+		ff__seg_unpack8(src, at, n, buf->proto);
+		return true;
+	case FF__COL_TCP_FLAGS:
+		ff__seg_unpack8(src, at, n, buf->tcp_flags);
+		return true;
+	case FF__COL_TOS:
+		ff__seg_unpack8(src, at, n, buf->tos);
+		return true;
+	case FF__COL_SRC_PORT:
+		ff__seg_unpack16(src, at, n, buf->src_port);
+		return true;
+	case FF__COL_DST_PORT:
+		ff__seg_unpack16(src, at, n, buf->dst_port);
+		return true;
+	case FF__COL_SRC_ADDR:
+		ff__seg_unpack32(src, at, n, buf->src_v4);
+		return true;
+	case FF__COL_DST_ADDR:
+		ff__seg_unpack32(src, at, n, buf->dst_v4);
+		return true;
+	case FF__COL_WILDCARDS:
+		ff__seg_unpack32(src, at, n, buf->wildcards);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Rows [at, at + n) of one column into the block's arrays. */
 static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
 			     uint64_t *v, ff_block_buf *buf)
 {
 	int col = src->e->column;
 	uint64_t *direct = src->fixed == NULL ? ff__seg_u64_column(col, buf) : NULL;
+	if (direct == NULL && ff__seg_block_narrow(src, at, n, buf))
+		return 0;
 	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
 		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
 		const uint64_t *vals = src->fixed;
