@@ -588,8 +588,8 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 }
 
 /*
- * Unpacks rows [at, at + n) of a frame-of-reference block of width 1 to 4
- * straight into `out` (of `type`), without the 64-bit values ff__seg_values()
+ * Unpacks rows [at, at + n) of a block of width 1 to 4 straight into `out`
+ * (of `type`), adding `base`, without the 64-bit values ff__seg_values()
  * makes for the general case: truncating base + x to the narrow type is the
  * same in either width, so the values are exactly those ff__seg_narrow()
  * would store. One loop per layout, as in ff__seg_unpack().
@@ -598,7 +598,7 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 	do {                                                                                   \
 		const uint8_t *p = src->p, *p1 = p + e->rows, *p2 = p1 + e->rows,              \
 			      *p3 = p2 + e->rows;                                              \
-		type b = (type)e->min;                                                         \
+		type b = (type)base;                                                           \
 		if (e->width == 1) {                                                           \
 			for (uint32_t i = 0; i < n; i++)                                       \
 				out[i] = (type)(b + p[at + i]);                                \
@@ -627,19 +627,22 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 				out[i] = (type)(b + ff_get_le32(p + 4 * (size_t)(at + i)));    \
 		}                                                                              \
 	} while (0)
-static void ff__seg_unpack8(const ff__seg_src *src, uint32_t at, uint32_t n, uint8_t *out)
+static void ff__seg_unpack8(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint8_t *out)
 {
 	const ff__seg_entry *e = src->e;
 	FF__SEG_UNPACK_INTO(uint8_t);
 }
 
-static void ff__seg_unpack16(const ff__seg_src *src, uint32_t at, uint32_t n, uint16_t *out)
+static void ff__seg_unpack16(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint16_t *out)
 {
 	const ff__seg_entry *e = src->e;
 	FF__SEG_UNPACK_INTO(uint16_t);
 }
 
-static void ff__seg_unpack32(const ff__seg_src *src, uint32_t at, uint32_t n, uint32_t *out)
+static void ff__seg_unpack32(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint32_t *out)
 {
 	const ff__seg_entry *e = src->e;
 	FF__SEG_UNPACK_INTO(uint32_t);
@@ -647,44 +650,69 @@ static void ff__seg_unpack32(const ff__seg_src *src, uint32_t at, uint32_t n, ui
 #undef FF__SEG_UNPACK_INTO
 
 /*
+ * Rows [at, at + n) of a duration block of width 1 to 4 into last_ms, from
+ * first_ms already decoded (FIRST comes before LAST): a slice of the raw
+ * zigzag values at a time in `v` (FF__SEG_SLICE_BYTES), then one pass
+ * adding them, instead of 64-bit values narrowed in a second pass.
+ */
+static void ff__seg_block_duration(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v,
+				   ff_block_buf *buf)
+{
+	uint32_t *z = (uint32_t *)(void *)v;
+	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
+		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
+		ff__seg_unpack32(src, at + off, m, 0, z);
+		for (uint32_t i = 0; i < m; i++)
+			buf->last_ms[off + i] = buf->first_ms[off + i] + ff__unzigzag(z[i]);
+	}
+}
+
+/*
  * Rows [at, at + n) of a narrow column (ports, protocol, flags, tos, ASes,
- * interfaces, sampling, wildcards, IPv4 addresses) decoded straight into the
- * block when its block is frame of reference of width 1 to 4 (the common
- * case); false, with nothing written, when the general path must do it.
+ * interfaces, sampling, wildcards, IPv4 addresses) or of last_ms decoded
+ * straight into the block when its block is frame of reference (duration
+ * for last_ms) of width 1 to 4, the common case; false, with nothing
+ * written, when the general path must do it.
  * Dictionary columns (exporter, agent) always take the general path, which
  * checks their indexes.
  */
-static bool ff__seg_block_narrow(const ff__seg_src *src, uint32_t at, uint32_t n,
+static bool ff__seg_block_narrow(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v,
 				 ff_block_buf *buf)
 {
 	const ff__seg_entry *e = src->e;
-	if (src->fixed != NULL || (e->encoding != FF__ENC_FOR && e->encoding != FF__ENC_V4) ||
-	    e->width == 0 || e->width > 4)
+	if (src->fixed != NULL || e->width == 0 || e->width > 4)
 		return false;
+	if (e->column == FF__COL_LAST && e->encoding == FF__ENC_DURATION) {
+		ff__seg_block_duration(src, at, n, v, buf);
+		return true;
+	}
+	if (e->encoding != FF__ENC_FOR && e->encoding != FF__ENC_V4)
+		return false;
+	uint64_t base = e->min;
 	switch (e->column) {
 	case FF__COL_PROTO:
-		ff__seg_unpack8(src, at, n, buf->proto);
+		ff__seg_unpack8(src, at, n, base, buf->proto);
 		return true;
 	case FF__COL_TCP_FLAGS:
-		ff__seg_unpack8(src, at, n, buf->tcp_flags);
+		ff__seg_unpack8(src, at, n, base, buf->tcp_flags);
 		return true;
 	case FF__COL_TOS:
-		ff__seg_unpack8(src, at, n, buf->tos);
+		ff__seg_unpack8(src, at, n, base, buf->tos);
 		return true;
 	case FF__COL_SRC_PORT:
-		ff__seg_unpack16(src, at, n, buf->src_port);
+		ff__seg_unpack16(src, at, n, base, buf->src_port);
 		return true;
 	case FF__COL_DST_PORT:
-		ff__seg_unpack16(src, at, n, buf->dst_port);
+		ff__seg_unpack16(src, at, n, base, buf->dst_port);
 		return true;
 	case FF__COL_SRC_ADDR:
-		ff__seg_unpack32(src, at, n, buf->src_v4);
+		ff__seg_unpack32(src, at, n, base, buf->src_v4);
 		return true;
 	case FF__COL_DST_ADDR:
-		ff__seg_unpack32(src, at, n, buf->dst_v4);
+		ff__seg_unpack32(src, at, n, base, buf->dst_v4);
 		return true;
 	case FF__COL_WILDCARDS:
-		ff__seg_unpack32(src, at, n, buf->wildcards);
+		ff__seg_unpack32(src, at, n, base, buf->wildcards);
 		return true;
 	default:
 		return false;
@@ -697,7 +725,7 @@ static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at,
 {
 	int col = src->e->column;
 	uint64_t *direct = src->fixed == NULL ? ff__seg_u64_column(col, buf) : NULL;
-	if (direct == NULL && ff__seg_block_narrow(src, at, n, buf))
+	if (direct == NULL && ff__seg_block_narrow(src, at, n, v, buf))
 		return 0;
 	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
 		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
