@@ -59,7 +59,8 @@ ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds
-        read_cols_match_read_group cursor_narrow_widths)
+        read_cols_match_read_group cursor_narrow_widths
+        cursor_fixed_columns_per_group)
 ff_unit_test(NAME store_open SOURCES ${FF_UNIT_DIR}/test_store_open.c LIBS ff_agg_store_open
   CASES opens_columnar_by_name unknown_backend_refused backends_list_opens stats_json_columnar
         stats_json_generic_only)

@@ -237,12 +237,9 @@ static void block_record(const ff_block *b, const ff_block_buf *buf, size_t i, f
  * column at once, and lazily (only src_addr, ports and counters late, for
  * every third row).
  */
-static void assert_cursor_rows(const seg_fixture *x, size_t g, const ff_flow *ref)
+static void assert_cursor_group(const seg_fixture *x, size_t g, const ff_flow *ref,
+				ff_segment_cursor *c, ff_block_buf *buf)
 {
-	ff_segment_cursor *c = ff_segment_cursor_new();
-	ff_block_buf *buf = malloc(sizeof *buf);
-	assert_non_null(c);
-	assert_non_null(buf);
 	uint32_t early[] = {FF_SEGMENT_COLS_ALL, FF_SEGMENT_COL_PROTO | FF_SEGMENT_COL_FIRST};
 	for (size_t e = 0; e < 2; e++) {
 		assert_int_equal(ff_segment_cursor_start(c, x->s, g, FF_SEGMENT_COLS_ALL, early[e]), 0);
@@ -265,8 +262,51 @@ static void assert_cursor_rows(const seg_fixture *x, size_t g, const ff_flow *re
 		assert_int_equal(n, 0);
 		assert_int_equal(at, block(x, g, COL_SRC).rows);
 	}
+}
+
+static void assert_cursor_rows(const seg_fixture *x, size_t g, const ff_flow *ref)
+{
+	ff_segment_cursor *c = ff_segment_cursor_new();
+	ff_block_buf *buf = malloc(sizeof *buf);
+	assert_non_null(c);
+	assert_non_null(buf);
+	assert_cursor_group(x, g, ref, c, buf);
 	free(buf);
 	ff_segment_cursor_free(c);
+}
+
+/*
+ * Width-0 columns are filled once per group into the cursor's buffer: two
+ * groups (one per agent) whose src_as is one value each, another value in
+ * each, and a last_ms of a fixed duration over varying first_ms, read with
+ * one cursor and buffer, group 1 then 0 then 1 again.
+ */
+static void cursor_fixed_columns_per_group(void **state)
+{
+	(void)state;
+	size_t n = 2 * GROUP;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++) {
+		make_row(&rows[i], i, i % 2);
+		rows[i].src_as = i % 2 ? 9 : 5;
+		rows[i].last_ms = rows[i].first_ms;
+	}
+	seg_fixture x;
+	write_read(&x, rows, n);
+	ff_segment_cursor *c = ff_segment_cursor_new();
+	ff_block_buf *buf = malloc(sizeof *buf);
+	assert_non_null(c);
+	assert_non_null(buf);
+	for (size_t g = 0; g < 2; g++) {
+		assert_int_equal(block(&x, g, COL_SRC_AS).width, 0);
+		assert_int_equal(block(&x, g, 1).width, 0); /* last_ms: duration 0 */
+	}
+	const size_t order[] = {1, 0, 1};
+	for (size_t k = 0; k < 3; k++)
+		assert_cursor_group(&x, order[k], x.out + order[k] * GROUP, c, buf);
+	free(buf);
+	ff_segment_cursor_free(c);
+	fixture_free(&x);
 }
 
 /*
@@ -507,6 +547,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(widths_and_shuffle), cmocka_unit_test(sorted_rows),
     cmocka_unit_test(group_bounds),	    cmocka_unit_test(read_cols_match_read_group),
     cmocka_unit_test(cursor_narrow_widths),
+    cmocka_unit_test(cursor_fixed_columns_per_group),
 };
 
 FF_TEST_MAIN(tests)

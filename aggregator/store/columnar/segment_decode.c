@@ -436,6 +436,13 @@ struct ff_segment_cursor {
 	bool load_failed;  /* a late column of this group did not decode */
 	uint32_t blk_at;   /* the group row of the block last returned */
 	ff_block_buf *buf; /* where that block went */
+	/*
+	 * Width-0 columns of this group (one value for every row) already
+	 * filled into every row of `filled_buf`: a group's blocks go to the
+	 * same buffer, so they are filled once per group instead of per block.
+	 */
+	uint32_t filled;
+	ff_block_buf *filled_buf;
 	uint8_t *scratch;  /* FF_SEGMENT_SCRATCH bytes */
 };
 
@@ -477,7 +484,7 @@ int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g,
 			    uint32_t early)
 {
 	c->rows = c->at = 0;
-	c->late = 0;
+	c->late = c->filled = 0;
 	c->load_failed = false;
 	if (g >= ff_segment_groups(s))
 		return FF_SEG_EFORMAT;
@@ -953,14 +960,30 @@ long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *o
 	uint32_t n = c->rows - at < FF_BLOCK_ROWS ? c->rows - at : FF_BLOCK_ROWS;
 	uint64_t *v = (uint64_t *)(void *)c->scratch;
 	*out = (ff_block){.n = n};
+	if (c->filled_buf != buf) {
+		c->filled = 0;
+		c->filled_buf = buf;
+	}
 	for (int k = 0; k < c->n_src; k++) {
 		ff__seg_src *src = &c->src[k];
+		uint32_t bit = 1u << src->e->column;
 		bool in_place = ff__seg_is_addr(src->e->column) && src->e->encoding == FF__ENC_BYTES;
-		if (c->late & 1u << src->e->column)
+		if (c->late & bit)
 			continue;
-		if (!in_place && ff__seg_block_col(c->s, src, at, n, v, buf) != 0)
-			return FF_SEG_EBLOCK;
 		ff__seg_block_view(src, at, buf, out);
+		if (in_place || (c->filled & bit))
+			continue;
+		if (src->fixed != NULL && src->e->column != FF__COL_LAST) {
+			/*
+			 * Every row of the buffer, so the group's later blocks find
+			 * it there (not last_ms: first_ms plus a fixed duration).
+			 */
+			if (ff__seg_block_col(c->s, src, 0, FF_BLOCK_ROWS, v, buf) != 0)
+				return FF_SEG_EBLOCK;
+			c->filled |= bit;
+		} else if (ff__seg_block_col(c->s, src, at, n, v, buf) != 0) {
+			return FF_SEG_EBLOCK;
+		}
 	}
 	if (c->late != 0) {
 		out->lazy = true;
