@@ -15,7 +15,8 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
 ff_unit_test(NAME topn_block SOURCES ${FF_UNIT_DIR}/test_topn_block.c
   LIBS ff_agg_query ff_agg_store_columnar
   CASES block_round_trip transposed_rows_match_oracle columnar_blocks_match_oracle
-        columnar_rollups_blocks_match_oracle columnar_partitioned_addresses_match)
+        columnar_rollups_blocks_match_oracle columnar_partitioned_addresses_match
+        columnar_large_window_matches_oracle)
 ff_unit_test(NAME session_metrics SOURCES ${FF_UNIT_DIR}/test_session_metrics.c
   LIBS ff_agg_sessions ff_common
   CASES names_and_catch_all series_bound_per_agent)
