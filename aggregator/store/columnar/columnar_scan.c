@@ -360,7 +360,8 @@ static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
 static int ff_cs_window_blocks(void *arg, const ff_batch *b)
 {
 	const ff_cs_scanner *x = arg;
-	return ff_store_blocks_of_batch(b, x->r->fields, x->buf, x->bcb, x->arg);
+	return ff_store_blocks_of_batch(b, x->r->fields, x->r->select_fields, x->buf, x->bcb,
+					x->arg);
 }
 
 /* The sealing window, then the open one: together, so a hand-over moves nothing past a scan. */
