@@ -434,8 +434,15 @@ static void ff_fb_run(const ff_filter *f, const ff_block *b, const uint16_t *sel
 	memset(reach, 0, (size_t)(f->entry + 1) * sizeof reach[0]);
 	/* ff_fb_pack64() reads whole words of 64 rows; tests write the first b->n. */
 	memset(pass + b->n, 0, FF_BLOCK_ROWS - b->n);
-	for (size_t j = 0; j < m; j++)
-		reach[f->entry][sel[j] / 64] |= (uint64_t)1 << (sel[j] % 64);
+	if (m == b->n) {
+		/* Every row (sel ascending and within the block): whole words at once. */
+		for (size_t w = 0; w * 64 < m; w++)
+			reach[f->entry][w] = m - w * 64 >= 64 ? UINT64_MAX
+							      : ((uint64_t)1 << (m - w * 64)) - 1;
+	} else {
+		for (size_t j = 0; j < m; j++)
+			reach[f->entry][sel[j] / 64] |= (uint64_t)1 << (sel[j] % 64);
+	}
 	for (int32_t i = f->entry; i >= 0; i--) {
 		if (!ff_fb_any(reach[i]))
 			continue;
@@ -458,10 +465,14 @@ size_t ff_filter_select(const ff_filter *f, const ff_block *b, uint16_t *sel, si
 		return ff_fb_rows(f, b, sel, m);
 	uint64_t accept[FF_FB_WORDS] = {0};
 	ff_fb_run(f, b, sel, m, accept);
+	/*
+	 * Accepted rows are rows of sel, and sel is ascending: the set bits of
+	 * accept, in order, are sel narrowed (a step per kept row, not per row).
+	 */
 	size_t k = 0;
-	for (size_t j = 0; j < m; j++) {
-		sel[k] = sel[j];
-		k += (accept[sel[j] / 64] >> (sel[j] % 64)) & 1;
+	for (size_t w = 0; w < FF_FB_WORDS; w++) {
+		for (uint64_t bits = accept[w]; bits != 0; bits &= bits - 1)
+			sel[k++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 	}
 	return k;
 }
