@@ -112,6 +112,22 @@ typedef struct ff_block_buf {
 void ff_block_from_rows(const ff_flow *rows, size_t n, uint32_t fields, ff_block_buf *buf,
 			ff_block *out);
 
+/* What the lazy columns of a block of rows are loaded from (ff_block_from_rows_lazy()). */
+typedef struct ff_block_rows_lazy {
+	const ff_flow *rows;
+	ff_block_buf *buf;
+	uint32_t late; /* FF_BLOCK_F_* bits */
+} ff_block_rows_lazy;
+
+/*
+ * As ff_block_from_rows() for the fields of `fields` in `early` only (0:
+ * all of them, nothing lazy); the others come lazily, ff_block_load()
+ * transposing them for the rows a reader chose. `lazy` (the caller's) and
+ * the rows must live as long as `out` is read.
+ */
+void ff_block_from_rows_lazy(const ff_flow *rows, size_t n, uint32_t fields, uint32_t early,
+			     ff_block_buf *buf, ff_block_rows_lazy *lazy, ff_block *out);
+
 /*
  * Row i of `b` as a record: the fields `b` holds, the rest zero. For
  * readers that must evaluate something per row (an uncompiled filter).

@@ -377,17 +377,34 @@ static size_t ff_fb_rows(const ff_filter *f, const ff_block *b, uint16_t *sel, s
 	return k;
 }
 
-/* Sends the rows of `reach` that pass (pass[i] != 0) to on_true, the rest to on_false. */
+/*
+ * Bits k of the result are bytes k of pass[0 .. 64), each 0 or 1 (every test
+ * writes a comparison's result): eight bytes at a time, the multiply moving
+ * byte k's low bit to bit 56 + k (the bytes' other products land below bit
+ * 56 without carrying into it, or past bit 63).
+ */
+static uint64_t ff_fb_pack64(const uint8_t *pass)
+{
+	uint64_t t = 0;
+	for (int k = 0; k < 8; k++) {
+		uint64_t x;
+		memcpy(&x, pass + 8 * k, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+		x = __builtin_bswap64(x);
+#endif
+		t |= ((x & 0x0101010101010101u) * 0x0102040810204080u) >> 56 << (8 * k);
+	}
+	return t;
+}
+
+/* Sends the rows of `reach` that pass (pass[i] is 1) to on_true, the rest (0) to on_false. */
 static void ff_fb_route(const ff_fb_bits reach, const uint8_t *pass, size_t n, int32_t on_true,
 			int32_t on_false, ff_fb_bits *to, uint64_t *accept)
 {
 	for (size_t w = 0; w * 64 < n; w++) {
 		if (reach[w] == 0)
 			continue;
-		uint64_t t = 0;
-		size_t end = n - w * 64 < 64 ? n - w * 64 : 64;
-		for (size_t k = 0; k < end; k++)
-			t |= (uint64_t)(pass[w * 64 + k] != 0) << k;
+				uint64_t t = ff_fb_pack64(pass + w * 64);
 		uint64_t yes = reach[w] & t, no = reach[w] & ~t;
 		if (on_true >= 0)
 			to[on_true][w] |= yes;
@@ -415,8 +432,17 @@ static void ff_fb_run(const ff_filter *f, const ff_block *b, const uint16_t *sel
 	ff_fb_bits reach[FF_FB_MAX_INSNS];
 	uint8_t pass[FF_BLOCK_ROWS], tmp[FF_BLOCK_ROWS];
 	memset(reach, 0, (size_t)(f->entry + 1) * sizeof reach[0]);
-	for (size_t j = 0; j < m; j++)
-		reach[f->entry][sel[j] / 64] |= (uint64_t)1 << (sel[j] % 64);
+	/* ff_fb_pack64() reads whole words of 64 rows; tests write the first b->n. */
+	memset(pass + b->n, 0, FF_BLOCK_ROWS - b->n);
+	if (m == b->n) {
+		/* Every row (sel ascending and within the block): whole words at once. */
+		for (size_t w = 0; w * 64 < m; w++)
+			reach[f->entry][w] = m - w * 64 >= 64 ? UINT64_MAX
+							      : ((uint64_t)1 << (m - w * 64)) - 1;
+	} else {
+		for (size_t j = 0; j < m; j++)
+			reach[f->entry][sel[j] / 64] |= (uint64_t)1 << (sel[j] % 64);
+	}
 	for (int32_t i = f->entry; i >= 0; i--) {
 		if (!ff_fb_any(reach[i]))
 			continue;
@@ -439,10 +465,14 @@ size_t ff_filter_select(const ff_filter *f, const ff_block *b, uint16_t *sel, si
 		return ff_fb_rows(f, b, sel, m);
 	uint64_t accept[FF_FB_WORDS] = {0};
 	ff_fb_run(f, b, sel, m, accept);
+	/*
+	 * Accepted rows are rows of sel, and sel is ascending: the set bits of
+	 * accept, in order, are sel narrowed (a step per kept row, not per row).
+	 */
 	size_t k = 0;
-	for (size_t j = 0; j < m; j++) {
-		sel[k] = sel[j];
-		k += (accept[sel[j] / 64] >> (sel[j] % 64)) & 1;
+	for (size_t w = 0; w < FF_FB_WORDS; w++) {
+		for (uint64_t bits = accept[w]; bits != 0; bits &= bits - 1)
+			sel[k++] = (uint16_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 	}
 	return k;
 }

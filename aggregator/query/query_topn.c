@@ -37,7 +37,9 @@ int ff__topn_count_only(ff__topn_ctx *x)
 	if (x->hll == NULL)
 		return -1;
 	ff__topn_hll_add_table(x->hll, &x->groups);
+	ff__topn_hll_add_table4(x->hll, &x->groups4);
 	ff__topn_table_free(&x->groups);
+	ff__topn_table4_free(&x->groups4);
 	return 0;
 }
 
@@ -138,7 +140,7 @@ static void ff_topn_offer(ff_topn_group *h, size_t *n, size_t keep, const ff_top
  */
 static int ff_topn_rank(ff__topn_ctx *x, ff_topn_group **out, size_t *n_out)
 {
-	size_t n_groups = x->groups.count;
+	size_t n_groups = x->groups.count + x->groups4.count;
 	size_t keep = x->q->n == 0 || x->q->n > n_groups ? n_groups : x->q->n;
 	ff_topn_group *g = calloc(keep ? keep : 1, sizeof *g);
 	if (g == NULL)
@@ -150,6 +152,14 @@ static int ff_topn_rank(ff__topn_ctx *x, ff_topn_group **out, size_t *n_out)
 	while (ff__topn_table_next(&x->groups, &cur, &k, &v)) {
 		memset(&c.key, 0, sizeof c.key);
 		memcpy(&c.key, k, x->key_len);
+		c.c = *v;
+		c.metric = ff_topn_metric(x->q->order, &c.c);
+		ff_topn_offer(g, &n, keep, &c);
+	}
+	cur = 0;
+	uint32_t v4;
+	while (ff__topn_table4_next(&x->groups4, &cur, &v4, &v)) {
+		ff__topn_key_v4(&c.key, v4);
 		c.c = *v;
 		c.metric = ff_topn_metric(x->q->order, &c.c);
 		ff_topn_offer(g, &n, keep, &c);
@@ -248,8 +258,10 @@ static int ff_topn_ctx_init(ff__topn_ctx *x, const ff_topn_query *q, const ff__t
 			   .key_len = ff__topn_key_len(q->element),
 			   .part = part.index,
 			   .part_mask = part.count - 1};
-	int rc = ff__topn_table_init(&x->groups, x->key_len, p->cap0,
-				     p->limit == SIZE_MAX ? NULL : budget);
+	ff__topn_budget *b = p->limit == SIZE_MAX ? NULL : budget;
+	int rc = ff__topn_table_init(&x->groups, x->key_len, p->cap0, b);
+	if (rc == 0 && ff__topn_is_addr(q->element))
+		rc = ff__topn_table4_init(&x->groups4, p->cap0, b);
 	if (ff__topn_is_direct(q->element)) {
 		x->direct = calloc(FF_TOPN_DIRECT_SLOTS, sizeof *x->direct);
 		x->seen = calloc(FF_TOPN_DIRECT_SLOTS, 1);
@@ -264,21 +276,11 @@ static int ff_topn_ctx_init(ff__topn_ctx *x, const ff_topn_query *q, const ff__t
 static void ff_topn_ctx_free(ff__topn_ctx *x)
 {
 	ff__topn_table_free(&x->groups);
+	ff__topn_table4_free(&x->groups4);
 	free(x->direct);
 	free(x->seen);
 	free(x->hll);
 	free(x->scratch);
-}
-
-static void ff_topn_merge_counts(ff__topn_counts *d, const ff__topn_counts *c, bool created)
-{
-	ff_counter_add(&d->flows, c->flows);
-	ff_counter_add(&d->packets, c->packets);
-	ff_counter_add(&d->bytes, c->bytes);
-	if (created || c->first_ms < d->first_ms)
-		d->first_ms = c->first_ms;
-	if (created || c->last_ms > d->last_ms)
-		d->last_ms = c->last_ms;
 }
 
 /*
@@ -309,7 +311,7 @@ static int ff_topn_fold_direct(ff__topn_ctx *x)
 		    &x->groups, &k, ff__topn_hash(&k, x->groups.words), &created);
 		if (d == NULL)
 			return -1;
-		ff_topn_merge_counts(d, &x->direct[i], created);
+		ff__topn_counts_add(d, &x->direct[i], created);
 	}
 	return 0;
 }
@@ -320,7 +322,7 @@ static void ff_topn_merge_direct(ff__topn_ctx *dst, const ff__topn_ctx *src)
 	for (size_t i = 0; dst->direct != NULL && i < FF_TOPN_DIRECT_SLOTS; i++) {
 		if (!src->seen[i])
 			continue;
-		ff_topn_merge_counts(&dst->direct[i], &src->direct[i], !dst->seen[i]);
+		ff__topn_counts_add(&dst->direct[i], &src->direct[i], !dst->seen[i]);
 		dst->seen[i] = 1;
 	}
 }
@@ -337,7 +339,17 @@ static int ff_topn_merge(ff__topn_ctx *dst, const ff__topn_ctx *src)
 		ff__topn_counts *d = ff__topn_table_upsert(&dst->groups, k, h, &created);
 		if (d == NULL)
 			return dst->groups.over ? FF_TOPN_EOVER : -1;
-		ff_topn_merge_counts(d, v, created);
+		ff__topn_counts_add(d, v, created);
+	}
+	cur = 0;
+	uint32_t v4;
+	while (ff__topn_table4_next(&src->groups4, &cur, &v4, &v)) {
+		int created = 0;
+		ff__topn_counts *d =
+		    ff__topn_table4_upsert(&dst->groups4, v4, ff__topn_hash4(v4), &created);
+		if (d == NULL)
+			return dst->groups4.over ? FF_TOPN_EOVER : -1;
+		ff__topn_counts_add(d, v, created);
 	}
 	ff_topn_total *t = &dst->total;
 	const ff_topn_total *o = &src->total;
@@ -395,8 +407,10 @@ static int ff_topn_scan(ff_store *store, const ff_topn_query *q, ff__topn_ctx *x
 	for (size_t i = 1; rc == 0 && i < n; i++) {
 		rc = ff_topn_merge(&x[0], &x[i]);
 		/* Merged keys live in x[0] now: the budget gets their room back. */
-		if (rc == 0)
+		if (rc == 0) {
 			ff__topn_table_free(&x[i].groups);
+			ff__topn_table4_free(&x[i].groups4);
+		}
 	}
 	return rc;
 }
@@ -411,6 +425,7 @@ static double ff_topn_estimate(const ff__topn_ctx *x, size_t n)
 		if (x[i].hll != NULL)
 			ff__topn_hll_merge(regs, x[i].hll);
 		ff__topn_hll_add_table(regs, &x[i].groups);
+		ff__topn_hll_add_table4(regs, &x[i].groups4);
 	}
 	double keys = ff__topn_hll_estimate(regs);
 	free(regs);
@@ -449,7 +464,7 @@ static int ff_topn_pass_run(ff_store *store, const ff_topn_query *q, const ff__t
 		rc = ff_topn_rank(&x[0], &out->top, &out->n_top);
 	if (rc == 0) {
 		out->total = x[0].total;
-		out->total.rows = x[0].groups.count;
+		out->total.rows = x[0].groups.count + x[0].groups4.count;
 		out->total.read = read;
 	}
 	for (size_t i = 0; i < ready; i++)

@@ -34,32 +34,6 @@ static size_t ff_tb_select(const ff_topn_query *q, const ff_block *b, uint16_t *
 	return q->filter != NULL ? ff_filter_select(q->filter, b, sel, m) : m;
 }
 
-/*
- * An IPv4 address key ([wildcard][16 bytes v4-mapped]) in three words, as
- * topn_key.h lays keys out: words made in registers, since bytes
- * stored one by one and read back as words stall on store forwarding.
- */
-static inline void ff_tb_key_v4(uint64_t *w, uint32_t v4, bool wild)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t be = __builtin_bswap32(v4); /* bytes 13..16 of the key */
-	w[0] = wild;
-	w[1] = wild ? 0 : 0xffffull << 24 | (uint64_t)(be & 0xffffff) << 40;
-	w[2] = wild ? 0 : be >> 24;
-#else
-	uint8_t k[24] = {0};
-	k[0] = wild;
-	if (!wild) {
-		k[11] = k[12] = 0xff;
-		k[13] = (uint8_t)(v4 >> 24);
-		k[14] = (uint8_t)(v4 >> 16);
-		k[15] = (uint8_t)(v4 >> 8);
-		k[16] = (uint8_t)v4;
-	}
-	memcpy(w, k, sizeof k);
-#endif
-}
-
 static inline void ff_tb_key_addr16(uint64_t *w, const uint8_t *addr, bool wild)
 {
 	uint8_t k[24] = {0};
@@ -69,21 +43,30 @@ static inline void ff_tb_key_addr16(uint64_t *w, const uint8_t *addr, bool wild)
 	memcpy(w, k, sizeof k);
 }
 
-/* The keys and hashes of the selected rows for an address column. */
-static void ff_tb_keys_addr(ff__topn_scratch *s, size_t m, const uint32_t *v4, const uint8_t *a16,
-			    const uint32_t *wc, uint32_t wbit)
+/*
+ * Splits the selected rows of an address column between the tables: IPv4
+ * addresses (every row of a v4 column, v4-mapped ones of a 16-byte column)
+ * into rows4/v4, wildcards and IPv6 addresses into rows/keys. Returns how
+ * many went to the general table; *n4 gets the others.
+ */
+static size_t ff_tb_keys_addr(ff__topn_scratch *s, size_t m, const uint32_t *v4,
+			      const uint8_t *a16, const uint32_t *wc, uint32_t wbit, size_t *n4)
 {
+	size_t n = 0, k = 0;
 	for (size_t j = 0; j < m; j++) {
-		size_t i = s->sel[j];
+		uint16_t i = s->sel[j];
 		bool wild = wbit != 0 && (wc[i] & wbit);
-		uint64_t w[3];
-		if (v4 != NULL)
-			ff_tb_key_v4(w, v4[i], wild);
-		else
-			ff_tb_key_addr16(w, a16 + i * FF_ADDR_LEN, wild);
-		s->hash[j] = ff__topn_hash(w, 3);
-		memcpy(s->keys[j], w, sizeof w);
+		const uint8_t *a = v4 != NULL ? NULL : a16 + (size_t)i * FF_ADDR_LEN;
+		if (!wild && (v4 != NULL || ff_addr_is_v4(a))) {
+			s->v4[k] = v4 != NULL ? v4[i] : ff_addr_v4(a);
+			s->rows4[k++] = i;
+			continue;
+		}
+		ff_tb_key_addr16(s->keys[n], wild ? NULL : a, wild);
+		s->rows[n++] = i;
 	}
+	*n4 = k;
+	return n;
 }
 
 /* A number key ([wildcard][4 bytes big-endian]) in one word. */
@@ -108,7 +91,7 @@ static void ff_tb_keys_number(ff__topn_scratch *s, size_t m, const uint32_t *v,
 	for (size_t j = 0; j < m; j++) {
 		size_t i = s->sel[j];
 		s->keys[j][0] = ff_tb_key_number(v[i], wbit != 0 && (wc[i] & wbit));
-		s->hash[j] = ff__topn_hash(s->keys[j], 1);
+		s->rows[j] = (uint16_t)i;
 	}
 }
 
@@ -123,12 +106,15 @@ static inline void ff_tb_count(ff__topn_counts *c, const ff_block *b, size_t i, 
 		c->last_ms = b->last_ms[i];
 }
 
-/* Looks up and counts the selected rows whose keys and hashes are in the scratch. */
-static int ff_tb_group(ff__topn_ctx *x, const ff_block *b, size_t m)
+/* Looks up and counts rows[0 .. n) of the scratch, whose keys are in keys[]. */
+static int ff_tb_group(ff__topn_ctx *x, const ff_block *b, size_t n)
 {
 	ff__topn_scratch *s = x->scratch;
-	for (size_t j = 0; j < m; j++) {
-		if (j + FF_TB_PREFETCH < m && x->hll == NULL) {
+	size_t words = x->groups.words;
+	for (size_t j = 0; j < n; j++)
+		s->hash[j] = ff__topn_hash(s->keys[j], words);
+	for (size_t j = 0; j < n; j++) {
+		if (j + FF_TB_PREFETCH < n && x->hll == NULL) {
 			/* A slot of counters and key spans two cache lines: fetch both. */
 			const uint8_t *home = ff__topn_table_home(&x->groups, s->hash[j + FF_TB_PREFETCH]);
 			__builtin_prefetch(home);
@@ -138,7 +124,28 @@ static int ff_tb_group(ff__topn_ctx *x, const ff_block *b, size_t m)
 		ff__topn_counts *c = ff__topn_group_hashed(x, s->keys[j], s->hash[j], &created);
 		if (c == NULL)
 			return -1;
-		ff_tb_count(c, b, s->sel[j], created);
+		ff_tb_count(c, b, s->rows[j], created);
+	}
+	return 0;
+}
+
+/* The same for the IPv4 rows rows4[0 .. n) and their addresses v4[]. */
+static int ff_tb_group4(ff__topn_ctx *x, const ff_block *b, size_t n)
+{
+	ff__topn_scratch *s = x->scratch;
+	for (size_t j = 0; j < n; j++)
+		s->hash4[j] = ff__topn_hash4(s->v4[j]);
+	for (size_t j = 0; j < n; j++) {
+		if (j + FF_TB_PREFETCH < n && x->hll == NULL) {
+			const ff__topn_slot4 *home = ff__topn_table4_home(&x->groups4, s->hash4[j + FF_TB_PREFETCH]);
+			__builtin_prefetch(home);
+			__builtin_prefetch((const uint8_t *)(home + 1) - 1);
+		}
+		int created = 0;
+		ff__topn_counts *c = ff__topn_group4(x, s->v4[j], s->hash4[j], &created);
+		if (c == NULL)
+			return -1;
+		ff_tb_count(c, b, s->rows4[j], created);
 	}
 	return 0;
 }
@@ -186,21 +193,32 @@ static int ff_tb_agent(ff__topn_ctx *x, const ff_block *b, size_t m)
 	return 0;
 }
 
-/* Groups one address or number column of the block (element side src, dst or exporter). */
-static int ff_tb_hashed(ff__topn_ctx *x, const ff_block *b, size_t m, enum ff_element el)
+/* Groups one address column of the block (element side src, dst or exporter). */
+static int ff_tb_addr(ff__topn_ctx *x, const ff_block *b, size_t m, enum ff_element el)
+{
+	ff__topn_scratch *s = x->scratch;
+	uint32_t wa = b->any_wildcards;
+	size_t n, n4;
+	if (el == FF_EL_SRCIP)
+		n = ff_tb_keys_addr(s, m, b->src_v4, b->src_addr, b->wildcards,
+				    wa & FF_FIELD_SRC_ADDR, &n4);
+	else if (el == FF_EL_DSTIP)
+		n = ff_tb_keys_addr(s, m, b->dst_v4, b->dst_addr, b->wildcards,
+				    wa & FF_FIELD_DST_ADDR, &n4);
+	else
+		n = ff_tb_keys_addr(s, m, NULL, b->exporter, b->wildcards, wa & FF_FIELD_EXPORTER,
+				    &n4);
+	if (ff_tb_group4(x, b, n4) != 0)
+		return -1;
+	return ff_tb_group(x, b, n);
+}
+
+/* Groups one number column of the block. */
+static int ff_tb_number(ff__topn_ctx *x, const ff_block *b, size_t m, enum ff_element el)
 {
 	ff__topn_scratch *s = x->scratch;
 	uint32_t wa = b->any_wildcards;
 	switch (el) {
-	case FF_EL_SRCIP:
-		ff_tb_keys_addr(s, m, b->src_v4, b->src_addr, b->wildcards, wa & FF_FIELD_SRC_ADDR);
-		break;
-	case FF_EL_DSTIP:
-		ff_tb_keys_addr(s, m, b->dst_v4, b->dst_addr, b->wildcards, wa & FF_FIELD_DST_ADDR);
-		break;
-	case FF_EL_EXPORTER:
-		ff_tb_keys_addr(s, m, NULL, b->exporter, b->wildcards, wa & FF_FIELD_EXPORTER);
-		break;
 	case FF_EL_SRCAS:
 		ff_tb_keys_number(s, m, b->src_as, b->wildcards, wa & FF_FIELD_SRC_AS);
 		break;
@@ -235,11 +253,15 @@ static int ff_tb_aggregate(ff__topn_ctx *x, const ff_block *b, size_t m)
 	case FF_EL_AGENT:
 		return ff_tb_agent(x, b, m);
 	case FF_EL_IP:
-		if (ff_tb_hashed(x, b, m, FF_EL_SRCIP) != 0)
+		if (ff_tb_addr(x, b, m, FF_EL_SRCIP) != 0)
 			return -1;
-		return ff_tb_hashed(x, b, m, FF_EL_DSTIP);
+		return ff_tb_addr(x, b, m, FF_EL_DSTIP);
+	case FF_EL_SRCIP:
+	case FF_EL_DSTIP:
+	case FF_EL_EXPORTER:
+		return ff_tb_addr(x, b, m, x->q->element);
 	default:
-		return ff_tb_hashed(x, b, m, x->q->element);
+		return ff_tb_number(x, b, m, x->q->element);
 	}
 }
 

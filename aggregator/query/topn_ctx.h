@@ -6,8 +6,9 @@
  * by the engine (query_topn.c: passes, merging, ranking) and the block
  * aggregation it scans with (topn_block.c).
  *
- * Ports and protocols group in a direct-indexed array (topn_key.h). Other
- * elements group in a hash table keyed by the first key_len bytes of an
+ * Ports and protocols group in a direct-indexed array (topn_key.h). IPv4
+ * addresses of address elements group in the IPv4 table (topn_table4.h).
+ * Other keys group in a hash table keyed by the first key_len bytes of an
  * ff__topn_key, the bytes the element's values use.
  */
 
@@ -15,21 +16,31 @@
 #include "query_topn.h"
 #include "topn_sketch.h"
 #include "topn_table.h"
+#include "topn_table4.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Per-block scratch of the aggregation: selected rows, their keys and hashes. */
+/*
+ * Per-block scratch of the aggregation: selected rows; then, for the general
+ * table, the rows it groups, their keys and hashes; for the IPv4 table, the
+ * rows it groups, their addresses and hashes.
+ */
 typedef struct ff__topn_scratch {
 	uint16_t sel[FF_BLOCK_ROWS];
+	uint16_t rows[FF_BLOCK_ROWS];
 	uint64_t keys[FF_BLOCK_ROWS][3]; /* zero-padded key prefixes of up to 24 bytes */
 	uint64_t hash[FF_BLOCK_ROWS]; /* or, for direct elements, the rows' slots */
+	uint16_t rows4[FF_BLOCK_ROWS];
+	uint32_t v4[FF_BLOCK_ROWS];
+	uint64_t hash4[FF_BLOCK_ROWS];
 } ff__topn_scratch;
 
 typedef struct ff__topn_ctx {
 	const ff_topn_query *q;
 	ff__topn_table groups; /* key prefix -> ff__topn_counts */
+	ff__topn_table4 groups4; /* IPv4 address -> ff__topn_counts (address elements) */
 	size_t key_len;
 	ff__topn_counts *direct; /* FF_TOPN_DIRECT_SLOTS, or NULL */
 	uint8_t *seen;		 /* which direct slots hold a group */
@@ -65,6 +76,21 @@ static inline ff__topn_counts *ff__topn_group_hashed(ff__topn_ctx *x, const void
 	if (x->hll == NULL) {
 		ff__topn_counts *c = ff__topn_table_upsert(&x->groups, k, h, created);
 		if (c != NULL || !x->groups.over || ff__topn_count_only(x) != 0)
+			return c;
+	}
+	ff__topn_hll_add(x->hll, h);
+	return &x->discard;
+}
+
+/* As ff__topn_group_hashed(), for IPv4 address `v4` with hash `h` from ff__topn_hash4(). */
+static inline ff__topn_counts *ff__topn_group4(ff__topn_ctx *x, uint32_t v4, uint64_t h,
+					       int *created)
+{
+	if (((h >> 32) & x->part_mask) != x->part)
+		return &x->discard;
+	if (x->hll == NULL) {
+		ff__topn_counts *c = ff__topn_table4_upsert(&x->groups4, v4, h, created);
+		if (c != NULL || !x->groups4.over || ff__topn_count_only(x) != 0)
 			return c;
 	}
 	ff__topn_hll_add(x->hll, h);

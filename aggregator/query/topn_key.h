@@ -40,6 +40,12 @@ static inline bool ff__topn_is_direct(enum ff_element el)
 	return el == FF_EL_SRCPORT || el == FF_EL_DSTPORT || el == FF_EL_PORT || el == FF_EL_PROTO;
 }
 
+/* Whether the element's values are addresses (whose IPv4 ones group in topn_table4.h). */
+static inline bool ff__topn_is_addr(enum ff_element el)
+{
+	return el == FF_EL_SRCIP || el == FF_EL_DSTIP || el == FF_EL_IP || el == FF_EL_EXPORTER;
+}
+
 /* The bytes of a key the element's values use: the rest stays zero. */
 size_t ff__topn_key_len(enum ff_element el);
 
@@ -56,6 +62,17 @@ static inline void ff__topn_key_number(ff__topn_key *k, uint32_t v, bool wild)
 	k->b[2] = (uint8_t)(v >> 16);
 	k->b[3] = (uint8_t)(v >> 8);
 	k->b[4] = (uint8_t)v;
+}
+
+/* The key of IPv4 address `v4` (host order): the value v4-mapped, as every address key is. */
+static inline void ff__topn_key_v4(ff__topn_key *k, uint32_t v4)
+{
+	memset(k, 0, sizeof *k);
+	k->b[11] = k->b[12] = 0xff;
+	k->b[13] = (uint8_t)(v4 >> 24);
+	k->b[14] = (uint8_t)(v4 >> 16);
+	k->b[15] = (uint8_t)(v4 >> 8);
+	k->b[16] = (uint8_t)v4;
 }
 
 #endif

@@ -10,6 +10,13 @@ void ff__topn_hll_add_table(uint8_t *regs, const ff__topn_table *t)
 	}
 }
 
+void ff__topn_hll_add_table4(uint8_t *regs, const ff__topn_table4 *t)
+{
+	for (size_t i = 0; t->slots != NULL && i < t->cap; i++)
+		if (t->slots[i].key != 0)
+			ff__topn_hll_add(regs, ff__topn_hash4((uint32_t)t->slots[i].key));
+}
+
 void ff__topn_hll_merge(uint8_t *dst, const uint8_t *src)
 {
 	for (size_t r = 0; r < FF_TOPN_HLL_REGS; r++)

@@ -11,6 +11,7 @@
  */
 
 #include "topn_table.h"
+#include "topn_table4.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,9 @@ static inline void ff__topn_hll_add(uint8_t *regs, uint64_t h)
 
 /* Adds every key in table `t` (which may have been freed: then none). */
 void ff__topn_hll_add_table(uint8_t *regs, const ff__topn_table *t);
+
+/* The same for the IPv4 table. */
+void ff__topn_hll_add_table4(uint8_t *regs, const ff__topn_table4 *t);
 
 /* Folds the registers `src` into `dst`: afterwards `dst` counts the keys of both. */
 void ff__topn_hll_merge(uint8_t *dst, const uint8_t *src);

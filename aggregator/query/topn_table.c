@@ -11,7 +11,7 @@
  */
 #define FF_TOPN_HUGE ((size_t)4 << 20)
 
-static uint8_t *ff_topn_slots_new(size_t cap, size_t stride)
+void *ff__topn_slots_alloc(size_t cap, size_t stride)
 {
 	uint8_t *p = calloc(cap, stride);
 	size_t bytes = cap * stride;
@@ -24,8 +24,7 @@ static uint8_t *ff_topn_slots_new(size_t cap, size_t stride)
 	return p;
 }
 
-/* Takes `bytes` from the budget; false (and nothing taken) when they are not there. */
-static bool ff_topn_budget_take(ff__topn_budget *b, size_t bytes)
+bool ff__topn_budget_take(ff__topn_budget *b, size_t bytes)
 {
 	size_t before = atomic_fetch_add(&b->used, bytes);
 	if (before + bytes <= b->limit && before + bytes >= before)
@@ -40,7 +39,7 @@ int ff__topn_table_init(ff__topn_table *t, size_t key_len, size_t cap, ff__topn_
 			      .stride = ff__topn_stride(key_len),
 			      .cap = cap,
 			      .budget = budget};
-	t->slots = ff_topn_slots_new(cap, t->stride);
+	t->slots = ff__topn_slots_alloc(cap, t->stride);
 	if (t->slots == NULL)
 		return -1;
 	if (budget != NULL)
@@ -59,11 +58,11 @@ void ff__topn_table_free(ff__topn_table *t)
 int ff__topn_table_grow(ff__topn_table *t)
 {
 	size_t more = t->cap * t->stride;
-	if (t->budget != NULL && !ff_topn_budget_take(t->budget, more)) {
+	if (t->budget != NULL && !ff__topn_budget_take(t->budget, more)) {
 		t->over = true;
 		return -1;
 	}
-	uint8_t *slots = ff_topn_slots_new(t->cap * 2, t->stride);
+	uint8_t *slots = ff__topn_slots_alloc(t->cap * 2, t->stride);
 	if (slots == NULL) {
 		if (t->budget != NULL)
 			atomic_fetch_sub(&t->budget->used, more);

@@ -12,6 +12,7 @@
  * rare, is a call.
  */
 
+#include "ff_flow.h"
 #include "topn_key.h"
 
 #include <stdatomic.h>
@@ -28,6 +29,18 @@ typedef struct ff__topn_counts {
 	uint64_t last_ms;
 } ff__topn_counts;
 
+/* Adds counters `c` into `d`; `created`: d was empty. Saturating, as ff_counter_add(). */
+static inline void ff__topn_counts_add(ff__topn_counts *d, const ff__topn_counts *c, bool created)
+{
+	ff_counter_add(&d->flows, c->flows);
+	ff_counter_add(&d->packets, c->packets);
+	ff_counter_add(&d->bytes, c->bytes);
+	if (created || c->first_ms < d->first_ms)
+		d->first_ms = c->first_ms;
+	if (created || c->last_ms > d->last_ms)
+		d->last_ms = c->last_ms;
+}
+
 /*
  * The bytes the group tables of one pass may hold, shared by its threads:
  * a table takes its share before it grows and gives it back when freed.
@@ -36,6 +49,15 @@ typedef struct ff__topn_budget {
 	_Atomic size_t used;
 	size_t limit;
 } ff__topn_budget;
+
+/* Takes `bytes` from the budget; false (and nothing taken) when they are not there. */
+bool ff__topn_budget_take(ff__topn_budget *b, size_t bytes);
+
+/*
+ * Zeroed room for `cap` slots of `stride` bytes (NULL when out of memory;
+ * caller frees), asked for as huge pages when large.
+ */
+void *ff__topn_slots_alloc(size_t cap, size_t stride);
 
 typedef struct ff__topn_table {
 	size_t words; /* of a key, its length rounded up to 8 bytes */

@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, ff_block_buf *buf,
-			     ff_store_block_fn cb, void *arg)
+int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, uint32_t early,
+			     ff_block_buf *buf, ff_store_block_fn cb, void *arg)
 {
 	for (size_t at = 0; at < b->n_records; at += FF_BLOCK_ROWS) {
 		size_t n = b->n_records - at < FF_BLOCK_ROWS ? b->n_records - at : FF_BLOCK_ROWS;
 		ff_block blk;
-		ff_block_from_rows(b->records + at, n, fields, buf, &blk);
+		ff_block_rows_lazy lazy;
+		ff_block_from_rows_lazy(b->records + at, n, fields, early, buf, &lazy, &blk);
 		blk.agent_id = b->agent_id;
 		int rc = cb(arg, &blk);
 		if (rc != 0)
@@ -26,14 +27,14 @@ int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, ff_block_buf *b
 typedef struct ff_store_transpose {
 	ff_store_block_fn cb;
 	void *arg;
-	uint32_t fields;
+	uint32_t fields, early;
 	ff_block_buf *buf;
 } ff_store_transpose;
 
 static int ff_store_transpose_batch(void *arg, const ff_batch *b)
 {
 	const ff_store_transpose *t = arg;
-	return ff_store_blocks_of_batch(b, t->fields, t->buf, t->cb, t->arg);
+	return ff_store_blocks_of_batch(b, t->fields, t->early, t->buf, t->cb, t->arg);
 }
 
 #define FF_STORE_MAX_BLOCK_THREADS 16
@@ -48,7 +49,8 @@ int ff_store_scan_blocks(ff_store *s, const ff_store_range *r, ff_store_block_fn
 	size_t n = n_args < FF_STORE_MAX_BLOCK_THREADS ? n_args : FF_STORE_MAX_BLOCK_THREADS;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		t[i] = (ff_store_transpose){.cb = cb, .arg = args[i], .fields = r->fields};
+		t[i] = (ff_store_transpose){.cb = cb, .arg = args[i], .fields = r->fields,
+					    .early = r->select_fields};
 		t[i].buf = malloc(sizeof *t[i].buf);
 		targs[i] = &t[i];
 		if (t[i].buf == NULL)

@@ -15,7 +15,8 @@ ff_unit_test(NAME topn SOURCES ${FF_UNIT_DIR}/test_topn.c LIBS ff_agg_query ff_a
 ff_unit_test(NAME topn_block SOURCES ${FF_UNIT_DIR}/test_topn_block.c
   LIBS ff_agg_query ff_agg_store_columnar
   CASES block_round_trip transposed_rows_match_oracle columnar_blocks_match_oracle
-        columnar_rollups_blocks_match_oracle)
+        columnar_rollups_blocks_match_oracle columnar_partitioned_addresses_match
+        columnar_large_window_matches_oracle)
 ff_unit_test(NAME session_metrics SOURCES ${FF_UNIT_DIR}/test_session_metrics.c
   LIBS ff_agg_sessions ff_common
   CASES names_and_catch_all series_bound_per_agent)
@@ -59,7 +60,8 @@ ff_unit_test(NAME store_rollups SOURCES ${FF_UNIT_DIR}/test_store_rollups.c
 ff_unit_test(NAME segment_encoding SOURCES ${FF_UNIT_DIR}/test_segment_encoding.c
   LIBS ff_agg_store_columnar_internals ffgen_rng
   CASES ipv4_only_block mixed_v4_v6_block widths_and_shuffle sorted_rows group_bounds
-        read_cols_match_read_group)
+        read_cols_match_read_group cursor_narrow_widths
+        cursor_fixed_columns_per_group)
 ff_unit_test(NAME store_open SOURCES ${FF_UNIT_DIR}/test_store_open.c LIBS ff_agg_store_open
   CASES opens_columnar_by_name unknown_backend_refused backends_list_opens stats_json_columnar
         stats_json_generic_only)

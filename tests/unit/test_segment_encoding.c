@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include "ff_test.h"
 
+#include "ff_block.h"
 #include "segment.h"
 
 #include <stddef.h>
@@ -224,6 +225,128 @@ static void widths_and_shuffle(void **state)
 	}
 }
 
+/* Row i of a cursor's block as a record: its columns, its agent from the dictionary index. */
+static void block_record(const ff_block *b, const ff_block_buf *buf, size_t i, ff_flow *f)
+{
+	ff_block_row(b, i, f);
+	f->agent_ref = buf->agent[i];
+}
+
+/*
+ * Group g read through a block cursor matches the records read: every
+ * column at once, and lazily (only src_addr, ports and counters late, for
+ * every third row).
+ */
+static void assert_cursor_group(const seg_fixture *x, size_t g, const ff_flow *ref,
+				ff_segment_cursor *c, ff_block_buf *buf)
+{
+	uint32_t early[] = {FF_SEGMENT_COLS_ALL, FF_SEGMENT_COL_PROTO | FF_SEGMENT_COL_FIRST};
+	for (size_t e = 0; e < 2; e++) {
+		assert_int_equal(ff_segment_cursor_start(c, x->s, g, FF_SEGMENT_COLS_ALL, early[e]), 0);
+		size_t at = 0;
+		ff_block b;
+		long n;
+		while ((n = ff_segment_cursor_next(c, buf, &b)) > 0) {
+			uint16_t sel[FF_BLOCK_ROWS];
+			size_t m = 0;
+			for (size_t i = 0; i < (size_t)n; i += e == 0 ? 1 : 3)
+				sel[m++] = (uint16_t)i;
+			assert_int_equal(ff_block_load(&b, sel, m), 0);
+			for (size_t j = 0; j < m; j++) {
+				ff_flow f;
+				block_record(&b, buf, sel[j], &f);
+				assert_memory_equal(&f, &ref[at + sel[j]], sizeof f);
+			}
+			at += (size_t)n;
+		}
+		assert_int_equal(n, 0);
+		assert_int_equal(at, block(x, g, COL_SRC).rows);
+	}
+}
+
+static void assert_cursor_rows(const seg_fixture *x, size_t g, const ff_flow *ref)
+{
+	ff_segment_cursor *c = ff_segment_cursor_new();
+	ff_block_buf *buf = malloc(sizeof *buf);
+	assert_non_null(c);
+	assert_non_null(buf);
+	assert_cursor_group(x, g, ref, c, buf);
+	free(buf);
+	ff_segment_cursor_free(c);
+}
+
+/*
+ * Width-0 columns are filled once per group into the cursor's buffer: two
+ * groups (one per agent) whose src_as is one value each, another value in
+ * each, and a last_ms of a fixed duration over varying first_ms, read with
+ * one cursor and buffer, group 1 then 0 then 1 again.
+ */
+static void cursor_fixed_columns_per_group(void **state)
+{
+	(void)state;
+	size_t n = 2 * GROUP;
+	ff_flow *rows = malloc(n * sizeof *rows);
+	for (size_t i = 0; i < n; i++) {
+		make_row(&rows[i], i, i % 2);
+		rows[i].src_as = i % 2 ? 9 : 5;
+		rows[i].last_ms = rows[i].first_ms;
+	}
+	seg_fixture x;
+	write_read(&x, rows, n);
+	ff_segment_cursor *c = ff_segment_cursor_new();
+	ff_block_buf *buf = malloc(sizeof *buf);
+	assert_non_null(c);
+	assert_non_null(buf);
+	for (size_t g = 0; g < 2; g++) {
+		assert_int_equal(block(&x, g, COL_SRC_AS).width, 0);
+		assert_int_equal(block(&x, g, 1).width, 0); /* last_ms: duration 0 */
+	}
+	const size_t order[] = {1, 0, 1};
+	for (size_t k = 0; k < 3; k++)
+		assert_cursor_group(&x, order[k], x.out + order[k] * GROUP, c, buf);
+	free(buf);
+	ff_segment_cursor_free(c);
+	fixture_free(&x);
+}
+
+/*
+ * Narrow columns (addresses, ports, AS numbers) of every width from 1 to 4,
+ * packed plain (random values) or shuffled (a high byte mostly zero), read
+ * through the block cursor, which decodes them straight into typed arrays.
+ */
+static void cursor_narrow_widths(void **state)
+{
+	(void)state;
+	bool seen[5][2] = {{false}};
+	for (unsigned w = 1; w <= 4; w++) {
+		for (int skew = 0; skew < 2; skew++) {
+			size_t n = 5000;
+			ff_flow *rows = malloc(n * sizeof *rows);
+			uint32_t top = w == 4 ? UINT32_MAX : (1u << (8 * w)) - 1;
+			for (size_t i = 0; i < n; i++) {
+				make_row(&rows[i], i, 0);
+				uint32_t v = (uint32_t)rnd() & top;
+				if (skew && w > 1 && i % 97 != 0)
+					v &= top >> 8; /* the top byte zero in most rows */
+				ff_addr_from_v4(rows[i].src_addr, i == 0 ? top : v);
+				rows[i].src_as = i == 0 ? top : v;
+				rows[i].src_port = (uint16_t)(w <= 2 ? (i == 0 ? top : v) : rnd());
+			}
+			seg_fixture x;
+			write_read(&x, rows, n);
+			ff_segment_block_info b = block(&x, 0, COL_SRC);
+			assert_int_equal(b.encoding, 3);
+			assert_int_equal(b.width, w);
+			seen[w][b.shuffled] = true;
+			assert_cursor_rows(&x, 0, x.out);
+			fixture_free(&x);
+		}
+	}
+	for (unsigned w = 1; w <= 4; w++)
+		assert_true(seen[w][0]);
+	assert_true(seen[3][1] || seen[4][1]);
+}
+
 /* Agents stay contiguous; within one, rows go by second of first_ms, then addresses. */
 static void sorted_rows(void **state)
 {
@@ -423,6 +546,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(ipv4_only_block),	    cmocka_unit_test(mixed_v4_v6_block),
     cmocka_unit_test(widths_and_shuffle), cmocka_unit_test(sorted_rows),
     cmocka_unit_test(group_bounds),	    cmocka_unit_test(read_cols_match_read_group),
+    cmocka_unit_test(cursor_narrow_widths),
+    cmocka_unit_test(cursor_fixed_columns_per_group),
 };
 
 FF_TEST_MAIN(tests)

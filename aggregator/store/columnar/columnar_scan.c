@@ -360,7 +360,8 @@ static long ff_cs_plan(ff_cstore *cs, const ff_store_range *r, ff_cseg ***out)
 static int ff_cs_window_blocks(void *arg, const ff_batch *b)
 {
 	const ff_cs_scanner *x = arg;
-	return ff_store_blocks_of_batch(b, x->r->fields, x->buf, x->bcb, x->arg);
+	return ff_store_blocks_of_batch(b, x->r->fields, x->r->select_fields, x->buf, x->bcb,
+					x->arg);
 }
 
 /* The sealing window, then the open one: together, so a hand-over moves nothing past a scan. */
@@ -408,6 +409,7 @@ typedef struct ff_cs_worker {
 	atomic_size_t *next;
 	atomic_int *stop;
 	int rc;
+	size_t part, parts; /* its share of the windows' batches, for block scans */
 } ff_cs_worker;
 
 static void *ff_cs_worker_run(void *arg)
@@ -423,6 +425,60 @@ static void *ff_cs_worker_run(void *arg)
 }
 
 #define FF_CS_MAX_WORKERS 16
+/*
+ * Windows of fewer records are scanned by one thread: starting threads
+ * costs more than sharing out a few batches saves.
+ */
+#define FF_CS_WINDOW_PAR_RECORDS 65536
+
+/* A worker's share of the windows (the caller holds win_lock for every share). */
+static void *ff_cs_window_run(void *arg)
+{
+	ff_cs_worker *w = arg;
+	ff_cstore *cs = w->cs;
+	const char *agent = w->x.r->agent;
+	if (cs->sealing != NULL)
+		w->rc = ff_window_scan_part(cs->sealing, agent, w->part, w->parts,
+					    ff_cs_window_blocks, &w->x);
+	if (w->rc == 0)
+		w->rc = ff_window_scan_part(cs->win, agent, w->part, w->parts, ff_cs_window_blocks,
+					    &w->x);
+	return NULL;
+}
+
+/*
+ * The sealing and open windows as blocks, their batches shared out over the
+ * workers when they are large (ff_cs_scan_windows() on one thread otherwise).
+ * One hold of win_lock covers every share, so a hand-over moves nothing past
+ * the scan. A share whose thread cannot start runs here.
+ */
+static int ff_cs_scan_windows_par(ff_cstore *cs, ff_cs_worker *w, size_t n)
+{
+	pthread_t tid[FF_CS_MAX_WORKERS];
+	bool started[FF_CS_MAX_WORKERS] = {false};
+	pthread_rwlock_rdlock(&cs->win_lock);
+	size_t recs = ff_window_records(cs->win) +
+		      (cs->sealing != NULL ? ff_window_records(cs->sealing) : 0);
+	size_t parts = recs >= FF_CS_WINDOW_PAR_RECORDS ? n : 1;
+	for (size_t i = 0; i < parts; i++) {
+		w[i].part = i;
+		w[i].parts = parts;
+		w[i].rc = 0;
+	}
+	for (size_t i = 1; i < parts; i++)
+		started[i] = pthread_create(&tid[i], NULL, ff_cs_window_run, &w[i]) == 0;
+	ff_cs_window_run(&w[0]);
+	int rc = w[0].rc;
+	for (size_t i = 1; i < parts; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			ff_cs_window_run(&w[i]);
+		rc = rc != 0 ? rc : w[i].rc;
+	}
+	pthread_rwlock_unlock(&cs->win_lock);
+	return rc;
+}
 
 /* The parallel scan of records (cb) or of blocks (bcb). */
 static int ff_cs_scan_par(ff_store *base, const ff_store_range *r, ff_store_scan_fn cb,
@@ -462,7 +518,7 @@ static int ff_cs_scan_par(ff_store *base, const ff_store_range *r, ff_store_scan
 	}
 	free(plan);
 	if (rc == 0 && bcb != NULL)
-		rc = ff_cs_scan_windows(cs, r->agent, ff_cs_window_blocks, &w[0].x);
+		rc = ff_cs_scan_windows_par(cs, w, n);
 	else if (rc == 0)
 		rc = ff_cs_scan_windows(cs, r->agent, cb, args[0]);
 	for (size_t i = 0; i < n; i++)

@@ -436,6 +436,13 @@ struct ff_segment_cursor {
 	bool load_failed;  /* a late column of this group did not decode */
 	uint32_t blk_at;   /* the group row of the block last returned */
 	ff_block_buf *buf; /* where that block went */
+	/*
+	 * Width-0 columns of this group (one value for every row) already
+	 * filled into every row of `filled_buf`: a group's blocks go to the
+	 * same buffer, so they are filled once per group instead of per block.
+	 */
+	uint32_t filled;
+	ff_block_buf *filled_buf;
 	uint8_t *scratch;  /* FF_SEGMENT_SCRATCH bytes */
 };
 
@@ -477,7 +484,7 @@ int ff_segment_cursor_start(ff_segment_cursor *c, const ff_segment *s, size_t g,
 			    uint32_t early)
 {
 	c->rows = c->at = 0;
-	c->late = 0;
+	c->late = c->filled = 0;
 	c->load_failed = false;
 	if (g >= ff_segment_groups(s))
 		return FF_SEG_EFORMAT;
@@ -587,12 +594,146 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 	}
 }
 
+/*
+ * Unpacks rows [at, at + n) of a block of width 1 to 4 straight into `out`
+ * (of `type`), adding `base`, without the 64-bit values ff__seg_values()
+ * makes for the general case: truncating base + x to the narrow type is the
+ * same in either width, so the values are exactly those ff__seg_narrow()
+ * would store. One loop per layout, as in ff__seg_unpack().
+ */
+#define FF__SEG_UNPACK_INTO(type)                                                              \
+	do {                                                                                   \
+		const uint8_t *p = src->p, *p1 = p + e->rows, *p2 = p1 + e->rows,              \
+			      *p3 = p2 + e->rows;                                              \
+		type b = (type)base;                                                           \
+		if (e->width == 1) {                                                           \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + p[at + i]);                                \
+		} else if (e->width == 2 && e->shuffle) {                                      \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8));   \
+		} else if (e->width == 2) {                                                    \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + ff_get_le16(p + 2 * (size_t)(at + i)));    \
+		} else if (e->width == 3 && e->shuffle) {                                      \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
+						     (uint32_t)p2[at + i] << 16));             \
+		} else if (e->width == 3) {                                                    \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (ff_get_le16(p + 3 * (size_t)(at + i)) |   \
+						     (uint32_t)p[3 * (size_t)(at + i) + 2]      \
+							 << 16));                              \
+		} else if (e->shuffle) {                                                       \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
+						     (uint32_t)p2[at + i] << 16 |              \
+						     (uint32_t)p3[at + i] << 24));             \
+		} else {                                                                       \
+			for (uint32_t i = 0; i < n; i++)                                       \
+				out[i] = (type)(b + ff_get_le32(p + 4 * (size_t)(at + i)));    \
+		}                                                                              \
+	} while (0)
+static void ff__seg_unpack8(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint8_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint8_t);
+}
+
+static void ff__seg_unpack16(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint16_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint16_t);
+}
+
+static void ff__seg_unpack32(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
+			    uint32_t *out)
+{
+	const ff__seg_entry *e = src->e;
+	FF__SEG_UNPACK_INTO(uint32_t);
+}
+#undef FF__SEG_UNPACK_INTO
+
+/*
+ * Rows [at, at + n) of a duration block of width 1 to 4 into last_ms, from
+ * first_ms already decoded (FIRST comes before LAST): a slice of the raw
+ * zigzag values at a time in `v` (FF__SEG_SLICE_BYTES), then one pass
+ * adding them, instead of 64-bit values narrowed in a second pass.
+ */
+static void ff__seg_block_duration(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v,
+				   ff_block_buf *buf)
+{
+	uint32_t *z = (uint32_t *)(void *)v;
+	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
+		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
+		ff__seg_unpack32(src, at + off, m, 0, z);
+		for (uint32_t i = 0; i < m; i++)
+			buf->last_ms[off + i] = buf->first_ms[off + i] + ff__unzigzag(z[i]);
+	}
+}
+
+/*
+ * Rows [at, at + n) of a narrow column (ports, protocol, flags, tos, ASes,
+ * interfaces, sampling, wildcards, IPv4 addresses) or of last_ms decoded
+ * straight into the block when its block is frame of reference (duration
+ * for last_ms) of width 1 to 4, the common case; false, with nothing
+ * written, when the general path must do it.
+ * Dictionary columns (exporter, agent) always take the general path, which
+ * checks their indexes.
+ */
+static bool ff__seg_block_narrow(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t *v,
+				 ff_block_buf *buf)
+{
+	const ff__seg_entry *e = src->e;
+	if (src->fixed != NULL || e->width == 0 || e->width > 4)
+		return false;
+	if (e->column == FF__COL_LAST && e->encoding == FF__ENC_DURATION) {
+		ff__seg_block_duration(src, at, n, v, buf);
+		return true;
+	}
+	if (e->encoding != FF__ENC_FOR && e->encoding != FF__ENC_V4)
+		return false;
+	uint64_t base = e->min;
+	switch (e->column) {
+	case FF__COL_PROTO:
+		ff__seg_unpack8(src, at, n, base, buf->proto);
+		return true;
+	case FF__COL_TCP_FLAGS:
+		ff__seg_unpack8(src, at, n, base, buf->tcp_flags);
+		return true;
+	case FF__COL_TOS:
+		ff__seg_unpack8(src, at, n, base, buf->tos);
+		return true;
+	case FF__COL_SRC_PORT:
+		ff__seg_unpack16(src, at, n, base, buf->src_port);
+		return true;
+	case FF__COL_DST_PORT:
+		ff__seg_unpack16(src, at, n, base, buf->dst_port);
+		return true;
+	case FF__COL_SRC_ADDR:
+		ff__seg_unpack32(src, at, n, base, buf->src_v4);
+		return true;
+	case FF__COL_DST_ADDR:
+		ff__seg_unpack32(src, at, n, base, buf->dst_v4);
+		return true;
+	case FF__COL_WILDCARDS:
+		ff__seg_unpack32(src, at, n, base, buf->wildcards);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Rows [at, at + n) of one column into the block's arrays. */
 static int ff__seg_block_col(const ff_segment *s, ff__seg_src *src, uint32_t at, uint32_t n,
 			     uint64_t *v, ff_block_buf *buf)
 {
 	int col = src->e->column;
 	uint64_t *direct = src->fixed == NULL ? ff__seg_u64_column(col, buf) : NULL;
+	if (direct == NULL && ff__seg_block_narrow(src, at, n, v, buf))
+		return 0;
 	for (uint32_t off = 0; off < n; off += FF__SEG_SLICE) {
 		uint32_t m = n - off < FF__SEG_SLICE ? n - off : FF__SEG_SLICE;
 		const uint64_t *vals = src->fixed;
@@ -819,14 +960,30 @@ long ff_segment_cursor_next(ff_segment_cursor *c, ff_block_buf *buf, ff_block *o
 	uint32_t n = c->rows - at < FF_BLOCK_ROWS ? c->rows - at : FF_BLOCK_ROWS;
 	uint64_t *v = (uint64_t *)(void *)c->scratch;
 	*out = (ff_block){.n = n};
+	if (c->filled_buf != buf) {
+		c->filled = 0;
+		c->filled_buf = buf;
+	}
 	for (int k = 0; k < c->n_src; k++) {
 		ff__seg_src *src = &c->src[k];
+		uint32_t bit = 1u << src->e->column;
 		bool in_place = ff__seg_is_addr(src->e->column) && src->e->encoding == FF__ENC_BYTES;
-		if (c->late & 1u << src->e->column)
+		if (c->late & bit)
 			continue;
-		if (!in_place && ff__seg_block_col(c->s, src, at, n, v, buf) != 0)
-			return FF_SEG_EBLOCK;
 		ff__seg_block_view(src, at, buf, out);
+		if (in_place || (c->filled & bit))
+			continue;
+		if (src->fixed != NULL && src->e->column != FF__COL_LAST) {
+			/*
+			 * Every row of the buffer, so the group's later blocks find
+			 * it there (not last_ms: first_ms plus a fixed duration).
+			 */
+			if (ff__seg_block_col(c->s, src, 0, FF_BLOCK_ROWS, v, buf) != 0)
+				return FF_SEG_EBLOCK;
+			c->filled |= bit;
+		} else if (ff__seg_block_col(c->s, src, at, n, v, buf) != 0) {
+			return FF_SEG_EBLOCK;
+		}
 	}
 	if (c->late != 0) {
 		out->lazy = true;

@@ -158,8 +158,14 @@ size_t ff_window_bytes(const ff_window *w)
 
 int ff_window_scan(const ff_window *w, const char *agent, ff_store_scan_fn cb, void *arg)
 {
+	return ff_window_scan_part(w, agent, 0, 1, cb, arg);
+}
+
+int ff_window_scan_part(const ff_window *w, const char *agent, size_t part, size_t parts,
+			ff_store_scan_fn cb, void *arg)
+{
 	int rc = 0;
-	for (size_t i = 0; i < w->n_batches && rc == 0; i++) {
+	for (size_t i = part; i < w->n_batches && rc == 0; i += parts) {
 		const ff_segment_batch *e = &w->batches[i];
 		const char *id = w->agents[e->agent].id;
 		if (agent != NULL && strcmp(agent, id) != 0)

@@ -48,6 +48,15 @@ size_t ff_window_bytes_of(const ff_batch *b);
 int ff_window_scan(const ff_window *w, const char *agent, ff_store_scan_fn cb, void *arg);
 
 /*
+ * As ff_window_scan() for batches part, part + parts, part + 2 * parts, ...
+ * only (0 <= part < parts): one thread's share when `parts` threads scan
+ * the window together, each its own part (the window must not change
+ * meanwhile: callers hold the store's window lock for all of them).
+ */
+int ff_window_scan_part(const ff_window *w, const char *agent, size_t part, size_t parts,
+			ff_store_scan_fn cb, void *arg);
+
+/*
  * The window as a segment's input: its records are borrowed as they lie
  * (the segment writer orders rows itself); the agent list is owned and freed
  * by ff_window_input_free(). Valid until the window changes.

@@ -292,10 +292,12 @@ int ff_store_scan_blocks(ff_store *s, const ff_store_range *r, ff_store_block_fn
 /*
  * Hands the records of `b` (borrowed) to `cb` as blocks of `fields`
  * (FF_BLOCK_F_* bits, 0 for all), transposed in `buf`: for backends that
- * hold records as rows. Returns 0 or the callback's non-zero.
+ * hold records as rows. Fields outside `early` (a range's select_fields;
+ * 0: none outside) come lazily, transposed only for the rows the reader
+ * chose (ff_block_load()). Returns 0 or the callback's non-zero.
  */
-int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, ff_block_buf *buf,
-			     ff_store_block_fn cb, void *arg);
+int ff_store_blocks_of_batch(const ff_batch *b, uint32_t fields, uint32_t early,
+			     ff_block_buf *buf, ff_store_block_fn cb, void *arg);
 
 static inline int ff_store_tick(ff_store *s)
 {
