@@ -96,10 +96,32 @@ int ff__session_exps_json(const ff__session_exps *t, const char *agent, uint64_t
 
 int ff__session_exps_declare(struct ff_prom *p)
 {
-	return ff_prom_declare(
+	int rc = ff_prom_declare(
 	    p, "flowfleet_exporter_state", FF_PROM_GAUGE,
 	    "1 for each state that applies to the exporter (docs/operations.md); "
 	    "ok alone when none does.");
+	return rc != 0 ? rc
+		       : ff_prom_declare(p, "flowfleet_exporter_sampling_rate", FF_PROM_GAUGE,
+					 "The 1-in-N sampling rate applied to the exporter's latest "
+					 "records, by where it came from (announced, default, "
+					 "override).");
+}
+
+/* The sampling rate in use, when the agent reports one (agents before diagnostics do not). */
+static int ff_exps_sampling_metric(struct ff_prom *p, const ff_diag_input *in, const char *agent,
+				   const char *addr, size_t *budget, size_t *dropped)
+{
+	if (in->sampling_rate == 0)
+		return 0;
+	if (*budget == 0) {
+		(*dropped)++;
+		return 0;
+	}
+	(*budget)--;
+	ff_prom_label l[3] = {{"agent", agent},
+			      {"exporter", addr},
+			      {"source", ff_exps_sampling_name(in->sampling_source)}};
+	return ff_prom_add_u64(p, "flowfleet_exporter_sampling_rate", "", l, 3, in->sampling_rate);
 }
 
 int ff__session_exps_metrics(const ff__session_exps *t, struct ff_prom *p, const char *agent,
@@ -113,6 +135,9 @@ int ff__session_exps_metrics(const ff__session_exps *t, struct ff_prom *p, const
 		size_t n = ff_diag_run(&in, f);
 		char a[FF_ADDR_STRLEN];
 		ff_addr_format(addr, a);
+		int src = ff_exps_sampling_metric(p, &in, agent, a, budget, dropped);
+		if (src != 0)
+			return src;
 		for (size_t k = 0; k < n; k++) {
 			if (*budget == 0) {
 				(*dropped)++;

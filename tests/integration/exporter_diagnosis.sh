@@ -69,6 +69,8 @@ case "$(field "$V5" .sentence)" in
 *) ff_fail "v5 sentence: $(field "$V5" .sentence)" ;;
 esac
 [ "$(field "$V5" .sampling.source)" = default ] || ff_fail "v5 sampling: $(field "$V5" .sampling)"
+curl -fsS "$FF_SERVER/metrics" | grep -qF "flowfleet_exporter_sampling_rate{agent=\"node-d\",exporter=\"$V5\",source=\"default\"} 1" ||
+	ff_fail "/metrics has no default sampling rate 1 for $V5"
 ff_log "v5 unsampled: $(field "$V5" .sentence)"
 
 # 3. ffgen (from 127.0.0.1) withholding about 10% of its datagrams.
