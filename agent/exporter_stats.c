@@ -45,6 +45,14 @@ static const char *const ff_event_names[FF_EV_N] = {
     [FF_EV_TEMPLATE_EVICTED] = "template.evicted",
     [FF_EV_IMPLAUSIBLE] = "records.implausible",
     [FF_EV_CLOCK_SKEWED] = "records.clock_skewed",
+    [FF_EV_DATAGRAMS_V5] = "datagrams.netflow5",
+    [FF_EV_DATAGRAMS_V9] = "datagrams.netflow9",
+    [FF_EV_DATAGRAMS_IPFIX] = "datagrams.ipfix",
+    [FF_EV_DATAGRAMS_SFLOW] = "datagrams.sflow5",
+    [FF_EV_RECORDS_V5] = "decoded.netflow5",
+    [FF_EV_RECORDS_V9] = "decoded.netflow9",
+    [FF_EV_RECORDS_IPFIX] = "decoded.ipfix",
+    [FF_EV_RECORDS_SFLOW] = "decoded.sflow5",
 };
 
 const char *ff_exporter_event_name(enum ff_exporter_event ev)

@@ -59,6 +59,15 @@ enum ff_exporter_event {
 	FF_EV_TEMPLATE_EVICTED, /* its templates evicted to make room (template_cache.h) */
 	FF_EV_IMPLAUSIBLE,	/* records dropped: more bytes a packet than any packet holds */
 	FF_EV_CLOCK_SKEWED,	/* records stamped outside now +/- --max-clock-skew (kept) */
+	/* Datagrams and decoded records by protocol (an exporter may speak several). */
+	FF_EV_DATAGRAMS_V5,
+	FF_EV_DATAGRAMS_V9,
+	FF_EV_DATAGRAMS_IPFIX,
+	FF_EV_DATAGRAMS_SFLOW,
+	FF_EV_RECORDS_V5,
+	FF_EV_RECORDS_V9,
+	FF_EV_RECORDS_IPFIX,
+	FF_EV_RECORDS_SFLOW,
 	FF_EV_N,
 };
 

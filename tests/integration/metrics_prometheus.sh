@@ -82,6 +82,7 @@ grep -q '^flowfleet_exporter_malformed_datagrams_total{agent="node-a",exporter="
 check 'flowfleet_agent_records_decoded_total{agent="node-a"}' "$WANT_A"
 check 'flowfleet_agent_records_decoded_total{agent="node-b"}' "$WANT_B"
 check 'sum(flowfleet_exporter_records_total)' "$((WANT_A + WANT_B))"
+check 'sum(flowfleet_exporter_protocol_records_total{protocol="netflow5"})' "$((WANT_A + WANT_B))"
 M='flowfleet_exporter_malformed_datagrams_total{agent="node-a",exporter="127.0.0.1"'
 check "$M,reason=\"short_header\"}" 2
 check "$M,reason=\"unsupported_version\"}" 3
