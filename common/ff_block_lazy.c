@@ -12,15 +12,15 @@
 #include <string.h>
 
 /* Gathers one column for rows base + sel[j] and points v at it. */
-#define FF_BLOCK_GATHER(flag, field, dst)                              \
-	do {                                                           \
-		if (late & (flag)) {                                   \
-			for (size_t j = 0; j < m; j++) {               \
-				size_t i = base + sel[j];              \
-				buf->dst[i] = rows[i].field;           \
-			}                                              \
-			v.dst = buf->dst;                              \
-		}                                                      \
+#define FF_BLOCK_GATHER(flag, field, dst)                                                          \
+	do {                                                                                       \
+		if (late & (flag)) {                                                               \
+			for (size_t j = 0; j < m; j++) {                                           \
+				size_t i = base + sel[j];                                          \
+				buf->dst[i] = rows[i].field;                                       \
+			}                                                                          \
+			v.dst = buf->dst;                                                          \
+		}                                                                                  \
 	} while (0)
 
 /* One address column of rows base + sel[j]: v4 integers when all of those are IPv4. */
@@ -77,7 +77,8 @@ static int ff_block_rows_load(void *ctx, ff_block *b, const uint16_t *sel, size_
 				     buf->dst_addr, &v.dst_v4, &v.dst_addr);
 	if (late & FF_BLOCK_F_EXPORTER) {
 		for (size_t j = 0; j < m; j++)
-			memcpy(buf->exporter[base + sel[j]], rows[base + sel[j]].exporter, FF_ADDR_LEN);
+			memcpy(buf->exporter[base + sel[j]], rows[base + sel[j]].exporter,
+			       FF_ADDR_LEN);
 		v.exporter = &buf->exporter[0][0];
 	}
 	ff_block_adopt(b, &v, base);

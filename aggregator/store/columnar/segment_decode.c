@@ -596,42 +596,42 @@ static uint64_t *ff__seg_u64_column(int col, ff_block_buf *buf)
 
 /*
  * Unpacks rows [at, at + n) of a block of width 1 to 4 straight into `out`
- * (of `type`), adding `base`, without the 64-bit values ff__seg_values()
- * makes for the general case: truncating base + x to the narrow type is the
- * same in either width, so the values are exactly those ff__seg_narrow()
- * would store. One loop per layout, as in ff__seg_unpack().
+ * (of `type`), adding `base` (p: plane 0 of shuffled bytes at row `at`,
+ * plane k at p + k * rows; q: row `at` of values packed plain), without the
+ * 64-bit values ff__seg_values() makes for the general case: truncating
+ * base + x to the narrow type is the same in either width, so the values are
+ * exactly those ff__seg_narrow() would store. One loop per layout, as in ff__seg_unpack().
  */
 #define FF__SEG_UNPACK_INTO(type)                                                              \
 	do {                                                                                   \
-		const uint8_t *p = src->p, *p1 = p + e->rows, *p2 = p1 + e->rows,              \
-			      *p3 = p2 + e->rows;                                              \
+		const uint8_t *p = src->p + at, *q = src->p + e->width * (size_t)at;          \
+		size_t r = e->rows;                                                            \
 		type b = (type)base;                                                           \
 		if (e->width == 1) {                                                           \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + p[at + i]);                                \
+				out[i] = (type)(b + p[i]);                                     \
 		} else if (e->width == 2 && e->shuffle) {                                      \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8));   \
+				out[i] = (type)(b + (p[i] | (uint32_t)p[r + i] << 8));          \
 		} else if (e->width == 2) {                                                    \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + ff_get_le16(p + 2 * (size_t)(at + i)));    \
+				out[i] = (type)(b + ff_get_le16(q + 2 * (size_t)i));           \
 		} else if (e->width == 3 && e->shuffle) {                                      \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
-						     (uint32_t)p2[at + i] << 16));             \
+				out[i] = (type)(b + (p[i] | (uint32_t)p[r + i] << 8 |           \
+						     (uint32_t)p[2 * r + i] << 16));           \
 		} else if (e->width == 3) {                                                    \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + (ff_get_le16(p + 3 * (size_t)(at + i)) |   \
-						     (uint32_t)p[3 * (size_t)(at + i) + 2]      \
-							 << 16));                              \
+				out[i] = (type)(b + (ff_get_le16(q + 3 * (size_t)i) |           \
+						     (uint32_t)q[3 * (size_t)i + 2] << 16));    \
 		} else if (e->shuffle) {                                                       \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + (p[at + i] | (uint32_t)p1[at + i] << 8 |    \
-						     (uint32_t)p2[at + i] << 16 |              \
-						     (uint32_t)p3[at + i] << 24));             \
+				out[i] = (type)(b + (p[i] | (uint32_t)p[r + i] << 8 |           \
+						     (uint32_t)p[2 * r + i] << 16 |            \
+						     (uint32_t)p[3 * r + i] << 24));           \
 		} else {                                                                       \
 			for (uint32_t i = 0; i < n; i++)                                       \
-				out[i] = (type)(b + ff_get_le32(p + 4 * (size_t)(at + i)));    \
+				out[i] = (type)(b + ff_get_le32(q + 4 * (size_t)i));           \
 		}                                                                              \
 	} while (0)
 static void ff__seg_unpack8(const ff__seg_src *src, uint32_t at, uint32_t n, uint64_t base,
