@@ -5,7 +5,6 @@
  * or passed through as JSON.
  */
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +13,10 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_agent_opts.h"
 #include "cli_api.h"
 #include "cli_format.h"
 #include "ff_batch.h"
-
-struct ff_cli_exps_opts {
-	bool json;
-	const char *agent;  /* NULL: every agent */
-	const char *server; /* --server given after the command */
-};
 
 static void ff_cli_exps_usage(FILE *out)
 {
@@ -41,64 +35,6 @@ static void ff_cli_exps_usage(FILE *out)
 		     "  -h, --help           this help\n"
 		     "\n"
 		     "Exit status: 0 ok, 1 server or network error, 2 usage error.\n");
-}
-
-static const struct option ff_cli_exps_longopts[] = {
-    {"agent", required_argument, NULL, 'a'},
-    {"output", required_argument, NULL, 'o'},
-    {"server", required_argument, NULL, 'S'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int ff_cli_exps_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "flowfleet exporters: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'flowfleet exporters --help'.\n");
-	return FF_CLI_EUSAGE;
-}
-
-static int ff_cli_exps_option(struct ff_cli_exps_opts *o, int opt, const char *arg, bool *help)
-{
-	if (opt == 'a' && !ff_agent_id_valid(arg))
-		return ff_cli_exps_usage_error("'%s' is not an agent id", arg);
-	if (opt == 'a')
-		o->agent = arg;
-	else if (opt == 'S')
-		o->server = arg;
-	else if (opt == 'h')
-		*help = true;
-	else if (opt == 'o' && strcmp(arg, "json") == 0)
-		o->json = true;
-	else if (opt == 'o' && strcmp(arg, "table") != 0)
-		return ff_cli_exps_usage_error("unknown output format '%s'; valid: table, json",
-					       arg);
-	return FF_CLI_OK;
-}
-
-static int ff_cli_exps_parse(int argc, char **argv, struct ff_cli_exps_opts *o, bool *help)
-{
-	int opt, rc;
-
-	*o = (struct ff_cli_exps_opts){0};
-	*help = false;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:o:hS:", ff_cli_exps_longopts, NULL)) != -1) {
-		if (opt == ':')
-			return ff_cli_exps_usage_error("option '%s' needs a value",
-						       argv[optind - 1]);
-		if (opt == '?')
-			return ff_cli_exps_usage_error("unknown option '%s'", argv[optind - 1]);
-		if ((rc = ff_cli_exps_option(o, opt, optarg, help)) != FF_CLI_OK)
-			return rc;
-	}
-	if (*help)
-		ff_cli_exps_usage(stdout);
-	else if (optind < argc)
-		return ff_cli_exps_usage_error("unexpected argument '%s'", argv[optind]);
-	return FF_CLI_OK;
 }
 
 /* The width of the widest value of `key` among the exporters, at least `min`. */
@@ -148,13 +84,15 @@ static int ff_cli_exps_print_table(const json_t *doc)
 
 int ff_cli_exporters(const struct ff_cli_ctx *ctx, int argc, char **argv)
 {
-	struct ff_cli_exps_opts o;
+	struct ff_cli_agent_opts o;
 	struct ff_cli_ctx c = *ctx;
 	json_t *doc = NULL;
 	char *path = strdup("/api/v1/exporters");
 	bool help;
 
-	int rc = path == NULL ? FF_CLI_ESERVER : ff_cli_exps_parse(argc, argv, &o, &help);
+	int rc = path == NULL ? FF_CLI_ESERVER
+			      : ff_cli_agent_opts_parse("exporters", ff_cli_exps_usage, argc, argv,
+							&o, &help);
 	if (rc != FF_CLI_OK || help) {
 		free(path);
 		return rc;
