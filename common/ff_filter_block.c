@@ -20,22 +20,6 @@
 
 typedef uint64_t ff_fb_bits[FF_FB_WORDS];
 
-static bool ff_fb_cmp(uint8_t cmp, uint64_t have, uint64_t want)
-{
-	switch (cmp) {
-	case FF__CMP_GT:
-		return have > want;
-	case FF__CMP_LT:
-		return have < want;
-	case FF__CMP_GE:
-		return have >= want;
-	case FF__CMP_LE:
-		return have <= want;
-	default:
-		return have == want;
-	}
-}
-
 /* One loop per comparison, so each vectorizes: out[i] = col[i] CMP want. */
 #define FF_FB_CMP_LOOP(col, n, cmp, want, out)                          \
 	do {                                                            \
@@ -93,21 +77,6 @@ static void ff_fb_unwild(const ff_block *b, uint32_t field, uint8_t *out)
 		out[i] &= !(b->wildcards[i] & field);
 }
 
-static bool ff_fb_in_list(const uint32_t *nums, uint32_t len, uint32_t v)
-{
-	size_t lo = 0, hi = len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (nums[mid] == v)
-			return true;
-		if (nums[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /*
  * A port or AS list: sorted values; short lists (the common "port in [80 443]")
  * are tested by comparing with each value, longer ones by binary search.
@@ -126,7 +95,7 @@ static void ff_fb_list(const ff_filter *f, const struct ff__ftest *t, const uint
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		out[i] = ff_fb_in_list(nums, t->list_len, c16 != NULL ? c16[i] : c32[i]);
+		out[i] = ff__filter_in_list(nums, t->list_len, c16 != NULL ? c16[i] : c32[i]);
 }
 
 /* Whether a v4-mapped address with the IPv4 value v lies in net/mask. */
@@ -229,7 +198,7 @@ static void ff_fb_derived(const struct ff__ftest *t, const ff_block *b, uint8_t 
 			v = b->packets[i] ? b->bytes[i] / b->packets[i] : 0;
 			break;
 		}
-		out[i] = ff_fb_cmp(t->cmp, v, t->value);
+		out[i] = ff__filter_cmp(t->cmp, v, t->value);
 	}
 }
 

@@ -109,22 +109,6 @@ int ff__filter_emit(struct ff__fast *ast, struct ff_filter *f)
 
 /* ---- evaluation ---- */
 
-static bool cmp_u64(uint8_t cmp, uint64_t have, uint64_t want)
-{
-	switch (cmp) {
-	case FF__CMP_GT:
-		return have > want;
-	case FF__CMP_LT:
-		return have < want;
-	case FF__CMP_GE:
-		return have >= want;
-	case FF__CMP_LE:
-		return have <= want;
-	default:
-		return have == want;
-	}
-}
-
 static bool addr_in(const uint8_t *addr, const uint8_t *net, const uint8_t *mask)
 {
 	uint64_t a[2], n[2], m[2];
@@ -146,18 +130,7 @@ static bool addr_in_list(const struct ff_filter *f, const struct ff__ftest *t,
 
 static bool num_in_list(const struct ff_filter *f, const struct ff__ftest *t, uint32_t v)
 {
-	const uint32_t *nums = f->nums + t->list_off;
-	size_t lo = 0, hi = t->list_len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (nums[mid] == v)
-			return true;
-		if (nums[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return ff__filter_in_list(f->nums + t->list_off, t->list_len, v);
 }
 
 /*
@@ -213,14 +186,14 @@ static bool test_pair(const struct ff_filter *f, const struct ff__ftest *t, cons
 			return false;
 		if (t->kind == FF__T_PORT_LIST)
 			return num_in_list(f, t, src ? flow->src_port : flow->dst_port);
-		return cmp_u64(t->cmp, src ? flow->src_port : flow->dst_port, t->value);
+		return ff__filter_cmp(t->cmp, src ? flow->src_port : flow->dst_port, t->value);
 	case FF__T_AS:
 	case FF__T_AS_LIST:
 		if (flow->wildcards & (src ? FF_FIELD_SRC_AS : FF_FIELD_DST_AS))
 			return false;
 		if (t->kind == FF__T_AS_LIST)
 			return num_in_list(f, t, src ? flow->src_as : flow->dst_as);
-		return cmp_u64(t->cmp, src ? flow->src_as : flow->dst_as, t->value);
+		return ff__filter_cmp(t->cmp, src ? flow->src_as : flow->dst_as, t->value);
 	default: /* FF__T_IF */
 		if (flow->wildcards & (src ? FF_FIELD_IN_IF : FF_FIELD_OUT_IF))
 			return false;
@@ -245,20 +218,20 @@ static bool filter_test(const struct ff_filter *f, const struct ff__ftest *t, co
 		return !(flow->wildcards & FF_FIELD_TCP_FLAGS) && (flow->tcp_flags & t->value) != 0;
 	case FF__T_FLAGS:
 		return !(flow->wildcards & FF_FIELD_TCP_FLAGS) &&
-		       cmp_u64(t->cmp, flow->tcp_flags, t->value);
+		       ff__filter_cmp(t->cmp, flow->tcp_flags, t->value);
 	case FF__T_TOS:
-		return !(flow->wildcards & FF_FIELD_TOS) && cmp_u64(t->cmp, flow->tos, t->value);
+		return !(flow->wildcards & FF_FIELD_TOS) && ff__filter_cmp(t->cmp, flow->tos, t->value);
 	case FF__T_PACKETS:
-		return cmp_u64(t->cmp, flow->packets, t->value);
+		return ff__filter_cmp(t->cmp, flow->packets, t->value);
 	case FF__T_BYTES:
-		return cmp_u64(t->cmp, flow->bytes, t->value);
+		return ff__filter_cmp(t->cmp, flow->bytes, t->value);
 	case FF__T_FLOWS:
-		return cmp_u64(t->cmp, flow->flows, t->value);
+		return ff__filter_cmp(t->cmp, flow->flows, t->value);
 	case FF__T_DURATION:
 	case FF__T_PPS:
 	case FF__T_BPS:
 	case FF__T_BPP:
-		return cmp_u64(t->cmp, flow_derived(t->kind, flow), t->value);
+		return ff__filter_cmp(t->cmp, flow_derived(t->kind, flow), t->value);
 	default:
 		return test_pair(f, t, flow);
 	}

@@ -167,4 +167,37 @@ struct ff_filter {
  */
 int ff__filter_emit(struct ff__fast *ast, struct ff_filter *f);
 
+/* `have CMP want`: the one comparison both evaluators (per row, per block) make. */
+static inline bool ff__filter_cmp(uint8_t cmp, uint64_t have, uint64_t want)
+{
+	switch (cmp) {
+	case FF__CMP_GT:
+		return have > want;
+	case FF__CMP_LT:
+		return have < want;
+	case FF__CMP_GE:
+		return have >= want;
+	case FF__CMP_LE:
+		return have <= want;
+	default:
+		return have == want;
+	}
+}
+
+/* Whether `v` is in the sorted list nums[0..len) (port and AS lists). */
+static inline bool ff__filter_in_list(const uint32_t *nums, uint32_t len, uint32_t v)
+{
+	size_t lo = 0, hi = len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (nums[mid] == v)
+			return true;
+		if (nums[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 #endif
