@@ -75,26 +75,6 @@ static size_t ff_batch_dst_delta_len(const ff_batch_plan *p, size_t n)
 	return len;
 }
 
-/* Sorts (value << 32 | index) pairs by value, LSD radix; `t` is scratch; returns the result. */
-static uint64_t *ff_batch_sort_pairs(uint64_t *k, uint64_t *t, size_t n)
-{
-	for (unsigned shift = 32; shift < 64; shift += 8) {
-		size_t count[257] = {0};
-		for (size_t i = 0; i < n; i++)
-			count[(k[i] >> shift & 0xff) + 1]++;
-		if (count[(k[0] >> shift & 0xff) + 1] == n)
-			continue;
-		for (size_t d = 1; d < 257; d++)
-			count[d] += count[d - 1];
-		for (size_t i = 0; i < n; i++)
-			t[count[k[i] >> shift & 0xff]++] = k[i];
-		uint64_t *x = k;
-		k = t;
-		t = x;
-	}
-	return k;
-}
-
 /*
  * Whether the IPv4 destinations are shorter coded than as deltas: sources
  * are sorted and cost little as deltas, but destinations repeat across
@@ -114,7 +94,7 @@ int ff_batch_plan_dst_code(ff_batch_plan *p, size_t n)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		pairs[i] = (uint64_t)p->dst4[i] << 32 | i;
-	const uint64_t *sorted = ff_batch_sort_pairs(pairs, pairs + n, n);
+	const uint64_t *sorted = ff_huff_radix_sort(pairs, pairs + n, n, 32, 64);
 	uint64_t base = sorted[0] >> 32;
 	uint32_t d = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -75,15 +75,9 @@ static unsigned ff_huff_width(uint64_t v)
 	return v ? 64 - (unsigned)__builtin_clzll(v) : 0;
 }
 
-/*
- * Sorts `k` (count << 20 | offset, counts up to 2^20) ascending, LSD radix
- * over the count's bytes only (offsets come in ascending already, and the
- * passes are stable); a pass whose byte is the same everywhere is skipped.
- * `t` is scratch.
- */
-static void ff_huff_sort(uint64_t *k, uint64_t *t, size_t n)
+uint64_t *ff_huff_radix_sort(uint64_t *k, uint64_t *t, size_t n, unsigned lo, unsigned hi)
 {
-	for (unsigned shift = 20; shift < 44; shift += 8) {
+	for (unsigned shift = lo; n > 0 && shift < hi; shift += 8) {
 		size_t count[257] = {0};
 		for (size_t i = 0; i < n; i++)
 			count[(k[i] >> shift & 0xff) + 1]++;
@@ -93,8 +87,23 @@ static void ff_huff_sort(uint64_t *k, uint64_t *t, size_t n)
 			count[d] += count[d - 1];
 		for (size_t i = 0; i < n; i++)
 			t[count[k[i] >> shift & 0xff]++] = k[i];
-		memcpy(k, t, n * sizeof *k);
+		uint64_t *x = k;
+		k = t;
+		t = x;
 	}
+	return k;
+}
+
+/*
+ * Sorts `k` (count << 20 | offset, counts up to 2^20) ascending over the
+ * count's bytes only: offsets come in ascending already, and the passes are
+ * stable. `t` is scratch.
+ */
+static void ff_huff_sort(uint64_t *k, uint64_t *t, size_t n)
+{
+	uint64_t *sorted = ff_huff_radix_sort(k, t, n, 20, 44);
+	if (sorted != k)
+		memcpy(k, sorted, n * sizeof *k);
 }
 
 /* Values sorted by count, and what each escape threshold would leave. */

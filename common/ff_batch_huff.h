@@ -17,6 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Sorts `k` ascending by bits [lo, hi) of each value (hi - lo a multiple of
+ * 8), LSD radix a byte a pass, stable, skipping a pass whose byte is the
+ * same everywhere; `t` is scratch of n values. Returns where the sorted
+ * values are: `k` or `t`. The coded columns sort (value, index) pairs and
+ * (count, offset) pairs with it.
+ */
+uint64_t *ff_huff_radix_sort(uint64_t *k, uint64_t *t, size_t n, unsigned lo, unsigned hi);
+
 /* The header byte of a coded column: a width no bit-packed column has. */
 #define FF_HUFF_MODE 0x41
 /* Columns whose values span at most this many are counted for a code. */
