@@ -74,34 +74,24 @@ static const ff_decoder *ff_decode_pick(const uint8_t *pkt)
 	}
 }
 
-/* Datagrams and records of each protocol, per exporter: an exporter may send several. */
-static void ff_decode_count_protocol(ff_decoder_ctx *ctx, const ff_decoder *d,
-				     const uint8_t exporter[FF_ADDR_LEN], int rc)
-{
-	if (ctx->stats == NULL)
-		return;
-	int i = d == &ff_decoder_nf5 ? 0 : d == &ff_decoder_nf9 ? 1 : d == &ff_decoder_ipfix ? 2 : 3;
-	ff_exporter_stats_add(ctx->stats, exporter, (enum ff_exporter_event)(FF_EV_DATAGRAMS_V5 + i),
-			      1);
-	if (rc > 0)
-		ff_exporter_stats_add(ctx->stats, exporter,
-				      (enum ff_exporter_event)(FF_EV_RECORDS_V5 + i), rc);
-}
-
 int ff_decode_dispatch(ff_decoder_ctx *ctx, const uint8_t *pkt, size_t len,
 		       const uint8_t exporter[FF_ADDR_LEN], uint64_t now_ms)
 {
 	if (len < 4)
 		return FF_DECODE_ESHORT;
+	ctx->protocol = -1;
 	const ff_decoder *d = ff_decode_pick(pkt);
 	if (d == NULL)
 		return FF_DECODE_EVERSION;
+	ctx->protocol = d == &ff_decoder_nf5	 ? 0
+			: d == &ff_decoder_nf9	 ? 1
+			: d == &ff_decoder_ipfix ? 2
+						 : 3;
 	ctx->now_ms = now_ms;
 	ctx->emit_source = FF_SAMPLING_UNKNOWN;
 	int rc = d->decode(ctx, pkt, len, exporter, now_ms);
 	if (ctx->emit_source != FF_SAMPLING_UNKNOWN)
 		ff_exporter_stats_sampling(ctx->stats, exporter, ctx->emit_rate, ctx->emit_source);
-	ff_decode_count_protocol(ctx, d, exporter, rc);
 	return rc;
 }
 

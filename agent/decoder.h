@@ -96,6 +96,8 @@ typedef struct ff_decoder_ctx {
 	 */
 	uint32_t emit_rate;
 	uint8_t emit_source;
+	/* The decoder the last datagram went to (exporter_stats.h protocol), -1: none. */
+	int protocol;
 } ff_decoder_ctx;
 
 /*

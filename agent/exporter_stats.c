@@ -168,13 +168,23 @@ static void ff_exporter_note_datagram(ff_exporter_diag *d, uint64_t now_ms)
 void ff_exporter_stats_count(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN], int decode_rc,
 			     uint64_t now_ms)
 {
+	ff_exporter_stats_count_protocol(s, addr, -1, decode_rc, now_ms);
+}
+
+void ff_exporter_stats_count_protocol(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				      int protocol, int decode_rc, uint64_t now_ms)
+{
 	ff_exporter_counters *e = ff_exporter_entry(s, addr);
 	if (e == NULL)
 		return; /* out of memory: statistics are best effort, the flows are not */
 	ff_exporter_note_datagram(&e->diag, now_ms);
 	e->packets++;
+	if (protocol >= 0 && protocol < FF_DECODE_PROTOCOLS)
+		e->events[FF_EV_DATAGRAMS_V5 + protocol]++;
 	if (decode_rc >= 0) {
 		e->records += (uint64_t)decode_rc;
+		if (protocol >= 0 && protocol < FF_DECODE_PROTOCOLS)
+			e->events[FF_EV_RECORDS_V5 + protocol] += (uint64_t)decode_rc;
 		return;
 	}
 	int reason = ff_malformed_reason_of(decode_rc);

@@ -59,7 +59,8 @@ enum ff_exporter_event {
 	FF_EV_TEMPLATE_EVICTED, /* its templates evicted to make room (template_cache.h) */
 	FF_EV_IMPLAUSIBLE,	/* records dropped: more bytes a packet than any packet holds */
 	FF_EV_CLOCK_SKEWED,	/* records stamped outside now +/- --max-clock-skew (kept) */
-	/* Datagrams and decoded records by protocol (an exporter may speak several). */
+	/* Datagrams and decoded records by protocol (an exporter may speak several),
+	 * in the order of ff_decoder_ctx.protocol. */
 	FF_EV_DATAGRAMS_V5,
 	FF_EV_DATAGRAMS_V9,
 	FF_EV_DATAGRAMS_IPFIX,
@@ -136,6 +137,17 @@ const char *ff_exporter_event_name(enum ff_exporter_event ev);
  * "packets" and "records" always, the others when not zero. Fills `out`
  * (names borrowed, static) and returns how many.
  */
+/* Protocols counted apart: NetFlow v5, v9, IPFIX, sFlow. */
+#define FF_DECODE_PROTOCOLS 4
+
+/*
+ * ff_exporter_stats_count() for a datagram the dispatcher gave to decoder
+ * `protocol` (ff_decoder_ctx.protocol: 0 NetFlow v5, 1 v9, 2 IPFIX, 3 sFlow;
+ * -1 none), counted by protocol too in the same table lookup.
+ */
+void ff_exporter_stats_count_protocol(ff_exporter_stats *s, const uint8_t addr[FF_ADDR_LEN],
+				      int protocol, int decode_rc, uint64_t now_ms);
+
 size_t ff_exporter_counters_list(const ff_exporter_counters *e,
 				 ff_counter_ref out[FF_EXPORTER_MAX_COUNTERS]);
 

@@ -75,7 +75,7 @@ static void ff_receiver_on_datagram(void *arg, const uint8_t *pkt, size_t len,
 	ff_receiver *r = arg;
 	uint64_t before = r->counters.records_decoded;
 	int rc = ff_decode_dispatch(&r->dctx, pkt, len, exporter, now_ms);
-	ff_exporter_stats_count(r->exporters, exporter, rc, now_ms);
+	ff_exporter_stats_count_protocol(r->exporters, exporter, r->dctx.protocol, rc, now_ms);
 	/* Counted, not rc: held data sets decoded now emit records too. */
 	if (r->counters.records_decoded != before)
 		ff_receivers_signal(r->group);
