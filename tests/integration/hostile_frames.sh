@@ -61,7 +61,12 @@ hwm=$(awk '/VmHWM/ {print $2}' "/proc/$FF_AGG_PID/status")
 ff_log "aggregator peak RSS: $((hwm / 1024)) MiB"
 # The largest frame is 20 MB and its decompressed copy another: 256 MiB is
 # ample, and far below what the records claimed would cost (1.1 GB and more).
-[ "$hwm" -lt $((256 * 1024)) ] || ff_fail "peak RSS $((hwm / 1024)) MiB: the claims were allocated"
+# Under ASan (shadow memory, redzones, the freed-memory quarantine) the same
+# run peaks at about 3x (312 MiB seen): the bound is 768 MiB there, still
+# below what the claims would allocate.
+limit=256
+[ "${FF_SANITIZED:-0}" = 1 ] && limit=768
+[ "$hwm" -lt $((limit * 1024)) ] || ff_fail "peak RSS $((hwm / 1024)) MiB (bound $limit MiB): the claims were allocated"
 lines=$(grep -c "refused\|dropped" "$FF_TMP/aggregator.log" || true)
 ff_log "refusal log lines: $lines"
 [ "$lines" -le 10 ] || ff_fail "$lines refusal lines: not rate-limited"
